@@ -1,0 +1,1 @@
+"""Implementations of the ports: SQL, memory, crypto, tokens, mail, queues."""

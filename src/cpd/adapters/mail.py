@@ -1,0 +1,80 @@
+"""Mailers: a folder of .eml files (embedded default), SMTP, and a list in memory (tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import email.message
+import email.utils
+from pathlib import Path
+
+import aiosmtplib
+
+from cpd.domain.tasks import EmailMessage
+
+
+def to_mime(message: EmailMessage, sender: str) -> email.message.EmailMessage:
+    mime = email.message.EmailMessage()
+    mime["From"] = sender
+    mime["To"] = message.to
+    mime["Subject"] = message.subject
+    mime["Date"] = email.utils.formatdate(localtime=False)
+    mime["Message-ID"] = message.message_id or email.utils.make_msgid(domain="cpd.local")
+    mime.set_content(message.text)
+    if message.html:
+        mime.add_alternative(message.html, subtype="html")
+    return mime
+
+
+class FileOutboxMailer:
+    """Writes each message as ``<message-id>.eml``: a resend of one task overwrites, not duplicates."""
+
+    def __init__(self, folder: Path, *, sender: str) -> None:
+        self._folder = folder
+        self._sender = sender
+
+    async def send(self, message: EmailMessage) -> None:
+        mime = to_mime(message, self._sender)
+        name = "".join(c for c in str(mime["Message-ID"]) if c.isalnum() or c in "-.@") + ".eml"
+        await asyncio.to_thread(self._write, name, mime.as_bytes())
+
+    def _write(self, name: str, data: bytes) -> None:
+        self._folder.mkdir(parents=True, exist_ok=True)
+        tmp = self._folder / f".{name}.tmp"
+        tmp.write_bytes(data)
+        tmp.replace(self._folder / name)  # atomic: a reader never sees half a message
+
+
+class SmtpMailer:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        sender: str,
+        username: str | None = None,
+        password: str | None = None,
+        use_tls: bool = False,
+        start_tls: bool | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self._sender = sender
+        self._options: dict[str, object] = {
+            "hostname": host,
+            "port": port,
+            "username": username,
+            "password": password,
+            "use_tls": use_tls,
+            "start_tls": start_tls,
+            "timeout": timeout,
+        }
+
+    async def send(self, message: EmailMessage) -> None:
+        await aiosmtplib.send(to_mime(message, self._sender), **self._options)  # type: ignore[arg-type]
+
+
+class MemoryMailer:
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+
+    async def send(self, message: EmailMessage) -> None:
+        self.sent.append(message)

@@ -1,0 +1,288 @@
+"""A unit of work over plain dicts.
+
+Transactions are serialised by one lock (like SQLite's ``BEGIN IMMEDIATE``) and rolled back by
+restoring the dicts snapshotted at the start, so the memory adapter obeys the same contract as
+the SQL one. Entities are copied in and out: a caller's mutation is invisible until ``save``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Self, TypeVar
+from uuid import UUID
+
+from cpd.domain.accounts import Member, Membership, Organization, Role, User
+from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
+from cpd.domain.errors import Conflict
+from cpd.domain.pages import Page, PageRequest
+from cpd.domain.tasks import ClaimedTask, Task
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class OutboxRow:
+    task: Task
+    created_at: datetime
+    available_at: datetime
+    attempts: int = 0
+    dispatched_at: datetime | None = None
+    last_error: str | None = None
+    abandoned: bool = False
+
+
+@dataclass
+class MemoryState:
+    users: dict[UUID, User] = field(default_factory=dict)
+    organizations: dict[UUID, Organization] = field(default_factory=dict)
+    memberships: dict[tuple[UUID, UUID], Membership] = field(default_factory=dict)
+    refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
+    password_resets: dict[str, PasswordResetToken] = field(default_factory=dict)
+    outbox: dict[UUID, OutboxRow] = field(default_factory=dict)
+
+    def snapshot(self) -> MemoryState:
+        return MemoryState(**{name: dict(table) for name, table in vars(self).items()})
+
+
+def _page(items: list[T], page: PageRequest) -> Page[T]:
+    return Page(
+        items=items[page.offset : page.offset + page.limit],
+        total=len(items),
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+class MemoryDatabase:
+    """Shared state plus the lock that serialises transactions over it."""
+
+    def __init__(self, clock: Callable[[], datetime], after_commit: Callable[[], None] | None = None) -> None:
+        self.state = MemoryState()
+        self.lock = asyncio.Lock()
+        self.now = clock
+        self.after_commit = after_commit
+
+    def unit_of_work(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self)
+
+    async def ping(self) -> None:
+        return None
+
+
+class _Repo:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def _state(self) -> MemoryState:
+        return self._uow.db.state
+
+
+class MemoryUserRepository(_Repo):
+    async def get(self, user_id: UUID) -> User | None:
+        return copy.deepcopy(self._state.users.get(user_id))
+
+    async def get_by_email(self, email: str) -> User | None:
+        found = next((u for u in self._state.users.values() if u.email == email), None)
+        return copy.deepcopy(found)
+
+    async def add(self, user: User) -> None:
+        if await self.get_by_email(user.email) is not None:
+            raise Conflict("An account with this email already exists.", field="email")
+        self._state.users[user.id] = copy.deepcopy(user)
+
+    async def save(self, user: User) -> None:
+        self._state.users[user.id] = copy.deepcopy(user)
+
+
+class MemoryOrganizationRepository(_Repo):
+    async def get(self, organization_id: UUID) -> Organization | None:
+        return copy.copy(self._state.organizations.get(organization_id))
+
+    get_for_update = get  # the transaction already holds the database lock
+
+    async def slug_exists(self, slug: str) -> bool:
+        return any(o.slug == slug for o in self._state.organizations.values())
+
+    async def add(self, organization: Organization) -> None:
+        if await self.slug_exists(organization.slug):
+            raise Conflict("This slug is taken.", field="slug")
+        self._state.organizations[organization.id] = copy.copy(organization)
+
+    async def save(self, organization: Organization) -> None:
+        self._state.organizations[organization.id] = copy.copy(organization)
+
+    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[Organization]:
+        ids = {org for (org, user) in self._state.memberships if user == user_id}
+        return _page(self._sorted(o for o in self._state.organizations.values() if o.id in ids), page)
+
+    async def list_all(self, page: PageRequest) -> Page[Organization]:
+        return _page(self._sorted(self._state.organizations.values()), page)
+
+    @staticmethod
+    def _sorted(organizations: Iterable[Organization]) -> list[Organization]:
+        return [copy.copy(o) for o in sorted(organizations, key=lambda o: (o.name.lower(), o.id))]
+
+
+class MemoryMembershipRepository(_Repo):
+    async def get(self, organization_id: UUID, user_id: UUID) -> Membership | None:
+        return copy.copy(self._state.memberships.get((organization_id, user_id)))
+
+    async def add(self, membership: Membership) -> None:
+        key = (membership.organization_id, membership.user_id)
+        if key in self._state.memberships:
+            raise Conflict("This user is already a member.", field="email")
+        self._state.memberships[key] = copy.copy(membership)
+
+    async def change_role(self, organization_id: UUID, user_id: UUID, role: Role) -> None:
+        key = (organization_id, user_id)
+        self._state.memberships[key] = replace(self._state.memberships[key], role=role)
+
+    async def remove(self, organization_id: UUID, user_id: UUID) -> None:
+        self._state.memberships.pop((organization_id, user_id), None)
+
+    async def count_with_role(self, organization_id: UUID, role: Role) -> int:
+        return sum(
+            1
+            for (org, _), m in self._state.memberships.items()
+            if org == organization_id and m.role is role
+        )
+
+    async def list_members(self, organization_id: UUID, page: PageRequest) -> Page[Member]:
+        users = self._state.users
+        members = [
+            Member(m.user_id, users[m.user_id].email, users[m.user_id].first_name,
+                   users[m.user_id].last_name, m.role, m.created_at)
+            for (org, _), m in self._state.memberships.items()
+            if org == organization_id
+        ]
+        members.sort(key=lambda m: (m.last_name.lower(), m.first_name.lower(), m.user_id))
+        return _page(members, page)
+
+
+class MemoryRefreshTokenRepository(_Repo):
+    async def add(self, record: RefreshTokenRecord) -> None:
+        self._state.refresh_tokens[record.jti] = copy.copy(record)
+
+    async def get(self, jti: str) -> RefreshTokenRecord | None:
+        return copy.copy(self._state.refresh_tokens.get(jti))
+
+    async def spend(self, jti: str, now: datetime) -> bool:
+        record = self._state.refresh_tokens.get(jti)
+        if record is None or record.used_at or record.revoked_at or record.expires_at <= now:
+            return False
+        self._state.refresh_tokens[jti] = replace(record, used_at=now)
+        return True
+
+    async def revoke_family(self, family_id: UUID, now: datetime) -> None:
+        self._revoke(lambda r: r.family_id == family_id, now)
+
+    async def revoke_all_for_user(self, user_id: UUID, now: datetime) -> None:
+        self._revoke(lambda r: r.user_id == user_id, now)
+
+    def _revoke(self, matches: Callable[[RefreshTokenRecord], bool], now: datetime) -> None:
+        tokens = self._state.refresh_tokens
+        for jti, record in list(tokens.items()):
+            if matches(record) and record.revoked_at is None:
+                tokens[jti] = replace(record, revoked_at=now)
+
+
+class MemoryPasswordResetRepository(_Repo):
+    async def add(self, token: PasswordResetToken) -> None:
+        self._state.password_resets[token.token_hash] = token
+
+    async def spend(self, token_hash: str, now: datetime) -> UUID | None:
+        token = self._state.password_resets.get(token_hash)
+        if token is None or token.used_at is not None or token.expires_at <= now:
+            return None
+        self._state.password_resets[token_hash] = replace(token, used_at=now)
+        return token.user_id
+
+
+class MemoryOutbox:
+    def __init__(self) -> None:
+        self.staged: list[Task] = []
+
+    def add(self, task: Task) -> None:
+        self.staged.append(task)
+
+
+class MemoryUnitOfWork:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self.db = db
+        self.users = MemoryUserRepository(self)
+        self.organizations = MemoryOrganizationRepository(self)
+        self.memberships = MemoryMembershipRepository(self)
+        self.refresh_tokens = MemoryRefreshTokenRepository(self)
+        self.password_resets = MemoryPasswordResetRepository(self)
+        self.outbox = MemoryOutbox()
+        self._snapshot: MemoryState | None = None
+
+    async def __aenter__(self) -> Self:
+        await self.db.lock.acquire()
+        self._snapshot = self.db.state.snapshot()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._snapshot is not None:  # not committed: put everything back
+                self.db.state = self._snapshot
+        finally:
+            self._snapshot = None
+            self.db.lock.release()
+
+    async def commit(self) -> None:
+        now = self.db.now()
+        for task in self.outbox.staged:
+            self.db.state.outbox[task.id] = OutboxRow(task, created_at=now, available_at=now)
+        had_tasks = bool(self.outbox.staged)
+        self.outbox.staged = []
+        self._snapshot = self.db.state.snapshot()  # later changes in this block roll back to here
+        if had_tasks and self.db.after_commit:
+            self.db.after_commit()
+
+
+class MemoryOutboxStore:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    async def claim_due(self, now: datetime, limit: int, lease_seconds: int) -> list[ClaimedTask]:
+        async with self._db.lock:
+            due = sorted(
+                (
+                    row
+                    for row in self._db.state.outbox.values()
+                    if row.dispatched_at is None and not row.abandoned and row.available_at <= now
+                ),
+                key=lambda row: row.created_at,
+            )[:limit]
+            for row in due:
+                row.attempts += 1
+                row.available_at = now + timedelta(seconds=lease_seconds)
+            return [ClaimedTask(row.task, row.attempts, row.created_at) for row in due]
+
+    async def mark_dispatched(self, task_id: UUID, now: datetime) -> None:
+        async with self._db.lock:
+            self._db.state.outbox[task_id].dispatched_at = now
+
+    async def mark_failed(self, task_id: UUID, error: str, retry_at: datetime | None) -> None:
+        async with self._db.lock:
+            row = self._db.state.outbox[task_id]
+            row.last_error = error
+            if retry_at is None:
+                row.abandoned = True
+            else:
+                row.available_at = retry_at
+
+    async def pending_count(self) -> int:
+        return sum(1 for row in self._db.state.outbox.values() if row.dispatched_at is None)

@@ -1,0 +1,1 @@
+"""SQL persistence with SQLAlchemy Core and advanced-alchemy types, on SQLite or PostgreSQL."""

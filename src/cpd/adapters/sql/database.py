@@ -1,0 +1,215 @@
+"""Engines, the unit of work and the relay's outbox store over SQLAlchemy Core.
+
+SQLite: the driver opens no transaction before a SELECT, so a read-then-write would race.
+Every transaction here therefore starts with ``BEGIN IMMEDIATE`` (one writer at a time), which
+makes SQLite as correct as PostgreSQL with row locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+from uuid import UUID
+
+from sqlalchemy import event, func, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from cpd.adapters.sql import tables as t
+from cpd.adapters.sql.repositories import (
+    SqlMembershipRepository,
+    SqlOrganizationRepository,
+    SqlPasswordResetRepository,
+    SqlRefreshTokenRepository,
+    SqlUserRepository,
+)
+from cpd.domain.errors import Conflict
+from cpd.domain.tasks import ClaimedTask, Task
+
+# Unique constraints and the field each protects; both dialects' messages name the columns.
+_UNIQUE_FIELDS = {
+    "users.email": ("email", "An account with this email already exists."),
+    "uq_users_email": ("email", "An account with this email already exists."),
+    "organizations.slug": ("slug", "This slug is taken."),
+    "uq_organizations_slug": ("slug", "This slug is taken."),
+    "memberships.organization_id": ("email", "This user is already a member."),
+    "pk_memberships": ("email", "This user is already a member."),
+}
+
+
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_async_engine(url, echo=echo)
+        _make_sqlite_serializable(engine)
+        return engine
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+def _make_sqlite_serializable(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # let "begin" below own transaction starts
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def conflict_from(error: IntegrityError) -> Conflict:
+    message = str(error.orig)
+    for marker, (field, detail) in _UNIQUE_FIELDS.items():
+        if marker in message:
+            return Conflict(detail, field=field)
+    return Conflict("This change clashes with existing data.")
+
+
+class SqlDatabase:
+    """Owns the engine; hands out units of work and serves health checks."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Callable[[], datetime],
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.now = clock
+        self.after_commit = after_commit
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class SqlOutbox:
+    def __init__(self) -> None:
+        self.staged: list[Task] = []
+
+    def add(self, task: Task) -> None:
+        self.staged.append(task)
+
+
+class SqlUnitOfWork:
+    def __init__(self, db: SqlDatabase) -> None:
+        self._db = db
+        self._connection: AsyncConnection | None = None
+        self.outbox = SqlOutbox()
+
+    async def __aenter__(self) -> Self:
+        self._connection = await self._db.engine.connect()
+        await self._connection.begin()
+        self.users = SqlUserRepository(self._connection)
+        self.organizations = SqlOrganizationRepository(self._connection)
+        self.memberships = SqlMembershipRepository(self._connection)
+        self.refresh_tokens = SqlRefreshTokenRepository(self._connection)
+        self.password_resets = SqlPasswordResetRepository(self._connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._connection is not None:
+            await self._connection.close()  # rolls back anything not committed
+            self._connection = None
+
+    async def commit(self) -> None:
+        assert self._connection is not None, "commit outside 'async with'"
+        had_tasks = bool(self.outbox.staged)
+        try:
+            if had_tasks:
+                now = self._db.now()
+                await self._connection.execute(
+                    t.outbox.insert(),
+                    [
+                        {"id": task.id, "name": task.name, "payload": task.payload,
+                         "created_at": now, "available_at": now}
+                        for task in self.outbox.staged
+                    ],
+                )
+            await self._connection.commit()
+        except IntegrityError as error:
+            await self._connection.rollback()
+            raise conflict_from(error) from None
+        finally:
+            self.outbox.staged = []
+        await self._connection.begin()  # work after a commit gets a transaction of its own
+        if had_tasks and self._db.after_commit:
+            self._db.after_commit()
+
+
+class SqlOutboxStore:
+    def __init__(self, db: SqlDatabase) -> None:
+        self._engine = db.engine
+
+    async def claim_due(self, now: datetime, limit: int, lease_seconds: int) -> list[ClaimedTask]:
+        due = (
+            select(t.outbox.c.id)
+            .where(
+                t.outbox.c.dispatched_at.is_(None),
+                t.outbox.c.abandoned.is_(False),
+                t.outbox.c.available_at <= now,
+            )
+            .order_by(t.outbox.c.available_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)  # concurrent relays take different rows
+        )
+        claim = (
+            update(t.outbox)
+            .where(t.outbox.c.id.in_(due.scalar_subquery()))
+            .values(
+                attempts=t.outbox.c.attempts + 1,
+                available_at=now + timedelta(seconds=lease_seconds),
+            )
+            .returning(
+                t.outbox.c.id, t.outbox.c.name, t.outbox.c.payload,
+                t.outbox.c.attempts, t.outbox.c.created_at,
+            )
+        )
+        async with self._engine.begin() as connection:
+            rows = (await connection.execute(claim)).all()
+        claimed = [
+            ClaimedTask(Task(row.name, row.payload, id=row.id), row.attempts, row.created_at)
+            for row in rows
+        ]
+        return sorted(claimed, key=lambda c: c.created_at)
+
+    async def mark_dispatched(self, task_id: UUID, now: datetime) -> None:
+        await self._update(task_id, dispatched_at=now)
+
+    async def mark_failed(self, task_id: UUID, error: str, retry_at: datetime | None) -> None:
+        if retry_at is None:
+            await self._update(task_id, last_error=error, abandoned=True)
+        else:
+            await self._update(task_id, last_error=error, available_at=retry_at)
+
+    async def pending_count(self) -> int:
+        query = select(func.count()).where(t.outbox.c.dispatched_at.is_(None))
+        async with self._engine.connect() as connection:
+            return int((await connection.execute(query)).scalar_one())
+
+    async def _update(self, task_id: UUID, **values: object) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(t.outbox).where(t.outbox.c.id == task_id).values(**values)
+            )

@@ -1,0 +1,168 @@
+"""The composition root: settings in, every adapter and service wired once, out.
+
+The HTTP app, the worker and the CLI all call ``build_container``; nothing else constructs
+adapters, so the wiring under test is the wiring in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from cpd.adapters.inprocess_queue import InProcessTaskQueue
+from cpd.adapters.jose_tokens import JoseTokenIssuer
+from cpd.adapters.mail import FileOutboxMailer, MemoryMailer, SmtpMailer
+from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
+from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
+from cpd.adapters.sql.migrations import migrate
+from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock
+from cpd.ports.persistence import HealthProbe, OutboxStore, UnitOfWorkFactory
+from cpd.ports.services import Clock, Mailer, TaskHandlers, TaskQueue, TokenIssuer
+from cpd.services.accounts import AccountService
+from cpd.services.notifications import SEND_EMAIL, send_email_handler
+from cpd.services.organizations import OrganizationService
+from cpd.services.outbox import OutboxRelay
+from cpd.settings import Settings
+
+
+@dataclass
+class Container:
+    settings: Settings
+    clock: Clock
+    database: SqlDatabase | MemoryDatabase
+    uow: UnitOfWorkFactory
+    outbox_store: OutboxStore
+    mailer: Mailer
+    task_handlers: TaskHandlers
+    task_queue: TaskQueue
+    relay: OutboxRelay
+    tokens: TokenIssuer
+    accounts: AccountService
+    organizations: OrganizationService
+    _relay_stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _relay_task: asyncio.Task[None] | None = None
+
+    @property
+    def health(self) -> HealthProbe:
+        return self.database
+
+    async def startup(self, *, run_relay: bool = True) -> None:
+        if isinstance(self.database, SqlDatabase) and self.settings.should_auto_migrate:
+            await migrate(self.database.engine)
+        if run_relay:
+            self._relay_stop.clear()
+            self._relay_task = asyncio.create_task(
+                self.relay.run(self._relay_stop, interval=self.settings.outbox_poll_seconds)
+            )
+
+    async def shutdown(self) -> None:
+        if self._relay_task is not None:
+            self._relay_stop.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay_task
+            self._relay_task = None
+        if isinstance(self.database, SqlDatabase):
+            await self.database.dispose()
+
+
+def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
+    clock = clock or SystemClock()
+    relay_ref: list[OutboxRelay] = []
+
+    def wake_relay() -> None:
+        if relay_ref:
+            relay_ref[0].wake()
+
+    database: SqlDatabase | MemoryDatabase
+    outbox_store: OutboxStore
+    if settings.persistence == "memory":
+        database = MemoryDatabase(clock.now, after_commit=wake_relay)
+        outbox_store = MemoryOutboxStore(database)
+    else:
+        _ensure_sqlite_folder(settings.database_url)
+        database = SqlDatabase(
+            create_engine(settings.database_url, pool_size=settings.db_pool_size),
+            clock.now,
+            after_commit=wake_relay,
+        )
+        outbox_store = SqlOutboxStore(database)
+    uow: UnitOfWorkFactory = database.unit_of_work
+
+    mailer = _build_mailer(settings)
+    handlers: TaskHandlers = {SEND_EMAIL: send_email_handler(mailer)}
+    queue = InProcessTaskQueue(handlers)
+    relay = OutboxRelay(outbox_store, queue, clock)
+    relay_ref.append(relay)
+
+    tokens = _build_token_issuer(settings)
+    accounts = AccountService(
+        uow,
+        hasher=Argon2Hasher(
+            time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_cost_kib
+        ),
+        tokens=tokens,
+        clock=clock,
+        throttle=MemoryAttemptThrottle(
+            max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
+        ),
+        public_base_url=settings.public_base_url,
+    )
+    return Container(
+        settings=settings,
+        clock=clock,
+        database=database,
+        uow=uow,
+        outbox_store=outbox_store,
+        mailer=mailer,
+        task_handlers=handlers,
+        task_queue=queue,
+        relay=relay,
+        tokens=tokens,
+        accounts=accounts,
+        organizations=OrganizationService(uow, clock=clock),
+    )
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _build_mailer(settings: Settings) -> Mailer:
+    if settings.mail_backend == "memory":
+        return MemoryMailer()
+    if settings.mail_backend == "smtp":
+        return SmtpMailer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.mail_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            use_tls=settings.smtp_security == "tls",
+            start_tls=True if settings.smtp_security == "starttls" else False,
+        )
+    return FileOutboxMailer(Path(settings.mail_outbox_dir), sender=settings.mail_from)
+
+
+def _build_token_issuer(settings: Settings) -> JoseTokenIssuer:
+    if settings.jwt_algorithm.startswith("HS"):
+        signing_key, verifying_key = settings.secret_key, settings.secret_key
+    else:
+        assert settings.jwt_private_key_file and settings.jwt_public_key_file  # Settings.check
+        signing_key = Path(settings.jwt_private_key_file).read_text()
+        verifying_key = Path(settings.jwt_public_key_file).read_text()
+    return JoseTokenIssuer(
+        algorithm=settings.jwt_algorithm,
+        signing_key=signing_key,
+        verifying_key=verifying_key,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+    )

@@ -1,0 +1,1 @@
+"""The pure core: entities, rules and errors, free of frameworks and drivers."""

@@ -1,0 +1,56 @@
+"""Ports to things other than the database: time, crypto, tokens, mail, queues, throttling."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from cpd.domain.auth import AccessClaims, IssuedToken, RefreshClaims
+from cpd.domain.tasks import EmailMessage, Task
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+class TokenIssuer(Protocol):
+    def issue_access(self, user_id: UUID, now: datetime) -> IssuedToken: ...
+    def issue_refresh(self, user_id: UUID, family_id: UUID, now: datetime) -> IssuedToken: ...
+    def decode_access(self, token: str) -> AccessClaims:
+        """Verify signature, algorithm, issuer, audience, expiry and type; raise NotAuthenticated."""
+        ...
+    def decode_refresh(self, token: str) -> RefreshClaims: ...
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+class TaskQueue(Protocol):
+    async def enqueue(self, task: Task) -> None:
+        """Hand a task on; once this returns the queue owns it (it may run it right away)."""
+        ...
+
+
+TaskHandler = Callable[[Task], Awaitable[None]]
+TaskHandlers = Mapping[str, TaskHandler]
+
+
+class AttemptThrottle(Protocol):
+    """Counts failures per key in a sliding window (login attempts)."""
+
+    async def retry_after(self, key: str) -> int:
+        """Seconds the key must wait before another attempt; 0 when it may try now."""
+        ...
+    async def record_failure(self, key: str) -> None: ...
+    async def reset(self, key: str) -> None: ...

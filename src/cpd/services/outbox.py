@@ -1,0 +1,82 @@
+"""The relay: moves committed outbox tasks to the task queue, retrying with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from cpd.ports.persistence import OutboxStore
+from cpd.ports.services import Clock, TaskQueue
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        store: OutboxStore,
+        queue: TaskQueue,
+        clock: Clock,
+        *,
+        batch_size: int = 50,
+        lease_seconds: int = 300,
+        max_attempts: int = 8,
+    ) -> None:
+        self._store = store
+        self._queue = queue
+        self._clock = clock
+        self._batch_size = batch_size
+        self._lease_seconds = lease_seconds
+        self._max_attempts = max_attempts
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Ask the running loop to look now instead of at its next tick (after a commit)."""
+        self._wake.set()
+
+    async def relay_once(self) -> int:
+        """Hand on every due task once; returns how many were claimed."""
+        claimed = await self._store.claim_due(
+            self._clock.now(), self._batch_size, self._lease_seconds
+        )
+        for item in claimed:
+            try:
+                await self._queue.enqueue(item.task)
+            except Exception as exc:  # noqa: BLE001 - any failure of a task is retried, not fatal
+                give_up = item.attempts >= self._max_attempts
+                retry_at = None if give_up else self._clock.now() + _backoff(item.attempts)
+                log.warning(
+                    "task %s (%s) failed on attempt %d%s: %s",
+                    item.task.id,
+                    item.task.name,
+                    item.attempts,
+                    "; giving up" if give_up else "",
+                    exc,
+                )
+                await self._store.mark_failed(item.task.id, repr(exc)[:2000], retry_at)
+            else:
+                await self._store.mark_dispatched(item.task.id, self._clock.now())
+        return len(claimed)
+
+    async def drain(self) -> None:
+        """Relay until nothing is due (tests, CLI)."""
+        while await self.relay_once():
+            pass
+
+    async def run(self, stop: asyncio.Event, *, interval: float = 1.0) -> None:
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                while await self.relay_once() == self._batch_size:
+                    pass
+            except Exception:  # the loop must outlive a database blip
+                log.exception("outbox relay pass failed")
+            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2**attempts, 3600))

@@ -1,0 +1,109 @@
+"""Typed settings read from ``CPD_*`` environment variables, with safe defaults.
+
+Nothing reads the environment except ``Settings.from_env``; the result is passed explicitly to
+the composition root, so tests build settings directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+import msgspec
+
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"
+PREFIX = "CPD_"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./var/cpd.db"
+    persistence: Literal["sql", "memory"] = "sql"
+    auto_migrate: bool | None = None  # None: migrate at start on SQLite only
+    db_pool_size: int = 10
+    secret_key: str = DEV_SECRET_KEY
+    jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256", "ES256"] = "HS256"
+    jwt_private_key_file: str | None = None
+    jwt_public_key_file: str | None = None
+    jwt_issuer: str = "cpd"
+    jwt_audience: str = "cpd-api"
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 14 * 24 * 3600
+    public_base_url: str = "http://127.0.0.1:8000"
+    mail_backend: Literal["file", "smtp", "memory"] = "file"
+    mail_outbox_dir: str = "./var/mail"
+    mail_from: str = "CPD Events <no-reply@cpd.local>"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    argon2_time_cost: int | None = None  # None: argon2-cffi's RFC 9106 defaults
+    argon2_memory_cost_kib: int | None = None
+    outbox_poll_seconds: float = 1.0
+    log_level: str = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        environ = os.environ if environ is None else environ
+        known = set(cls.__struct_fields__)
+        values: dict[str, str] = {}
+        for key, value in environ.items():
+            if key.startswith(PREFIX) and key[len(PREFIX) :].lower() in known:
+                values[key[len(PREFIX) :].lower()] = value
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object]) -> Settings:
+        try:
+            settings = msgspec.convert(dict(values), cls, strict=False)
+        except msgspec.ValidationError as error:
+            raise SettingsError(_env_name_in(str(error))) from None
+        settings.check()
+        return settings
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.persistence == "sql" and self.database_url.startswith("sqlite")
+
+    @property
+    def uses_dev_secret(self) -> bool:
+        return self.secret_key == DEV_SECRET_KEY
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        return self.is_sqlite if self.auto_migrate is None else self.auto_migrate
+
+    def check(self) -> None:
+        if self.is_production and self.uses_dev_secret and self.jwt_algorithm.startswith("HS"):
+            raise SettingsError("CPD_SECRET_KEY must be set in production (the default is public).")
+        if self.jwt_algorithm.startswith("HS") and len(self.secret_key) < 32:
+            raise SettingsError("CPD_SECRET_KEY must be at least 32 characters.")
+        if not self.jwt_algorithm.startswith("HS") and not (
+            self.jwt_private_key_file and self.jwt_public_key_file
+        ):
+            raise SettingsError(
+                f"CPD_JWT_ALGORITHM={self.jwt_algorithm} needs CPD_JWT_PRIVATE_KEY_FILE and "
+                "CPD_JWT_PUBLIC_KEY_FILE."
+            )
+
+
+def _env_name_in(message: str) -> str:
+    """msgspec says "... - at `$.smtp_port`"; operators know the variable as CPD_SMTP_PORT."""
+    if "`$." in message:
+        head, _, rest = message.partition("`$.")
+        name = rest.split("`", 1)[0]
+        return f"{head.rstrip(' -')}: {PREFIX}{name.upper()}"
+    return message
