@@ -1,0 +1,1 @@
+"""PostgreSQL fixtures (placeholder until the throwaway-server fixture lands)."""
