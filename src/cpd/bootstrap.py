@@ -21,8 +21,16 @@ from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
 from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
 from cpd.adapters.sql.migrations import migrate
 from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock
+from cpd.domain.errors import InvalidInput
 from cpd.ports.persistence import HealthProbe, OutboxStore, UnitOfWorkFactory
-from cpd.ports.services import Clock, Mailer, TaskHandlers, TaskQueue, TokenIssuer
+from cpd.ports.services import (
+    Clock,
+    Mailer,
+    PasswordHasher,
+    TaskHandlers,
+    TaskQueue,
+    TokenIssuer,
+)
 from cpd.services.accounts import AccountService
 from cpd.services.notifications import SEND_EMAIL, send_email_handler
 from cpd.services.organizations import OrganizationService
@@ -42,6 +50,7 @@ class Container:
     task_queue: TaskQueue
     relay: OutboxRelay
     tokens: TokenIssuer
+    hasher: PasswordHasher
     accounts: AccountService
     organizations: OrganizationService
     _relay_stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -51,9 +60,14 @@ class Container:
     def health(self) -> HealthProbe:
         return self.database
 
+    async def migrate(self) -> None:
+        if not isinstance(self.database, SqlDatabase):
+            raise InvalidInput("Migrations need CPD_PERSISTENCE=sql.", field="persistence")
+        await migrate(self.database.engine)
+
     async def startup(self, *, run_relay: bool = True) -> None:
         if isinstance(self.database, SqlDatabase) and self.settings.should_auto_migrate:
-            await migrate(self.database.engine)
+            await self.migrate()
         if run_relay:
             self._relay_stop.clear()
             self._relay_task = asyncio.create_task(
@@ -100,11 +114,12 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     relay_ref.append(relay)
 
     tokens = _build_token_issuer(settings)
+    hasher = Argon2Hasher(
+        time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_cost_kib
+    )
     accounts = AccountService(
         uow,
-        hasher=Argon2Hasher(
-            time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_cost_kib
-        ),
+        hasher=hasher,
         tokens=tokens,
         clock=clock,
         throttle=MemoryAttemptThrottle(
@@ -123,6 +138,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         task_queue=queue,
         relay=relay,
         tokens=tokens,
+        hasher=hasher,
         accounts=accounts,
         organizations=OrganizationService(uow, clock=clock),
     )
@@ -145,7 +161,7 @@ def _build_mailer(settings: Settings) -> Mailer:
             username=settings.smtp_username,
             password=settings.smtp_password,
             use_tls=settings.smtp_security == "tls",
-            start_tls=True if settings.smtp_security == "starttls" else False,
+            start_tls=settings.smtp_security == "starttls",
         )
     return FileOutboxMailer(Path(settings.mail_outbox_dir), sender=settings.mail_from)
 
@@ -154,7 +170,8 @@ def _build_token_issuer(settings: Settings) -> JoseTokenIssuer:
     if settings.jwt_algorithm.startswith("HS"):
         signing_key, verifying_key = settings.secret_key, settings.secret_key
     else:
-        assert settings.jwt_private_key_file and settings.jwt_public_key_file  # Settings.check
+        assert settings.jwt_private_key_file  # Settings.check ensured both files
+        assert settings.jwt_public_key_file
         signing_key = Path(settings.jwt_private_key_file).read_text()
         verifying_key = Path(settings.jwt_public_key_file).read_text()
     return JoseTokenIssuer(

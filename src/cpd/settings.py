@@ -12,7 +12,7 @@ from typing import Literal
 
 import msgspec
 
-DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"  # noqa: S105
 PREFIX = "CPD_"
 
 

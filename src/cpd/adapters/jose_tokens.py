@@ -77,7 +77,7 @@ class JoseTokenIssuer:
             "exp": int(expires_at.timestamp()),
         }
         token = jwt.encode(payload, self._signing_key, algorithm=self._algorithm)
-        return IssuedToken(token=token, jti=jti, expires_at=expires_at)
+        return IssuedToken(token=token, jti=jti, issued_at=now, expires_at=expires_at)
 
     def _decode(self, token: str, expected_type: str) -> dict[str, Any]:
         try:
@@ -87,8 +87,14 @@ class JoseTokenIssuer:
                 algorithms=[self._algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
-                options={"require_exp": True, "require_iat": True, "require_jti": True,
-                         "require_sub": True, "require_aud": True, "require_iss": True},
+                options={
+                    "require_exp": True,
+                    "require_iat": True,
+                    "require_jti": True,
+                    "require_sub": True,
+                    "require_aud": True,
+                    "require_iss": True,
+                },
             )
         except JOSEError:
             raise NotAuthenticated("The token is invalid or has expired.") from None

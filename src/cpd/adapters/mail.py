@@ -26,7 +26,7 @@ def to_mime(message: EmailMessage, sender: str) -> email.message.EmailMessage:
 
 
 class FileOutboxMailer:
-    """Writes each message as ``<message-id>.eml``: a resend of one task overwrites, not duplicates."""
+    """Writes each message as ``<message-id>.eml``; a resent task overwrites its own file."""
 
     def __init__(self, folder: Path, *, sender: str) -> None:
         self._folder = folder

@@ -20,8 +20,11 @@ class Argon2Hasher:
     """Argon2id with argon2-cffi's RFC 9106 low-memory profile (its defaults)."""
 
     def __init__(self, *, time_cost: int | None = None, memory_cost: int | None = None) -> None:
-        options = {k: v for k, v in (("time_cost", time_cost), ("memory_cost", memory_cost)) if v}
-        self._argon2 = Argon2(**options)
+        defaults = Argon2()
+        self._argon2 = Argon2(
+            time_cost=time_cost or defaults.time_cost,
+            memory_cost=memory_cost or defaults.memory_cost,
+        )
 
     def hash(self, password: str) -> str:
         return self._argon2.hash(password)

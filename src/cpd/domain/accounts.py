@@ -91,9 +91,7 @@ class UserProfile:
             try:
                 ZoneInfo(self.timezone)
             except (ZoneInfoNotFoundError, ValueError):
-                raise InvalidInput(
-                    "Unknown IANA time zone.", field="profile.timezone"
-                ) from None
+                raise InvalidInput("Unknown IANA time zone.", field="profile.timezone") from None
         if self.bio is not None and len(self.bio) > 5000:
             raise InvalidInput("Must be at most 5000 characters.", field="profile.bio")
 
@@ -281,9 +279,7 @@ def can_view_members(actor: Actor, membership: Membership | None) -> bool:
 can_manage_members = can_manage_organization
 
 
-def ensure_an_admin_remains(
-    target: Membership, new_role: Role | None, admin_count: int
-) -> None:
+def ensure_an_admin_remains(target: Membership, new_role: Role | None, admin_count: int) -> None:
     """An organization always keeps at least one org_admin (``new_role`` None means removal)."""
     losing_an_admin = target.role is Role.ORG_ADMIN and new_role is not Role.ORG_ADMIN
     if losing_an_admin and admin_count <= 1:

@@ -11,7 +11,12 @@ from uuid import UUID
 class IssuedToken:
     token: str
     jti: str
+    issued_at: datetime
     expires_at: datetime
+
+    @property
+    def lifetime_seconds(self) -> int:
+        return int((self.expires_at - self.issued_at).total_seconds())
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The domain's error hierarchy; every entrypoint maps these to its own output (HTTP, CLI, worker)."""
+"""The domain's error hierarchy; each entrypoint maps it to its own output (HTTP, CLI, worker)."""
 
 from __future__ import annotations
 

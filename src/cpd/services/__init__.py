@@ -1,1 +1,1 @@
-"""Use cases: each opens one unit of work, applies domain rules, records outgoing work, commits once."""
+"""Use cases: each opens a unit of work, applies domain rules, records outgoing work, commits."""

@@ -59,9 +59,7 @@ class AccountService:
         # Argon2 is deliberately slow and releases the GIL: keep it off the event loop.
         return await asyncio.to_thread(self._hasher.hash, password)
 
-    async def register(
-        self, *, email: str, password: str, first_name: str, last_name: str
-    ) -> User:
+    async def register(self, *, email: str, password: str, first_name: str, last_name: str) -> User:
         email = normalise_email(email)
         check_password_strength(password)
         user = User.register(
@@ -114,7 +112,9 @@ class AccountService:
         for key in keys:
             wait = await self._throttle.retry_after(key)
             if wait:
-                raise RateLimited("Too many failed sign-in attempts; try again later.", retry_after=wait)
+                raise RateLimited(
+                    "Too many failed sign-in attempts; try again later.", retry_after=wait
+                )
         async with self._uow() as uow:
             user = await uow.users.get_by_email(email)
         stored_hash = user.password_hash if user else self._decoy_hash
@@ -249,4 +249,3 @@ async def _ensure_email_free(uow: UnitOfWork, email: str) -> None:
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-

@@ -112,7 +112,9 @@ class OrganizationService:
             _require_member_manager(actor, membership)
             user = await uow.users.get_by_email(normalise_email(email))
             if user is None:
-                raise NotFound("No account uses this email; ask them to sign up first.", field="email")
+                raise NotFound(
+                    "No account uses this email; ask them to sign up first.", field="email"
+                )
             if await uow.memberships.get(organization_id, user.id) is not None:
                 raise Conflict("This user is already a member.", field="email")
             now = self._clock.now()
@@ -134,9 +136,7 @@ class OrganizationService:
             await uow.commit()
         if user is None:  # a membership always has its user (foreign key)
             raise NotFound(MEMBER_NOT_FOUND)
-        return Member(
-            user.id, user.email, user.first_name, user.last_name, role, target.created_at
-        )
+        return Member(user.id, user.email, user.first_name, user.last_name, role, target.created_at)
 
     async def remove_member(self, actor: Actor, organization_id: UUID, user_id: UUID) -> None:
         """An org_admin removes anyone; any member may remove themselves (leave)."""

@@ -61,7 +61,9 @@ def _page(items: list[T], page: PageRequest) -> Page[T]:
 class MemoryDatabase:
     """Shared state plus the lock that serialises transactions over it."""
 
-    def __init__(self, clock: Callable[[], datetime], after_commit: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime], after_commit: Callable[[], None] | None = None
+    ) -> None:
         self.state = MemoryState()
         self.lock = asyncio.Lock()
         self.now = clock
@@ -106,8 +108,12 @@ class MemoryOrganizationRepository(_Repo):
 
     get_for_update = get  # the transaction already holds the database lock
 
+    async def get_by_slug(self, slug: str) -> Organization | None:
+        found = next((o for o in self._state.organizations.values() if o.slug == slug), None)
+        return copy.copy(found)
+
     async def slug_exists(self, slug: str) -> bool:
-        return any(o.slug == slug for o in self._state.organizations.values())
+        return await self.get_by_slug(slug) is not None
 
     async def add(self, organization: Organization) -> None:
         if await self.slug_exists(organization.slug):
@@ -119,7 +125,9 @@ class MemoryOrganizationRepository(_Repo):
 
     async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[Organization]:
         ids = {org for (org, user) in self._state.memberships if user == user_id}
-        return _page(self._sorted(o for o in self._state.organizations.values() if o.id in ids), page)
+        return _page(
+            self._sorted(o for o in self._state.organizations.values() if o.id in ids), page
+        )
 
     async def list_all(self, page: PageRequest) -> Page[Organization]:
         return _page(self._sorted(self._state.organizations.values()), page)
@@ -156,8 +164,14 @@ class MemoryMembershipRepository(_Repo):
     async def list_members(self, organization_id: UUID, page: PageRequest) -> Page[Member]:
         users = self._state.users
         members = [
-            Member(m.user_id, users[m.user_id].email, users[m.user_id].first_name,
-                   users[m.user_id].last_name, m.role, m.created_at)
+            Member(
+                m.user_id,
+                users[m.user_id].email,
+                users[m.user_id].first_name,
+                users[m.user_id].last_name,
+                m.role,
+                m.created_at,
+            )
             for (org, _), m in self._state.memberships.items()
             if org == organization_id
         ]

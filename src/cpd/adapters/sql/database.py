@@ -142,8 +142,13 @@ class SqlUnitOfWork:
                 await self._connection.execute(
                     t.outbox.insert(),
                     [
-                        {"id": task.id, "name": task.name, "payload": task.payload,
-                         "created_at": now, "available_at": now}
+                        {
+                            "id": task.id,
+                            "name": task.name,
+                            "payload": task.payload,
+                            "created_at": now,
+                            "available_at": now,
+                        }
                         for task in self.outbox.staged
                     ],
                 )
@@ -182,8 +187,11 @@ class SqlOutboxStore:
                 available_at=now + timedelta(seconds=lease_seconds),
             )
             .returning(
-                t.outbox.c.id, t.outbox.c.name, t.outbox.c.payload,
-                t.outbox.c.attempts, t.outbox.c.created_at,
+                t.outbox.c.id,
+                t.outbox.c.name,
+                t.outbox.c.payload,
+                t.outbox.c.attempts,
+                t.outbox.c.created_at,
             )
         )
         async with self._engine.begin() as connection:

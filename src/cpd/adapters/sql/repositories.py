@@ -108,6 +108,11 @@ class SqlOrganizationRepository(_Repository):
         row = (await self._db.execute(query)).first()
         return _organization(row) if row else None
 
+    async def get_by_slug(self, slug: str) -> Organization | None:
+        query = select(t.organizations).where(t.organizations.c.slug == slug)
+        row = (await self._db.execute(query)).first()
+        return _organization(row) if row else None
+
     async def slug_exists(self, slug: str) -> bool:
         query = select(t.organizations.c.id).where(t.organizations.c.slug == slug)
         return (await self._db.execute(query)).first() is not None
@@ -132,7 +137,9 @@ class SqlOrganizationRepository(_Repository):
         return await self._page(query, page, _organization)
 
     async def list_all(self, page: PageRequest) -> Page[Organization]:
-        return await self._page(select(t.organizations).order_by(*self._by_name), page, _organization)
+        return await self._page(
+            select(t.organizations).order_by(*self._by_name), page, _organization
+        )
 
 
 def _organization_values(organization: Organization) -> dict[str, Any]:
@@ -175,7 +182,9 @@ class SqlMembershipRepository(_Repository):
 
     async def change_role(self, organization_id: UUID, user_id: UUID, role: Role) -> None:
         await self._db.execute(
-            update(t.memberships).where(*self._key(organization_id, user_id)).values(role=role.value)
+            update(t.memberships)
+            .where(*self._key(organization_id, user_id))
+            .values(role=role.value)
         )
 
     async def remove(self, organization_id: UUID, user_id: UUID) -> None:

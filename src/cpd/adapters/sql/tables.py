@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from advanced_alchemy.base import convention
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -18,6 +17,7 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData(naming_convention=convention)
 

@@ -14,9 +14,7 @@ HERE = Path(__file__).parent
 
 def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
-    config.set_main_option(
-        "script_location", str(HERE)
-    )  # absolute: works from any directory
+    config.set_main_option("script_location", str(HERE))  # absolute: works from any directory
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     config.attributes["connection"] = connection
     return config
@@ -24,23 +22,17 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.begin() as connection:
-        await connection.run_sync(
-            lambda sync: command.upgrade(alembic_config(sync), revision)
-        )
+        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     async with engine.begin() as connection:
-        await connection.run_sync(
-            lambda sync: command.downgrade(alembic_config(sync), revision)
-        )
+        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), revision))
 
 
 async def make_revision(engine: AsyncEngine, message: str) -> None:
     """Autogenerate a revision from the difference between the database and ``tables.py``."""
     async with engine.begin() as connection:
         await connection.run_sync(
-            lambda sync: command.revision(
-                alembic_config(sync), message=message, autogenerate=True
-            )
+            lambda sync: command.revision(alembic_config(sync), message=message, autogenerate=True)
         )

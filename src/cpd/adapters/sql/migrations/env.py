@@ -6,9 +6,7 @@ from cpd.adapters.sql.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError(
-        "Run migrations with `cpd migrate`, which supplies the connection."
-    )
+    raise RuntimeError("Run migrations with `cpd migrate`, which supplies the connection.")
 
 context.configure(
     connection=connection,

@@ -45,17 +45,11 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column(
             "payload",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column(
-            "attempts", sa.Integer(), server_default=sa.text("0"), nullable=False
-        ),
-        sa.Column(
-            "abandoned", sa.Boolean(), server_default=sa.text("(false)"), nullable=False
-        ),
+        sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("abandoned", sa.Boolean(), server_default=sa.text("(false)"), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column(
             "created_at",
@@ -90,9 +84,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("first_name", sa.String(length=100), nullable=False),
         sa.Column("last_name", sa.String(length=100), nullable=False),
-        sa.Column(
-            "is_active", sa.Boolean(), server_default=sa.text("(true)"), nullable=False
-        ),
+        sa.Column("is_active", sa.Boolean(), server_default=sa.text("(true)"), nullable=False),
         sa.Column(
             "is_superadmin",
             sa.Boolean(),
@@ -125,9 +117,7 @@ def upgrade() -> None:
             advanced_alchemy.types.guid.GUID(length=16),
             nullable=False,
         ),
-        sa.Column(
-            "user_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False
-        ),
+        sa.Column("user_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column(
             "created_at",
@@ -146,9 +136,7 @@ def upgrade() -> None:
             name=op.f("fk_memberships_user_id_users"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint(
-            "organization_id", "user_id", name=op.f("pk_memberships")
-        ),
+        sa.PrimaryKeyConstraint("organization_id", "user_id", name=op.f("pk_memberships")),
     )
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.create_index("ix_memberships_user_id", ["user_id"], unique=False)
@@ -156,9 +144,7 @@ def upgrade() -> None:
     op.create_table(
         "password_reset_tokens",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column(
-            "user_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False
-        ),
+        sa.Column("user_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column(
             "created_at",
             advanced_alchemy.types.datetime.DateTimeUTC(timezone=True),
@@ -183,19 +169,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_password_reset_tokens")),
     )
     with op.batch_alter_table("password_reset_tokens", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_password_reset_tokens_user_id", ["user_id"], unique=False
-        )
+        batch_op.create_index("ix_password_reset_tokens_user_id", ["user_id"], unique=False)
 
     op.create_table(
         "refresh_tokens",
         sa.Column("jti", sa.String(length=64), nullable=False),
-        sa.Column(
-            "user_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False
-        ),
-        sa.Column(
-            "family_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False
-        ),
+        sa.Column("user_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("family_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column(
             "issued_at",
             advanced_alchemy.types.datetime.DateTimeUTC(timezone=True),
@@ -225,9 +205,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("jti", name=op.f("pk_refresh_tokens")),
     )
     with op.batch_alter_table("refresh_tokens", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_refresh_tokens_family_id", ["family_id"], unique=False
-        )
+        batch_op.create_index("ix_refresh_tokens_family_id", ["family_id"], unique=False)
         batch_op.create_index("ix_refresh_tokens_user_id", ["user_id"], unique=False)
 
 

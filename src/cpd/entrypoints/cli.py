@@ -1,0 +1,142 @@
+"""The operator CLI: ``cpd serve | migrate | create-superuser | seed-demo``."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from cpd.bootstrap import Container, build_container
+from cpd.domain.errors import DomainError
+from cpd.entrypoints.observability import configure_logging
+from cpd.services.demo import seed_demo
+from cpd.settings import Settings, SettingsError
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        raise click.ClickException(f"configuration: {error}") from None
+
+
+def _run(work: Callable[[Container], Awaitable[T]], *, migrate_first: bool = True) -> T:
+    """Run one async job on a freshly wired container, mapping domain errors to one line."""
+    settings = _settings()
+    configure_logging(settings)
+
+    async def main() -> T:
+        container = build_container(settings)
+        try:
+            if migrate_first:
+                await container.startup(run_relay=False)
+            result = await work(container)
+            await container.relay.drain()  # deliver what the job queued (embedded mode)
+            return result
+        finally:
+            await container.shutdown()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as error:
+        field = f" ({error.field})" if error.field else ""
+        raise click.ClickException(f"{error.detail}{field}") from None
+
+
+@click.group()
+@click.version_option(package_name="cpd")
+def main() -> None:
+    """CPD events platform: operator commands."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    """Serve the HTTP API (the embedded default needs no configuration)."""
+    import uvicorn
+
+    settings = _settings()
+    configure_logging(settings)
+    if settings.uses_dev_secret:
+        click.echo(
+            "warning: CPD_SECRET_KEY is the public development default; "
+            "tokens are forgeable. Set it before exposing this server.",
+            err=True,
+        )
+    if settings.should_auto_migrate:
+        _run(lambda c: c.migrate(), migrate_first=False)  # once here, not in every worker
+    uvicorn.run(
+        "cpd.entrypoints.http.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@main.command()
+def migrate() -> None:
+    """Apply database migrations up to the latest revision."""
+    _run(lambda c: c.migrate(), migrate_first=False)
+    click.echo("database is at the latest revision")
+
+
+@main.command("create-superuser")
+@click.option("--email", help="Prompted for when omitted.")
+@click.option("--password", envvar="CPD_SUPERUSER_PASSWORD", help="Or CPD_SUPERUSER_PASSWORD.")
+@click.option("--first-name", default="Super", show_default=True)
+@click.option("--last-name", default="Admin", show_default=True)
+def create_superuser(
+    email: str | None, password: str | None, first_name: str, last_name: str
+) -> None:
+    """Create a superadmin, or promote the existing account with that email."""
+    interactive = sys.stdin.isatty()
+    if email is None:
+        if not interactive:
+            raise click.UsageError("--email is required when not interactive")
+        email = click.prompt("Email")
+    if password is None:
+        if not interactive:
+            raise click.UsageError("--password (or CPD_SUPERUSER_PASSWORD) is required")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    assert email is not None
+    assert password is not None
+
+    async def work(container: Container) -> Any:
+        return await container.accounts.create_superuser(
+            email=email, password=password, first_name=first_name, last_name=last_name
+        )
+
+    user = _run(work)
+    click.echo(f"superuser {user.email} ({user.id}) is ready")
+
+
+@main.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create a demo organization with admin, staff and member users; print their passwords."""
+
+    async def work(container: Container) -> Any:
+        return await seed_demo(container.uow, hasher=container.hasher, clock=container.clock)
+
+    organization, credentials = _run(work)
+    click.echo(
+        f"organization: {organization.name} (slug {organization.slug}, id {organization.id})"
+    )
+    for credential in credentials:
+        click.echo(f"{credential.role.value:10} {credential.email:28} {credential.password}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,71 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from cpd.bootstrap import Container, build_container
+from cpd.entrypoints.http.controllers.auth import AuthController
+from cpd.entrypoints.http.controllers.health import HealthController
+from cpd.entrypoints.http.controllers.organizations import OrganizationsController
+from cpd.entrypoints.http.controllers.users import UsersController
+from cpd.entrypoints.http.dependencies import DEPENDENCIES
+from cpd.entrypoints.http.middleware import request_context_middleware
+from cpd.entrypoints.http.problems import EXCEPTION_HANDLERS
+from cpd.entrypoints.observability import configure_logging
+from cpd.settings import Settings
+
+API_CONTROLLERS = [AuthController, UsersController, OrganizationsController]
+log = logging.getLogger(__name__)
+
+
+def create_app(container: Container, *, run_relay: bool = True) -> Litestar:
+    """Build the app around an already-wired container (tests pass their own)."""
+
+    async def on_startup() -> None:
+        await container.startup(run_relay=run_relay)
+
+    async def on_shutdown() -> None:
+        await container.shutdown()
+
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            Router("/api/v1", route_handlers=API_CONTROLLERS),
+            # The unversioned prefix serves the current version for clients written against it.
+            Router("/api", route_handlers=API_CONTROLLERS, include_in_schema=False),
+        ],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        middleware=[request_context_middleware],
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        state=State({"container": container}),
+        openapi_config=OpenAPIConfig(
+            title="CPD Events API",
+            version="1.0.0",
+            description="Events, registrations, payments, attendance and verifiable certificates.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+        ),
+        logging_config=None,
+        debug=False,
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """Entry for ASGI servers (``uvicorn --factory``): settings from the environment."""
+    settings = Settings.from_env()
+    configure_logging(settings)
+    return create_app(build_container(settings))

@@ -1,0 +1,30 @@
+"""The caller's own account."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, patch
+
+from cpd.domain.accounts import Actor
+from cpd.entrypoints.http.controllers.auth import BEARER
+from cpd.entrypoints.http.schemas import MeOut, MePatch, given, set_fields
+from cpd.services.accounts import AccountService, ProfileChanges
+
+
+class UsersController(Controller):
+    path = "/users"
+    tags = ["users"]
+    security = BEARER
+
+    @get("/me", summary="My account and profile")
+    async def me(self, actor: Actor, accounts: AccountService) -> MeOut:
+        return MeOut.of(await accounts.get_me(actor))
+
+    @patch("/me", summary="Change my names or profile fields")
+    async def update_me(self, data: MePatch, actor: Actor, accounts: AccountService) -> MeOut:
+        profile = given(data.profile)
+        changes = ProfileChanges(
+            first_name=given(data.first_name),
+            last_name=given(data.last_name),
+            profile=set_fields(profile) if profile else None,
+        )
+        return MeOut.of(await accounts.update_me(actor, changes))

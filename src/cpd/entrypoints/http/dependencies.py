@@ -1,0 +1,56 @@
+"""Dependencies handed to controllers: the services from the container, and the caller."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from cpd.bootstrap import Container
+from cpd.domain.accounts import Actor
+from cpd.domain.errors import NotAuthenticated
+from cpd.domain.pages import MAX_PAGE_SIZE, PageRequest
+from cpd.services.accounts import AccountService
+from cpd.services.organizations import OrganizationService
+
+
+def container_of(state: State) -> Container:
+    container: Container = state.container
+    return container
+
+
+def provide_accounts(state: State) -> AccountService:
+    return container_of(state).accounts
+
+
+def provide_organizations(state: State) -> OrganizationService:
+    return container_of(state).organizations
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("Send an access token: 'Authorization: Bearer <token>'.")
+    return token.strip()
+
+
+async def provide_actor(request: Request[Any, Any, Any], accounts: AccountService) -> Actor:
+    return await accounts.authenticate(bearer_token(request))
+
+
+def provide_page(
+    limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 20,
+    offset: Annotated[int, Parameter(ge=0, description="Items to skip")] = 0,
+) -> PageRequest:
+    return PageRequest(limit=limit, offset=offset)
+
+
+DEPENDENCIES = {
+    "accounts": Provide(provide_accounts, sync_to_thread=False),
+    "organizations": Provide(provide_organizations, sync_to_thread=False),
+    "actor": Provide(provide_actor),
+    "page": Provide(provide_page, sync_to_thread=False),
+}

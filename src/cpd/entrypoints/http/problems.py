@@ -1,0 +1,142 @@
+"""One place that turns every error into an RFC 9457 problem-details response, and logs it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from cpd.domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+)
+from cpd.entrypoints.http.schemas import FieldError, Problem
+
+log = structlog.get_logger("cpd.http")
+PROBLEM_JSON = "application/problem+json"
+_STATUS = {
+    InvalidInput: (400, "invalid-input"),
+    NotAuthenticated: (401, "not-authenticated"),
+    PermissionDenied: (403, "permission-denied"),
+    NotFound: (404, "not-found"),
+    Conflict: (409, "conflict"),
+    RateLimited: (429, "rate-limited"),
+}
+_MSGSPEC_PATH = re.compile(r"\s*-\s*at `\$\.?([^`]*)`")
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    kind: str,
+    title: str,
+    detail: str,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    return Response(
+        Problem(
+            type=f"/problems/{kind}",
+            title=title,
+            status=status,
+            detail=detail,
+            instance=request.url.path,
+            request_id=request.scope.get("state", {}).get("request_id"),
+            errors=errors,
+        ),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    assert isinstance(exc, DomainError)
+    status, kind = next(
+        ((s, k) for cls, (s, k) in _STATUS.items() if isinstance(exc, cls)), (400, "domain-error")
+    )
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, NotAuthenticated):
+        headers["WWW-Authenticate"] = 'Bearer realm="cpd"'
+    errors = [FieldError(exc.field, exc.detail)] if exc.field else None
+    log.info("request refused", status=status, problem=kind, detail=exc.detail, field=exc.field)
+    return problem_response(
+        request, status, kind, exc.title, exc.detail, errors=errors, headers=headers
+    )
+
+
+def validation_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    assert isinstance(exc, ValidationException)
+    errors = [_field_error(item) for item in (exc.extra or []) if isinstance(item, dict)]
+    detail = f"Invalid value for '{errors[0].field}': {errors[0].message}" if errors else exc.detail
+    log.info("request refused", status=400, problem="validation-error", detail=detail)
+    return problem_response(
+        request, 400, "validation-error", "Invalid request", detail, errors=errors or None
+    )
+
+
+def _field_error(item: dict[str, Any]) -> FieldError:
+    message = str(item.get("message", "Invalid value"))
+    key = item.get("key")
+    match = _MSGSPEC_PATH.search(message)
+    if match:  # msgspec: "Expected `str`, got `int` - at `$.profile.timezone`"
+        message = message[: match.start()]
+        key = match.group(1) or key
+    field = str(key) if key else "body"
+    return FieldError(field=field.replace("[", ".").replace("]", ""), message=message)
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    if status >= 500:
+        return internal_error_handler(request, exc)
+    title = _TITLES.get(status, "Request refused")
+    log.info("request refused", status=status, detail=exc.detail)
+    headers = dict(exc.headers or {})
+    return problem_response(
+        request, status, title.lower().replace(" ", "-"), title, exc.detail, headers=headers
+    )
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.error("unhandled error", exc_info=exc, path=request.url.path, method=request.method)
+    return problem_response(
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal-error",
+        "Internal server error",
+        "Something went wrong on our side and it has been logged; quote the request id.",
+    )
+
+
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Permission denied",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    413: "Request too large",
+    415: "Unsupported media type",
+    429: "Too many requests",
+}
+
+EXCEPTION_HANDLERS = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}

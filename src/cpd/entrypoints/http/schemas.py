@@ -1,0 +1,250 @@
+"""Request and response bodies (msgspec Structs): the API contract frontend clients rely on."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from cpd.domain.accounts import Member, Organization, Role, User
+from cpd.domain.auth import TokenPair
+
+Email = Annotated[str, Meta(max_length=254, examples=["ada@example.org"])]
+Password = Annotated[
+    str, Meta(max_length=256, description="At least 10 characters, not a common one.")
+]
+Name = Annotated[str, Meta(max_length=100)]
+OptionalText = Annotated[str, Meta(max_length=5000)] | None
+
+
+class Problem(Struct, omit_defaults=True):
+    """RFC 9457 problem details; ``errors`` names each offending field."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class FieldError(Struct):
+    field: str
+    message: str
+
+
+# Auth
+
+
+class RegisterIn(Struct):
+    email: Email
+    password: Password
+    first_name: Name
+    last_name: Name
+
+
+class LoginIn(Struct):
+    email: Annotated[str, Meta(max_length=320)]
+    password: Annotated[str, Meta(max_length=1024)]
+
+
+class RefreshIn(Struct):
+    refresh_token: Annotated[str, Meta(max_length=4096)]
+
+
+class PasswordResetIn(Struct):
+    email: Annotated[str, Meta(max_length=320)]
+
+
+class PasswordResetConfirmIn(Struct):
+    token: Annotated[str, Meta(max_length=512)]
+    new_password: Password
+
+
+class TokenPairOut(Struct):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "bearer"  # noqa: S105 - a scheme name, not a secret
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> TokenPairOut:
+        return cls(
+            access_token=pair.access.token,
+            refresh_token=pair.refresh.token,
+            expires_in=pair.access.lifetime_seconds,
+        )
+
+
+# Users
+
+
+class UserOut(Struct):
+    id: UUID
+    email: str
+    first_name: str
+    last_name: str
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(user.id, user.email, user.first_name, user.last_name)
+
+
+class ProfileOut(Struct):
+    professional_title: str | None
+    professional_body: str | None
+    registration_number: str | None
+    phone: str | None
+    timezone: str | None
+    bio: str | None
+
+
+class MeOut(Struct):
+    id: UUID
+    email: str
+    first_name: str
+    last_name: str
+    is_superadmin: bool
+    profile: ProfileOut
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> MeOut:
+        return cls(
+            id=user.id,
+            email=user.email,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            is_superadmin=user.is_superadmin,
+            profile=ProfileOut(**dataclasses.asdict(user.profile)),
+            created_at=user.created_at,
+        )
+
+
+class ProfilePatch(Struct, forbid_unknown_fields=True):
+    """Absent fields stay as they are; ``null`` clears a field."""
+
+    professional_title: Annotated[str, Meta(max_length=200)] | UnsetType | None = UNSET
+    professional_body: Annotated[str, Meta(max_length=200)] | UnsetType | None = UNSET
+    registration_number: Annotated[str, Meta(max_length=100)] | UnsetType | None = UNSET
+    phone: Annotated[str, Meta(max_length=50)] | UnsetType | None = UNSET
+    timezone: Annotated[str, Meta(max_length=64, examples=["Europe/London"])] | UnsetType | None = (
+        UNSET
+    )
+    bio: OptionalText | UnsetType = UNSET
+
+
+class MePatch(Struct, forbid_unknown_fields=True):
+    first_name: Name | UnsetType = UNSET
+    last_name: Name | UnsetType = UNSET
+    profile: ProfilePatch | UnsetType = UNSET
+
+
+# Organizations
+
+Slug = Annotated[
+    str, Meta(max_length=60, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", examples=["royal-college"])
+]
+
+
+class OrganizationIn(Struct):
+    name: Annotated[str, Meta(max_length=200)]
+    slug: Slug | None = None
+    contact_email: Email | None = None
+    logo_url: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+class OrganizationPatch(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(max_length=200)] | UnsetType = UNSET
+    contact_email: Email | UnsetType | None = UNSET
+    logo_url: Annotated[str, Meta(max_length=2000)] | UnsetType | None = UNSET
+
+
+class OrganizationOut(Struct):
+    id: UUID
+    name: str
+    slug: str
+    contact_email: str | None
+    logo_url: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, organization: Organization) -> OrganizationOut:
+        return cls(
+            id=organization.id,
+            name=organization.name,
+            slug=organization.slug,
+            contact_email=organization.contact_email,
+            logo_url=organization.logo_url,
+            created_at=organization.created_at,
+            updated_at=organization.updated_at,
+        )
+
+
+class OrganizationPage(Struct):
+    items: list[OrganizationOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class MemberIn(Struct):
+    email: Email
+    role: Role = Role.MEMBER
+
+
+class MemberPatch(Struct):
+    role: Role
+
+
+class MemberOut(Struct):
+    user_id: UUID
+    email: str
+    first_name: str
+    last_name: str
+    role: Role
+    joined_at: datetime
+
+    @classmethod
+    def of(cls, member: Member) -> MemberOut:
+        return cls(
+            member.user_id,
+            member.email,
+            member.first_name,
+            member.last_name,
+            member.role,
+            member.joined_at,
+        )
+
+
+class MemberPage(Struct):
+    items: list[MemberOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class Health(Struct):
+    status: str
+
+
+T = TypeVar("T")
+
+
+def given(value: T | UnsetType) -> T | None:
+    """A PATCH field's value, or None when the body left it out."""
+    return None if isinstance(value, UnsetType) else value
+
+
+def set_fields(patch: Struct) -> dict[str, Any]:
+    """The fields a PATCH body actually carried, ``null`` ones included."""
+    return {
+        name: value
+        for name in patch.__struct_fields__
+        if not isinstance(value := getattr(patch, name), UnsetType)
+    }
