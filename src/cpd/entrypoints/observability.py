@@ -13,6 +13,8 @@ import structlog
 
 from cpd.settings import Settings
 
+_HANDLER_NAME = "cpd"
+
 
 def configure_logging(settings: Settings) -> None:
     as_json = settings.log_format == "json" or (
@@ -44,8 +46,9 @@ def configure_logging(settings: Settings) -> None:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=[*final, renderer])
     )
+    handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != _HANDLER_NAME] + [handler]
     root.setLevel(settings.log_level.upper())
     for noisy in ("uvicorn.access",):  # the request log below replaces it
         logging.getLogger(noisy).handlers[:] = []

@@ -158,7 +158,7 @@ class OrganizationService:
             return slug
         base = slugify(name)
         for n in range(1, 100):
-            candidate = base if n == 1 else f"{base[:55]}-{n}"
+            candidate = base if n == 1 else f"{base[:55].rstrip('-')}-{n}"
             if not await uow.organizations.slug_exists(candidate):
                 return candidate
         raise InvalidInput("Could not derive a free slug from this name; give one.", field="slug")

@@ -132,6 +132,10 @@ class SqlUnitOfWork:
         if self._connection is not None:
             await self._connection.close()  # rolls back anything not committed
             self._connection = None
+        if isinstance(exc, IntegrityError):
+            # A unique constraint usually fires at the INSERT, before commit: answer Conflict
+            # there too (as the memory adapter does), not a driver error the core cannot name.
+            raise conflict_from(exc) from None
 
     async def commit(self) -> None:
         assert self._connection is not None, "commit outside 'async with'"

@@ -32,6 +32,7 @@ _STATUS = {
     RateLimited: (429, "rate-limited"),
 }
 _MSGSPEC_PATH = re.compile(r"\s*-\s*at `\$\.?([^`]*)`")
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 
 
 def problem_response(
@@ -94,7 +95,11 @@ def _field_error(item: dict[str, Any]) -> FieldError:
     if match:  # msgspec: "Expected `str`, got `int` - at `$.profile.timezone`"
         message = message[: match.start()]
         key = match.group(1) or key
-    field = str(key) if key else "body"
+    missing = _MISSING_FIELD.search(message)
+    if missing:  # "Object missing required field `email`" (at the path above, if any)
+        parent = key if key and key != "data" and match else None
+        key = f"{parent}.{missing.group(1)}" if parent else missing.group(1)
+    field = str(key) if key and key != "data" else "body"
     return FieldError(field=field.replace("[", ".").replace("]", ""), message=message)
 
 

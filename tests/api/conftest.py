@@ -1,0 +1,127 @@
+"""API test fixtures: the real app on in-memory adapters, driven through Litestar's client."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from cpd.adapters.mail import MemoryMailer
+from cpd.bootstrap import Container, build_container
+from cpd.domain.tasks import EmailMessage
+from cpd.entrypoints.http.app import create_app
+from cpd.entrypoints.observability import configure_logging
+from tests.conftest import make_settings
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Api:
+    client: TestClient[Any]
+    container: Container
+    _count: int = 0
+
+    def register(self, email: str | None = None, **fields: str) -> dict[str, Any]:
+        self._count += 1
+        body = {
+            "email": email or f"user{self._count}@example.org",
+            "password": PASSWORD,
+            "first_name": "Test",
+            "last_name": f"User{self._count}",
+        } | fields
+        response = self.client.post("/api/v1/auth/register", json=body)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def login(self, email: str, password: str = PASSWORD) -> dict[str, Any]:
+        response = self.client.post(
+            "/api/v1/auth/login", json={"email": email, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def user(self, email: str | None = None) -> Caller:
+        account = self.register(email)
+        tokens = self.login(account["email"])
+        return Caller(account, tokens)
+
+    def superadmin(self) -> Caller:
+        caller = self.user()
+        self.client.blocking_portal.call(
+            lambda: self.container.accounts.create_superuser(
+                email=caller.email, password=PASSWORD, first_name="Super", last_name="Admin"
+            )
+        )
+        return caller
+
+    def organization(self, owner: Caller, name: str = "Royal College") -> dict[str, Any]:
+        response = self.client.post(
+            "/api/v1/organizations", json={"name": name}, headers=owner.headers
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def add_member(self, org: dict[str, Any], admin: Caller, member: Caller, role: str) -> None:
+        response = self.client.post(
+            f"/api/v1/organizations/{org['id']}/members",
+            json={"email": member.email, "role": role},
+            headers=admin.headers,
+        )
+        assert response.status_code == 201, response.text
+
+    def sent_mail(self, to: str, *, timeout: float = 3.0) -> list[EmailMessage]:
+        """Mail is sent by the relay in the background: wait briefly for it to arrive."""
+        mailer = self.container.mailer
+        assert isinstance(mailer, MemoryMailer)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [m for m in mailer.sent if m.to == to]
+            if found:
+                return found
+            time.sleep(0.02)
+        return []
+
+
+@dataclass
+class Caller:
+    account: dict[str, Any]
+    tokens: dict[str, Any]
+
+    @property
+    def email(self) -> str:
+        return str(self.account["email"])
+
+    @property
+    def id(self) -> str:
+        return str(self.account["id"])
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens['access_token']}"}
+
+
+def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = dict(response.json())
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"]
+    if field is not None:
+        assert field in [error["field"] for error in body["errors"]], body
+    return body
+
+
+@pytest.fixture
+def api(request: pytest.FixtureRequest) -> Iterator[Api]:
+    overrides = getattr(request, "param", {})
+    settings = make_settings(outbox_poll_seconds=0.05, **overrides)
+    configure_logging(settings)
+    container = build_container(settings)
+    with TestClient(create_app(container)) as client:
+        yield Api(client, container)

@@ -1,0 +1,88 @@
+"""Health, readiness, request ids, the OpenAPI document and error logging."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from litestar.testing import TestClient
+
+from cpd.bootstrap import build_container
+from cpd.entrypoints.http.app import create_app
+from cpd.entrypoints.observability import configure_logging
+from tests.api.conftest import Api
+from tests.conftest import make_settings
+
+
+def test_health_and_ready(api: Api) -> None:
+    assert api.client.get("/health").json() == {"status": "ok"}
+    assert api.client.get("/ready").json() == {"status": "ok"}
+
+
+def test_ready_answers_503_when_the_database_is_unreachable() -> None:
+    container = build_container(
+        make_settings(persistence="sql", database_url="postgresql+asyncpg://cpd@127.0.0.1:9/cpd")
+    )
+    with TestClient(create_app(container, run_relay=False)) as client:
+        response = client.get("/ready")
+    assert response.status_code == 503
+
+
+def test_every_response_carries_a_request_id_and_keeps_a_safe_incoming_one(api: Api) -> None:
+    generated = api.client.get("/health").headers["x-request-id"]
+    assert len(generated) == 32
+    kept = api.client.get("/health", headers={"X-Request-ID": "abc-123"})
+    assert kept.headers["x-request-id"] == "abc-123"
+    unsafe = api.client.get("/health", headers={"X-Request-ID": "evil\tvalue"})
+    assert unsafe.headers["x-request-id"] != "evil\tvalue"
+    problem = api.client.get("/api/v1/users/me", headers={"X-Request-ID": "trace-1"})
+    assert problem.json()["request_id"] == "trace-1"
+
+
+def test_openapi_documents_every_route_with_bearer_security(api: Api) -> None:
+    schema = api.client.get("/schema/openapi.json").json()
+    paths = schema["paths"]
+    expected = {
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/password-reset",
+        "/api/v1/auth/password-reset/confirm",
+        "/api/v1/users/me",
+        "/api/v1/organizations",
+        "/api/v1/organizations/{organization_id}",
+        "/api/v1/organizations/{organization_id}/members",
+        "/api/v1/organizations/{organization_id}/members/{user_id}",
+        "/health",
+        "/ready",
+    }
+    assert expected <= set(paths)
+    assert not any(p.startswith("/api/auth") for p in paths)  # the alias is not documented twice
+    assert schema["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
+    assert paths["/api/v1/users/me"]["get"]["security"] == [{"BearerToken": []}]
+    assert api.client.get("/schema").status_code == 200
+
+
+def test_unexpected_errors_are_500_problems_and_logged_with_traceback(
+    api: Api, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr(api.container.accounts, "request_password_reset", broken)
+    with caplog.at_level(logging.ERROR):
+        response = api.client.post("/api/v1/auth/password-reset", json={"email": "a@b.org"})
+    assert response.status_code == 500
+    body = response.json()
+    assert body["title"] == "Internal server error"
+    assert "exploded" not in response.text
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    configure_logging(make_settings(log_format="json"))
+    [ours] = [h for h in logging.getLogger().handlers if h.get_name() == "cpd"]
+    assert ours.formatter is not None
+    line = json.loads(ours.formatter.format(record))
+    assert line["request_id"] == body["request_id"]
+    assert "Traceback" in line["exception"]
+    assert "database exploded" in line["exception"]
