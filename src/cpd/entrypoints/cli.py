@@ -48,6 +48,10 @@ def _run(work: Callable[[Container], Awaitable[T]], *, migrate_first: bool = Tru
         raise click.ClickException(f"{error.detail}{field}") from None
 
 
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
 @click.group()
 @click.version_option(package_name="cpd")
 def main() -> None:
@@ -102,7 +106,7 @@ def create_superuser(
     email: str | None, password: str | None, first_name: str, last_name: str
 ) -> None:
     """Create a superadmin, or promote the existing account with that email."""
-    interactive = sys.stdin.isatty()
+    interactive = _interactive()
     if email is None:
         if not interactive:
             raise click.UsageError("--email is required when not interactive")

@@ -1,0 +1,156 @@
+"""The operator CLI, run as an operator would: real settings from the environment."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from cpd.entrypoints import cli
+from tests.conftest import FAST_ARGON2
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "CPD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cpd.db'}",
+        "CPD_MAIL_OUTBOX_DIR": str(tmp_path / "mail"),
+        "CPD_ARGON2_TIME_COST": str(FAST_ARGON2["argon2_time_cost"]),
+        "CPD_ARGON2_MEMORY_COST_KIB": str(FAST_ARGON2["argon2_memory_cost_kib"]),
+        "CPD_LOG_LEVEL": "WARNING",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def run(*args: str, input: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli.main, list(args), input=input)
+    return result.exit_code, result.output
+
+
+def test_migrate_then_migrate_again_is_a_no_op(env: dict[str, str]) -> None:
+    assert run("migrate") == (0, "database is at the latest revision\n")
+    assert run("migrate")[0] == 0
+
+
+def test_migrate_refuses_memory_persistence(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CPD_PERSISTENCE", "memory")
+    code, output = run("migrate")
+    assert code == 1
+    assert "CPD_PERSISTENCE=sql" in output
+
+
+def test_bad_configuration_is_one_line_and_non_zero(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CPD_SMTP_PORT", "twenty-five")
+    code, output = run("migrate")
+    assert code == 1
+    assert output.strip().splitlines() == [
+        "Error: configuration: Expected `int`, got `str` - at: CPD_SMTP_PORT"
+    ]
+
+
+def test_create_superuser_with_flags_then_login_works(env: dict[str, str]) -> None:
+    code, output = run(
+        "create-superuser", "--email", "Root@Example.org", "--password", "a long admin passphrase"
+    )
+    assert code == 0, output
+    assert "root@example.org" in output
+    # Promoting an existing account is allowed and idempotent.
+    assert (
+        run(
+            "create-superuser",
+            "--email",
+            "root@example.org",
+            "--password",
+            "another long passphrase",
+        )[0]
+        == 0
+    )
+
+
+def test_create_superuser_prompts_when_interactive(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "_interactive", lambda: True)
+    code, output = run(
+        "create-superuser",
+        input="ops@example.org\na long admin passphrase\na long admin passphrase\n",
+    )
+    assert code == 0, output
+    assert "superuser ops@example.org" in output
+
+
+def test_create_superuser_without_input_fails_clearly(env: dict[str, str]) -> None:
+    code, output = run("create-superuser", "--email", "x@example.org")
+    assert code == 2
+    assert "--password" in output
+    code, output = run("create-superuser", "--email", "x@example.org", "--password", "short")
+    assert code == 1
+    assert output.strip() == "Error: Password must be at least 10 characters long. (password)"
+
+
+def test_seed_demo_prints_working_credentials_and_can_run_twice(env: dict[str, str]) -> None:
+    code, output = run("seed-demo")
+    assert code == 0, output
+    assert "demo-institute" in output
+    rows = [line.split() for line in output.splitlines()[1:]]
+    assert [row[0] for row in rows] == ["org_admin", "org_staff", "member"]
+    code, again = run("seed-demo")
+    assert code == 0
+    assert again.splitlines()[0] == output.splitlines()[0]  # the same organization
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_runs_the_api_on_the_embedded_default(env: dict[str, str], tmp_path: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cpd.entrypoints.cli", "serve", "--port", str(port)],
+        env={**os.environ, **env},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/ready").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            time.sleep(0.2)
+        registered = httpx.post(
+            f"{base}/api/v1/auth/register",
+            json={
+                "email": "first@example.org",
+                "password": "a long first passphrase",
+                "first_name": "First",
+                "last_name": "User",
+            },
+        )
+        assert registered.status_code == 201
+        assert httpx.get(f"{base}/schema/openapi.json").status_code == 200
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=15)[0].decode()
+    assert "CPD_SECRET_KEY is the public development default" in output
