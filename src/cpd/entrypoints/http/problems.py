@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from cpd.domain.errors import (
@@ -145,3 +146,25 @@ EXCEPTION_HANDLERS = {
     HTTPException: http_error_handler,
     Exception: internal_error_handler,
 }
+
+_DESCRIPTIONS = {
+    400: "Invalid input; `errors` names each offending field",
+    401: "Missing, invalid, expired or revoked credentials",
+    403: "Signed in, but this role may not do this",
+    404: "Not found, or in an organization the caller does not belong to",
+    409: "Clashes with existing data or a rule about the whole",
+    429: "Too many attempts; see Retry-After",
+}
+
+
+def documented(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the problem responses a route can give."""
+    return {
+        status: ResponseSpec(
+            Problem,
+            description=_DESCRIPTIONS[status],
+            media_type=PROBLEM_JSON,
+            generate_examples=False,
+        )
+        for status in statuses
+    }

@@ -10,6 +10,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from cpd.domain.accounts import Actor
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.controllers.auth import BEARER
+from cpd.entrypoints.http.problems import documented
 from cpd.entrypoints.http.schemas import (
     MemberIn,
     MemberOut,
@@ -30,7 +31,11 @@ class OrganizationsController(Controller):
     tags = ["organizations"]
     security = BEARER
 
-    @post("/", summary="Create an organization; the caller becomes its org_admin")
+    @post(
+        "/",
+        summary="Create an organization; the caller becomes its org_admin",
+        responses=documented(400, 401, 409),
+    )
     async def create(
         self, data: OrganizationIn, actor: Actor, organizations: OrganizationService
     ) -> OrganizationOut:
@@ -43,7 +48,7 @@ class OrganizationsController(Controller):
         )
         return OrganizationOut.of(organization)
 
-    @get("/", summary="My organizations (a superadmin sees all)")
+    @get("/", summary="My organizations (a superadmin sees all)", responses=documented(400, 401))
     async def list_mine(
         self, actor: Actor, organizations: OrganizationService, page: PageRequest
     ) -> OrganizationPage:
@@ -52,13 +57,21 @@ class OrganizationsController(Controller):
             [OrganizationOut.of(o) for o in result.items], result.total, result.limit, result.offset
         )
 
-    @get("/{organization_id:uuid}", summary="One organization I belong to")
+    @get(
+        "/{organization_id:uuid}",
+        summary="One organization I belong to",
+        responses=documented(401, 404),
+    )
     async def get_one(
         self, organization_id: UUID, actor: Actor, organizations: OrganizationService
     ) -> OrganizationOut:
         return OrganizationOut.of(await organizations.get(actor, organization_id))
 
-    @patch("/{organization_id:uuid}", summary="Change an organization (org_admin)")
+    @patch(
+        "/{organization_id:uuid}",
+        summary="Change an organization (org_admin)",
+        responses=documented(400, 401, 403, 404),
+    )
     async def update(
         self,
         organization_id: UUID,
@@ -75,7 +88,11 @@ class OrganizationsController(Controller):
         )
         return OrganizationOut.of(await organizations.update(actor, organization_id, changes))
 
-    @get("/{organization_id:uuid}/members", summary="Members (org_admin, org_staff)")
+    @get(
+        "/{organization_id:uuid}/members",
+        summary="Members (org_admin, org_staff)",
+        responses=documented(400, 401, 403, 404),
+    )
     async def list_members(
         self,
         organization_id: UUID,
@@ -88,7 +105,11 @@ class OrganizationsController(Controller):
             [MemberOut.of(m) for m in result.items], result.total, result.limit, result.offset
         )
 
-    @post("/{organization_id:uuid}/members", summary="Add an existing user (org_admin)")
+    @post(
+        "/{organization_id:uuid}/members",
+        summary="Add an existing user (org_admin)",
+        responses=documented(400, 401, 403, 404, 409),
+    )
     async def add_member(
         self,
         organization_id: UUID,
@@ -101,7 +122,11 @@ class OrganizationsController(Controller):
         )
         return MemberOut.of(member)
 
-    @patch("/{organization_id:uuid}/members/{user_id:uuid}", summary="Change a role (org_admin)")
+    @patch(
+        "/{organization_id:uuid}/members/{user_id:uuid}",
+        summary="Change a role (org_admin)",
+        responses=documented(400, 401, 403, 404, 409),
+    )
     async def change_role(
         self,
         organization_id: UUID,
@@ -117,6 +142,7 @@ class OrganizationsController(Controller):
         "/{organization_id:uuid}/members/{user_id:uuid}",
         status_code=HTTP_204_NO_CONTENT,
         summary="Remove a member (org_admin), or leave (yourself)",
+        responses=documented(401, 403, 404, 409),
     )
     async def remove_member(
         self,

@@ -6,6 +6,7 @@ from litestar import Controller, get, patch
 
 from cpd.domain.accounts import Actor
 from cpd.entrypoints.http.controllers.auth import BEARER
+from cpd.entrypoints.http.problems import documented
 from cpd.entrypoints.http.schemas import MeOut, MePatch, given, set_fields
 from cpd.services.accounts import AccountService, ProfileChanges
 
@@ -15,11 +16,11 @@ class UsersController(Controller):
     tags = ["users"]
     security = BEARER
 
-    @get("/me", summary="My account and profile")
+    @get("/me", summary="My account and profile", responses=documented(401))
     async def me(self, actor: Actor, accounts: AccountService) -> MeOut:
         return MeOut.of(await accounts.get_me(actor))
 
-    @patch("/me", summary="Change my names or profile fields")
+    @patch("/me", summary="Change my names or profile fields", responses=documented(400, 401))
     async def update_me(self, data: MePatch, actor: Actor, accounts: AccountService) -> MeOut:
         profile = given(data.profile)
         changes = ProfileChanges(
