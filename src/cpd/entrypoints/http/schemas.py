@@ -14,9 +14,10 @@ from cpd.domain.auth import TokenPair
 
 Email = Annotated[str, Meta(max_length=254, examples=["ada@example.org"])]
 Password = Annotated[
-    str, Meta(max_length=256, description="At least 10 characters, not a common one.")
+    str,
+    Meta(min_length=10, max_length=256, description="At least 10 characters, not a common one."),
 ]
-Name = Annotated[str, Meta(max_length=100)]
+Name = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"\S")]
 OptionalText = Annotated[str, Meta(max_length=5000)] | None
 
 
