@@ -14,8 +14,8 @@ import httpx
 import pytest
 import schemathesis
 import uvicorn
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from cpd.bootstrap import build_container
 from cpd.entrypoints.http.app import create_app
