@@ -1,0 +1,121 @@
+"""The outbox: tasks committed with a unit of work, then claimed and settled by a relay."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cpd.domain.tasks import Task
+from tests.contract.builders import T0, Backend
+
+LEASE = 30
+
+
+async def commit_tasks(backend: Backend, *tasks: Task) -> None:
+    async with backend.uow() as uow:
+        for task in tasks:
+            uow.outbox.add(task)
+        await uow.commit()
+
+
+async def test_committed_tasks_are_claimed_with_their_payload(backend: Backend) -> None:
+    task = Task("send_email", {"to": "a@example.org", "nested": {"n": [1, 2]}, "ok": True})
+    await commit_tasks(backend, task)
+
+    claimed = await backend.outbox_store.claim_due(T0, limit=10, lease_seconds=LEASE)
+
+    assert [c.task for c in claimed] == [task]
+    assert claimed[0].attempts == 1
+    assert claimed[0].created_at == T0
+    assert await backend.outbox_store.pending_count() == 1
+
+
+async def test_tasks_of_a_rolled_back_unit_of_work_never_appear(backend: Backend) -> None:
+    async with backend.uow() as uow:
+        uow.outbox.add(Task("send_email", {"n": 1}))
+    try:
+        async with backend.uow() as uow:
+            uow.outbox.add(Task("send_email", {"n": 2}))
+            raise LookupError
+    except LookupError:
+        pass
+
+    far_future = T0 + timedelta(days=365)
+    assert await backend.outbox_store.claim_due(far_future, limit=10, lease_seconds=LEASE) == []
+    assert await backend.outbox_store.pending_count() == 0
+
+
+async def test_claims_are_oldest_first_and_limited(backend: Backend) -> None:
+    tasks = [Task("t", {"n": n}) for n in range(3)]
+    for task in tasks:
+        await commit_tasks(backend, task)
+        backend.clock.advance(seconds=1)
+
+    first = await backend.outbox_store.claim_due(backend.clock.now(), limit=2, lease_seconds=LEASE)
+    rest = await backend.outbox_store.claim_due(backend.clock.now(), limit=2, lease_seconds=LEASE)
+
+    assert [c.task for c in first] == tasks[:2]
+    assert [c.task for c in rest] == tasks[2:]
+    assert [c.created_at for c in first + rest] == [T0 + timedelta(seconds=n) for n in range(3)]
+
+
+async def test_a_claim_leases_the_task_until_the_lease_ends(backend: Backend) -> None:
+    task = Task("t", {})
+    await commit_tasks(backend, task)
+    store = backend.outbox_store
+
+    assert len(await store.claim_due(T0, limit=10, lease_seconds=LEASE)) == 1
+    assert await store.claim_due(T0, limit=10, lease_seconds=LEASE) == []
+    almost = T0 + timedelta(seconds=LEASE - 1)
+    assert await store.claim_due(almost, limit=10, lease_seconds=LEASE) == []
+
+    again = await store.claim_due(T0 + timedelta(seconds=LEASE), limit=10, lease_seconds=LEASE)
+    assert [(c.task, c.attempts) for c in again] == [(task, 2)]
+
+
+async def test_tasks_not_yet_due_are_not_claimed(backend: Backend) -> None:
+    await commit_tasks(backend, Task("t", {}))
+    before = T0 - timedelta(microseconds=1)
+    assert await backend.outbox_store.claim_due(before, limit=10, lease_seconds=LEASE) == []
+
+
+async def test_mark_failed_with_retry_at_reschedules(backend: Backend) -> None:
+    task = Task("t", {})
+    await commit_tasks(backend, task)
+    store = backend.outbox_store
+    await store.claim_due(T0, limit=10, lease_seconds=LEASE)
+
+    retry_at = T0 + timedelta(minutes=10)
+    await store.mark_failed(task.id, "smtp down", retry_at)
+
+    # Not due before retry_at, even after the lease would have ended.
+    not_yet = retry_at - timedelta(seconds=1)
+    assert await store.claim_due(not_yet, limit=10, lease_seconds=LEASE) == []
+    again = await store.claim_due(retry_at, limit=10, lease_seconds=LEASE)
+    assert [(c.task, c.attempts) for c in again] == [(task, 2)]
+
+
+async def test_mark_failed_without_retry_abandons(backend: Backend) -> None:
+    abandoned, other = Task("t", {"n": 1}), Task("t", {"n": 2})
+    await commit_tasks(backend, abandoned, other)
+    store = backend.outbox_store
+    await store.claim_due(T0, limit=10, lease_seconds=LEASE)
+
+    await store.mark_failed(abandoned.id, "permanent", None)
+
+    for years in (1, 2):  # leases of the other task end; the abandoned one never comes back
+        later = T0 + timedelta(days=365 * years)
+        assert [c.task for c in await store.claim_due(later, 10, LEASE)] == [other]
+
+
+async def test_mark_dispatched_settles_the_task(backend: Backend) -> None:
+    done, waiting = Task("t", {"n": 1}), Task("t", {"n": 2})
+    await commit_tasks(backend, done, waiting)
+    store = backend.outbox_store
+    assert await store.pending_count() == 2
+
+    await store.claim_due(T0, limit=10, lease_seconds=LEASE)
+    await store.mark_dispatched(done.id, T0 + timedelta(seconds=1))
+
+    assert await store.pending_count() == 1
+    far_future = T0 + timedelta(days=365)
+    assert [c.task for c in await store.claim_due(far_future, 10, LEASE)] == [waiting]
