@@ -1,0 +1,419 @@
+"""Sign-up, sign-in, rotation, logout, password reset and profile, through the real wiring."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from cpd.bootstrap import Container
+from cpd.domain.accounts import Actor
+from cpd.domain.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
+from cpd.domain.ids import new_id
+from cpd.services.accounts import BAD_CREDENTIALS, ProfileChanges
+from tests.unit.fakes import (
+    PASSWORD,
+    FakeClock,
+    actor_of,
+    register,
+    reset_token_from,
+    sent_mail,
+)
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+async def login(
+    app: Container,
+    email: str = "alice@example.com",
+    password: str = PASSWORD,
+    client: str = "203.0.113.7",
+):
+    return await app.accounts.login(email=email, password=password, client=client)
+
+
+# --- register ---------------------------------------------------------------------------------
+
+
+async def test_register_stores_a_normalised_email_and_a_hashed_password(
+    container: Container,
+) -> None:
+    user = await register(container, "  Alice@Example.COM ")
+    assert user.email == "alice@example.com"
+    assert PASSWORD not in user.password_hash
+    assert user.password_hash.startswith("$argon2id$")
+    me = await container.accounts.get_me(actor_of(user))
+    assert (me.id, me.email, me.first_name) == (user.id, "alice@example.com", "Alice")
+
+
+async def test_register_twice_with_the_same_email_in_any_case_conflicts(
+    container: Container,
+) -> None:
+    await register(container, "alice@example.com")
+    with pytest.raises(Conflict) as caught:
+        await register(container, "ALICE@example.com ")
+    assert caught.value.field == "email"
+
+
+async def test_register_refuses_a_weak_password(container: Container) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        await register(container, password="password123")
+    assert caught.value.field == "password"
+    with pytest.raises(NotAuthenticated):  # nothing was stored
+        await login(container, password="password123")
+
+
+async def test_register_refuses_an_invalid_email(container: Container) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        await register(container, "not-an-email")
+    assert caught.value.field == "email"
+
+
+# --- login ------------------------------------------------------------------------------------
+
+
+async def test_login_returns_tokens_the_issuer_accepts(container: Container) -> None:
+    user = await register(container)
+    pair = await login(container, email=" ALICE@example.com")
+    assert container.tokens.decode_access(pair.access.token).user_id == user.id
+    assert container.tokens.decode_refresh(pair.refresh.token).user_id == user.id
+    actor = await container.accounts.authenticate(pair.access.token)
+    assert actor == Actor(user.id, is_superadmin=False)
+
+
+async def test_wrong_password_and_unknown_email_fail_alike(container: Container) -> None:
+    await register(container)
+    with pytest.raises(NotAuthenticated) as wrong_password:
+        await login(container, password="not the password")
+    with pytest.raises(NotAuthenticated) as unknown_email:
+        await login(container, email="nobody@example.com")
+    with pytest.raises(NotAuthenticated) as malformed_email:
+        await login(container, email="nobody")
+    assert wrong_password.value.detail == unknown_email.value.detail == BAD_CREDENTIALS
+    assert malformed_email.value.detail == BAD_CREDENTIALS
+    assert wrong_password.value.field is None
+    assert unknown_email.value.field is None
+
+
+async def test_five_failures_lock_the_email_even_for_the_right_password(
+    container: Container,
+) -> None:
+    await register(container)
+    for attempt in range(5):  # from different clients: the email counter alone trips
+        with pytest.raises(NotAuthenticated):
+            await login(container, password="wrong password", client=f"10.0.0.{attempt}")
+    with pytest.raises(RateLimited) as caught:
+        await login(container, client="10.0.0.99")
+    assert caught.value.retry_after > 0
+    assert caught.value.retry_after <= container.settings.login_window_seconds + 1
+
+
+async def test_five_failures_from_one_client_lock_that_client(container: Container) -> None:
+    await register(container, "victim@example.com")
+    for n in range(5):
+        with pytest.raises(NotAuthenticated):
+            await login(container, email=f"guess{n}@example.com", client="198.51.100.1")
+    with pytest.raises(RateLimited):
+        await login(container, email="victim@example.com", client="198.51.100.1")
+    await login(container, email="victim@example.com", client="198.51.100.2")
+
+
+async def test_a_successful_login_resets_the_email_counter(container: Container) -> None:
+    await register(container)
+    for n in range(4):
+        with pytest.raises(NotAuthenticated):
+            await login(container, password="wrong password", client=f"10.1.0.{n}")
+    await login(container, client="10.1.0.50")
+    for n in range(4):  # without the reset this would be failures 5..8
+        with pytest.raises(NotAuthenticated):
+            await login(container, password="wrong password", client=f"10.2.0.{n}")
+    pair = await login(container, client="10.2.0.50")
+    assert pair.access.token
+
+
+async def test_an_inactive_account_cannot_log_in_or_use_its_tokens(container: Container) -> None:
+    user = await register(container)
+    pair = await login(container)
+    async with container.uow() as uow:
+        stored = await uow.users.get(user.id)
+        assert stored is not None
+        stored.is_active = False
+        await uow.users.save(stored)
+        await uow.commit()
+    with pytest.raises(NotAuthenticated) as caught:
+        await login(container)
+    assert caught.value.detail == BAD_CREDENTIALS
+    with pytest.raises(NotAuthenticated):
+        await container.accounts.authenticate(pair.access.token)
+    with pytest.raises(NotAuthenticated):
+        await container.accounts.refresh(pair.refresh.token)
+
+
+async def test_authenticate_refuses_a_token_for_a_missing_user(container: Container) -> None:
+    token = container.tokens.issue_access(new_id(), container.clock.now()).token
+    with pytest.raises(NotAuthenticated):
+        await container.accounts.authenticate(token)
+
+
+async def test_authenticate_refuses_a_refresh_token_and_garbage(container: Container) -> None:
+    await register(container)
+    pair = await login(container)
+    for token in (pair.refresh.token, "not.a.jwt", ""):
+        with pytest.raises(NotAuthenticated):
+            await container.accounts.authenticate(token)
+
+
+# --- refresh rotation -------------------------------------------------------------------------
+
+
+async def test_refresh_rotates_to_a_new_working_pair(container: Container) -> None:
+    user = await register(container)
+    first = await login(container)
+    second = await container.accounts.refresh(first.refresh.token)
+    assert second.refresh.token != first.refresh.token
+    assert second.refresh.jti != first.refresh.jti
+    assert (await container.accounts.authenticate(second.access.token)).user_id == user.id
+    third = await container.accounts.refresh(second.refresh.token)
+    assert container.tokens.decode_refresh(third.refresh.token).family_id == (
+        container.tokens.decode_refresh(first.refresh.token).family_id
+    )
+
+
+async def test_reusing_a_spent_refresh_token_revokes_the_whole_family(
+    container: Container,
+) -> None:
+    await register(container)
+    first = await login(container)
+    other_session = await login(container)
+    second = await container.accounts.refresh(first.refresh.token)
+    with pytest.raises(NotAuthenticated):
+        await container.accounts.refresh(first.refresh.token)  # replayed: it leaked
+    with pytest.raises(NotAuthenticated):
+        await container.accounts.refresh(second.refresh.token)  # the newest is revoked too
+    # A separate login (another family) is untouched.
+    assert (await container.accounts.refresh(other_session.refresh.token)).access.token
+
+
+async def test_refresh_refuses_an_access_token_and_an_unknown_jti(container: Container) -> None:
+    user = await register(container)
+    pair = await login(container)
+    with pytest.raises(NotAuthenticated):
+        await container.accounts.refresh(pair.access.token)
+    never_stored = container.tokens.issue_refresh(user.id, new_id(), container.clock.now())
+    with pytest.raises(NotAuthenticated):
+        await container.accounts.refresh(never_stored.token)
+
+
+async def test_an_expired_refresh_record_is_refused(clocked: Container, clock: FakeClock) -> None:
+    await register(clocked)
+    early, late = await login(clocked), await login(clocked)
+    ttl = clocked.settings.refresh_token_ttl_seconds
+    clock.advance(seconds=ttl - 60)
+    assert (await clocked.accounts.refresh(early.refresh.token)).access.token
+    clock.advance(seconds=61)
+    # The JWT itself is still valid by the wall clock; the stored record has expired.
+    with pytest.raises(NotAuthenticated):
+        await clocked.accounts.refresh(late.refresh.token)
+
+
+# --- logout -----------------------------------------------------------------------------------
+
+
+async def test_logout_stops_the_refresh_token(container: Container) -> None:
+    user = await register(container)
+    pair = await login(container)
+    rotated = await container.accounts.refresh(pair.refresh.token)
+    await container.accounts.logout(actor_of(user), rotated.refresh.token)
+    with pytest.raises(NotAuthenticated):
+        await container.accounts.refresh(rotated.refresh.token)
+
+
+async def test_logout_with_someone_elses_token_is_refused(container: Container) -> None:
+    alice = await register(container)
+    await register(container, "bob@example.com")
+    bobs = await login(container, email="bob@example.com")
+    with pytest.raises(NotAuthenticated):
+        await container.accounts.logout(actor_of(alice), bobs.refresh.token)
+    assert (await container.accounts.refresh(bobs.refresh.token)).access.token  # still works
+
+
+# --- password reset ---------------------------------------------------------------------------
+
+
+async def test_reset_for_an_unknown_or_malformed_email_sends_nothing(container: Container) -> None:
+    await register(container)
+    await container.accounts.request_password_reset("nobody@example.com")
+    await container.accounts.request_password_reset("not an email")
+    assert await container.outbox_store.pending_count() == 0
+    await container.relay.drain()
+    assert sent_mail(container) == []
+
+
+async def test_reset_for_an_inactive_account_sends_nothing(container: Container) -> None:
+    user = await register(container)
+    async with container.uow() as uow:
+        stored = await uow.users.get(user.id)
+        assert stored is not None
+        stored.is_active = False
+        await uow.users.save(stored)
+        await uow.commit()
+    await container.accounts.request_password_reset("alice@example.com")
+    await container.relay.drain()
+    assert sent_mail(container) == []
+
+
+async def test_password_reset_end_to_end(container: Container) -> None:
+    user = await register(container)
+    session = await login(container)
+    await container.accounts.request_password_reset(" ALICE@example.com ")
+    assert sent_mail(container) == []  # nothing is sent inside the request
+    await container.relay.drain()
+
+    [message] = sent_mail(container)
+    assert message.to == "alice@example.com"
+    assert "reset" in message.subject.lower()
+    assert message.message_id
+    assert message.message_id.endswith("@cpd.tasks>")
+    assert message.text.count(container.settings.public_base_url + "/reset-password?token=") == 1
+    token = reset_token_from(message)
+    assert await container.outbox_store.pending_count() == 0
+
+    await container.accounts.confirm_password_reset(token=token, new_password=NEW_PASSWORD)
+
+    assert (await login(container, password=NEW_PASSWORD)).access.token
+    with pytest.raises(NotAuthenticated):
+        await login(container, password=PASSWORD, client="another client")
+    with pytest.raises(NotAuthenticated):  # sessions from before the reset are revoked
+        await container.accounts.refresh(session.refresh.token)
+    with pytest.raises(InvalidInput) as caught:  # single use
+        await container.accounts.confirm_password_reset(
+            token=token, new_password="yet another one!"
+        )
+    assert caught.value.field == "token"
+    assert (await container.accounts.get_me(actor_of(user))).id == user.id
+
+
+async def test_reset_refuses_a_made_up_token(container: Container) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        await container.accounts.confirm_password_reset(token="made-up", new_password=NEW_PASSWORD)
+    assert caught.value.field == "token"
+
+
+async def test_reset_checks_the_new_password_first(container: Container) -> None:
+    await register(container)
+    await container.accounts.request_password_reset("alice@example.com")
+    await container.relay.drain()
+    token = reset_token_from(sent_mail(container)[0])
+    with pytest.raises(InvalidInput) as caught:
+        await container.accounts.confirm_password_reset(token=token, new_password="password123")
+    assert caught.value.field == "new_password"
+    # The token was not spent by the refused attempt.
+    await container.accounts.confirm_password_reset(token=token, new_password=NEW_PASSWORD)
+    assert (await login(container, password=NEW_PASSWORD)).access.token
+
+
+async def test_an_expired_reset_token_is_refused(clocked: Container, clock: FakeClock) -> None:
+    await register(clocked)
+    await clocked.accounts.request_password_reset("alice@example.com")
+    await clocked.relay.drain()
+    token = reset_token_from(sent_mail(clocked)[0])
+    clock.advance(hours=1, seconds=1)
+    with pytest.raises(InvalidInput) as caught:
+        await clocked.accounts.confirm_password_reset(token=token, new_password=NEW_PASSWORD)
+    assert caught.value.field == "token"
+    assert (await login(clocked)).access.token  # the old password still works
+
+
+async def test_a_reset_token_just_inside_its_hour_works(
+    clocked: Container, clock: FakeClock
+) -> None:
+    await register(clocked)
+    await clocked.accounts.request_password_reset("alice@example.com")
+    await clocked.relay.drain()
+    token = reset_token_from(sent_mail(clocked)[0])
+    clock.advance(minutes=59)
+    await clocked.accounts.confirm_password_reset(token=token, new_password=NEW_PASSWORD)
+    assert (await login(clocked, password=NEW_PASSWORD)).access.token
+
+
+# --- me ---------------------------------------------------------------------------------------
+
+
+async def test_update_me_changes_names_and_profile(clocked: Container, clock: FakeClock) -> None:
+    user = await register(clocked)
+    clock.advance(minutes=5)
+    updated = await clocked.accounts.update_me(
+        actor_of(user),
+        ProfileChanges(
+            first_name="Alicia",
+            profile={"timezone": "America/New_York", "professional_body": "NMC"},
+        ),
+    )
+    assert updated.first_name == "Alicia"
+    assert updated.last_name == "Smith"
+    assert updated.updated_at == clock.now() != updated.created_at
+    me = await clocked.accounts.get_me(actor_of(user))
+    assert me.first_name == "Alicia"
+    assert me.profile.timezone == "America/New_York"
+    assert me.profile.professional_body == "NMC"
+
+
+async def test_update_me_with_an_invalid_profile_changes_nothing(container: Container) -> None:
+    user = await register(container)
+    with pytest.raises(InvalidInput) as caught:
+        await container.accounts.update_me(
+            actor_of(user), ProfileChanges(first_name="Alicia", profile={"timezone": "Nope/Nope"})
+        )
+    assert caught.value.field == "profile.timezone"
+    me = await container.accounts.get_me(actor_of(user))
+    assert me.first_name == "Alice"
+    assert me.profile.timezone is None
+
+
+async def test_me_for_a_missing_account_is_not_authenticated(container: Container) -> None:
+    ghost = Actor(new_id())
+    with pytest.raises(NotAuthenticated):
+        await container.accounts.get_me(ghost)
+    with pytest.raises(NotAuthenticated):
+        await container.accounts.update_me(ghost, ProfileChanges(first_name="Ghost"))
+
+
+# --- superusers -------------------------------------------------------------------------------
+
+
+async def test_create_superuser_creates_a_superadmin(container: Container) -> None:
+    admin = await container.accounts.create_superuser(
+        email="Root@Example.com", password=PASSWORD, first_name="Root", last_name="Admin"
+    )
+    assert admin.is_superadmin
+    assert admin.email == "root@example.com"
+    pair = await login(container, email="root@example.com")
+    assert (await container.accounts.authenticate(pair.access.token)).is_superadmin
+
+
+async def test_create_superuser_promotes_an_existing_account(container: Container) -> None:
+    user = await register(container)
+    promoted = await container.accounts.create_superuser(
+        email="alice@example.com", password=NEW_PASSWORD, first_name="X", last_name="Y"
+    )
+    assert promoted.id == user.id
+    assert promoted.is_superadmin
+    assert promoted.first_name == "Alice"  # an existing account keeps its details
+    pair = await login(container, password=NEW_PASSWORD)
+    assert (await container.accounts.authenticate(pair.access.token)).is_superadmin
+
+
+async def test_create_superuser_checks_the_password(container: Container) -> None:
+    with pytest.raises(InvalidInput):
+        await container.accounts.create_superuser(
+            email="root@example.com", password="short", first_name="R", last_name="A"
+        )
+
+
+async def test_access_tokens_carry_the_configured_lifetime(container: Container) -> None:
+    await register(container)
+    pair = await login(container)
+    claims = container.tokens.decode_access(pair.access.token)
+    lifetime = claims.expires_at - container.clock.now()
+    ttl = timedelta(seconds=container.settings.access_token_ttl_seconds)
+    assert ttl - timedelta(seconds=5) < lifetime <= ttl

@@ -1,0 +1,102 @@
+"""The file mailer writes real .eml files; the in-process queue runs known tasks only."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+
+import pytest
+
+from cpd.adapters.inprocess_queue import InProcessTaskQueue, UnknownTask
+from cpd.adapters.mail import FileOutboxMailer
+from cpd.domain.tasks import EmailMessage, Task
+from cpd.services.notifications import SEND_EMAIL, send_email_handler, send_email_task
+
+SENDER = "CPD Events <no-reply@cpd.local>"
+
+
+def files_in(folder: Path) -> list[Path]:
+    return sorted(folder.iterdir())
+
+
+def read_eml(path: Path) -> email.message.EmailMessage:
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, email.message.EmailMessage)
+    return message
+
+
+async def test_file_mailer_writes_a_parseable_message(tmp_path: Path) -> None:
+    folder = tmp_path / "mail" / "out"  # created on first send
+    mailer = FileOutboxMailer(folder, sender=SENDER)
+    await mailer.send(
+        EmailMessage(
+            to="alice@example.com",
+            subject="Réinitialiser — your password",
+            text="Hello Alice,\nopen https://cpd.example/reset?token=abc\n",
+            html="<p>Hello <b>Alice</b></p>",
+            message_id="<1234-abcd@cpd.tasks>",
+        )
+    )
+    [path] = files_in(folder)
+    assert path.name == "1234-abcd@cpd.tasks.eml"
+    parsed = read_eml(path)
+    assert parsed["From"] == SENDER
+    assert parsed["To"] == "alice@example.com"
+    assert parsed["Subject"] == "Réinitialiser — your password"
+    assert parsed["Message-ID"] == "<1234-abcd@cpd.tasks>"
+    assert parsed["Date"]
+    text = parsed.get_body(preferencelist=("plain",))
+    html = parsed.get_body(preferencelist=("html",))
+    assert text is not None
+    assert "token=abc" in text.get_content()
+    assert html is not None
+    assert "<b>Alice</b>" in html.get_content()
+
+
+async def test_resending_one_message_overwrites_it(tmp_path: Path) -> None:
+    mailer = FileOutboxMailer(tmp_path, sender=SENDER)
+    first = EmailMessage(to="a@example.com", subject="First", text="one", message_id="<m1@x>")
+    await mailer.send(first)
+    await mailer.send(
+        EmailMessage(to="a@example.com", subject="Again", text="two", message_id="<m1@x>")
+    )
+    [path] = files_in(tmp_path)  # no duplicate, no leftover temporary file
+    assert read_eml(path)["Subject"] == "Again"
+    await mailer.send(EmailMessage(to="b@example.com", subject="Other", text="three"))
+    assert len([p for p in files_in(tmp_path) if p.suffix == ".eml"]) == 2
+
+
+async def test_the_email_task_resends_with_one_message_id(tmp_path: Path) -> None:
+    """The task id becomes the Message-ID, so a retried task overwrites its own file."""
+    mailer = FileOutboxMailer(tmp_path, sender=SENDER)
+    handler = send_email_handler(mailer)
+    task = send_email_task(EmailMessage(to="a@example.com", subject="Hi", text="hello"))
+    assert task.name == SEND_EMAIL
+    await handler(task)
+    await handler(task)
+    [path] = files_in(tmp_path)
+    assert read_eml(path)["Message-ID"] == f"<{task.id}@cpd.tasks>"
+
+
+async def test_queue_runs_the_named_handler_and_refuses_unknown_tasks() -> None:
+    ran: list[Task] = []
+
+    async def handler(task: Task) -> None:
+        ran.append(task)
+
+    queue = InProcessTaskQueue({"known": handler})
+    task = Task("known", {"x": 1})
+    await queue.enqueue(task)
+    assert ran == [task]
+    with pytest.raises(UnknownTask, match="nope"):
+        await queue.enqueue(Task("nope", {}))
+    assert ran == [task]
+
+
+async def test_queue_lets_a_handler_failure_through() -> None:
+    async def broken(task: Task) -> None:
+        raise TimeoutError("smtp timeout")
+
+    with pytest.raises(TimeoutError):
+        await InProcessTaskQueue({"send": broken}).enqueue(Task("send", {}))

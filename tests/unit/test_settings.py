@@ -1,0 +1,126 @@
+"""Settings from CPD_* variables: conversions, and errors an operator can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cpd.bootstrap import build_container
+from cpd.settings import DEV_SECRET_KEY, Settings, SettingsError
+
+GOOD_SECRET = "k" * 40
+
+
+def test_defaults_are_safe_for_development() -> None:
+    settings = Settings.from_env({})
+    assert settings.environment == "development"
+    assert settings.is_sqlite
+    assert settings.should_auto_migrate
+    assert settings.uses_dev_secret
+    assert settings.mail_backend == "file"
+
+
+def test_from_env_converts_strings_and_ignores_other_variables() -> None:
+    settings = Settings.from_env(
+        {
+            "CPD_SMTP_PORT": "2525",
+            "CPD_AUTO_MIGRATE": "false",
+            "CPD_OUTBOX_POLL_SECONDS": "0.25",
+            "CPD_ARGON2_TIME_COST": "3",
+            "CPD_MAIL_BACKEND": "smtp",
+            "CPD_SMTP_SECURITY": "starttls",
+            "CPD_PERSISTENCE": "memory",
+            "CPD_SMTP_USERNAME": "mailer",
+            "HOME": "/root",
+            "SMTP_PORT": "not a number",  # no prefix: not ours
+        }
+    )
+    assert settings.smtp_port == 2525
+    assert settings.auto_migrate is False
+    assert not settings.should_auto_migrate
+    assert settings.outbox_poll_seconds == 0.25
+    assert settings.argon2_time_cost == 3
+    assert (settings.mail_backend, settings.smtp_security) == ("smtp", "starttls")
+    assert settings.smtp_username == "mailer"
+    assert not settings.is_sqlite
+
+
+def test_from_env_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CPD_JWT_ISSUER", "cpd-staging")
+    assert Settings.from_env().jwt_issuer == "cpd-staging"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CPD_SMTP_PORT", "twenty-five"),
+        ("CPD_MAIL_BACKEND", "carrier-pigeon"),
+        ("CPD_AUTO_MIGRATE", "perhaps"),
+        ("CPD_ENVIRONMENT", "staging"),
+        ("CPD_JWT_ALGORITHM", "none"),
+        ("CPD_OUTBOX_POLL_SECONDS", "soon"),
+    ],
+)
+def test_invalid_values_name_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({variable: value})
+    assert variable in str(caught.value)
+
+
+def test_production_refuses_the_public_development_secret() -> None:
+    with pytest.raises(SettingsError, match="CPD_SECRET_KEY"):
+        Settings.from_env({"CPD_ENVIRONMENT": "production"})
+    with pytest.raises(SettingsError, match="CPD_SECRET_KEY"):
+        Settings.from_env({"CPD_ENVIRONMENT": "production", "CPD_SECRET_KEY": DEV_SECRET_KEY})
+    ok = Settings.from_env({"CPD_ENVIRONMENT": "production", "CPD_SECRET_KEY": GOOD_SECRET})
+    assert ok.is_production
+    assert not ok.uses_dev_secret
+
+
+def test_a_short_hmac_secret_is_refused() -> None:
+    with pytest.raises(SettingsError, match="CPD_SECRET_KEY"):
+        Settings.from_env({"CPD_SECRET_KEY": "too-short"})
+
+
+def test_rs256_needs_both_key_files() -> None:
+    with pytest.raises(SettingsError, match="CPD_JWT_PRIVATE_KEY_FILE"):
+        Settings.from_env({"CPD_JWT_ALGORITHM": "RS256"})
+    with pytest.raises(SettingsError, match="CPD_JWT_PUBLIC_KEY_FILE"):
+        Settings.from_env({"CPD_JWT_ALGORITHM": "RS256", "CPD_JWT_PRIVATE_KEY_FILE": "/k.pem"})
+
+
+def test_rs256_with_key_files_wires_a_working_issuer(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private, public = tmp_path / "jwt.pem", tmp_path / "jwt.pub"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    settings = Settings.from_env(
+        {
+            "CPD_ENVIRONMENT": "production",  # the dev secret is irrelevant with RS256
+            "CPD_PERSISTENCE": "memory",
+            "CPD_MAIL_BACKEND": "memory",
+            "CPD_JWT_ALGORITHM": "RS256",
+            "CPD_JWT_PRIVATE_KEY_FILE": str(private),
+            "CPD_JWT_PUBLIC_KEY_FILE": str(public),
+        }
+    )
+    app = build_container(settings)
+    from cpd.domain.ids import new_id
+
+    user = new_id()
+    token = app.tokens.issue_access(user, app.clock.now()).token
+    assert app.tokens.decode_access(token).user_id == user
