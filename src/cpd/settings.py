@@ -105,5 +105,5 @@ def _env_name_in(message: str) -> str:
     if "`$." in message:
         head, _, rest = message.partition("`$.")
         name = rest.split("`", 1)[0]
-        return f"{head.rstrip(' -')}: {PREFIX}{name.upper()}"
+        return f"{PREFIX}{name.upper()}: {head.rstrip().removesuffix(' - at')}"
     return message

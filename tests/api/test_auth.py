@@ -255,3 +255,47 @@ def test_password_reset_confirm_rejects_weak_password_and_unknown_token(api: Api
 def test_protected_routes_refuse_bad_credentials(api: Api, header: str) -> None:
     response = api.client.get("/api/v1/users/me", headers={"Authorization": header})
     assert_problem(response, 401)
+
+
+def test_signing_out_ends_the_access_token_too(api: Api) -> None:
+    caller = api.user()
+    assert api.client.get("/api/v1/users/me", headers=caller.headers).status_code == 200
+    api.client.post(
+        "/api/v1/auth/logout",
+        json={"refresh_token": caller.tokens["refresh_token"]},
+        headers=caller.headers,
+    )
+    assert_problem(api.client.get("/api/v1/users/me", headers=caller.headers), 401)
+
+
+def test_other_sessions_survive_one_sign_out(api: Api) -> None:
+    caller = api.user()
+    laptop = api.login(caller.email)
+    api.client.post(
+        "/api/v1/auth/logout",
+        json={"refresh_token": caller.tokens["refresh_token"]},
+        headers=caller.headers,
+    )
+    laptop_headers = {"Authorization": f"Bearer {laptop['access_token']}"}
+    assert api.client.get("/api/v1/users/me", headers=laptop_headers).status_code == 200
+
+
+def test_refresh_token_reuse_also_ends_the_sessions_access_tokens(api: Api) -> None:
+    caller = api.user()
+    rotated = api.client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": caller.tokens["refresh_token"]}
+    ).json()
+    api.client.post("/api/v1/auth/refresh", json={"refresh_token": caller.tokens["refresh_token"]})
+    headers = {"Authorization": f"Bearer {rotated['access_token']}"}
+    assert_problem(api.client.get("/api/v1/users/me", headers=headers), 401)
+
+
+def test_password_reset_ends_every_open_session(api: Api) -> None:
+    caller = api.user()
+    api.client.post("/api/v1/auth/password-reset", json={"email": caller.email})
+    token = _reset_token(api, caller.email)
+    api.client.post(
+        "/api/v1/auth/password-reset/confirm",
+        json={"token": token, "new_password": "a brand new passphrase"},
+    )
+    assert_problem(api.client.get("/api/v1/users/me", headers=caller.headers), 401)

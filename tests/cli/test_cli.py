@@ -57,7 +57,7 @@ def test_bad_configuration_is_one_line_and_non_zero(
     code, output = run("migrate")
     assert code == 1
     assert output.strip().splitlines() == [
-        "Error: configuration: Expected `int`, got `str` - at: CPD_SMTP_PORT"
+        "Error: configuration: CPD_SMTP_PORT: Expected `int`, got `str`"
     ]
 
 

@@ -101,6 +101,7 @@ async def test_mark_failed_without_retry_abandons(backend: Backend) -> None:
     await store.claim_due(T0, limit=10, lease_seconds=LEASE)
 
     await store.mark_failed(abandoned.id, "permanent", None)
+    assert await store.pending_count() == 1  # abandoned tasks are no longer pending
 
     for years in (1, 2):  # leases of the other task end; the abandoned one never comes back
         later = T0 + timedelta(days=365 * years)

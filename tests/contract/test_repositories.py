@@ -391,10 +391,18 @@ async def test_revoke_family_and_revoke_all_for_user(backend: Backend) -> None:
             await uow.refresh_tokens.add(token)
         await uow.commit()
 
+    async with backend.uow() as uow:
+        assert await uow.refresh_tokens.session_active(family) is True
+        assert await uow.refresh_tokens.session_active(uuid4()) is False  # unknown session
+
     first_revocation = T0 + timedelta(hours=1)
     async with backend.uow() as uow:
         await uow.refresh_tokens.revoke_family(family, first_revocation)
         await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.refresh_tokens.session_active(family) is False
+        assert await uow.refresh_tokens.session_active(alice_other.family_id) is True
 
     async with backend.uow() as uow:
         for token in in_family:

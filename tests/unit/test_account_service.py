@@ -150,7 +150,7 @@ async def test_an_inactive_account_cannot_log_in_or_use_its_tokens(container: Co
 
 
 async def test_authenticate_refuses_a_token_for_a_missing_user(container: Container) -> None:
-    token = container.tokens.issue_access(new_id(), container.clock.now()).token
+    token = container.tokens.issue_access(new_id(), new_id(), container.clock.now()).token
     with pytest.raises(NotAuthenticated):
         await container.accounts.authenticate(token)
 

@@ -18,6 +18,7 @@ from cpd.adapters.jose_tokens import JoseTokenIssuer
 from cpd.domain.errors import NotAuthenticated
 
 SECRET = "s" * 16 + "-test-secret-key-of-32+chars"
+SESSION = uuid4()
 USER = uuid4()
 FAMILY = uuid4()
 
@@ -78,7 +79,7 @@ def rsa_pems() -> tuple[str, str]:
 def test_round_trip() -> None:
     tokens = issuer()
     issued_at = now()
-    access = tokens.issue_access(USER, issued_at)
+    access = tokens.issue_access(USER, SESSION, issued_at)
     refresh = tokens.issue_refresh(USER, FAMILY, issued_at)
 
     access_claims = tokens.decode_access(access.token)
@@ -95,7 +96,7 @@ def test_round_trip() -> None:
 
 def test_every_token_has_its_own_jti_in_its_claims() -> None:
     tokens = issuer()
-    issued = [tokens.issue_access(USER, now()) for _ in range(3)]
+    issued = [tokens.issue_access(USER, SESSION, now()) for _ in range(3)]
     issued += [tokens.issue_refresh(USER, FAMILY, now()) for _ in range(3)]
     jtis = [claims_of(t.token)["jti"] for t in issued]
     assert jtis == [t.jti for t in issued]
@@ -106,7 +107,7 @@ def test_every_token_has_its_own_jti_in_its_claims() -> None:
 
 
 def test_a_tampered_signature_is_refused() -> None:
-    token = issuer().issue_access(USER, now()).token
+    token = issuer().issue_access(USER, SESSION, now()).token
     head, body, signature = token.split(".")
     raw = bytearray(unb64(signature))
     raw[len(raw) // 2] ^= 0x01
@@ -115,7 +116,7 @@ def test_a_tampered_signature_is_refused() -> None:
 
 
 def test_a_tampered_payload_is_refused() -> None:
-    token = issuer().issue_access(USER, now()).token
+    token = issuer().issue_access(USER, SESSION, now()).token
     head, _, signature = token.split(".")
     payload = claims_of(token) | {"sub": str(uuid4())}
     with pytest.raises(NotAuthenticated):
@@ -123,19 +124,21 @@ def test_a_tampered_payload_is_refused() -> None:
 
 
 def test_a_token_signed_with_another_key_is_refused() -> None:
-    token = issuer(signing_key="another-secret-key-that-is-long-enough").issue_access(USER, now())
+    token = issuer(signing_key="another-secret-key-that-is-long-enough").issue_access(
+        USER, SESSION, now()
+    )
     with pytest.raises(NotAuthenticated):
         issuer().decode_access(token.token)
 
 
 def test_an_expired_token_is_refused() -> None:
-    token = issuer().issue_access(USER, now() - timedelta(hours=2)).token
+    token = issuer().issue_access(USER, SESSION, now() - timedelta(hours=2)).token
     with pytest.raises(NotAuthenticated):
         issuer().decode_access(token)
 
 
 def test_an_alg_none_token_is_refused() -> None:
-    genuine = issuer().issue_access(USER, now()).token
+    genuine = issuer().issue_access(USER, SESSION, now()).token
     forged = forge({"alg": "none", "typ": "JWT"}, claims_of(genuine), key=None)
     with pytest.raises(NotAuthenticated):
         issuer().decode_access(forged)
@@ -147,7 +150,7 @@ def test_an_alg_none_token_is_refused() -> None:
 def test_rs256_round_trip_and_key_confusion_refused(rsa_pems: tuple[str, str]) -> None:
     private, public = rsa_pems
     tokens = issuer(algorithm="RS256", signing_key=private, verifying_key=public)
-    genuine = tokens.issue_access(USER, now())
+    genuine = tokens.issue_access(USER, SESSION, now())
     assert tokens.decode_access(genuine.token).user_id == USER
     assert json.loads(unb64(genuine.token.split(".")[0]))["alg"] == "RS256"
 
@@ -167,21 +170,21 @@ def test_a_verifier_without_the_private_key_cannot_sign(rsa_pems: tuple[str, str
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    token = issuer(algorithm="RS256", signing_key=pem).issue_access(USER, now())
+    token = issuer(algorithm="RS256", signing_key=pem).issue_access(USER, SESSION, now())
     with pytest.raises(NotAuthenticated):
         issuer(algorithm="RS256", signing_key=pem, verifying_key=public).decode_access(token.token)
 
 
 @pytest.mark.parametrize("override", [{"audience": "someone-else"}, {"issuer": "evil"}])
 def test_another_audience_or_issuer_is_refused(override: dict[str, str]) -> None:
-    token = issuer(**override).issue_access(USER, now()).token
+    token = issuer(**override).issue_access(USER, SESSION, now()).token
     with pytest.raises(NotAuthenticated):
         issuer().decode_access(token)
 
 
 def test_token_types_are_not_interchangeable() -> None:
     tokens = issuer()
-    access = tokens.issue_access(USER, now()).token
+    access = tokens.issue_access(USER, SESSION, now()).token
     refresh = tokens.issue_refresh(USER, FAMILY, now()).token
     with pytest.raises(NotAuthenticated):
         tokens.decode_refresh(access)
@@ -191,7 +194,7 @@ def test_token_types_are_not_interchangeable() -> None:
 
 @pytest.mark.parametrize("missing", ["jti", "exp", "iat", "sub", "aud", "iss"])
 def test_a_token_missing_a_required_claim_is_refused(missing: str) -> None:
-    claims = claims_of(issuer().issue_access(USER, now()).token)
+    claims = claims_of(issuer().issue_access(USER, SESSION, now()).token)
     del claims[missing]
     with pytest.raises(NotAuthenticated):
         issuer().decode_access(forge({"alg": "HS256", "typ": "JWT"}, claims, SECRET.encode()))
@@ -220,7 +223,7 @@ def test_configuration_is_checked() -> None:
 
 def test_only_the_configured_algorithm_is_accepted() -> None:
     """Pinned, not read from the token: even HS512 with the right secret is refused."""
-    claims = claims_of(issuer().issue_access(USER, now()).token)
+    claims = claims_of(issuer().issue_access(USER, SESSION, now()).token)
     header = b64(json.dumps({"alg": "HS512", "typ": "JWT"}).encode())
     signing_input = f"{header}.{b64(json.dumps(claims).encode())}"
     signature = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha512).digest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
@@ -122,5 +123,5 @@ def test_rs256_with_key_files_wires_a_working_issuer(tmp_path: Path) -> None:
     from cpd.domain.ids import new_id
 
     user = new_id()
-    token = app.tokens.issue_access(user, app.clock.now()).token
+    token = app.tokens.issue_access(user, uuid4(), app.clock.now()).token
     assert app.tokens.decode_access(token).user_id == user

@@ -46,8 +46,9 @@ class JoseTokenIssuer:
         self._access_ttl = access_ttl
         self._refresh_ttl = refresh_ttl
 
-    def issue_access(self, user_id: UUID, now: datetime) -> IssuedToken:
-        return self._issue({"sub": str(user_id), "typ": "access"}, now, self._access_ttl)
+    def issue_access(self, user_id: UUID, session_id: UUID, now: datetime) -> IssuedToken:
+        claims = {"sub": str(user_id), "typ": "access", "sid": str(session_id)}
+        return self._issue(claims, now, self._access_ttl)
 
     def issue_refresh(self, user_id: UUID, family_id: UUID, now: datetime) -> IssuedToken:
         claims = {"sub": str(user_id), "typ": "refresh", "fam": str(family_id)}
@@ -56,7 +57,12 @@ class JoseTokenIssuer:
     def decode_access(self, token: str) -> AccessClaims:
         claims = self._decode(token, "access")
         expires_at = datetime.fromtimestamp(claims["exp"], UTC)
-        return AccessClaims(user_id=_uuid(claims["sub"]), jti=claims["jti"], expires_at=expires_at)
+        return AccessClaims(
+            user_id=_uuid(claims["sub"]),
+            session_id=_uuid(claims.get("sid")),
+            jti=claims["jti"],
+            expires_at=expires_at,
+        )
 
     def decode_refresh(self, token: str) -> RefreshClaims:
         claims = self._decode(token, "refresh")

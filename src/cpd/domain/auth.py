@@ -22,6 +22,7 @@ class IssuedToken:
 @dataclass(frozen=True, slots=True)
 class AccessClaims:
     user_id: UUID
+    session_id: UUID  # the refresh-token family it was issued with: revoking one ends both
     jti: str
     expires_at: datetime
 

@@ -162,8 +162,11 @@ class AccountService:
         claims = self._tokens.decode_access(access_token)
         async with self._uow() as uow:
             user = await uow.users.get(claims.user_id)
+            live = await uow.refresh_tokens.session_active(claims.session_id)
         if user is None or not user.is_active:
             raise NotAuthenticated("This account is not active.")
+        if not live:  # signed out, password reset, or a stolen refresh token was reused
+            raise NotAuthenticated("This session has ended; sign in again.")
         return Actor(user_id=user.id, is_superadmin=user.is_superadmin)
 
     async def request_password_reset(self, email: str) -> None:
@@ -228,7 +231,7 @@ class AccountService:
 
     async def _issue_pair(self, uow: UnitOfWork, user_id: UUID, family_id: UUID) -> TokenPair:
         now = self._clock.now()
-        access = self._tokens.issue_access(user_id, now)
+        access = self._tokens.issue_access(user_id, family_id, now)
         refresh = self._tokens.issue_refresh(user_id, family_id, now)
         await uow.refresh_tokens.add(
             RefreshTokenRecord(

@@ -193,6 +193,12 @@ class MemoryRefreshTokenRepository(_Repo):
         self._state.refresh_tokens[jti] = replace(record, used_at=now)
         return True
 
+    async def session_active(self, family_id: UUID) -> bool:
+        return any(
+            r.family_id == family_id and r.revoked_at is None
+            for r in self._state.refresh_tokens.values()
+        )
+
     async def revoke_family(self, family_id: UUID, now: datetime) -> None:
         self._revoke(lambda r: r.family_id == family_id, now)
 
@@ -299,4 +305,8 @@ class MemoryOutboxStore:
                 row.available_at = retry_at
 
     async def pending_count(self) -> int:
-        return sum(1 for row in self._db.state.outbox.values() if row.dispatched_at is None)
+        return sum(
+            1
+            for row in self._db.state.outbox.values()
+            if row.dispatched_at is None and not row.abandoned
+        )

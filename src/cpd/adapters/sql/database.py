@@ -216,7 +216,9 @@ class SqlOutboxStore:
             await self._update(task_id, last_error=error, available_at=retry_at)
 
     async def pending_count(self) -> int:
-        query = select(func.count()).where(t.outbox.c.dispatched_at.is_(None))
+        query = select(func.count()).where(
+            t.outbox.c.dispatched_at.is_(None), t.outbox.c.abandoned.is_(False)
+        )
         async with self._engine.connect() as connection:
             return int((await connection.execute(query)).scalar_one())
 

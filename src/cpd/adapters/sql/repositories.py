@@ -251,6 +251,11 @@ class SqlRefreshTokenRepository(_Repository):
         )
         return result.rowcount == 1
 
+    async def session_active(self, family_id: UUID) -> bool:
+        c = t.refresh_tokens.c
+        query = select(c.jti).where(c.family_id == family_id, c.revoked_at.is_(None)).limit(1)
+        return (await self._db.execute(query)).first() is not None
+
     async def revoke_family(self, family_id: UUID, now: datetime) -> None:
         await self._revoke(t.refresh_tokens.c.family_id == family_id, now)
 

@@ -14,6 +14,7 @@ def compare_type(migration: Any, inspected: Any, declared: Any, *_: Any) -> bool
         return False
     return None  # alembic's own comparison
 
+
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("Run migrations with `cpd migrate`, which supplies the connection.")
