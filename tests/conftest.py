@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cpd.adapters.sql.database import create_engine
+from cpd.adapters.sql.migrations import migrate
 from cpd.bootstrap import Container, build_container
 from cpd.settings import Settings
 
@@ -30,3 +33,27 @@ async def container() -> AsyncIterator[Container]:
     await app.startup(run_relay=False)
     yield app
     await app.shutdown()
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def _migrate_file(path: Path) -> None:
+    engine = create_engine(sqlite_url(path))
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session; each test works on a copy of it."""
+    from tests.postgres import run_async  # imported here: pytest loads it as a plugin first
+
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite"
+    run_async(_migrate_file(path))
+    # The engine is disposed, so WAL content is checkpointed into the main file.
+    assert not path.with_name(path.name + "-wal").exists()
+    return path

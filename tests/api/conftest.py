@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ from cpd.bootstrap import Container, build_container
 from cpd.domain.tasks import EmailMessage
 from cpd.entrypoints.http.app import create_app
 from cpd.entrypoints.observability import configure_logging
-from tests.conftest import make_settings
+from tests.conftest import make_settings, sqlite_url
 
 PASSWORD = "correct horse battery staple"
 
@@ -117,10 +119,24 @@ def assert_problem(response: Any, status: int, field: str | None = None) -> dict
     return body
 
 
-@pytest.fixture
-def api(request: pytest.FixtureRequest) -> Iterator[Api]:
-    overrides = getattr(request, "param", {})
-    settings = make_settings(outbox_poll_seconds=0.05, **overrides)
+@pytest.fixture(
+    params=[
+        pytest.param("memory", id="memory"),
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
+    """The app on each persistence: in memory, the embedded SQLite file, and PostgreSQL."""
+    overrides: dict[str, Any] = {}
+    if request.param == "sqlite":
+        path = tmp_path / "cpd.sqlite"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        overrides = {"persistence": "sql", "database_url": sqlite_url(path)}
+    elif request.param == "postgres":
+        url = request.getfixturevalue("postgres_database")
+        overrides = {"persistence": "sql", "database_url": url, "db_pool_size": 2}
+    settings = make_settings(outbox_poll_seconds=0.05, auto_migrate=False, **overrides)
     configure_logging(settings)
     container = build_container(settings)
     with TestClient(create_app(container)) as client:
