@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Self, TypeVar
 from uuid import UUID
 
+from cpd.adapters.staged_outbox import StagedOutbox
 from cpd.domain.accounts import Member, Membership, Organization, Role, User
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.errors import Conflict
@@ -224,14 +225,6 @@ class MemoryPasswordResetRepository(_Repo):
         return token.user_id
 
 
-class MemoryOutbox:
-    def __init__(self) -> None:
-        self.staged: list[Task] = []
-
-    def add(self, task: Task) -> None:
-        self.staged.append(task)
-
-
 class MemoryUnitOfWork:
     def __init__(self, db: MemoryDatabase) -> None:
         self.db = db
@@ -240,7 +233,7 @@ class MemoryUnitOfWork:
         self.memberships = MemoryMembershipRepository(self)
         self.refresh_tokens = MemoryRefreshTokenRepository(self)
         self.password_resets = MemoryPasswordResetRepository(self)
-        self.outbox = MemoryOutbox()
+        self.outbox = StagedOutbox()
         self._snapshot: MemoryState | None = None
 
     async def __aenter__(self) -> Self:

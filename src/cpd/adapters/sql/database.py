@@ -27,6 +27,7 @@ from cpd.adapters.sql.repositories import (
     SqlRefreshTokenRepository,
     SqlUserRepository,
 )
+from cpd.adapters.staged_outbox import StagedOutbox
 from cpd.domain.errors import Conflict
 from cpd.domain.tasks import ClaimedTask, Task
 
@@ -99,19 +100,11 @@ class SqlDatabase:
         await self.engine.dispose()
 
 
-class SqlOutbox:
-    def __init__(self) -> None:
-        self.staged: list[Task] = []
-
-    def add(self, task: Task) -> None:
-        self.staged.append(task)
-
-
 class SqlUnitOfWork:
     def __init__(self, db: SqlDatabase) -> None:
         self._db = db
         self._connection: AsyncConnection | None = None
-        self.outbox = SqlOutbox()
+        self.outbox = StagedOutbox()
 
     async def __aenter__(self) -> Self:
         self._connection = await self._db.engine.connect()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -81,15 +82,7 @@ class SqlUserRepository(_Repository):
 
 
 def _organization(row: Row[Any]) -> Organization:
-    return Organization(
-        id=row.id,
-        name=row.name,
-        slug=row.slug,
-        contact_email=row.contact_email,
-        logo_url=row.logo_url,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return Organization(**row._mapping)  # columns are named as the fields
 
 
 class SqlOrganizationRepository(_Repository):
@@ -118,10 +111,10 @@ class SqlOrganizationRepository(_Repository):
         return (await self._db.execute(query)).first() is not None
 
     async def add(self, organization: Organization) -> None:
-        await self._db.execute(insert(t.organizations).values(_organization_values(organization)))
+        await self._db.execute(insert(t.organizations).values(asdict(organization)))
 
     async def save(self, organization: Organization) -> None:
-        values = _organization_values(organization)
+        values = asdict(organization)
         del values["id"], values["created_at"]
         await self._db.execute(
             update(t.organizations).where(t.organizations.c.id == organization.id).values(values)
@@ -140,18 +133,6 @@ class SqlOrganizationRepository(_Repository):
         return await self._page(
             select(t.organizations).order_by(*self._by_name), page, _organization
         )
-
-
-def _organization_values(organization: Organization) -> dict[str, Any]:
-    return {
-        "id": organization.id,
-        "name": organization.name,
-        "slug": organization.slug,
-        "contact_email": organization.contact_email,
-        "logo_url": organization.logo_url,
-        "created_at": organization.created_at,
-        "updated_at": organization.updated_at,
-    }
 
 
 def _membership(row: Row[Any]) -> Membership:
@@ -212,30 +193,12 @@ class SqlMembershipRepository(_Repository):
 
 
 def _refresh_token(row: Row[Any]) -> RefreshTokenRecord:
-    return RefreshTokenRecord(
-        jti=row.jti,
-        user_id=row.user_id,
-        family_id=row.family_id,
-        issued_at=row.issued_at,
-        expires_at=row.expires_at,
-        used_at=row.used_at,
-        revoked_at=row.revoked_at,
-    )
+    return RefreshTokenRecord(**row._mapping)
 
 
 class SqlRefreshTokenRepository(_Repository):
     async def add(self, record: RefreshTokenRecord) -> None:
-        await self._db.execute(
-            insert(t.refresh_tokens).values(
-                jti=record.jti,
-                user_id=record.user_id,
-                family_id=record.family_id,
-                issued_at=record.issued_at,
-                expires_at=record.expires_at,
-                used_at=record.used_at,
-                revoked_at=record.revoked_at,
-            )
-        )
+        await self._db.execute(insert(t.refresh_tokens).values(asdict(record)))
 
     async def get(self, jti: str) -> RefreshTokenRecord | None:
         query = select(t.refresh_tokens).where(t.refresh_tokens.c.jti == jti)
@@ -272,15 +235,7 @@ class SqlRefreshTokenRepository(_Repository):
 
 class SqlPasswordResetRepository(_Repository):
     async def add(self, token: PasswordResetToken) -> None:
-        await self._db.execute(
-            insert(t.password_reset_tokens).values(
-                token_hash=token.token_hash,
-                user_id=token.user_id,
-                created_at=token.created_at,
-                expires_at=token.expires_at,
-                used_at=token.used_at,
-            )
-        )
+        await self._db.execute(insert(t.password_reset_tokens).values(asdict(token)))
 
     async def spend(self, token_hash: str, now: datetime) -> UUID | None:
         c = t.password_reset_tokens.c
