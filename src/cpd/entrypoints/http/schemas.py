@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
+import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from cpd.domain.accounts import Member, Organization, Role, User
+from cpd.domain.accounts import Role
 from cpd.domain.auth import TokenPair
 
 Email = Annotated[str, Meta(max_length=254, examples=["ada@example.org"])]
@@ -90,10 +90,6 @@ class UserOut(Struct):
     first_name: str
     last_name: str
 
-    @classmethod
-    def of(cls, user: User) -> UserOut:
-        return cls(user.id, user.email, user.first_name, user.last_name)
-
 
 class ProfileOut(Struct):
     professional_title: str | None
@@ -112,18 +108,6 @@ class MeOut(Struct):
     is_superadmin: bool
     profile: ProfileOut
     created_at: datetime
-
-    @classmethod
-    def of(cls, user: User) -> MeOut:
-        return cls(
-            id=user.id,
-            email=user.email,
-            first_name=user.first_name,
-            last_name=user.last_name,
-            is_superadmin=user.is_superadmin,
-            profile=ProfileOut(**dataclasses.asdict(user.profile)),
-            created_at=user.created_at,
-        )
 
 
 class ProfilePatch(Struct, forbid_unknown_fields=True):
@@ -174,18 +158,6 @@ class OrganizationOut(Struct):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, organization: Organization) -> OrganizationOut:
-        return cls(
-            id=organization.id,
-            name=organization.name,
-            slug=organization.slug,
-            contact_email=organization.contact_email,
-            logo_url=organization.logo_url,
-            created_at=organization.created_at,
-            updated_at=organization.updated_at,
-        )
-
 
 class OrganizationPage(Struct):
     items: list[OrganizationOut]
@@ -211,17 +183,6 @@ class MemberOut(Struct):
     role: Role
     joined_at: datetime
 
-    @classmethod
-    def of(cls, member: Member) -> MemberOut:
-        return cls(
-            member.user_id,
-            member.email,
-            member.first_name,
-            member.last_name,
-            member.role,
-            member.joined_at,
-        )
-
 
 class MemberPage(Struct):
     items: list[MemberOut]
@@ -235,6 +196,12 @@ class Health(Struct):
 
 
 T = TypeVar("T")
+S = TypeVar("S", bound=Struct)
+
+
+def present(value: object, as_type: type[S]) -> S:
+    """A domain object as a response body: the Struct names which attributes are public."""
+    return msgspec.convert(value, as_type, from_attributes=True)
 
 
 def given(value: T | UnsetType) -> T | None:

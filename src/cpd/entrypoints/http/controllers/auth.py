@@ -17,6 +17,7 @@ from cpd.entrypoints.http.schemas import (
     RegisterIn,
     TokenPairOut,
     UserOut,
+    present,
 )
 from cpd.services.accounts import AccountService
 
@@ -35,7 +36,7 @@ class AuthController(Controller):
             first_name=data.first_name,
             last_name=data.last_name,
         )
-        return UserOut.of(user)
+        return present(user, UserOut)
 
     @post(
         "/login",

@@ -21,6 +21,7 @@ from cpd.entrypoints.http.schemas import (
     OrganizationPage,
     OrganizationPatch,
     given,
+    present,
     set_fields,
 )
 from cpd.services.organizations import OrganizationChanges, OrganizationService
@@ -46,16 +47,13 @@ class OrganizationsController(Controller):
             contact_email=data.contact_email,
             logo_url=data.logo_url,
         )
-        return OrganizationOut.of(organization)
+        return present(organization, OrganizationOut)
 
     @get("/", summary="My organizations (a superadmin sees all)", responses=documented(400, 401))
     async def list_mine(
         self, actor: Actor, organizations: OrganizationService, page: PageRequest
     ) -> OrganizationPage:
-        result = await organizations.list_visible(actor, page)
-        return OrganizationPage(
-            [OrganizationOut.of(o) for o in result.items], result.total, result.limit, result.offset
-        )
+        return present(await organizations.list_visible(actor, page), OrganizationPage)
 
     @get(
         "/{organization_id:uuid}",
@@ -65,7 +63,7 @@ class OrganizationsController(Controller):
     async def get_one(
         self, organization_id: UUID, actor: Actor, organizations: OrganizationService
     ) -> OrganizationOut:
-        return OrganizationOut.of(await organizations.get(actor, organization_id))
+        return present(await organizations.get(actor, organization_id), OrganizationOut)
 
     @patch(
         "/{organization_id:uuid}",
@@ -86,7 +84,7 @@ class OrganizationsController(Controller):
             logo_url=given(data.logo_url),
             clear=frozenset(name for name, value in sent.items() if value is None),
         )
-        return OrganizationOut.of(await organizations.update(actor, organization_id, changes))
+        return present(await organizations.update(actor, organization_id, changes), OrganizationOut)
 
     @get(
         "/{organization_id:uuid}/members",
@@ -100,10 +98,7 @@ class OrganizationsController(Controller):
         organizations: OrganizationService,
         page: PageRequest,
     ) -> MemberPage:
-        result = await organizations.list_members(actor, organization_id, page)
-        return MemberPage(
-            [MemberOut.of(m) for m in result.items], result.total, result.limit, result.offset
-        )
+        return present(await organizations.list_members(actor, organization_id, page), MemberPage)
 
     @post(
         "/{organization_id:uuid}/members",
@@ -120,7 +115,7 @@ class OrganizationsController(Controller):
         member = await organizations.add_member(
             actor, organization_id, email=data.email, role=data.role
         )
-        return MemberOut.of(member)
+        return present(member, MemberOut)
 
     @patch(
         "/{organization_id:uuid}/members/{user_id:uuid}",
@@ -136,7 +131,7 @@ class OrganizationsController(Controller):
         organizations: OrganizationService,
     ) -> MemberOut:
         member = await organizations.change_role(actor, organization_id, user_id, data.role)
-        return MemberOut.of(member)
+        return present(member, MemberOut)
 
     @delete(
         "/{organization_id:uuid}/members/{user_id:uuid}",

@@ -7,7 +7,7 @@ from litestar import Controller, get, patch
 from cpd.domain.accounts import Actor
 from cpd.entrypoints.http.controllers.auth import BEARER
 from cpd.entrypoints.http.problems import documented
-from cpd.entrypoints.http.schemas import MeOut, MePatch, given, set_fields
+from cpd.entrypoints.http.schemas import MeOut, MePatch, given, present, set_fields
 from cpd.services.accounts import AccountService, ProfileChanges
 
 
@@ -18,7 +18,7 @@ class UsersController(Controller):
 
     @get("/me", summary="My account and profile", responses=documented(401))
     async def me(self, actor: Actor, accounts: AccountService) -> MeOut:
-        return MeOut.of(await accounts.get_me(actor))
+        return present(await accounts.get_me(actor), MeOut)
 
     @patch("/me", summary="Change my names or profile fields", responses=documented(400, 401))
     async def update_me(self, data: MePatch, actor: Actor, accounts: AccountService) -> MeOut:
@@ -28,4 +28,4 @@ class UsersController(Controller):
             last_name=given(data.last_name),
             profile=set_fields(profile) if profile else None,
         )
-        return MeOut.of(await accounts.update_me(actor, changes))
+        return present(await accounts.update_me(actor, changes), MeOut)
