@@ -12,18 +12,21 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
 from cpd.adapters.inprocess_queue import InProcessTaskQueue
 from cpd.adapters.jose_tokens import JoseTokenIssuer
 from cpd.adapters.mail import FileOutboxMailer, MemoryMailer, SmtpMailer
 from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
+from cpd.adapters.redis_throttle import RedisAttemptThrottle, RedisProbe
 from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
 from cpd.adapters.sql.migrations import migrate
 from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock
 from cpd.domain.errors import InvalidInput
 from cpd.ports.persistence import HealthProbe, OutboxStore, UnitOfWorkFactory
 from cpd.ports.services import (
+    AttemptThrottle,
     Clock,
     Mailer,
     PasswordHasher,
@@ -56,9 +59,8 @@ class Container:
     _relay_stop: asyncio.Event = field(default_factory=asyncio.Event)
     _relay_task: asyncio.Task[None] | None = None
 
-    @property
-    def health(self) -> HealthProbe:
-        return self.database
+    health_probes: list[HealthProbe] = field(default_factory=list)
+    redis: Redis | None = None
 
     async def migrate(self) -> None:
         if not isinstance(self.database, SqlDatabase):
@@ -82,6 +84,8 @@ class Container:
             self._relay_task = None
         if isinstance(self.database, SqlDatabase):
             await self.database.dispose()
+        if self.redis is not None:
+            await self.redis.aclose()
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -117,14 +121,19 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     hasher = Argon2Hasher(
         time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_cost_kib
     )
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    max_failures, window = settings.login_max_failures, settings.login_window_seconds
+    throttle: AttemptThrottle = (
+        RedisAttemptThrottle(redis, max_failures=max_failures, window_seconds=window)
+        if redis
+        else MemoryAttemptThrottle(max_failures=max_failures, window_seconds=window)
+    )
     accounts = AccountService(
         uow,
         hasher=hasher,
         tokens=tokens,
         clock=clock,
-        throttle=MemoryAttemptThrottle(
-            max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
-        ),
+        throttle=throttle,
         public_base_url=settings.public_base_url,
     )
     return Container(
@@ -141,6 +150,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         hasher=hasher,
         accounts=accounts,
         organizations=OrganizationService(uow, clock=clock),
+        health_probes=[database, *([RedisProbe(redis)] if redis else [])],
+        redis=redis,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 
 import pytest
 from litestar.testing import TestClient
@@ -86,3 +87,32 @@ def test_unexpected_errors_are_500_problems_and_logged_with_traceback(
     assert line["request_id"] == body["request_id"]
     assert "Traceback" in line["exception"]
     assert "database exploded" in line["exception"]
+
+
+def test_ready_answers_503_when_redis_is_configured_but_down() -> None:
+    container = build_container(make_settings(redis_url="redis://127.0.0.1:9/0"))
+    with TestClient(create_app(container, run_relay=False)) as client:
+        response = client.get("/ready")
+    assert response.status_code == 503
+    assert "Redis" in response.json()["status"]
+
+
+@pytest.mark.redis
+def test_login_limit_holds_across_server_processes_sharing_redis(redis_url: str) -> None:
+    """Two app instances (as two workers would be) share one failure count through Redis.
+
+    The email is unknown to both, which the throttle must not care about (no enumeration)."""
+    settings = make_settings(redis_url=redis_url, login_max_failures=4)
+    first, second = build_container(settings), build_container(settings)
+    email = f"{uuid.uuid4().hex}@example.org"
+    with (
+        TestClient(create_app(first, run_relay=False)) as one,
+        TestClient(create_app(second, run_relay=False)) as two,
+    ):
+        wrong = {"email": email, "password": "not the password"}
+        statuses = [
+            client.post("/api/v1/auth/login", json=wrong).status_code
+            for client in (one, two, one, two, one, two)
+        ]
+        assert one.get("/ready").status_code == 200
+    assert statuses == [401, 401, 401, 401, 429, 429]

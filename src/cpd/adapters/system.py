@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from argon2 import PasswordHasher as Argon2
@@ -42,9 +43,16 @@ class Argon2Hasher:
 class MemoryAttemptThrottle:
     """Sliding-window failure counter in this process (one server process, or tests)."""
 
-    def __init__(self, *, max_failures: int, window_seconds: int) -> None:
+    def __init__(
+        self,
+        *,
+        max_failures: int,
+        window_seconds: int,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._max = max_failures
         self._window = window_seconds
+        self._now = now
         self._failures: dict[str, deque[float]] = {}
         self._lock = asyncio.Lock()
 
@@ -55,7 +63,7 @@ class MemoryAttemptThrottle:
         return failures
 
     async def retry_after(self, key: str) -> int:
-        now = time.monotonic()
+        now = self._now()
         async with self._lock:
             failures = self._recent(key, now)
             if len(failures) < self._max:
@@ -63,7 +71,7 @@ class MemoryAttemptThrottle:
             return max(1, int(failures[-self._max] + self._window - now) + 1)
 
     async def record_failure(self, key: str) -> None:
-        now = time.monotonic()
+        now = self._now()
         async with self._lock:
             self._recent(key, now).append(now)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import structlog
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 
 from cpd.entrypoints.http.dependencies import container_of
 from cpd.entrypoints.http.schemas import Health
+
+log = structlog.get_logger("cpd.http")
 
 
 class HealthController(Controller):
@@ -16,10 +19,13 @@ class HealthController(Controller):
     async def health(self) -> Health:
         return Health(status="ok")
 
-    @get("/ready", summary="Readiness: the database answers (503 otherwise)")
+    @get("/ready", summary="Readiness: the database (and Redis, if used) answer; 503 otherwise")
     async def ready(self, state: State) -> Response[Health]:
-        try:
-            await container_of(state).health.ping()
-        except Exception:  # noqa: BLE001 - any failure means not ready
-            return Response(Health(status="database unavailable"), status_code=503)
+        for probe in container_of(state).health_probes:
+            try:
+                await probe.ping()
+            except Exception:
+                name = type(probe).__name__
+                log.warning("readiness probe failed", probe=name, exc_info=True)
+                return Response(Health(status=f"unavailable: {name}"), status_code=503)
         return Response(Health(status="ok"))

@@ -1,0 +1,63 @@
+"""The login throttle in Redis, shared by every server process (a sliding window per key)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import cast
+
+from redis.asyncio import Redis
+
+
+class RedisAttemptThrottle:
+    """Failures are members of a sorted set scored by time; the window is trimmed on use."""
+
+    def __init__(
+        self,
+        client: Redis,
+        *,
+        max_failures: int,
+        window_seconds: int,
+        now: Callable[[], float] = time.time,
+        prefix: str = "cpd:throttle:",
+    ) -> None:
+        self._redis = client
+        self._max = max_failures
+        self._window = window_seconds
+        self._now = now
+        self._prefix = prefix
+
+    async def retry_after(self, key: str) -> int:
+        now = self._now()
+        name = self._prefix + key
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(name, "-inf", now - self._window)
+            pipe.zrange(name, -self._max, -self._max, withscores=True)
+            pipe.zcard(name)
+            _, oldest_counted, count = await pipe.execute()
+        if count < self._max:
+            return 0
+        oldest = float(oldest_counted[0][1])
+        return max(1, int(oldest + self._window - now) + 1)
+
+    async def record_failure(self, key: str) -> None:
+        now = self._now()
+        name = self._prefix + key
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(name, {uuid.uuid4().hex: now})
+            pipe.zremrangebyscore(name, "-inf", now - self._window)
+            pipe.expire(name, self._window + 1)
+            await pipe.execute()
+
+    async def reset(self, key: str) -> None:
+        await self._redis.delete(self._prefix + key)
+
+
+class RedisProbe:
+    def __init__(self, client: Redis) -> None:
+        self._redis = client
+
+    async def ping(self) -> None:
+        # redis-py types ping() for both its sync and async clients; this one is async.
+        await cast(Awaitable[bool], self._redis.ping())
