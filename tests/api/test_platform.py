@@ -16,9 +16,10 @@ from tests.api.conftest import Api
 from tests.conftest import make_settings
 
 
-def test_health_and_ready(api: Api) -> None:
-    assert api.client.get("/health").json() == {"status": "ok"}
-    assert api.client.get("/ready").json() == {"status": "ok"}
+@pytest.mark.parametrize("prefix", ["", "/api/v1", "/api"])
+def test_health_and_ready(api: Api, prefix: str) -> None:
+    assert api.client.get(f"{prefix}/health").json() == {"status": "ok"}
+    assert api.client.get(f"{prefix}/ready").json() == {"status": "ok"}
 
 
 def test_ready_answers_503_when_the_database_is_unreachable() -> None:

@@ -350,3 +350,11 @@ def test_non_admins_change_freely() -> None:
     for role in (Role.ORG_STAFF, Role.MEMBER):
         for new_role in (Role.ORG_ADMIN, Role.ORG_STAFF, Role.MEMBER, None):
             ensure_an_admin_remains(membership(role), new_role, admin_count=1)
+
+
+def test_update_details_refuses_an_unknown_profile_field() -> None:
+    user = make_user()
+    with pytest.raises(InvalidInput) as refused:
+        user.update_details(now=START, profile_changes={"shoe_size": "44"})
+    assert refused.value.field == "profile.shoe_size"
+    assert user.profile == UserProfile()

@@ -144,6 +144,9 @@ class User:
         if last_name is not None:
             self.last_name = _check_name(last_name, "last_name")
         if profile_changes:
+            unknown = set(profile_changes) - set(UserProfile.__dataclass_fields__)
+            if unknown:
+                raise InvalidInput("Unknown profile field.", field=f"profile.{min(unknown)}")
             self.profile = replace(self.profile, **profile_changes)
         self.updated_at = now
 

@@ -21,7 +21,7 @@ from cpd.entrypoints.http.problems import EXCEPTION_HANDLERS
 from cpd.entrypoints.observability import configure_logging
 from cpd.settings import Settings
 
-API_CONTROLLERS = [AuthController, UsersController, OrganizationsController]
+API_CONTROLLERS = [AuthController, UsersController, OrganizationsController, HealthController]
 log = logging.getLogger(__name__)
 
 
@@ -36,7 +36,7 @@ def create_app(container: Container, *, run_relay: bool = True) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            HealthController,
+            HealthController,  # also at the root, where orchestrators look
             Router("/api/v1", route_handlers=API_CONTROLLERS),
             # The unversioned prefix serves the current version for clients written against it.
             Router("/api", route_handlers=API_CONTROLLERS, include_in_schema=False),
