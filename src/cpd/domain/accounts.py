@@ -282,6 +282,11 @@ def can_view_members(actor: Actor, membership: Membership | None) -> bool:
 can_manage_members = can_manage_organization
 
 
+def can_manage_events(actor: Actor, membership: Membership | None) -> bool:
+    """Events, courses, sessions and attendance are run by org_admin and org_staff."""
+    return can_view_members(actor, membership)
+
+
 def ensure_an_admin_remains(target: Membership, new_role: Role | None, admin_count: int) -> None:
     """An organization always keeps at least one org_admin (``new_role`` None means removal)."""
     losing_an_admin = target.role is Role.ORG_ADMIN and new_role is not Role.ORG_ADMIN

@@ -15,15 +15,14 @@ from cpd.domain.accounts import (
     can_manage_organization,
     can_view_members,
     can_view_organization,
-    check_slug,
     ensure_an_admin_remains,
     normalise_email,
-    slugify,
 )
-from cpd.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from cpd.domain.errors import Conflict, NotFound, PermissionDenied
 from cpd.domain.pages import Page, PageRequest
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Clock
+from cpd.services.slugs import free_slug
 
 ORGANIZATION_NOT_FOUND = "Organization not found."
 MEMBER_NOT_FOUND = "Member not found."
@@ -54,7 +53,12 @@ class OrganizationService:
         """Create an organization whose creator becomes its first org_admin."""
         now = self._clock.now()
         async with self._uow() as uow:
-            chosen = await self._free_slug(uow, name, slug)
+            chosen = await free_slug(
+                slug,
+                derive_from=name,
+                taken=uow.organizations.slug_exists,
+                taken_message="This slug is taken.",
+            )
             organization = Organization.create(
                 name=name, slug=chosen, now=now, contact_email=contact_email, logo_url=logo_url
             )
@@ -149,19 +153,6 @@ class OrganizationService:
             ensure_an_admin_remains(target, None, admins)
             await uow.memberships.remove(organization_id, user_id)
             await uow.commit()
-
-    async def _free_slug(self, uow: UnitOfWork, name: str, requested: str | None) -> str:
-        if requested is not None:
-            slug = check_slug(requested)
-            if await uow.organizations.slug_exists(slug):
-                raise Conflict("This slug is taken.", field="slug")
-            return slug
-        base = slugify(name)
-        for n in range(1, 100):
-            candidate = base if n == 1 else f"{base[:55].rstrip('-')}-{n}"
-            if not await uow.organizations.slug_exists(candidate):
-                return candidate
-        raise InvalidInput("Could not derive a free slug from this name; give one.", field="slug")
 
 
 async def _visible(

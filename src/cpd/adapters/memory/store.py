@@ -18,8 +18,11 @@ from uuid import UUID
 
 from cpd.adapters.staged_outbox import StagedOutbox
 from cpd.domain.accounts import Member, Membership, Organization, Role, User
+from cpd.domain.attendance import AttendanceRecord
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
+from cpd.domain.courses import Course, Enrollment
 from cpd.domain.errors import Conflict
+from cpd.domain.events import Event
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.tasks import ClaimedTask, Task
 
@@ -45,6 +48,10 @@ class MemoryState:
     refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
     password_resets: dict[str, PasswordResetToken] = field(default_factory=dict)
     outbox: dict[UUID, OutboxRow] = field(default_factory=dict)
+    events: dict[UUID, Event] = field(default_factory=dict)
+    courses: dict[UUID, Course] = field(default_factory=dict)
+    enrollments: dict[tuple[UUID, UUID], Enrollment] = field(default_factory=dict)
+    attendance: dict[tuple[UUID, UUID], AttendanceRecord] = field(default_factory=dict)
 
     def snapshot(self) -> MemoryState:
         return MemoryState(**{name: dict(table) for name, table in vars(self).items()})
@@ -89,6 +96,10 @@ class _Repo:
 class MemoryUserRepository(_Repo):
     async def get(self, user_id: UUID) -> User | None:
         return copy.deepcopy(self._state.users.get(user_id))
+
+    async def get_many(self, user_ids: list[UUID]) -> list[User]:
+        users = self._state.users
+        return [copy.deepcopy(users[i]) for i in dict.fromkeys(user_ids) if i in users]
 
     async def get_by_email(self, email: str) -> User | None:
         found = next((u for u in self._state.users.values() if u.email == email), None)
@@ -225,6 +236,84 @@ class MemoryPasswordResetRepository(_Repo):
         return token.user_id
 
 
+class MemoryEventRepository(_Repo):
+    async def get(self, event_id: UUID) -> Event | None:
+        return copy.deepcopy(self._state.events.get(event_id))
+
+    get_for_update = get  # the transaction already holds the database lock
+
+    async def slug_exists(self, organization_id: UUID, slug: str) -> bool:
+        return any(
+            e.organization_id == organization_id and e.slug == slug
+            for e in self._state.events.values()
+        )
+
+    async def add(self, event: Event) -> None:
+        if await self.slug_exists(event.organization_id, event.slug):
+            raise Conflict("This organization already has an event with this slug.", field="slug")
+        self._state.events[event.id] = copy.deepcopy(event)
+
+    async def save(self, event: Event) -> None:
+        self._state.events[event.id] = copy.deepcopy(event)
+
+    async def delete(self, event_id: UUID) -> None:
+        self._state.events.pop(event_id, None)
+
+
+class MemoryCourseRepository(_Repo):
+    async def get(self, course_id: UUID) -> Course | None:
+        return copy.copy(self._state.courses.get(course_id))
+
+    async def slug_exists(self, organization_id: UUID, slug: str) -> bool:
+        return any(
+            c.organization_id == organization_id and c.slug == slug
+            for c in self._state.courses.values()
+        )
+
+    async def add(self, course: Course) -> None:
+        if await self.slug_exists(course.organization_id, course.slug):
+            raise Conflict("This organization already has a course with this slug.", field="slug")
+        self._state.courses[course.id] = copy.copy(course)
+
+    async def save(self, course: Course) -> None:
+        self._state.courses[course.id] = copy.copy(course)
+
+    async def delete(self, course_id: UUID) -> None:
+        self._state.courses.pop(course_id, None)
+
+
+class MemoryEnrollmentRepository(_Repo):
+    async def get(self, course_id: UUID, user_id: UUID) -> Enrollment | None:
+        return self._state.enrollments.get((course_id, user_id))
+
+    async def add(self, enrollment: Enrollment) -> None:
+        key = (enrollment.course_id, enrollment.user_id)
+        if key in self._state.enrollments:
+            raise Conflict("You are already enrolled in this course.")
+        self._state.enrollments[key] = enrollment
+
+    async def count_for_course(self, course_id: UUID) -> int:
+        return sum(1 for (course, _) in self._state.enrollments if course == course_id)
+
+
+class MemoryAttendanceRepository(_Repo):
+    async def record(self, records: list[AttendanceRecord]) -> None:
+        for record in records:
+            self._state.attendance[(record.session_id, record.user_id)] = record
+
+    async def for_event(
+        self, event_id: UUID, user_id: UUID | None = None
+    ) -> list[AttendanceRecord]:
+        return [
+            r
+            for r in self._state.attendance.values()
+            if r.event_id == event_id and (user_id is None or r.user_id == user_id)
+        ]
+
+    async def count_for_event(self, event_id: UUID) -> int:
+        return len(await self.for_event(event_id))
+
+
 class MemoryUnitOfWork:
     def __init__(self, db: MemoryDatabase) -> None:
         self.db = db
@@ -233,6 +322,10 @@ class MemoryUnitOfWork:
         self.memberships = MemoryMembershipRepository(self)
         self.refresh_tokens = MemoryRefreshTokenRepository(self)
         self.password_resets = MemoryPasswordResetRepository(self)
+        self.events = MemoryEventRepository(self)
+        self.courses = MemoryCourseRepository(self)
+        self.enrollments = MemoryEnrollmentRepository(self)
+        self.attendance = MemoryAttendanceRepository(self)
         self.outbox = StagedOutbox()
         self._snapshot: MemoryState | None = None
 

@@ -1,0 +1,362 @@
+"""Events and their sessions: what an organization runs, and the rules for publishing it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cpd.domain.accounts import check_slug
+from cpd.domain.errors import Conflict, InvalidInput, NotFound
+from cpd.domain.ids import new_id
+from cpd.domain.money import Money, cpd_credits
+
+DEFAULT_ATTENDANCE_THRESHOLD = 75
+MAX_TAGS = 20
+
+
+class EventFormat(StrEnum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    HYBRID = "hybrid"
+
+    @property
+    def needs_venue(self) -> bool:
+        return self is not EventFormat.ONLINE
+
+
+class EventStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Venue:
+    name: str
+    address: str
+
+    def __post_init__(self) -> None:
+        for name in ("name", "address"):
+            value = getattr(self, name).strip()
+            if not value:
+                raise InvalidInput("Must not be blank.", field=f"venue.{name}")
+            object.__setattr__(self, name, value)
+
+
+@dataclass(slots=True)
+class Session:
+    id: UUID
+    event_id: UUID
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    room: str | None = None
+    join_url: str | None = None
+
+    def __post_init__(self) -> None:
+        self.title = _text(self.title, "sessions.title", 200)
+        _aware(self.starts_at, "sessions.starts_at")
+        _aware(self.ends_at, "sessions.ends_at")
+        if self.ends_at <= self.starts_at:
+            raise InvalidInput("A session must end after it starts.", field="sessions.ends_at")
+
+    @property
+    def scheduled_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at) / timedelta(minutes=1))
+
+    def overlaps(self, other: Session) -> bool:
+        return self.starts_at < other.ends_at and other.starts_at < self.ends_at
+
+
+@dataclass(slots=True)
+class Event:
+    """An event owned by an organization. Its times follow its sessions once it has any."""
+
+    id: UUID
+    organization_id: UUID
+    title: str
+    slug: str
+    format: EventFormat
+    timezone: str
+    price: Money
+    created_at: datetime
+    updated_at: datetime
+    summary: str = ""
+    description: str = ""
+    venue: Venue | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    capacity: int | None = None
+    cpd_credits: Decimal = Decimal("0")
+    credit_category: str | None = None
+    tags: tuple[str, ...] = ()
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    attendance_threshold_percent: int = DEFAULT_ATTENDANCE_THRESHOLD
+    status: EventStatus = EventStatus.DRAFT
+    sessions: list[Session] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        organization_id: UUID,
+        slug: str,
+        now: datetime,
+        details: dict[str, Any],
+        sessions: list[dict[str, Any]] | None = None,
+    ) -> Event:
+        event = cls(
+            id=new_id(),
+            organization_id=organization_id,
+            title="",
+            slug=check_slug(slug),
+            format=EventFormat.IN_PERSON,
+            timezone="UTC",
+            price=Money(0, "GBP"),
+            created_at=now,
+            updated_at=now,
+        )
+        event._apply(details)
+        for spec in sessions or []:
+            event._add_session(spec)
+        event._validate()
+        return event
+
+    # -- editing ---------------------------------------------------------------------------
+
+    def update(self, changes: dict[str, Any], *, now: datetime) -> None:
+        """Apply field changes; a published event must stay publishable."""
+        self._require_editable()
+        self._apply(changes)
+        self._validate()
+        self.updated_at = now
+
+    def add_session(self, spec: dict[str, Any], *, now: datetime) -> Session:
+        self._require_editable()
+        session = self._add_session(spec)
+        self._validate()
+        self.updated_at = now
+        return session
+
+    def update_session(
+        self, session_id: UUID, changes: dict[str, Any], *, now: datetime
+    ) -> Session:
+        self._require_editable()
+        current = self.session(session_id)
+        changed = replace(current, **_session_fields(changes))
+        self.sessions = [changed if s.id == session_id else s for s in self.sessions]
+        self._validate()
+        self.updated_at = now
+        return changed
+
+    def remove_session(self, session_id: UUID, *, now: datetime) -> None:
+        self._require_editable()
+        self.session(session_id)
+        self.sessions = [s for s in self.sessions if s.id != session_id]
+        self._validate()
+        self.updated_at = now
+
+    def session(self, session_id: UUID) -> Session:
+        for session in self.sessions:
+            if session.id == session_id:
+                return session
+        raise NotFound("Session not found.")
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def publish(self, *, now: datetime) -> None:
+        if self.status is not EventStatus.DRAFT:
+            raise Conflict(f"Only a draft can be published; this event is {self.status}.")
+        self._check_publishable()
+        self.status = EventStatus.PUBLISHED
+        self.updated_at = now
+
+    def cancel(self, *, now: datetime) -> None:
+        if self.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
+            raise Conflict(f"A {self.status} event cannot be cancelled.")
+        self.status = EventStatus.CANCELLED
+        self.updated_at = now
+
+    def complete(self, *, now: datetime) -> None:
+        if self.status is not EventStatus.PUBLISHED:
+            raise Conflict(f"Only a published event can be completed; this one is {self.status}.")
+        if self.starts_at is not None and now < self.starts_at:
+            raise Conflict("An event cannot be completed before it starts.")
+        self.status = EventStatus.COMPLETED
+        self.updated_at = now
+
+    def ensure_deletable(self) -> None:
+        if self.status is not EventStatus.DRAFT:
+            raise Conflict(
+                f"A {self.status} event cannot be deleted; cancel it instead.", field="status"
+            )
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in (EventStatus.PUBLISHED, EventStatus.COMPLETED)
+
+    @property
+    def scheduled_minutes(self) -> int:
+        return sum(s.scheduled_minutes for s in self.sessions)
+
+    # -- rules -----------------------------------------------------------------------------
+
+    def _require_editable(self) -> None:
+        if self.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
+            raise Conflict(f"A {self.status} event can no longer be changed.")
+
+    def _add_session(self, spec: dict[str, Any]) -> Session:
+        missing = {"title", "starts_at", "ends_at"} - set(spec)
+        if missing:
+            raise InvalidInput("Required.", field=f"sessions.{min(missing)}")
+        session = Session(id=new_id(), event_id=self.id, **_session_fields(spec))
+        self.sessions.append(session)
+        return session
+
+    def _apply(self, changes: dict[str, Any]) -> None:
+        for name, value in changes.items():
+            if name not in _SETTERS:
+                raise InvalidInput("Unknown field.", field=name)
+            setattr(self, name, _SETTERS[name](value))
+
+    def _validate(self) -> None:
+        self.sessions.sort(key=lambda s: (s.starts_at, s.ends_at))
+        for earlier, later in zip(self.sessions, self.sessions[1:], strict=False):
+            if earlier.overlaps(later):
+                raise InvalidInput(
+                    f"Session '{later.title}' overlaps '{earlier.title}'.", field="sessions"
+                )
+        if self.sessions:
+            self.starts_at = self.sessions[0].starts_at
+            self.ends_at = max(s.ends_at for s in self.sessions)
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise InvalidInput("An event must end after it starts.", field="ends_at")
+        opens, closes = self.registration_opens_at, self.registration_closes_at
+        if opens and closes and closes <= opens:
+            raise InvalidInput(
+                "Registration must close after it opens.", field="registration_closes_at"
+            )
+        if self.status is EventStatus.PUBLISHED:
+            self._check_publishable()
+
+    def _check_publishable(self) -> None:
+        if not self.title:
+            raise InvalidInput("A published event needs a title.", field="title")
+        if not self.sessions:
+            raise InvalidInput("Add at least one session before publishing.", field="sessions")
+        if self.format.needs_venue and self.venue is None:
+            raise InvalidInput(f"An {self.format} event needs a venue.", field="venue")
+
+
+def _text(value: Any, field_name: str, limit: int, *, blank_ok: bool = False) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput("Must be text.", field=field_name)
+    text = value.strip()
+    if not text and not blank_ok:
+        raise InvalidInput("Must not be blank.", field=field_name)
+    if len(text) > limit:
+        raise InvalidInput(f"Must be at most {limit} characters.", field=field_name)
+    return text
+
+
+def _aware(value: Any, field_name: str) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise InvalidInput("Give a date-time with a UTC offset.", field=field_name)
+    return value
+
+
+def _optional_aware(field_name: str) -> Any:
+    return lambda value: None if value is None else _aware(value, field_name)
+
+
+def _timezone(value: Any) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise InvalidInput("Unknown IANA time zone.", field="timezone") from None
+    return str(value)
+
+
+def _capacity(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1_000_000:
+        raise InvalidInput(
+            "Must be a whole number from 1, or null for unlimited.", field="capacity"
+        )
+    return value
+
+
+def _threshold(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+        raise InvalidInput(
+            "Must be a whole percentage from 0 to 100.", field="attendance_threshold_percent"
+        )
+    return value
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    tags = tuple(dict.fromkeys(_text(t, "tags", 50).lower() for t in value))
+    if len(tags) > MAX_TAGS:
+        raise InvalidInput(f"At most {MAX_TAGS} tags.", field="tags")
+    return tags
+
+
+def _venue(value: Any) -> Venue | None:
+    return value if value is None or isinstance(value, Venue) else Venue(**value)
+
+
+def _price(value: Any) -> Money:
+    return value if isinstance(value, Money) else Money(**value)
+
+
+def _choice(kind: type[EventFormat], value: Any, field_name: str) -> EventFormat:
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise InvalidInput(f"Must be one of: {allowed}.", field=field_name) from None
+
+
+def _optional_text(field_name: str, limit: int) -> Any:
+    return lambda value: None if value is None else _text(value, field_name, limit)
+
+
+_SETTERS: dict[str, Any] = {
+    "title": lambda v: _text(v, "title", 200),
+    "slug": check_slug,
+    "summary": lambda v: _text(v or "", "summary", 500, blank_ok=True),
+    "description": lambda v: _text(v or "", "description", 20_000, blank_ok=True),
+    "format": lambda v: _choice(EventFormat, v, "format"),
+    "venue": _venue,
+    "timezone": _timezone,
+    "starts_at": _optional_aware("starts_at"),
+    "ends_at": _optional_aware("ends_at"),
+    "capacity": _capacity,
+    "price": _price,
+    "cpd_credits": lambda v: cpd_credits(v),
+    "credit_category": _optional_text("credit_category", 100),
+    "tags": _tags,
+    "registration_opens_at": _optional_aware("registration_opens_at"),
+    "registration_closes_at": _optional_aware("registration_closes_at"),
+    "attendance_threshold_percent": _threshold,
+}
+_SESSION_FIELDS = {"title", "starts_at", "ends_at", "room", "join_url"}
+
+
+def _session_fields(spec: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(spec) - _SESSION_FIELDS
+    if unknown:
+        raise InvalidInput("Unknown field.", field=f"sessions.{min(unknown)}")
+    fields = dict(spec)
+    for name, limit in (("room", 200), ("join_url", 2000)):
+        if fields.get(name) is not None:
+            fields[name] = _text(fields[name], f"sessions.{name}", limit)
+    return fields

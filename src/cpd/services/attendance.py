@@ -1,0 +1,109 @@
+"""Recording who attended which session, and summarising it per attendee."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from cpd.domain.accounts import Actor, User
+from cpd.domain.attendance import (
+    AttendanceRecord,
+    AttendanceSource,
+    AttendanceSummary,
+    summarise,
+    summary_for,
+)
+from cpd.domain.errors import Conflict, InvalidInput, NotFound
+from cpd.domain.events import Event, EventStatus
+from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
+from cpd.ports.services import Clock
+from cpd.services.access import is_staff, require_staff
+from cpd.services.events import EVENT_NOT_FOUND
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceEntry:
+    user_id: UUID
+    minutes_attended: int | None = None
+    checked_in_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttendeeSummary:
+    """A summary with who it is about, for staff reports."""
+
+    attendee: User
+    summary: AttendanceSummary
+
+
+class AttendanceService:
+    def __init__(self, uow: UnitOfWorkFactory, *, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def record(
+        self,
+        actor: Actor,
+        event_id: UUID,
+        session_id: UUID,
+        entries: list[AttendanceEntry],
+        *,
+        source: AttendanceSource = AttendanceSource.STAFF,
+    ) -> list[AttendanceRecord]:
+        """Record (or correct) attendance for one session; all entries or none are saved."""
+        if not entries:
+            raise InvalidInput("Give at least one attendee.", field="attendees")
+        now = self._clock.now()
+        async with self._uow() as uow:
+            event = await _event(uow, event_id)
+            await require_staff(uow, actor, event.organization_id, not_found=EVENT_NOT_FOUND)
+            if event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED):
+                raise Conflict(f"Attendance cannot be recorded for a {event.status} event.")
+            session = event.session(session_id)
+            known = {u.id for u in await uow.users.get_many([e.user_id for e in entries])}
+            records = []
+            for index, entry in enumerate(entries):
+                if entry.user_id not in known:
+                    raise InvalidInput("No such user.", field=f"attendees[{index}].user_id")
+                records.append(
+                    AttendanceRecord.record(
+                        session,
+                        entry.user_id,
+                        source=source,
+                        now=now,
+                        minutes_attended=entry.minutes_attended,
+                        checked_in_at=entry.checked_in_at,
+                    )
+                )
+            await uow.attendance.record(records)
+            await uow.commit()
+        return records
+
+    async def summaries(self, actor: Actor, event_id: UUID) -> list[AttendeeSummary]:
+        async with self._uow() as uow:
+            event = await _event(uow, event_id)
+            await require_staff(uow, actor, event.organization_id, not_found=EVENT_NOT_FOUND)
+            summaries = summarise(event, await uow.attendance.for_event(event_id))
+            users = {u.id: u for u in await uow.users.get_many([s.user_id for s in summaries])}
+        return [AttendeeSummary(users[s.user_id], s) for s in summaries if s.user_id in users]
+
+    async def my_summary(self, actor: Actor, event_id: UUID) -> AttendanceSummary:
+        async with self._uow() as uow:
+            event = await _event(uow, event_id)
+            if not (event.is_public or await is_staff(uow, actor, event.organization_id)):
+                raise NotFound(EVENT_NOT_FOUND)
+            mine = await uow.attendance.for_event(event_id, actor.user_id)
+        found = summarise(event, mine)
+        if found:
+            return found[0]
+        return summary_for(
+            actor.user_id, {}, event.scheduled_minutes, event.attendance_threshold_percent
+        )
+
+
+async def _event(uow: UnitOfWork, event_id: UUID) -> Event:
+    event = await uow.events.get(event_id)
+    if event is None:
+        raise NotFound(EVENT_NOT_FOUND)
+    return event

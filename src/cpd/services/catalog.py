@@ -1,0 +1,86 @@
+"""The public catalog: search and detail for events and courses, with cached totals."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import TypeVar
+from uuid import UUID
+
+from cpd.domain.accounts import Actor
+from cpd.domain.catalog import CourseFilters, CourseView, EventFilters, EventView
+from cpd.domain.errors import NotFound
+from cpd.domain.pages import Page, PageRequest
+from cpd.ports.persistence import CatalogReader, UnitOfWorkFactory
+from cpd.ports.services import Cache
+from cpd.services.access import is_staff, require_staff
+from cpd.services.courses import COURSE_NOT_FOUND
+from cpd.services.events import EVENT_NOT_FOUND
+
+TOTAL_TTL_SECONDS = 300
+V = TypeVar("V", EventView, CourseView)
+
+
+class CatalogService:
+    """Totals are cached per filter set and dropped with the rest of the catalog cache on any
+    change, so a page costs one indexed query instead of a count over every matching row."""
+
+    def __init__(self, reader: CatalogReader, uow: UnitOfWorkFactory, *, cache: Cache) -> None:
+        self._reader = reader
+        self._uow = uow
+        self._cache = cache
+
+    async def events(self, filters: EventFilters, page: PageRequest) -> Page[EventView]:
+        items = await self._reader.events(filters, page)
+        total = await self._total(
+            f"total:events:{filters.cache_key()}", lambda: self._reader.count_events(filters)
+        )
+        return Page(items, total, page.limit, page.offset)
+
+    async def organization_events(
+        self, actor: Actor, organization_id: UUID, filters: EventFilters, page: PageRequest
+    ) -> Page[EventView]:
+        """Every event of an organization, drafts included, for its staff."""
+        async with self._uow() as uow:
+            await require_staff(uow, actor, organization_id, not_found="Organization not found.")
+        scoped = replace(filters, organization_id=organization_id, organization_slug=None)
+        items = await self._reader.events(scoped, page)
+        return Page(items, await self._reader.count_events(scoped), page.limit, page.offset)
+
+    async def event(self, event_id: UUID, actor: Actor | None = None) -> EventView:
+        return await self._visible(await self._reader.event(event_id), actor, EVENT_NOT_FOUND)
+
+    async def event_by_slug(
+        self, organization_slug: str, event_slug: str, actor: Actor | None = None
+    ) -> EventView:
+        view = await self._reader.event_by_slug(organization_slug, event_slug)
+        return await self._visible(view, actor, EVENT_NOT_FOUND)
+
+    async def courses(self, filters: CourseFilters, page: PageRequest) -> Page[CourseView]:
+        items = await self._reader.courses(filters, page)
+        total = await self._total(
+            f"total:courses:{filters.cache_key()}", lambda: self._reader.count_courses(filters)
+        )
+        return Page(items, total, page.limit, page.offset)
+
+    async def course(self, course_id: UUID, actor: Actor | None = None) -> CourseView:
+        return await self._visible(await self._reader.course(course_id), actor, COURSE_NOT_FOUND)
+
+    async def _visible(self, view: V | None, actor: Actor | None, not_found: str) -> V:
+        """Published items are public; others only for staff of their organization."""
+        if view is None:
+            raise NotFound(not_found)
+        if view.status == "published":
+            return view
+        async with self._uow() as uow:
+            if await is_staff(uow, actor, view.organization.id):
+                return view
+        raise NotFound(not_found)
+
+    async def _total(self, key: str, count: Callable[[], Awaitable[int]]) -> int:
+        cached = await self._cache.get(key)
+        if cached is not None:
+            return int(cached)
+        total = await count()
+        await self._cache.set(key, str(total).encode(), TOTAL_TTL_SECONDS)
+        return total

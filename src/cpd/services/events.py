@@ -1,0 +1,152 @@
+"""Running events: drafting, sessions, publishing, cancelling, completing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from cpd.domain.accounts import Actor, check_slug
+from cpd.domain.catalog import EventView, OrganizationRef
+from cpd.domain.errors import Conflict, NotFound
+from cpd.domain.events import Event, Session
+from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
+from cpd.ports.services import Cache, Clock
+from cpd.services.access import is_staff, require_staff
+from cpd.services.slugs import free_slug
+
+EVENT_NOT_FOUND = "Event not found."
+SLUG_TAKEN = "This organization already has an event with this slug."
+T = TypeVar("T")
+
+
+class EventService:
+    def __init__(self, uow: UnitOfWorkFactory, *, clock: Clock, catalog_cache: Cache) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._cache = catalog_cache
+
+    async def create(
+        self,
+        actor: Actor,
+        organization_id: UUID,
+        details: dict[str, Any],
+        sessions: list[dict[str, Any]] | None = None,
+    ) -> EventView:
+        details = dict(details)
+        async with self._uow() as uow:
+            await require_staff(uow, actor, organization_id, not_found="Organization not found.")
+            slug = await free_slug(
+                details.pop("slug", None),
+                derive_from=str(details.get("title") or "event"),
+                taken=lambda slug: uow.events.slug_exists(organization_id, slug),
+                taken_message=SLUG_TAKEN,
+            )
+            event = Event.create(
+                organization_id=organization_id,
+                slug=slug,
+                now=self._clock.now(),
+                details=details,
+                sessions=sessions,
+            )
+            await uow.events.add(event)
+            view = await _view(uow, event)
+            await uow.commit()
+        await self._cache.clear()
+        return view
+
+    async def update(self, actor: Actor, event_id: UUID, changes: dict[str, Any]) -> EventView:
+        async with self._uow() as uow:
+            event = await _staff_event(uow, actor, event_id, lock=True)
+            new_slug = changes.get("slug")
+            if (
+                new_slug
+                and new_slug != event.slug
+                and await uow.events.slug_exists(event.organization_id, check_slug(new_slug))
+            ):
+                raise Conflict(SLUG_TAKEN, field="slug")
+            event.update(changes, now=self._clock.now())
+            return await self._save(uow, event)
+
+    async def publish(self, actor: Actor, event_id: UUID) -> EventView:
+        return await self._transition(actor, event_id, lambda e: e.publish(now=self._clock.now()))
+
+    async def cancel(self, actor: Actor, event_id: UUID) -> EventView:
+        return await self._transition(actor, event_id, lambda e: e.cancel(now=self._clock.now()))
+
+    async def complete(self, actor: Actor, event_id: UUID) -> EventView:
+        return await self._transition(actor, event_id, lambda e: e.complete(now=self._clock.now()))
+
+    async def delete(self, actor: Actor, event_id: UUID) -> None:
+        async with self._uow() as uow:
+            event = await _staff_event(uow, actor, event_id, lock=True)
+            event.ensure_deletable()
+            if await uow.attendance.count_for_event(event_id):
+                raise Conflict("This event has attendance records; cancel it instead.")
+            await uow.events.delete(event_id)
+            await uow.commit()
+        await self._cache.clear()
+
+    async def add_session(self, actor: Actor, event_id: UUID, spec: dict[str, Any]) -> Session:
+        return await self._edit_sessions(
+            actor, event_id, lambda e: e.add_session(spec, now=self._clock.now())
+        )
+
+    async def update_session(
+        self, actor: Actor, event_id: UUID, session_id: UUID, changes: dict[str, Any]
+    ) -> Session:
+        return await self._edit_sessions(
+            actor, event_id, lambda e: e.update_session(session_id, changes, now=self._clock.now())
+        )
+
+    async def remove_session(self, actor: Actor, event_id: UUID, session_id: UUID) -> None:
+        await self._edit_sessions(
+            actor, event_id, lambda e: e.remove_session(session_id, now=self._clock.now())
+        )
+
+    async def sessions(self, actor: Actor | None, event_id: UUID) -> list[Session]:
+        """Sessions of an event the caller may see (public, or staff of its organization)."""
+        async with self._uow() as uow:
+            event = await uow.events.get(event_id)
+            if event is None or not (
+                event.is_public or await is_staff(uow, actor, event.organization_id)
+            ):
+                raise NotFound(EVENT_NOT_FOUND)
+        return event.sessions
+
+    async def _transition(
+        self, actor: Actor, event_id: UUID, step: Callable[[Event], None]
+    ) -> EventView:
+        async with self._uow() as uow:
+            event = await _staff_event(uow, actor, event_id, lock=True)
+            step(event)
+            return await self._save(uow, event)
+
+    async def _edit_sessions(self, actor: Actor, event_id: UUID, edit: Callable[[Event], T]) -> T:
+        async with self._uow() as uow:
+            event = await _staff_event(uow, actor, event_id, lock=True)
+            result = edit(event)
+            await self._save(uow, event)
+        return result
+
+    async def _save(self, uow: UnitOfWork, event: Event) -> EventView:
+        await uow.events.save(event)
+        view = await _view(uow, event)
+        await uow.commit()
+        await self._cache.clear()
+        return view
+
+
+async def _staff_event(uow: UnitOfWork, actor: Actor, event_id: UUID, *, lock: bool) -> Event:
+    event = await (uow.events.get_for_update if lock else uow.events.get)(event_id)
+    if event is None:
+        raise NotFound(EVENT_NOT_FOUND)
+    await require_staff(uow, actor, event.organization_id, not_found=EVENT_NOT_FOUND)
+    return event
+
+
+async def _view(uow: UnitOfWork, event: Event) -> EventView:
+    organization = await uow.organizations.get(event.organization_id)
+    if organization is None:  # the foreign key makes this unreachable
+        raise NotFound("Organization not found.")
+    return EventView.of(event, OrganizationRef.of(organization))
