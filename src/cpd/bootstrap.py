@@ -18,15 +18,18 @@ from sqlalchemy.engine import make_url
 from cpd.adapters.inprocess_queue import InProcessTaskQueue
 from cpd.adapters.jose_tokens import JoseTokenIssuer
 from cpd.adapters.mail import FileOutboxMailer, MemoryMailer, SmtpMailer
+from cpd.adapters.memory.cache import MemoryCache
+from cpd.adapters.memory.catalog import MemoryCatalogReader
 from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
-from cpd.adapters.redis_throttle import RedisAttemptThrottle, RedisProbe
+from cpd.adapters.redis_store import RedisAttemptThrottle, RedisCache, RedisProbe
 from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
 from cpd.adapters.sql.migrations import migrate
 from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock
 from cpd.domain.errors import InvalidInput
-from cpd.ports.persistence import HealthProbe, OutboxStore, UnitOfWorkFactory
+from cpd.ports.persistence import CatalogReader, HealthProbe, OutboxStore, UnitOfWorkFactory
 from cpd.ports.services import (
     AttemptThrottle,
+    Cache,
     Clock,
     Mailer,
     PasswordHasher,
@@ -35,6 +38,10 @@ from cpd.ports.services import (
     TokenIssuer,
 )
 from cpd.services.accounts import AccountService
+from cpd.services.attendance import AttendanceService
+from cpd.services.catalog import CatalogService
+from cpd.services.courses import CourseService
+from cpd.services.events import EventService
 from cpd.services.notifications import SEND_EMAIL, send_email_handler
 from cpd.services.organizations import OrganizationService
 from cpd.services.outbox import OutboxRelay
@@ -56,6 +63,11 @@ class Container:
     hasher: PasswordHasher
     accounts: AccountService
     organizations: OrganizationService
+    events: EventService
+    courses: CourseService
+    attendance: AttendanceService
+    catalog: CatalogService
+    catalog_cache: Cache
     _relay_stop: asyncio.Event = field(default_factory=asyncio.Event)
     _relay_task: asyncio.Task[None] | None = None
 
@@ -98,9 +110,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
 
     database: SqlDatabase | MemoryDatabase
     outbox_store: OutboxStore
+    catalog_reader: CatalogReader
     if settings.persistence == "memory":
         database = MemoryDatabase(clock.now, after_commit=wake_relay)
         outbox_store = MemoryOutboxStore(database)
+        catalog_reader = MemoryCatalogReader(database)
     else:
         _ensure_sqlite_folder(settings.database_url)
         database = SqlDatabase(
@@ -109,6 +123,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             after_commit=wake_relay,
         )
         outbox_store = SqlOutboxStore(database)
+        from cpd.adapters.sql.catalog import SqlCatalogReader
+
+        catalog_reader = SqlCatalogReader(database)
     uow: UnitOfWorkFactory = database.unit_of_work
 
     mailer = _build_mailer(settings)
@@ -136,6 +153,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         throttle=throttle,
         public_base_url=settings.public_base_url,
     )
+    catalog_cache: Cache = RedisCache(redis) if redis else MemoryCache()
     return Container(
         settings=settings,
         clock=clock,
@@ -150,6 +168,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         hasher=hasher,
         accounts=accounts,
         organizations=OrganizationService(uow, clock=clock),
+        events=EventService(uow, clock=clock, catalog_cache=catalog_cache),
+        courses=CourseService(uow, clock=clock, catalog_cache=catalog_cache),
+        attendance=AttendanceService(uow, clock=clock),
+        catalog=CatalogService(catalog_reader, uow, cache=catalog_cache),
+        catalog_cache=catalog_cache,
         health_probes=[database, *([RedisProbe(redis)] if redis else [])],
         redis=redis,
     )

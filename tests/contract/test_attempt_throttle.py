@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from redis.asyncio import Redis
 
-from cpd.adapters.redis_throttle import RedisAttemptThrottle
+from cpd.adapters.redis_store import RedisAttemptThrottle
 from cpd.adapters.system import MemoryAttemptThrottle
 from cpd.ports.services import AttemptThrottle
 

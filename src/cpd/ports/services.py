@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from cpd.domain.auth import AccessClaims, IssuedToken, RefreshClaims
@@ -58,9 +58,15 @@ class AttemptThrottle(Protocol):
     async def reset(self, key: str) -> None: ...
 
 
+@runtime_checkable  # Litestar checks the type of what it injects
 class Cache(Protocol):
-    """A shared byte cache with one namespace; ``clear`` empties it for every reader at once."""
+    """A shared byte cache with one namespace that ``clear`` empties for every reader at once.
 
-    async def get(self, key: str) -> bytes | None: ...
-    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
+    ``get_or_build`` never stores a value built from data older than the last ``clear``: a
+    reader that races a writer's clear leaves its result in a generation nobody reads.
+    """
+
+    async def get_or_build(
+        self, key: str, build: Callable[[], Awaitable[bytes]], ttl_seconds: int
+    ) -> bytes: ...
     async def clear(self) -> None: ...

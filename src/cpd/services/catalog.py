@@ -78,9 +78,7 @@ class CatalogService:
         raise NotFound(not_found)
 
     async def _total(self, key: str, count: Callable[[], Awaitable[int]]) -> int:
-        cached = await self._cache.get(key)
-        if cached is not None:
-            return int(cached)
-        total = await count()
-        await self._cache.set(key, str(total).encode(), TOTAL_TTL_SECONDS)
-        return total
+        async def build() -> bytes:
+            return str(await count()).encode()
+
+        return int(await self._cache.get_or_build(key, build, TOTAL_TTL_SECONDS))

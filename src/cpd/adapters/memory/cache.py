@@ -4,33 +4,36 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 
 class MemoryCache:
-    """Least-recently-used, with a time to live per entry."""
+    """Least-recently-used with a time to live; ``clear`` starts a new generation."""
 
-    def __init__(self, *, max_entries: int = 10_000, now: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, *, max_entries: int = 10_000, now: Callable[[], float] = time.monotonic
+    ) -> None:
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._max = max_entries
         self._now = now
+        self._generation = 0
 
-    async def get(self, key: str) -> bytes | None:
+    async def get_or_build(
+        self, key: str, build: Callable[[], Awaitable[bytes]], ttl_seconds: int
+    ) -> bytes:
         entry = self._entries.get(key)
-        if entry is None:
-            return None
-        expires, value = entry
-        if expires <= self._now():
-            del self._entries[key]
-            return None
-        self._entries.move_to_end(key)
+        if entry is not None and entry[0] > self._now():
+            self._entries.move_to_end(key)
+            return entry[1]
+        generation = self._generation
+        value = await build()
+        if generation == self._generation:  # no clear while building: the value is current
+            self._entries[key] = (self._now() + ttl_seconds, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
         return value
 
-    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
-        self._entries[key] = (self._now() + ttl_seconds, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
-
     async def clear(self) -> None:
+        self._generation += 1
         self._entries.clear()

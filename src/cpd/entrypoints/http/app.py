@@ -6,23 +6,45 @@ import logging
 
 from litestar import Litestar, Router
 from litestar.datastructures import State
+from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import Receive, Scope, Send
 
 from cpd.bootstrap import Container, build_container
 from cpd.entrypoints.http.controllers.auth import AuthController
+from cpd.entrypoints.http.controllers.courses import CoursesController
+from cpd.entrypoints.http.controllers.events import EventsController
 from cpd.entrypoints.http.controllers.health import HealthController
+from cpd.entrypoints.http.controllers.organization_catalog import OrganizationCatalogController
 from cpd.entrypoints.http.controllers.organizations import OrganizationsController
 from cpd.entrypoints.http.controllers.users import UsersController
 from cpd.entrypoints.http.dependencies import DEPENDENCIES
-from cpd.entrypoints.http.middleware import request_context_middleware
+from cpd.entrypoints.http.middleware import request_context_middleware, rewrite_calendar_alias
 from cpd.entrypoints.http.problems import EXCEPTION_HANDLERS
 from cpd.entrypoints.observability import configure_logging
 from cpd.settings import Settings
 
-API_CONTROLLERS = [AuthController, UsersController, OrganizationsController, HealthController]
+API_CONTROLLERS = [
+    AuthController,
+    UsersController,
+    OrganizationsController,
+    OrganizationCatalogController,
+    EventsController,
+    CoursesController,
+    HealthController,
+]
 log = logging.getLogger(__name__)
+
+
+class CpdApp(Litestar):
+    """Litestar, with the calendar aliases mapped before routing (middleware runs after)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP:
+            rewrite_calendar_alias(scope)
+        await super().__call__(scope, receive, send)
 
 
 def create_app(container: Container, *, run_relay: bool = True) -> Litestar:
@@ -34,7 +56,7 @@ def create_app(container: Container, *, run_relay: bool = True) -> Litestar:
     async def on_shutdown() -> None:
         await container.shutdown()
 
-    return Litestar(
+    return CpdApp(
         route_handlers=[
             HealthController,  # also at the root, where orchestrators look
             Router("/api/v1", route_handlers=API_CONTROLLERS),

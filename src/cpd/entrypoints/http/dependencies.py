@@ -41,6 +41,15 @@ async def provide_actor(request: Request[Any, Any, Any], accounts: AccountServic
     return await accounts.authenticate(bearer_token(request))
 
 
+async def provide_optional_actor(
+    request: Request[Any, Any, Any], accounts: AccountService
+) -> Actor | None:
+    """Public routes: anonymous is fine, but credentials that are sent must be valid."""
+    if "authorization" not in request.headers:
+        return None
+    return await accounts.authenticate(bearer_token(request))
+
+
 def provide_page(
     limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 20,
     offset: Annotated[int, Parameter(ge=0, description="Items to skip")] = 0,
@@ -48,9 +57,22 @@ def provide_page(
     return PageRequest(limit=limit, offset=offset)
 
 
+def _service(name: str) -> Provide:
+    def provide(state: State) -> Any:
+        return getattr(container_of(state), name)
+
+    return Provide(provide, sync_to_thread=False)
+
+
 DEPENDENCIES = {
     "accounts": Provide(provide_accounts, sync_to_thread=False),
     "organizations": Provide(provide_organizations, sync_to_thread=False),
+    "events": _service("events"),
+    "courses": _service("courses"),
+    "attendance": _service("attendance"),
+    "catalog": _service("catalog"),
+    "catalog_cache": _service("catalog_cache"),
     "actor": Provide(provide_actor),
+    "optional_actor": Provide(provide_optional_actor),
     "page": Provide(provide_page, sync_to_thread=False),
 }

@@ -51,3 +51,23 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             structlog.contextvars.clear_contextvars()
 
     return middleware
+
+
+# Clients ask for ``/events/{id}.ics`` and ``/organizations/{slug}/events.ics``; the router
+# cannot tell ``{id}.ics`` from ``{id}`` in one path segment, so these map onto real routes.
+_CALENDAR_ALIASES = (
+    (re.compile(r"^(/api(?:/v1)?/events/[0-9a-fA-F-]{36})\.ics/?$"), r"\1/calendar.ics"),
+    (re.compile(r"^(/api(?:/v1)?/organizations/[^/]+)/events\.ics/?$"), r"\1/calendar.ics"),
+)
+
+
+def rewrite_calendar_alias(scope: Scope) -> None:
+    path = scope["path"]
+    if not path.endswith((".ics", ".ics/")):
+        return
+    for pattern, target in _CALENDAR_ALIASES:
+        rewritten = pattern.sub(target, path)
+        if rewritten != path:
+            scope["path"] = rewritten
+            scope["raw_path"] = rewritten.encode()
+            return

@@ -1,4 +1,4 @@
-"""The login throttle in Redis, shared by every server process (a sliding window per key)."""
+"""Redis adapters: state shared by every server process (login throttle, catalog cache)."""
 
 from __future__ import annotations
 
@@ -61,3 +61,38 @@ class RedisProbe:
     async def ping(self) -> None:
         # redis-py types ping() for both its sync and async clients; this one is async.
         await cast(Awaitable[bool], self._redis.ping())
+
+
+class RedisCache:
+    """Entries live in one hash per generation; ``clear`` bumps the generation, so every
+    process stops reading the old entries at once and a racing build lands in a dead hash."""
+
+    _READ = """
+    local generation = redis.call('GET', KEYS[1]) or '0'
+    return {generation, redis.call('HGET', KEYS[1] .. ':' .. generation, ARGV[1])}
+    """
+
+    def __init__(self, client: Redis, *, namespace: str = "cpd:cache:catalog") -> None:
+        self._redis = client
+        self._name = namespace
+        self._read = client.register_script(self._READ)
+
+    async def get_or_build(
+        self, key: str, build: Callable[[], Awaitable[bytes]], ttl_seconds: int
+    ) -> bytes:
+        generation, raw = await self._read(keys=[self._name], args=[key])
+        if raw is not None:
+            expires, _, value = bytes(raw).partition(b":")
+            if float(expires) > time.time():
+                return value
+        value = await build()
+        entries = f"{self._name}:{int(generation)}"
+        stamped = str(time.time() + ttl_seconds).encode() + b":" + value
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(entries, key, stamped)  # type: ignore[arg-type]  # bytes work; stubs say str
+            pipe.expire(entries, max(ttl_seconds, 60) * 2)  # a generation dies when idle
+            await pipe.execute()
+        return value
+
+    async def clear(self) -> None:
+        await self._redis.incr(self._name)
