@@ -76,6 +76,41 @@ class Api:
         )
         assert response.status_code == 201, response.text
 
+    def event(
+        self, owner: Caller, org: dict[str, Any], *, publish: bool = True, **fields: Any
+    ) -> dict[str, Any]:
+        """An event with two sessions on 1 March 2027 (09-12 and 13-16 UTC)."""
+        body = {
+            "organization_id": org["id"],
+            "title": "Ethics in practice",
+            "format": "in_person",
+            "venue": {"name": "Main hall", "address": "1 High Street, London"},
+            "timezone": "Europe/London",
+            "cpd_credits": "6",
+            "sessions": [
+                {
+                    "title": "Morning",
+                    "starts_at": "2027-03-01T09:00:00Z",
+                    "ends_at": "2027-03-01T12:00:00Z",
+                },
+                {
+                    "title": "Afternoon",
+                    "starts_at": "2027-03-01T13:00:00Z",
+                    "ends_at": "2027-03-01T16:00:00Z",
+                },
+            ],
+        } | fields
+        response = self.client.post("/api/v1/events", json=body, headers=owner.headers)
+        assert response.status_code == 201, response.text
+        event = dict(response.json())
+        if publish:
+            published = self.client.post(
+                f"/api/v1/events/{event['id']}/publish", headers=owner.headers
+            )
+            assert published.status_code == 200, published.text
+            event = dict(published.json())
+        return event
+
     def sent_mail(self, to: str, *, timeout: float = 3.0) -> list[EmailMessage]:
         """Mail is sent by the relay in the background: wait briefly for it to arrive."""
         mailer = self.container.mailer
