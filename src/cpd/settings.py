@@ -43,6 +43,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_security: Literal["none", "starttls", "tls"] = "none"
+    http_cache: bool = True  # serve anonymous catalog reads from the shared cache
     redis_url: str | None = None  # shared state for every process (login throttle)
     login_max_failures: int = 5
     login_window_seconds: int = 900

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from litestar import Litestar, Router
 from litestar.datastructures import State
@@ -10,7 +11,7 @@ from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.types import Receive, Scope, Send
+from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
 
 from cpd.bootstrap import Container, build_container
 from cpd.entrypoints.http.controllers.auth import AuthController
@@ -41,9 +42,14 @@ log = logging.getLogger(__name__)
 class CpdApp(Litestar):
     """Litestar, with the calendar aliases mapped before routing (middleware runs after)."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(
+        self,
+        scope: Scope | LifeSpanScope,
+        receive: Receive | LifeSpanReceive,
+        send: Send | LifeSpanSend,
+    ) -> None:
         if scope["type"] == ScopeType.HTTP:
-            rewrite_calendar_alias(scope)
+            rewrite_calendar_alias(cast(Scope, scope))
         await super().__call__(scope, receive, send)
 
 

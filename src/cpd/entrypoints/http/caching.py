@@ -24,13 +24,13 @@ def encode(value: Any) -> bytes:
 
 async def public_response(
     request: Request[Any, Any, Any],
-    cache: Cache,
+    cache: Cache | None,
     build: Callable[[], Awaitable[bytes]],
     *,
     media_type: str = JSON,
 ) -> Response[Any]:
-    """``build`` makes the body; anonymous callers share it through ``cache``."""
-    if "authorization" in request.headers:  # staff may see drafts: never share their view
+    """``build`` makes the body; anonymous callers share it through ``cache`` (None: off)."""
+    if cache is None or "authorization" in request.headers:  # staff may see drafts
         return Response(
             await build(),
             media_type=media_type,

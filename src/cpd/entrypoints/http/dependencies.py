@@ -13,6 +13,7 @@ from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor
 from cpd.domain.errors import NotAuthenticated
 from cpd.domain.pages import MAX_PAGE_SIZE, PageRequest
+from cpd.ports.services import Cache
 from cpd.services.accounts import AccountService
 from cpd.services.organizations import OrganizationService
 
@@ -57,6 +58,11 @@ def provide_page(
     return PageRequest(limit=limit, offset=offset)
 
 
+def provide_response_cache(state: State) -> Cache | None:
+    container = container_of(state)
+    return container.catalog_cache if container.settings.http_cache else None
+
+
 def _service(name: str) -> Provide:
     def provide(state: State) -> Any:
         return getattr(container_of(state), name)
@@ -71,7 +77,7 @@ DEPENDENCIES = {
     "courses": _service("courses"),
     "attendance": _service("attendance"),
     "catalog": _service("catalog"),
-    "catalog_cache": _service("catalog_cache"),
+    "response_cache": Provide(provide_response_cache, sync_to_thread=False),
     "actor": Provide(provide_actor),
     "optional_actor": Provide(provide_optional_actor),
     "page": Provide(provide_page, sync_to_thread=False),

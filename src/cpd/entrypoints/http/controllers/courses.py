@@ -32,7 +32,7 @@ class CoursesController(Controller):
         self,
         request: Request[Any, Any, Any],
         catalog: CatalogService,
-        catalog_cache: Cache,
+        response_cache: Cache | None,
         page: PageRequest,
         q: Query = None,
         mode: CourseMode | None = None,
@@ -54,7 +54,7 @@ class CoursesController(Controller):
             result = await catalog.courses(filters, page)
             return encode(CoursePage(result.items, result.total, result.limit, result.offset))
 
-        return await public_response(request, catalog_cache, build)
+        return await public_response(request, response_cache, build)
 
     @post(
         "/",
@@ -79,13 +79,13 @@ class CoursesController(Controller):
         request: Request[Any, Any, Any],
         course_id: UUID,
         catalog: CatalogService,
-        catalog_cache: Cache,
+        response_cache: Cache | None,
         optional_actor: Actor | None,
     ) -> Response[CourseView]:
         async def build() -> bytes:
             return encode(await catalog.course(course_id, optional_actor))
 
-        return await public_response(request, catalog_cache, build)
+        return await public_response(request, response_cache, build)
 
     @patch(
         "/{course_id:uuid}",

@@ -95,7 +95,7 @@ class EventsController(Controller):
         self,
         request: Request[Any, Any, Any],
         catalog: CatalogService,
-        catalog_cache: Cache,
+        response_cache: Cache | None,
         page: PageRequest,
         q: Query = None,
         format: EventFormat | None = None,
@@ -122,7 +122,7 @@ class EventsController(Controller):
         async def build() -> bytes:
             return encode(event_page(await catalog.events(filters, page)))
 
-        return await public_response(request, catalog_cache, build)
+        return await public_response(request, response_cache, build)
 
     @post(
         "/",
@@ -148,13 +148,13 @@ class EventsController(Controller):
         request: Request[Any, Any, Any],
         event_id: UUID,
         catalog: CatalogService,
-        catalog_cache: Cache,
+        response_cache: Cache | None,
         optional_actor: Actor | None,
     ) -> Response[EventView]:
         async def build() -> bytes:
             return encode(await catalog.event(event_id, optional_actor))
 
-        return await public_response(request, catalog_cache, build)
+        return await public_response(request, response_cache, build)
 
     @patch(
         "/{event_id:uuid}",
@@ -326,7 +326,7 @@ class EventsController(Controller):
         request: Request[Any, Any, Any],
         event_id: UUID,
         catalog: CatalogService,
-        catalog_cache: Cache,
+        response_cache: Cache | None,
         optional_actor: Actor | None,
     ) -> Response[bytes]:
         base_url = str(request.base_url)
@@ -335,7 +335,7 @@ class EventsController(Controller):
             event = await catalog.event(event_id, optional_actor)
             return calendar_of([event], name=event.title, base_url=base_url)
 
-        return await public_response(request, catalog_cache, build, media_type=ICS)
+        return await public_response(request, response_cache, build, media_type=ICS)
 
 
 def _csv(rows: list[AttendeeSummaryOut]) -> bytes:

@@ -40,14 +40,14 @@ class OrganizationCatalogController(Controller):
         organization_slug: Slug,
         event_slug: Slug,
         catalog: CatalogService,
-        catalog_cache: Cache,
+        response_cache: Cache | None,
         optional_actor: Actor | None,
     ) -> Response[EventView]:
         async def build() -> bytes:
             view = await catalog.event_by_slug(organization_slug, event_slug, optional_actor)
             return encode(view)
 
-        return await public_response(request, catalog_cache, build)
+        return await public_response(request, response_cache, build)
 
     @get(
         "/{organization_slug:str}/calendar.ics",
@@ -60,7 +60,7 @@ class OrganizationCatalogController(Controller):
         request: Request[Any, Any, Any],
         organization_slug: Slug,
         catalog: CatalogService,
-        catalog_cache: Cache,
+        response_cache: Cache | None,
     ) -> Response[bytes]:
         base_url = str(request.base_url)
 
@@ -69,7 +69,7 @@ class OrganizationCatalogController(Controller):
             result = await catalog.events(filters, PageRequest(limit=MAX_PAGE_SIZE))
             return calendar_of(result.items, name=organization_slug, base_url=base_url)
 
-        return await public_response(request, catalog_cache, build, media_type=ICS)
+        return await public_response(request, response_cache, build, media_type=ICS)
 
     @get(
         "/{organization_id:uuid}/events",
