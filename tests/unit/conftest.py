@@ -8,7 +8,7 @@ import pytest
 
 from cpd.bootstrap import Container, build_container
 from tests.conftest import make_settings
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import CatalogWorld, FakeClock, Tenants
 
 
 @pytest.fixture
@@ -23,3 +23,14 @@ async def clocked(clock: FakeClock) -> AsyncIterator[Container]:
     await app.startup(run_relay=False)
     yield app
     await app.shutdown()
+
+
+@pytest.fixture
+def world() -> CatalogWorld:
+    """Event, course, attendance and catalog services on one memory database, built by hand."""
+    return CatalogWorld.build()
+
+
+@pytest.fixture
+async def tenants(world: CatalogWorld) -> Tenants:
+    return await Tenants.build(world)

@@ -5,12 +5,23 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cpd.adapters.mail import MemoryMailer
+from cpd.adapters.memory.cache import MemoryCache
+from cpd.adapters.memory.catalog import MemoryCatalogReader
+from cpd.adapters.memory.store import MemoryDatabase
 from cpd.bootstrap import Container
-from cpd.domain.accounts import Actor, User
+from cpd.domain.accounts import Actor, Organization, Role, User
+from cpd.domain.catalog import CourseFilters, EventFilters
 from cpd.domain.tasks import EmailMessage
+from cpd.services.attendance import AttendanceService
+from cpd.services.catalog import CatalogService
+from cpd.services.courses import CourseService
+from cpd.services.events import EventService
+from cpd.services.organizations import OrganizationService
 
 PASSWORD = "correct horse battery"
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -63,3 +74,174 @@ async def eventually(condition: Callable[[], bool], within: float = 1.0) -> None
     async with asyncio.timeout(within):
         while not condition():  # noqa: ASYNC110 - polling state we do not own
             await asyncio.sleep(0.005)
+
+
+# --- events, courses, attendance: services wired by hand on the memory adapters ---------------
+#
+# These build the services straight from the memory adapters (not through ``build_container``),
+# so the catalog tests do not depend on how the composition root wires them.
+
+NOT_A_HASH = "$argon2id$unit-tests-do-not-log-in"
+
+
+def session_spec(
+    day: int = 7, hour: int = 9, minutes: int = 60, *, title: str | None = None
+) -> dict[str, Any]:
+    """A session ``day`` days after ``START`` at ``hour`` o'clock UTC, ``minutes`` long."""
+    starts = START.replace(hour=hour) + timedelta(days=day)
+    return {
+        "title": title or f"Day {day} at {hour}",
+        "starts_at": starts,
+        "ends_at": starts + timedelta(minutes=minutes),
+    }
+
+
+def event_details(**overrides: Any) -> dict[str, Any]:
+    """Writable fields of a publishable in-person event (it still needs a session)."""
+    return {
+        "title": "Clinical Governance Day",
+        "summary": "A day on governance",
+        "format": "in_person",
+        "venue": {"name": "Guild Hall", "address": "1 High Street, York"},
+        "timezone": "Europe/London",
+        "price": {"amount": 0, "currency": "GBP"},
+        "cpd_credits": "6",
+        "tags": ["governance"],
+    } | overrides
+
+
+class CountingCatalogReader:
+    """A real memory catalog reader that counts the (expensive) count queries it answers."""
+
+    def __init__(self, inner: MemoryCatalogReader) -> None:
+        self._inner = inner
+        self.event_counts = 0
+        self.course_counts = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def count_events(self, filters: EventFilters) -> int:
+        self.event_counts += 1
+        return await self._inner.count_events(filters)
+
+    async def count_courses(self, filters: CourseFilters) -> int:
+        self.course_counts += 1
+        return await self._inner.count_courses(filters)
+
+
+@dataclass
+class CatalogWorld:
+    """One in-memory database with the event, course, attendance and catalog services on it,
+    sharing one catalog cache, and a clock that moves only when the test says so."""
+
+    clock: FakeClock
+    db: MemoryDatabase
+    cache: MemoryCache
+    reader: CountingCatalogReader
+    organizations: OrganizationService
+    events: EventService
+    courses: CourseService
+    attendance: AttendanceService
+    catalog: CatalogService
+
+    @classmethod
+    def build(cls, clock: FakeClock | None = None) -> CatalogWorld:
+        clock = clock or FakeClock(START)
+        db = MemoryDatabase(clock.now)
+        cache = MemoryCache()
+        reader = CountingCatalogReader(MemoryCatalogReader(db))
+        uow = db.unit_of_work
+        return cls(
+            clock=clock,
+            db=db,
+            cache=cache,
+            reader=reader,
+            organizations=OrganizationService(uow, clock=clock),
+            events=EventService(uow, clock=clock, catalog_cache=cache),
+            courses=CourseService(uow, clock=clock, catalog_cache=cache),
+            attendance=AttendanceService(uow, clock=clock),
+            catalog=CatalogService(reader, uow, cache=cache),
+        )
+
+    async def user(
+        self,
+        email: str,
+        *,
+        first_name: str = "Pat",
+        last_name: str = "Lee",
+        superadmin: bool = False,
+    ) -> User:
+        """An account stored directly (no password hashing: these tests never log in)."""
+        user = User.register(
+            email=email,
+            password_hash=NOT_A_HASH,
+            first_name=first_name,
+            last_name=last_name,
+            now=self.clock.now(),
+            is_superadmin=superadmin,
+        )
+        async with self.db.unit_of_work() as uow:
+            await uow.users.add(user)
+            await uow.commit()
+        return user
+
+    async def probe_cache(self) -> None:
+        """Put a marker in the catalog cache; ``cache_was_cleared`` tells if it is gone."""
+
+        async def marker() -> bytes:
+            return b"cached"
+
+        assert await self.cache.get_or_build("probe", marker, 3600) == b"cached"
+        assert not await self.cache_was_cleared()
+
+    async def cache_was_cleared(self) -> bool:
+        """True when the marker had to be built again (and so puts it back)."""
+        rebuilt = False
+
+        async def again() -> bytes:
+            nonlocal rebuilt
+            rebuilt = True
+            return b"cached"
+
+        await self.cache.get_or_build("probe", again, 3600)
+        return rebuilt
+
+
+@dataclass
+class Tenants:
+    """Organization A with one user per role, an outsider, a superadmin, and organization B
+    run by its own admin (the other tenant)."""
+
+    org: Organization
+    admin: Actor
+    staff: Actor
+    member: Actor
+    outsider: Actor
+    superadmin: Actor
+    other_org: Organization
+    other_admin: Actor
+
+    @classmethod
+    async def build(cls, world: CatalogWorld) -> Tenants:
+        admin = await world.user("admin@a.example", first_name="Ada", last_name="Adams")
+        staff = await world.user("staff@a.example", first_name="Sam", last_name="Stone")
+        member = await world.user("member@a.example", first_name="Mo", last_name="Moss")
+        outsider = await world.user("outsider@example.com", first_name="Olu", last_name="Owen")
+        root = await world.user("root@example.com", superadmin=True)
+        other_admin = await world.user("admin@b.example", first_name="Bea", last_name="Brown")
+        orgs = world.organizations
+        org = await orgs.create(actor_of(admin), name="Acme Training")
+        await orgs.add_member(actor_of(admin), org.id, email=staff.email, role=Role.ORG_STAFF)
+        await orgs.add_member(actor_of(admin), org.id, email=member.email, role=Role.MEMBER)
+        other_org = await orgs.create(actor_of(other_admin), name="Beta Academy")
+        return cls(
+            org=org,
+            admin=actor_of(admin),
+            staff=actor_of(staff),
+            member=actor_of(member),
+            outsider=actor_of(outsider),
+            superadmin=actor_of(root),
+            other_org=other_org,
+            other_admin=actor_of(other_admin),
+        )
