@@ -167,7 +167,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         tokens=tokens,
         hasher=hasher,
         accounts=accounts,
-        organizations=OrganizationService(uow, clock=clock),
+        organizations=OrganizationService(uow, clock=clock, catalog_cache=catalog_cache),
         events=EventService(uow, clock=clock, catalog_cache=catalog_cache),
         courses=CourseService(uow, clock=clock, catalog_cache=catalog_cache),
         attendance=AttendanceService(uow, clock=clock),

@@ -86,7 +86,7 @@ def test_bad_attendance_saves_nothing(api: Api) -> None:
         headers=owner.headers,
         json={"attendees": [{"user_id": alice.id}, {"user_id": alice.id, "minutes_attended": 999}]},
     )
-    assert_problem(too_long, 400, "minutes_attended")
+    assert_problem(too_long, 400, "attendees[1].minutes_attended")
     unknown = api.client.post(
         url,
         headers=owner.headers,

@@ -523,3 +523,23 @@ def test_organization_calendar_lists_published_events_only(
     summaries = sorted(str(e["summary"]) for e in calendar.walk("VEVENT"))
     assert summaries == ["One: Afternoon", "One: Morning", "Two"]
     assert_problem(api.client.get(f"/api/v1/events/{uuid.uuid4()}.ics"), 404)
+
+
+def test_renaming_the_organization_shows_on_cached_event_pages(
+    api: Api, staffed: tuple[Caller, dict[str, Any]]
+) -> None:
+    owner, org = staffed
+    event = api.event(owner, org)
+    assert (
+        api.client.get(f"/api/v1/events/{event['id']}").json()["organization"]["name"]
+        == org["name"]
+    )
+    api.client.patch(
+        f"/api/v1/organizations/{org['id']}",
+        json={"name": "Renamed College"},
+        headers=owner.headers,
+    )
+    assert (
+        api.client.get(f"/api/v1/events/{event['id']}").json()["organization"]["name"]
+        == "Renamed College"
+    )

@@ -216,12 +216,6 @@ async def test_bad_minutes_refuse_the_whole_batch(
     assert await report(world, tenants, day.event) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/attendance.py record(): errors from AttendanceRecord.record keep the bare "
-    "field 'minutes_attended'/'checked_in_at', unlike the unknown-user error "
-    "'attendees[i].user_id', so a client cannot tell which entry of a batch was wrong",
-)
 async def test_bad_minutes_name_the_entry(world: CatalogWorld, tenants: Tenants, day: Day) -> None:
     entries = [AttendanceEntry(day.ada.id), AttendanceEntry(day.bo.id, minutes_attended=61)]
     with pytest.raises(InvalidInput) as caught:

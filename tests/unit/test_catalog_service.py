@@ -262,12 +262,6 @@ async def test_an_event_is_found_by_its_organization_and_slug(
     assert other.organization.id == tenants.other_org.id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/catalog.py _visible() shows only status 'published' to the public, but "
-    "Event.is_public (used by EventService.sessions and AttendanceService.my_summary) also "
-    "counts 'completed': a completed event's sessions are public while the event is a 404",
-)
 async def test_a_completed_event_is_visible_wherever_its_sessions_are(
     world: CatalogWorld, tenants: Tenants
 ) -> None:
@@ -348,12 +342,6 @@ async def test_the_organization_list_is_for_staff(world: CatalogWorld, tenants: 
             )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/catalog.py organization_events(): require_staff lets a superadmin through "
-    "without loading the organization, so an unknown organization id answers an empty page "
-    "(HTTP 200) instead of NotFound (the route documents 404)",
-)
 async def test_the_organization_list_of_an_unknown_organization_is_not_found(
     world: CatalogWorld, tenants: Tenants
 ) -> None:

@@ -123,11 +123,6 @@ async def test_an_untitled_draft_is_called_event_and_cannot_be_published(
     assert caught.value.field == "title"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="slugify() (accounts.py:68) falls back to 'org' when a title has no ASCII letters "
-    "or digits, so such an event is given the slug 'org' instead of 'event'",
-)
 async def test_a_title_without_latin_letters_gets_the_event_slug(
     world: CatalogWorld, tenants: Tenants
 ) -> None:

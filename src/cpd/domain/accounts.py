@@ -62,14 +62,15 @@ def _check_name(value: str, field_name: str) -> str:
     return value
 
 
-def slugify(text: str) -> str:
+def slugify(text: str, *, fallback: str = "org") -> str:
+    """A URL slug from a name; ``fallback`` when nothing Latin is left (e.g. "研修の日")."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:MAX_SLUG_LENGTH].rstrip("-") or "org"
+    return slug[:MAX_SLUG_LENGTH].rstrip("-") or fallback
 
 
 def check_slug(slug: str) -> str:
-    if len(slug) > MAX_SLUG_LENGTH or not _SLUG.match(slug):
+    if not isinstance(slug, str) or len(slug) > MAX_SLUG_LENGTH or not _SLUG.fullmatch(slug):
         raise InvalidInput(
             "Use lowercase letters, digits and single hyphens (at most 60 characters).",
             field="slug",

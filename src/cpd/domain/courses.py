@@ -110,11 +110,11 @@ class Course:
             elif name == "slug":
                 self.slug = check_slug(value)
             elif name == "description":
-                self.description = (value or "").strip()[:20_000]
+                self.description = _text(value or "", "description", 20_000, blank_ok=True)
             elif name == "mode":
                 self.mode = _mode(value)
             elif name == "price":
-                self.price = value if isinstance(value, Money) else Money(**value)
+                self.price = Money.parse(value)
             elif name == "cpd_credits":
                 self.cpd_credits = cpd_credits(value)
             elif name == "credit_category":
@@ -132,8 +132,10 @@ class Enrollment:
     status: EnrollmentStatus = EnrollmentStatus.ACTIVE
 
 
-def _text(value: Any, field_name: str, limit: int) -> str:
-    if not isinstance(value, str) or not value.strip():
+def _text(value: Any, field_name: str, limit: int, *, blank_ok: bool = False) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput("Must be text.", field=field_name)
+    if not value.strip() and not blank_ok:
         raise InvalidInput("Must not be blank.", field=field_name)
     if len(value.strip()) > limit:
         raise InvalidInput(f"Must be at most {limit} characters.", field=field_name)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +18,7 @@ from cpd.domain.ids import new_id
 from cpd.domain.money import Money, cpd_credits
 
 DEFAULT_ATTENDANCE_THRESHOLD = 75
+T = TypeVar("T")
 MAX_TAGS = 20
 
 
@@ -123,6 +126,8 @@ class Event:
             created_at=now,
             updated_at=now,
         )
+        if sessions:
+            _refuse_explicit_times(details)
         event._apply(details)
         for spec in sessions or []:
             event._add_session(spec)
@@ -133,35 +138,31 @@ class Event:
 
     def update(self, changes: dict[str, Any], *, now: datetime) -> None:
         """Apply field changes; a published event must stay publishable."""
-        self._require_editable()
-        self._apply(changes)
-        self._validate()
-        self.updated_at = now
+        if self.sessions:
+            _refuse_explicit_times(changes)
+        self._edit(lambda event: event._apply(changes), now)
 
     def add_session(self, spec: dict[str, Any], *, now: datetime) -> Session:
-        self._require_editable()
-        session = self._add_session(spec)
-        self._validate()
-        self.updated_at = now
-        return session
+        return self._edit(lambda event: event._add_session(spec), now)
 
     def update_session(
         self, session_id: UUID, changes: dict[str, Any], *, now: datetime
     ) -> Session:
-        self._require_editable()
-        current = self.session(session_id)
-        changed = replace(current, **_session_fields(changes))
-        self.sessions = [changed if s.id == session_id else s for s in self.sessions]
-        self._validate()
-        self.updated_at = now
-        return changed
+        def change(event: Event) -> Session:
+            changed = replace(event.session(session_id), **_session_fields(changes))
+            event.sessions = [changed if s.id == session_id else s for s in event.sessions]
+            return changed
+
+        return self._edit(change, now)
 
     def remove_session(self, session_id: UUID, *, now: datetime) -> None:
-        self._require_editable()
-        self.session(session_id)
-        self.sessions = [s for s in self.sessions if s.id != session_id]
-        self._validate()
-        self.updated_at = now
+        def change(event: Event) -> None:
+            event.session(session_id)
+            event.sessions = [s for s in event.sessions if s.id != session_id]
+            if not event.sessions:  # the times came from the sessions; none are left
+                event.starts_at = event.ends_at = None
+
+        self._edit(change, now)
 
     def session(self, session_id: UUID) -> Session:
         for session in self.sessions:
@@ -207,6 +208,18 @@ class Event:
         return sum(s.scheduled_minutes for s in self.sessions)
 
     # -- rules -----------------------------------------------------------------------------
+
+    def _edit(self, change: Callable[[Event], T], now: datetime) -> T:
+        """Apply ``change`` to a copy and keep it only if the result is valid: a refused
+        change leaves this event exactly as it was."""
+        self._require_editable()
+        draft = copy.deepcopy(self)
+        result = change(draft)
+        draft._validate()
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(draft, name))
+        self.updated_at = now
+        return result
 
     def _require_editable(self) -> None:
         if self.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
@@ -303,6 +316,8 @@ def _threshold(value: Any) -> int:
 
 
 def _tags(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        raise InvalidInput("Give a list of tags.", field="tags")
     tags = tuple(dict.fromkeys(_text(t, "tags", 50).lower() for t in value))
     if len(tags) > MAX_TAGS:
         raise InvalidInput(f"At most {MAX_TAGS} tags.", field="tags")
@@ -310,11 +325,17 @@ def _tags(value: Any) -> tuple[str, ...]:
 
 
 def _venue(value: Any) -> Venue | None:
-    return value if value is None or isinstance(value, Venue) else Venue(**value)
-
-
-def _price(value: Any) -> Money:
-    return value if isinstance(value, Money) else Money(**value)
+    if value is None or isinstance(value, Venue):
+        return value
+    if not isinstance(value, dict):
+        raise InvalidInput("Give a venue name and address, or null.", field="venue")
+    unknown = set(value) - {"name", "address"}
+    if unknown:
+        raise InvalidInput("Unknown field.", field=f"venue.{min(unknown)}")
+    for part in ("name", "address"):
+        if not isinstance(value.get(part), str):
+            raise InvalidInput("Required.", field=f"venue.{part}")
+    return Venue(value["name"], value["address"])
 
 
 def _choice(kind: type[EventFormat], value: Any, field_name: str) -> EventFormat:
@@ -340,7 +361,7 @@ _SETTERS: dict[str, Any] = {
     "starts_at": _optional_aware("starts_at"),
     "ends_at": _optional_aware("ends_at"),
     "capacity": _capacity,
-    "price": _price,
+    "price": Money.parse,
     "cpd_credits": lambda v: cpd_credits(v),
     "credit_category": _optional_text("credit_category", 100),
     "tags": _tags,
@@ -349,6 +370,15 @@ _SETTERS: dict[str, Any] = {
     "attendance_threshold_percent": _threshold,
 }
 _SESSION_FIELDS = {"title", "starts_at", "ends_at", "room", "join_url"}
+
+
+def _refuse_explicit_times(changes: dict[str, Any]) -> None:
+    for name in ("starts_at", "ends_at"):
+        if changes.get(name) is not None:
+            raise InvalidInput(
+                "An event with sessions takes its times from them; change the sessions.",
+                field=name,
+            )
 
 
 def _session_fields(spec: dict[str, Any]) -> dict[str, Any]:

@@ -18,10 +18,27 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
-        if not _CURRENCY.match(self.currency):
+        if not isinstance(self.currency, str) or not _CURRENCY.fullmatch(self.currency):
             raise InvalidInput("Use a three-letter ISO 4217 code.", field="price.currency")
+        if not isinstance(self.amount, int) or isinstance(self.amount, bool):
+            raise InvalidInput("Must be a whole number of minor units.", field="price.amount")
         if self.amount < 0:
             raise InvalidInput("Must not be negative.", field="price.amount")
+
+    @classmethod
+    def parse(cls, value: object) -> Money:
+        """From ``{"amount": ..., "currency": ...}``, naming whichever part is missing."""
+        if isinstance(value, Money):
+            return value
+        if not isinstance(value, dict):
+            raise InvalidInput("Give an amount and a currency.", field="price")
+        unknown = set(value) - {"amount", "currency"}
+        if unknown:
+            raise InvalidInput("Unknown field.", field=f"price.{min(unknown)}")
+        for part in ("amount", "currency"):
+            if part not in value:
+                raise InvalidInput("Required.", field=f"price.{part}")
+        return cls(value["amount"], value["currency"])
 
     @property
     def is_free(self) -> bool:
@@ -30,8 +47,10 @@ class Money:
 
 def cpd_credits(value: Decimal | str | int, *, field: str = "cpd_credits") -> Decimal:
     """Credits are hours with at most two decimal places, e.g. ``1.5``."""
+    if isinstance(value, bool):
+        raise InvalidInput("Must be a decimal number such as 1.5.", field=field)
     try:
-        credits = Decimal(value)
+        credits = Decimal(str(value) if isinstance(value, float) else value)
     except (InvalidOperation, ValueError, TypeError):
         raise InvalidInput("Must be a decimal number such as 1.5.", field=field) from None
     if not credits.is_finite() or credits < 0 or credits > MAX_CREDITS:
@@ -47,4 +66,4 @@ def canonical_credits(credits: Decimal) -> Decimal:
     text = f"{credits.quantize(Decimal('0.01')):f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return Decimal(text)
+    return Decimal(text) + 0  # + 0 turns "-0" into "0"

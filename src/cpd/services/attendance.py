@@ -66,8 +66,8 @@ class AttendanceService:
             for index, entry in enumerate(entries):
                 if entry.user_id not in known:
                     raise InvalidInput("No such user.", field=f"attendees[{index}].user_id")
-                records.append(
-                    AttendanceRecord.record(
+                try:
+                    record = AttendanceRecord.record(
                         session,
                         entry.user_id,
                         source=source,
@@ -75,7 +75,11 @@ class AttendanceService:
                         minutes_attended=entry.minutes_attended,
                         checked_in_at=entry.checked_in_at,
                     )
-                )
+                except InvalidInput as error:  # say which entry of the batch was wrong
+                    raise InvalidInput(
+                        error.detail, field=f"attendees[{index}].{error.field}"
+                    ) from None
+                records.append(record)
             await uow.attendance.record(records)
             await uow.commit()
         return records

@@ -18,6 +18,9 @@ from cpd.services.courses import COURSE_NOT_FOUND
 from cpd.services.events import EVENT_NOT_FOUND
 
 TOTAL_TTL_SECONDS = 300
+# A completed event keeps its public page (certificates and calendars link to it); the
+# catalog lists, though, show what is bookable: published events only, unless asked.
+_PUBLIC_STATUSES = frozenset({"published", "completed"})
 V = TypeVar("V", EventView, CourseView)
 
 
@@ -42,6 +45,8 @@ class CatalogService:
     ) -> Page[EventView]:
         """Every event of an organization, drafts included, for its staff."""
         async with self._uow() as uow:
+            if await uow.organizations.get(organization_id) is None:
+                raise NotFound("Organization not found.")
             await require_staff(uow, actor, organization_id, not_found="Organization not found.")
         scoped = replace(filters, organization_id=organization_id, organization_slug=None)
         items = await self._reader.events(scoped, page)
@@ -70,7 +75,7 @@ class CatalogService:
         """Published items are public; others only for staff of their organization."""
         if view is None:
             raise NotFound(not_found)
-        if view.status == "published":
+        if view.status in _PUBLIC_STATUSES:
             return view
         async with self._uow() as uow:
             if await is_staff(uow, actor, view.organization.id):

@@ -36,6 +36,7 @@ class CourseService:
                 derive_from=str(details.get("title") or "course"),
                 taken=lambda slug: uow.courses.slug_exists(organization_id, slug),
                 taken_message=SLUG_TAKEN,
+                fallback="course",
             )
             course = Course.create(
                 organization_id=organization_id, slug=slug, now=self._clock.now(), details=details

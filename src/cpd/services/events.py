@@ -41,6 +41,7 @@ class EventService:
                 derive_from=str(details.get("title") or "event"),
                 taken=lambda slug: uow.events.slug_exists(organization_id, slug),
                 taken_message=SLUG_TAKEN,
+                fallback="event",
             )
             event = Event.create(
                 organization_id=organization_id,

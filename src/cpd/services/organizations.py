@@ -21,7 +21,7 @@ from cpd.domain.accounts import (
 from cpd.domain.errors import Conflict, NotFound, PermissionDenied
 from cpd.domain.pages import Page, PageRequest
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
-from cpd.ports.services import Clock
+from cpd.ports.services import Cache, Clock
 from cpd.services.slugs import free_slug
 
 ORGANIZATION_NOT_FOUND = "Organization not found."
@@ -37,9 +37,12 @@ class OrganizationChanges:
 
 
 class OrganizationService:
-    def __init__(self, uow: UnitOfWorkFactory, *, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, *, clock: Clock, catalog_cache: Cache | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._catalog_cache = catalog_cache  # event pages show the organization's name
 
     async def create(
         self,
@@ -97,6 +100,8 @@ class OrganizationService:
             )
             await uow.organizations.save(organization)
             await uow.commit()
+        if self._catalog_cache is not None:
+            await self._catalog_cache.clear()
         return organization
 
     async def list_members(

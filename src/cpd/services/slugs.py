@@ -14,6 +14,7 @@ async def free_slug(
     derive_from: str,
     taken: Callable[[str], Awaitable[bool]],
     taken_message: str,
+    fallback: str = "org",
 ) -> str:
     """A requested slug must be free (409 otherwise); a derived one gets ``-2``, ``-3``..."""
     if requested is not None:
@@ -21,7 +22,7 @@ async def free_slug(
         if await taken(slug):
             raise Conflict(taken_message, field="slug")
         return slug
-    base = slugify(derive_from)
+    base = slugify(derive_from, fallback=fallback)
     for n in range(1, 1000):
         candidate = base if n == 1 else f"{base[:54].rstrip('-')}-{n}"
         if not await taken(candidate):

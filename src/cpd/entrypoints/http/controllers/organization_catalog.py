@@ -22,7 +22,7 @@ from cpd.entrypoints.http.problems import documented
 from cpd.ports.services import Cache
 from cpd.services.catalog import CatalogService
 
-Slug = Annotated[str, Parameter(max_length=60)]
+Slug = Annotated[str, Parameter(max_length=60, pattern=r"^[A-Za-z0-9-]+$")]
 
 
 class OrganizationCatalogController(Controller):
@@ -67,7 +67,8 @@ class OrganizationCatalogController(Controller):
         async def build() -> bytes:
             filters = EventFilters(organization_slug=organization_slug.lower())
             result = await catalog.events(filters, PageRequest(limit=MAX_PAGE_SIZE))
-            return calendar_of(result.items, name=organization_slug, base_url=base_url)
+            name = result.items[0].organization.name if result.items else organization_slug
+            return calendar_of(result.items, name=name, base_url=base_url)
 
         return await public_response(request, response_cache, build, media_type=ICS)
 
