@@ -6,13 +6,18 @@ import hashlib
 import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from uuid import UUID, uuid4
 
 from cpd.adapters.memory.store import MemoryDatabase
 from cpd.adapters.sql.database import SqlDatabase
 from cpd.domain.accounts import Membership, Organization, Role, User, UserProfile
+from cpd.domain.attendance import AttendanceRecord, AttendanceSource
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
-from cpd.ports.persistence import OutboxStore, UnitOfWork
+from cpd.domain.courses import Course, CourseMode, CourseStatus, Enrollment
+from cpd.domain.events import Event, EventFormat, EventStatus, Session, Venue
+from cpd.domain.money import Money, canonical_credits
+from cpd.ports.persistence import CatalogReader, OutboxStore, UnitOfWork
 
 # Microseconds on purpose: they must survive the round trip through every backend.
 T0 = datetime(2026, 3, 14, 9, 26, 53, 589793, tzinfo=UTC)
@@ -37,9 +42,14 @@ class Backend:
     database: MemoryDatabase | SqlDatabase
     outbox_store: OutboxStore
     clock: FrozenClock
+    catalog: CatalogReader
 
     def uow(self) -> UnitOfWork:
         return self.database.unit_of_work()
+
+    @property
+    def is_sql(self) -> bool:
+        return self.name != "memory"
 
 
 def make_user(
@@ -110,4 +120,158 @@ async def given_users(backend: Backend, *users: User) -> None:
     async with backend.uow() as uow:
         for user in users:
             await uow.users.add(user)
+        await uow.commit()
+
+
+def make_session(
+    event_id: UUID,
+    starts_at: datetime,
+    *,
+    minutes: int = 90,
+    title: str | None = None,
+    room: str | None = None,
+    join_url: str | None = None,
+) -> Session:
+    return Session(
+        id=uuid4(),
+        event_id=event_id,
+        title=title or f"Session {next(_serial)}",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=minutes),
+        room=room,
+        join_url=join_url,
+    )
+
+
+def make_event(
+    organization: Organization,
+    *,
+    title: str = "Advanced Life Support",
+    slug: str | None = None,
+    starts_at: datetime | None = T0 + timedelta(days=30),
+    sessions: int = 1,
+    status: EventStatus = EventStatus.PUBLISHED,
+    event_format: EventFormat = EventFormat.ONLINE,
+    venue: Venue | None = None,
+    summary: str = "",
+    description: str = "",
+    capacity: int | None = None,
+    price: Money | None = None,
+    cpd_credits: Decimal = Decimal("1.5"),
+    credit_category: str | None = None,
+    tags: tuple[str, ...] = (),
+    timezone: str = "Europe/London",
+    registration_opens_at: datetime | None = None,
+    registration_closes_at: datetime | None = None,
+    attendance_threshold_percent: int = 75,
+) -> Event:
+    """An event with ``sessions`` one-hour-and-a-half sessions a day apart from ``starts_at``.
+
+    ``starts_at=None`` (or ``sessions=0``) gives an undated event.
+    """
+    event_id = uuid4()
+    schedule = (
+        [make_session(event_id, starts_at + timedelta(days=n)) for n in range(sessions)]
+        if starts_at is not None
+        else []
+    )
+    return Event(
+        id=event_id,
+        organization_id=organization.id,
+        title=title,
+        slug=slug or f"event-{next(_serial)}",
+        format=event_format,
+        timezone=timezone,
+        price=price or Money(0, "GBP"),
+        created_at=T0,
+        updated_at=T0,
+        summary=summary,
+        description=description,
+        venue=venue,
+        starts_at=schedule[0].starts_at if schedule else None,
+        ends_at=schedule[-1].ends_at if schedule else None,
+        capacity=capacity,
+        cpd_credits=canonical_credits(cpd_credits),  # as the domain stores them
+        credit_category=credit_category,
+        tags=tags,
+        registration_opens_at=registration_opens_at,
+        registration_closes_at=registration_closes_at,
+        attendance_threshold_percent=attendance_threshold_percent,
+        status=status,
+        sessions=schedule,
+    )
+
+
+def make_course(
+    organization: Organization,
+    *,
+    title: str = "Prescribing Safely",
+    slug: str | None = None,
+    description: str = "",
+    mode: CourseMode = CourseMode.SELF_PACED,
+    price: Money | None = None,
+    cpd_credits: Decimal = Decimal("3"),
+    credit_category: str | None = None,
+    status: CourseStatus = CourseStatus.PUBLISHED,
+) -> Course:
+    return Course(
+        id=uuid4(),
+        organization_id=organization.id,
+        title=title,
+        slug=slug or f"course-{next(_serial)}",
+        mode=mode,
+        price=price or Money(0, "GBP"),
+        created_at=T0,
+        updated_at=T0,
+        description=description,
+        cpd_credits=canonical_credits(cpd_credits),
+        credit_category=credit_category,
+        status=status,
+    )
+
+
+def make_enrollment(course: Course, user: User, at: datetime = T0) -> Enrollment:
+    return Enrollment(id=uuid4(), course_id=course.id, user_id=user.id, enrolled_at=at)
+
+
+def make_attendance(
+    session: Session,
+    user: User,
+    *,
+    minutes: int = 60,
+    source: AttendanceSource = AttendanceSource.STAFF,
+    at: datetime = T0,
+    checked_in_at: datetime | None = None,
+    registration_id: UUID | None = None,
+) -> AttendanceRecord:
+    return AttendanceRecord(
+        id=uuid4(),
+        event_id=session.event_id,
+        session_id=session.id,
+        user_id=user.id,
+        minutes_attended=minutes,
+        source=source,
+        recorded_at=at,
+        checked_in_at=checked_in_at,
+        registration_id=registration_id,
+    )
+
+
+async def given(
+    backend: Backend,
+    *entities: User | Organization | Event | Course | Enrollment,
+) -> None:
+    """Add the entities in one committed unit of work, in the order given."""
+    async with backend.uow() as uow:
+        for entity in entities:
+            if isinstance(entity, User):
+                await uow.users.add(entity)
+            elif isinstance(entity, Organization):
+                await uow.organizations.add(entity)
+            elif isinstance(entity, Event):
+                await uow.events.add(entity)
+            elif isinstance(entity, Course):
+                await uow.courses.add(entity)
+            else:
+                await uow.enrollments.add(entity)
         await uow.commit()

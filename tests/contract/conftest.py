@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from cpd.adapters.memory.catalog import MemoryCatalogReader
 from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
+from cpd.adapters.sql.catalog import SqlCatalogReader
 from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
 from tests.conftest import sqlite_url
 from tests.contract.builders import T0, Backend, FrozenClock
@@ -28,7 +30,9 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     clock = FrozenClock(T0)
     if request.param == "memory":
         memory = MemoryDatabase(clock.now)
-        yield Backend("memory", memory, MemoryOutboxStore(memory), clock)
+        yield Backend(
+            "memory", memory, MemoryOutboxStore(memory), clock, MemoryCatalogReader(memory)
+        )
         return
     if request.param == "sqlite":
         path = tmp_path / "cpd.sqlite"
@@ -38,6 +42,6 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         url = request.getfixturevalue("postgres_database")
     sql = SqlDatabase(create_engine(url, pool_size=2), clock.now)
     try:
-        yield Backend(request.param, sql, SqlOutboxStore(sql), clock)
+        yield Backend(request.param, sql, SqlOutboxStore(sql), clock, SqlCatalogReader(sql))
     finally:
         await sql.dispose()

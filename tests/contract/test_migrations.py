@@ -15,7 +15,7 @@ from sqlalchemy.types import TypeEngine
 
 from cpd.adapters.sql.database import create_engine
 from cpd.adapters.sql.migrations import downgrade, migrate
-from cpd.adapters.sql.tables import metadata
+from cpd.adapters.sql.tables import include_in_autogenerate, metadata
 
 SCHEMA_TABLES = {table.name for table in metadata.sorted_tables}
 
@@ -64,7 +64,10 @@ def _compare_type(
 
 
 def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": _compare_type})
+    context = MigrationContext.configure(
+        connection,
+        opts={"compare_type": _compare_type, "include_object": include_in_autogenerate},
+    )
     return list(compare_metadata(context, metadata))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from cpd.adapters.catalog_search import search_words, text_matches
 from cpd.adapters.memory.store import MemoryDatabase
 from cpd.domain.catalog import (
     CourseFilters,
@@ -27,20 +28,19 @@ class MemoryCatalogReader:
 
     def _matching_events(self, filters: EventFilters) -> list[Event]:
         state = self._db.state
-        org_id = filters.organization_id or _org_id_by_slug(self._db, filters.organization_slug)
-        if filters.organization_slug and org_id is None:
-            return []
+        org_ids = _organization_ids(self._db, filters.organization_id, filters.organization_slug)
+        words = search_words(filters.q)
         found = []
         for event in state.events.values():
             if event.status not in filters.statuses:
                 continue
-            if org_id and event.organization_id != org_id:
+            if org_ids is not None and event.organization_id not in org_ids:
                 continue
             if filters.format and event.format is not filters.format:
                 continue
-            if filters.tag and filters.tag.lower() not in event.tags:
+            if filters.tag is not None and filters.tag.lower() not in event.tags:
                 continue
-            if filters.q and not _matches(filters.q, event.title, event.summary, *event.tags):
+            if words and not text_matches(words, event.title, event.summary, *event.tags):
                 continue
             if filters.starts_after and not (
                 event.starts_at and event.starts_at >= filters.starts_after
@@ -79,17 +79,16 @@ class MemoryCatalogReader:
         return None
 
     def _matching_courses(self, filters: CourseFilters) -> list[Course]:
-        org_id = filters.organization_id or _org_id_by_slug(self._db, filters.organization_slug)
-        if filters.organization_slug and org_id is None:
-            return []
+        org_ids = _organization_ids(self._db, filters.organization_id, filters.organization_slug)
+        words = search_words(filters.q)
         found = [
             c
             for c in self._db.state.courses.values()
             if c.status in filters.statuses
-            and (org_id is None or c.organization_id == org_id)
+            and (org_ids is None or c.organization_id in org_ids)
             and (filters.mode is None or c.mode is filters.mode)
             and (filters.free is None or c.price.is_free is filters.free)
-            and (not filters.q or _matches(filters.q, c.title, c.description))
+            and (not words or text_matches(words, c.title, c.description))
         ]
         found.sort(key=lambda c: (c.title.lower(), str(c.id)))
         return found
@@ -112,7 +111,15 @@ def _org_id_by_slug(db: MemoryDatabase, slug: str | None) -> UUID | None:
     return next((o.id for o in db.state.organizations.values() if o.slug == slug), None)
 
 
-def _matches(query: str, *texts: str) -> bool:
-    words = query.lower().split()
-    haystack = " ".join(texts).lower()
-    return all(word in haystack for word in words)
+def _organization_ids(
+    db: MemoryDatabase, organization_id: UUID | None, slug: str | None
+) -> set[UUID] | None:
+    """The organizations both filters allow (None: no organization filter)."""
+    if organization_id is None and slug is None:
+        return None
+    allowed = set(db.state.organizations)
+    if organization_id is not None:
+        allowed &= {organization_id}
+    if slug is not None:
+        allowed &= {o.id for o in db.state.organizations.values() if o.slug == slug}
+    return allowed

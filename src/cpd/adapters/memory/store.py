@@ -238,7 +238,10 @@ class MemoryPasswordResetRepository(_Repo):
 
 class MemoryEventRepository(_Repo):
     async def get(self, event_id: UUID) -> Event | None:
-        return copy.deepcopy(self._state.events.get(event_id))
+        event = copy.deepcopy(self._state.events.get(event_id))
+        if event is not None:  # in start order, as the SQL adapter reads them
+            event.sessions.sort(key=lambda s: (s.starts_at, s.ends_at, s.id))
+        return event
 
     get_for_update = get  # the transaction already holds the database lock
 
@@ -249,15 +252,32 @@ class MemoryEventRepository(_Repo):
         )
 
     async def add(self, event: Event) -> None:
-        if await self.slug_exists(event.organization_id, event.slug):
-            raise Conflict("This organization already has an event with this slug.", field="slug")
+        self._check_slug(event)
         self._state.events[event.id] = copy.deepcopy(event)
 
     async def save(self, event: Event) -> None:
+        self._check_slug(event)
         self._state.events[event.id] = copy.deepcopy(event)
+        kept = {session.id for session in event.sessions}
+        self._drop_attendance(lambda r: r.event_id == event.id and r.session_id not in kept)
 
     async def delete(self, event_id: UUID) -> None:
         self._state.events.pop(event_id, None)
+        self._drop_attendance(lambda r: r.event_id == event_id)
+
+    def _check_slug(self, event: Event) -> None:
+        """The unique (organization, slug) constraint of the SQL schema."""
+        if any(
+            e.organization_id == event.organization_id and e.slug == event.slug and e.id != event.id
+            for e in self._state.events.values()
+        ):
+            raise Conflict("This organization already has an event with this slug.", field="slug")
+
+    def _drop_attendance(self, matches: Callable[[AttendanceRecord], bool]) -> None:
+        """What SQL's ON DELETE CASCADE does: attendance goes with its session or event."""
+        attendance = self._state.attendance
+        for key in [key for key, record in attendance.items() if matches(record)]:
+            del attendance[key]
 
 
 class MemoryCourseRepository(_Repo):
@@ -271,15 +291,27 @@ class MemoryCourseRepository(_Repo):
         )
 
     async def add(self, course: Course) -> None:
-        if await self.slug_exists(course.organization_id, course.slug):
-            raise Conflict("This organization already has a course with this slug.", field="slug")
+        self._check_slug(course)
         self._state.courses[course.id] = copy.copy(course)
 
     async def save(self, course: Course) -> None:
+        self._check_slug(course)
         self._state.courses[course.id] = copy.copy(course)
+
+    def _check_slug(self, course: Course) -> None:
+        if any(
+            c.organization_id == course.organization_id
+            and c.slug == course.slug
+            and c.id != course.id
+            for c in self._state.courses.values()
+        ):
+            raise Conflict("This organization already has a course with this slug.", field="slug")
 
     async def delete(self, course_id: UUID) -> None:
         self._state.courses.pop(course_id, None)
+        enrollments = self._state.enrollments
+        for key in [key for key in enrollments if key[0] == course_id]:  # as ON DELETE CASCADE
+            del enrollments[key]
 
 
 class MemoryEnrollmentRepository(_Repo):
@@ -304,11 +336,14 @@ class MemoryAttendanceRepository(_Repo):
     async def for_event(
         self, event_id: UUID, user_id: UUID | None = None
     ) -> list[AttendanceRecord]:
-        return [
-            r
-            for r in self._state.attendance.values()
-            if r.event_id == event_id and (user_id is None or r.user_id == user_id)
-        ]
+        return sorted(
+            (
+                r
+                for r in self._state.attendance.values()
+                if r.event_id == event_id and (user_id is None or r.user_id == user_id)
+            ),
+            key=lambda r: (r.user_id, r.session_id),
+        )
 
     async def count_for_event(self, event_id: UUID) -> int:
         return len(await self.for_event(event_id))

@@ -2,12 +2,15 @@
 
 SQLite: the driver opens no transaction before a SELECT, so a read-then-write would race.
 Every transaction here therefore starts with ``BEGIN IMMEDIATE`` (one writer at a time), which
-makes SQLite as correct as PostgreSQL with row locks.
+makes SQLite as correct as PostgreSQL with row locks. Pure reads that never write (the catalog)
+say so with the execution option ``cpd_read_only=True`` and get a deferred ``BEGIN`` instead:
+under WAL they then neither wait for nor block the writer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -21,6 +24,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from cpd.adapters.sql import tables as t
 from cpd.adapters.sql.repositories import (
+    SqlAttendanceRepository,
+    SqlCourseRepository,
+    SqlEnrollmentRepository,
+    SqlEventRepository,
     SqlMembershipRepository,
     SqlOrganizationRepository,
     SqlPasswordResetRepository,
@@ -31,24 +38,48 @@ from cpd.adapters.staged_outbox import StagedOutbox
 from cpd.domain.errors import Conflict
 from cpd.domain.tasks import ClaimedTask, Task
 
-# Unique constraints and the field each protects; both dialects' messages name the columns.
-_UNIQUE_FIELDS = {
+_EVENT_SLUG = ("slug", "This organization already has an event with this slug.")
+_COURSE_SLUG = ("slug", "This organization already has a course with this slug.")
+_ENROLLED = (None, "You are already enrolled in this course.")
+
+# Unique constraints and the field each protects: PostgreSQL names the constraint, SQLite the
+# columns. Checked in order; no marker is a substring of another table's message.
+_UNIQUE_FIELDS: dict[str, tuple[str | None, str]] = {
     "users.email": ("email", "An account with this email already exists."),
     "uq_users_email": ("email", "An account with this email already exists."),
     "organizations.slug": ("slug", "This slug is taken."),
     "uq_organizations_slug": ("slug", "This slug is taken."),
     "memberships.organization_id": ("email", "This user is already a member."),
     "pk_memberships": ("email", "This user is already a member."),
+    "uq_events_organization_id_slug": _EVENT_SLUG,
+    "events.organization_id, events.slug": _EVENT_SLUG,
+    "uq_courses_organization_id_slug": _COURSE_SLUG,
+    "courses.organization_id, courses.slug": _COURSE_SLUG,
+    "uq_enrollments_course_id_user_id": _ENROLLED,
+    "enrollments.course_id, enrollments.user_id": _ENROLLED,
 }
+
+
+READ_ONLY = "cpd_read_only"
+
+
+def _json_dumps(value: Any) -> str:
+    # Non-ASCII stays as it is, so SQLite's text search over JSON text sees the real words.
+    return json.dumps(value, ensure_ascii=False)
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo, json_serializer=_json_dumps)
         _make_sqlite_serializable(engine)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        json_serializer=_json_dumps,
     )
 
 
@@ -65,7 +96,8 @@ def _make_sqlite_serializable(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def conflict_from(error: IntegrityError) -> Conflict:
@@ -88,15 +120,23 @@ class SqlDatabase:
         self.engine = engine
         self.now = clock
         self.after_commit = after_commit
+        self._on_dispose: list[Callable[[], Awaitable[None]]] = []
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self)
+
+    def on_dispose(self, close: Callable[[], Awaitable[None]]) -> None:
+        """Run ``close`` when the database is disposed (for resources built on its URL)."""
+        self._on_dispose.append(close)
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        closers, self._on_dispose = self._on_dispose, []
+        for close in closers:
+            await close()
         await self.engine.dispose()
 
 
@@ -114,6 +154,10 @@ class SqlUnitOfWork:
         self.memberships = SqlMembershipRepository(self._connection)
         self.refresh_tokens = SqlRefreshTokenRepository(self._connection)
         self.password_resets = SqlPasswordResetRepository(self._connection)
+        self.events = SqlEventRepository(self._connection)
+        self.courses = SqlCourseRepository(self._connection)
+        self.enrollments = SqlEnrollmentRepository(self._connection)
+        self.attendance = SqlAttendanceRepository(self._connection)
         return self
 
     async def __aexit__(

@@ -5,7 +5,7 @@ from typing import Any
 from advanced_alchemy.types import GUID
 from alembic import context
 
-from cpd.adapters.sql.tables import metadata
+from cpd.adapters.sql.tables import include_in_autogenerate, metadata
 
 
 def compare_type(migration: Any, inspected: Any, declared: Any, *_: Any) -> bool | None:
@@ -24,6 +24,7 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=True,  # SQLite alters tables by copying them
     compare_type=compare_type,
+    include_object=include_in_autogenerate,  # PostgreSQL-only DDL is not drift
 )
 with context.begin_transaction():
     context.run_migrations()
