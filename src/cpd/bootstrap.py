@@ -22,6 +22,7 @@ from cpd.adapters.memory.cache import MemoryCache
 from cpd.adapters.memory.catalog import MemoryCatalogReader
 from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
 from cpd.adapters.redis_store import RedisAttemptThrottle, RedisCache, RedisProbe
+from cpd.adapters.sql.catalog import SqlCatalogReader
 from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
 from cpd.adapters.sql.migrations import migrate
 from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock
@@ -123,8 +124,6 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             after_commit=wake_relay,
         )
         outbox_store = SqlOutboxStore(database)
-        from cpd.adapters.sql.catalog import SqlCatalogReader
-
         catalog_reader = SqlCatalogReader(database)
     uow: UnitOfWorkFactory = database.unit_of_work
 
