@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import cast
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -77,14 +77,15 @@ class RedisCache:
         self._name = namespace
         self._read = client.register_script(self._READ)
 
+    async def peek(self, key: str) -> bytes | None:
+        return (await self._lookup(key))[1]
+
     async def get_or_build(
         self, key: str, build: Callable[[], Awaitable[bytes]], ttl_seconds: int
     ) -> bytes:
-        generation, raw = await self._read(keys=[self._name], args=[key])
-        if raw is not None:
-            expires, _, value = bytes(raw).partition(b":")
-            if float(expires) > time.time():
-                return value
+        generation, found = await self._lookup(key)
+        if found is not None:
+            return found
         value = await build()
         entries = f"{self._name}:{int(generation)}"
         stamped = str(time.time() + ttl_seconds).encode() + b":" + value
@@ -96,3 +97,11 @@ class RedisCache:
 
     async def clear(self) -> None:
         await self._redis.incr(self._name)
+
+    async def _lookup(self, key: str) -> tuple[Any, bytes | None]:
+        generation, raw = await self._read(keys=[self._name], args=[key])
+        if raw is not None:
+            expires, _, value = bytes(raw).partition(b":")
+            if float(expires) > time.time():
+                return generation, value
+        return generation, None

@@ -18,13 +18,19 @@ class MemoryCache:
         self._now = now
         self._generation = 0
 
-    async def get_or_build(
-        self, key: str, build: Callable[[], Awaitable[bytes]], ttl_seconds: int
-    ) -> bytes:
+    async def peek(self, key: str) -> bytes | None:
         entry = self._entries.get(key)
         if entry is not None and entry[0] > self._now():
             self._entries.move_to_end(key)
             return entry[1]
+        return None
+
+    async def get_or_build(
+        self, key: str, build: Callable[[], Awaitable[bytes]], ttl_seconds: int
+    ) -> bytes:
+        found = await self.peek(key)
+        if found is not None:
+            return found
         generation = self._generation
         value = await build()
         if generation == self._generation:  # no clear while building: the value is current

@@ -1,5 +1,9 @@
 """Cacheable public responses: anonymous catalog reads are served from the shared cache and
-marked cacheable for browsers and CDNs; any change to the catalog clears the cache."""
+marked cacheable for browsers and CDNs; any change to the catalog clears the cache.
+
+An entry is the media type, a newline, then the body. ``public_response`` fills the cache
+(through the router); the front door (``front.py``) answers hits before routing.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +18,34 @@ from cpd.ports.services import Cache
 
 SERVER_TTL_SECONDS = 300  # an upper bound: a change clears the cache at once
 CLIENT_MAX_AGE_SECONDS = 30  # what browsers and shared caches may reuse without asking
+PUBLIC = f"public, max-age={CLIENT_MAX_AGE_SECONDS}"
+PRIVATE = "private, no-store"
 JSON = "application/json"
 _encoder = msgspec.json.Encoder()
 
 
 def encode(value: Any) -> bytes:
     return _encoder.encode(value)
+
+
+def response_cache_key(path: str, query_string: bytes) -> str:
+    """The same request in any parameter order, with or without a trailing slash, is one key."""
+    query = urlencode(sorted(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)))
+    return f"http:{path.rstrip('/')}?{query}"
+
+
+def split_cached(entry: bytes) -> tuple[bytes, bytes]:
+    media_type, _, body = entry.partition(b"\n")
+    return media_type, body
+
+
+def cached_headers(media_type: bytes, length: int) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-type", media_type),
+        (b"content-length", str(length).encode()),
+        (b"cache-control", PUBLIC.encode()),
+        (b"vary", b"Authorization"),
+    ]
 
 
 async def public_response(
@@ -34,16 +60,17 @@ async def public_response(
         return Response(
             await build(),
             media_type=media_type,
-            headers={"Cache-Control": "private, no-store", "Vary": "Authorization"},
+            headers={"Cache-Control": PRIVATE, "Vary": "Authorization"},
         )
-    query = urlencode(sorted(parse_qsl(request.url.query, keep_blank_values=True)))
-    key = f"http:{request.url.path.rstrip('/')}?{query}"
-    body = await cache.get_or_build(key, build, SERVER_TTL_SECONDS)
+    full_type = media_type if "charset" in media_type else f"{media_type}; charset=utf-8"
+    if media_type == JSON:
+        full_type = JSON
+
+    async def entry() -> bytes:
+        return full_type.encode() + b"\n" + await build()
+
+    key = response_cache_key(request.scope["path"], request.scope.get("query_string", b""))
+    _, body = split_cached(await cache.get_or_build(key, entry, SERVER_TTL_SECONDS))
     return Response(
-        body,
-        media_type=media_type,
-        headers={
-            "Cache-Control": f"public, max-age={CLIENT_MAX_AGE_SECONDS}",
-            "Vary": "Authorization",
-        },
+        body, media_type=full_type, headers={"Cache-Control": PUBLIC, "Vary": "Authorization"}
     )

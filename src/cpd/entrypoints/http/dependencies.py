@@ -58,9 +58,12 @@ def provide_page(
     return PageRequest(limit=limit, offset=offset)
 
 
-def provide_response_cache(state: State) -> Cache | None:
-    container = container_of(state)
+def response_cache_of(container: Container) -> Cache | None:
     return container.catalog_cache if container.settings.http_cache else None
+
+
+def provide_response_cache(state: State) -> Cache | None:
+    return response_cache_of(container_of(state))
 
 
 def _service(name: str) -> Provide:

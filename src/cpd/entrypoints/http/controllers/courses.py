@@ -16,7 +16,8 @@ from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.caching import encode, public_response
 from cpd.entrypoints.http.catalog_schemas import CourseIn, CoursePage, CoursePatch, plain
 from cpd.entrypoints.http.controllers.auth import BEARER
-from cpd.entrypoints.http.controllers.events import Query, _organization_ref
+from cpd.entrypoints.http.controllers.events import Limit, Offset, Query, _organization_ref
+from cpd.entrypoints.http.dependencies import container_of, response_cache_of
 from cpd.entrypoints.http.problems import documented
 from cpd.ports.services import Cache
 from cpd.services.catalog import CatalogService
@@ -31,9 +32,8 @@ class CoursesController(Controller):
     async def list_courses(
         self,
         request: Request[Any, Any, Any],
-        catalog: CatalogService,
-        response_cache: Cache | None,
-        page: PageRequest,
+        limit: Limit = 20,
+        offset: Offset = 0,
         q: Query = None,
         mode: CourseMode | None = None,
         organization: Annotated[
@@ -50,11 +50,14 @@ class CoursesController(Controller):
             free=free,
         )
 
+        page = PageRequest(limit, offset)
+        container = container_of(request.app.state)  # hot path: see EventsController
+
         async def build() -> bytes:
-            result = await catalog.courses(filters, page)
+            result = await container.catalog.courses(filters, page)
             return encode(CoursePage(result.items, result.total, result.limit, result.offset))
 
-        return await public_response(request, response_cache, build)
+        return await public_response(request, response_cache_of(container), build)
 
     @post(
         "/",

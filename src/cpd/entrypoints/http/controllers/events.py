@@ -17,7 +17,7 @@ from cpd.domain.attendance import AttendanceRecord, AttendanceSummary
 from cpd.domain.catalog import EventFilters, EventView
 from cpd.domain.errors import InvalidInput
 from cpd.domain.events import EventFormat, EventStatus, Session
-from cpd.domain.pages import PageRequest
+from cpd.domain.pages import MAX_PAGE_SIZE, PageRequest
 from cpd.entrypoints.http.caching import encode, public_response
 from cpd.entrypoints.http.calendars import ICS, calendar_of
 from cpd.entrypoints.http.catalog_schemas import (
@@ -31,6 +31,7 @@ from cpd.entrypoints.http.catalog_schemas import (
     plain,
 )
 from cpd.entrypoints.http.controllers.auth import BEARER
+from cpd.entrypoints.http.dependencies import container_of, response_cache_of
 from cpd.entrypoints.http.problems import documented
 from cpd.ports.services import Cache
 from cpd.services.attendance import AttendanceEntry, AttendanceService
@@ -38,6 +39,8 @@ from cpd.services.catalog import CatalogService
 from cpd.services.events import EventService
 
 CSV = "text/csv; charset=utf-8"
+Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
+Offset = Annotated[int, Parameter(ge=0, description="Items to skip")]
 Query = Annotated[str | None, Parameter(max_length=200)]
 
 
@@ -94,9 +97,8 @@ class EventsController(Controller):
     async def list_events(
         self,
         request: Request[Any, Any, Any],
-        catalog: CatalogService,
-        response_cache: Cache | None,
-        page: PageRequest,
+        limit: Limit = 20,
+        offset: Offset = 0,
         q: Query = None,
         format: EventFormat | None = None,
         organization: Annotated[
@@ -118,11 +120,15 @@ class EventsController(Controller):
             has_capacity=has_capacity,
             free=free,
         )
+        page = PageRequest(limit, offset)
+        # The hot path: services come straight from the container, not through dependency
+        # injection, whose per-request task group cost more than the database query.
+        container = container_of(request.app.state)
 
         async def build() -> bytes:
-            return encode(event_page(await catalog.events(filters, page)))
+            return encode(event_page(await container.catalog.events(filters, page)))
 
-        return await public_response(request, response_cache, build)
+        return await public_response(request, response_cache_of(container), build)
 
     @post(
         "/",

@@ -1,0 +1,125 @@
+"""The ASGI front door, in front of Litestar's router.
+
+Per request, before routing: a request id (kept from a safe ``X-Request-ID`` or made), bound
+to every log line and echoed in the response; the calendar aliases; and anonymous catalog
+reads answered straight from the shared response cache. A cached answer never reaches the
+router, which is what lets it run near the speed of a bare ASGI app. One log line per request.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
+
+from cpd.entrypoints.http.caching import cached_headers, response_cache_key, split_cached
+from cpd.ports.services import Cache
+
+log = structlog.get_logger("cpd.http")
+REQUEST_ID_HEADER = b"x-request-id"
+_SAFE_ID = re.compile(rb"^[A-Za-z0-9._-]{1,128}$")
+# Anonymous GETs under these prefixes may be in the response cache; nothing else is looked up.
+_CACHEABLE = re.compile(r"^/api(?:/v1)?/(?:events|courses|organizations/[^/]+/(?:events|calendar))")
+
+# Clients ask for ``/events/{id}.ics`` and ``/organizations/{slug}/events.ics``; the router
+# cannot tell ``{id}.ics`` from ``{id}`` in one path segment, so these map onto real routes.
+_CALENDAR_ALIASES = (
+    (re.compile(r"^(/api(?:/v1)?/events/[0-9a-fA-F-]{36})\.ics/?$"), r"\1/calendar.ics"),
+    (re.compile(r"^(/api(?:/v1)?/organizations/[^/]+)/events\.ics/?$"), r"\1/calendar.ics"),
+)
+
+
+def rewrite_calendar_alias(scope: Any) -> None:
+    path = scope["path"]
+    if not path.endswith((".ics", ".ics/")):
+        return
+    for pattern, target in _CALENDAR_ALIASES:
+        rewritten = pattern.sub(target, path)
+        if rewritten != path:
+            scope["path"] = rewritten
+            scope["raw_path"] = rewritten.encode()
+            return
+
+
+async def front_door(
+    app: ASGIApp, response_cache: Cache | None, scope: Scope, receive: Receive, send: Send
+) -> None:
+    headers = scope["headers"]
+    incoming = b""
+    anonymous = True
+    for name, value in headers:
+        if name == REQUEST_ID_HEADER:
+            incoming = value
+        elif name == b"authorization":
+            anonymous = False
+    request_id = incoming.decode() if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+    scope.setdefault("state", {})["request_id"] = request_id
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    rewrite_calendar_alias(scope)
+    started = time.perf_counter()
+    status = 500
+    try:
+        path = scope["path"]
+        if (
+            response_cache is not None
+            and anonymous
+            and scope.get("method") == "GET"
+            and _CACHEABLE.match(path)
+        ):
+            key = response_cache_key(path, scope.get("query_string", b""))
+            hit = await response_cache.peek(key)
+            if hit is not None:
+                media_type, body = split_cached(hit)
+                status = 200
+                start: HTTPResponseStartEvent = {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        *cached_headers(media_type, len(body)),
+                        (REQUEST_ID_HEADER, request_id.encode()),
+                    ],
+                }
+                await send(start)
+                finish: HTTPResponseBodyEvent = {
+                    "type": "http.response.body",
+                    "body": body,
+                    "more_body": False,
+                }
+                await send(finish)
+                return
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {
+                    **message,
+                    "headers": [
+                        *message.get("headers", []),
+                        (REQUEST_ID_HEADER, request_id.encode()),
+                    ],
+                }
+            await send(message)
+
+        await app(scope, receive, send_with_id)
+    finally:
+        log.info(
+            "request",
+            method=scope.get("method"),
+            path=scope["path"],
+            status=status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        structlog.contextvars.clear_contextvars()
