@@ -83,9 +83,14 @@ async def prepare(url: str, events: int) -> None:
 
 @contextlib.contextmanager
 def serve(command: list[str], env: dict[str, str], port: int, probe: str) -> Iterator[None]:
-    process = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -110,27 +115,69 @@ def serve(command: list[str], env: dict[str, str], port: int, probe: str) -> Ite
 
 def server_command(server: str, app: str, port: int, workers: int, *, factory: bool) -> list[str]:
     if server == "granian":
-        return [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
-                "--port", str(port), "--workers", str(workers), "--loop", "uvloop",
-                "--log-level", "warning", "--no-ws", *(["--factory"] if factory else []), app]
-    return [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
-            "--no-access-log", "--log-level", "warning", *(["--factory"] if factory else []), app]
+        return [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--loop",
+            "uvloop",
+            "--log-level",
+            "warning",
+            "--no-ws",
+            *(["--factory"] if factory else []),
+            app,
+        ]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        *(["--factory"] if factory else []),
+        app,
+    ]
 
 
 def wrk(name: str, url: str, *, seconds: int, connections: int, warmup: int) -> Result:
     if warmup:
-        subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{warmup}s", url],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{warmup}s", url], check=True, capture_output=True
+        )
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return Result(name, rps, _percentile(out, "50"), _percentile(out, "99"),
-                  errors + (int(non2xx.group(1)) if non2xx else 0))
+    return Result(
+        name,
+        rps,
+        _percentile(out, "50"),
+        _percentile(out, "99"),
+        errors + (int(non2xx.group(1)) if non2xx else 0),
+    )
 
 
 def _percentile(out: str, which: str) -> float:
@@ -155,19 +202,26 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install wrk")
 
     results: list[Result] = []
-    run = dict(seconds=args.seconds, connections=args.connections, warmup=args.warmup)
+    run = {"seconds": args.seconds, "connections": args.connections, "warmup": args.warmup}
     with database(args.database_url) as url:
         asyncio.run(prepare(url, args.events))
         port = free_port()
         hello = server_command(args.server, "bench.hello:app", port, args.workers, factory=False)
         with serve(hello, {}, port, "/hello"):
             results.append(wrk("hello world (ceiling)", f"http://127.0.0.1:{port}/hello", **run))
-        env = {"CPD_ENVIRONMENT": "production", "CPD_SECRET_KEY": "b" * 48,
-               "CPD_DATABASE_URL": url, "CPD_LOG_LEVEL": "WARNING"}
+        env = {
+            "CPD_ENVIRONMENT": "production",
+            "CPD_SECRET_KEY": "b" * 48,
+            "CPD_DATABASE_URL": url,
+            "CPD_LOG_LEVEL": "WARNING",
+        }
         app = "cpd.entrypoints.http.app:create_app_from_env"
         base = f"http://127.0.0.1:{port}/api/v1/events?limit=20"
-        scenarios = [("", "list"), ("&q=ethics", "q=ethics"),
-                     ("&starts_after=2028-01-01T00:00:00Z", "starts_after")]
+        scenarios = [
+            ("", "list"),
+            ("&q=ethics", "q=ethics"),
+            ("&starts_after=2028-01-01T00:00:00Z", "starts_after"),
+        ]
         for cached in (False, True):
             label = "cached" if cached else "uncached"
             command = server_command(args.server, app, port, args.workers, factory=True)
@@ -176,14 +230,20 @@ def main() -> None:
                     results.append(wrk(f"events {name} ({label})", base + query, **run))
 
     ceiling = results[0].requests_per_second
-    print(f"\nserver={args.server} workers={args.workers} connections={args.connections} "
-          f"duration={args.seconds}s events={args.events}")
-    print(f"{'scenario':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
-          f"{'x DRF':>7} {'/ceiling':>9}")
+    print(
+        f"\nserver={args.server} workers={args.workers} connections={args.connections} "
+        f"duration={args.seconds}s events={args.events}"
+    )
+    print(
+        f"{'scenario':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'x DRF':>7} {'/ceiling':>9}"
+    )
     for r in results:
-        print(f"{r.name:34} {r.requests_per_second:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
-              f"{r.errors:7d} {r.requests_per_second / BASELINE_DRF:7.1f} "
-              f"{r.requests_per_second / ceiling:9.2f}")
+        print(
+            f"{r.name:34} {r.requests_per_second:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
+            f"{r.errors:7d} {r.requests_per_second / BASELINE_DRF:7.1f} "
+            f"{r.requests_per_second / ceiling:9.2f}"
+        )
 
 
 if __name__ == "__main__":

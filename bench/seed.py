@@ -11,10 +11,40 @@ from cpd.domain.events import Event
 from cpd.ports.persistence import UnitOfWorkFactory
 
 SEED = 20261126
-TOPICS = ["ethics", "law", "audit", "tax", "leadership", "safeguarding", "finance", "risk",
-          "compliance", "data", "health", "safety", "coaching", "governance", "marketing"]
-WORDS = ["practical", "advanced", "essential", "update", "masterclass", "workshop", "briefing",
-         "conference", "clinic", "seminar", "forum", "bootcamp", "summit", "primer", "review"]
+TOPICS = [
+    "ethics",
+    "law",
+    "audit",
+    "tax",
+    "leadership",
+    "safeguarding",
+    "finance",
+    "risk",
+    "compliance",
+    "data",
+    "health",
+    "safety",
+    "coaching",
+    "governance",
+    "marketing",
+]
+WORDS = [
+    "practical",
+    "advanced",
+    "essential",
+    "update",
+    "masterclass",
+    "workshop",
+    "briefing",
+    "conference",
+    "clinic",
+    "seminar",
+    "forum",
+    "bootcamp",
+    "summit",
+    "primer",
+    "review",
+]
 CITIES = ["London", "Leeds", "Bristol", "Glasgow", "Cardiff", "Belfast", "Manchester", "York"]
 ZONES = ["Europe/London", "Europe/Dublin", "Europe/Paris", "UTC"]
 START = datetime(2027, 1, 4, 9, tzinfo=UTC)
@@ -26,8 +56,11 @@ async def seed_catalog(
     rng = random.Random(SEED)
     now = datetime(2026, 11, 26, tzinfo=UTC)
     orgs = [
-        Organization.create(name=f"Institute {n:02d} of {rng.choice(TOPICS).title()}",
-                            slug=f"institute-{n:02d}", now=now)
+        Organization.create(
+            name=f"Institute {n:02d} of {rng.choice(TOPICS).title()}",
+            slug=f"institute-{n:02d}",
+            now=now,
+        )
         for n in range(organizations)
     ]
     async with uow() as tx:
@@ -46,8 +79,11 @@ def _event(rng: random.Random, n: int, org: Organization, now: datetime) -> Even
     topic, other = rng.sample(TOPICS, 2)
     starts = START + timedelta(days=rng.randrange(0, 730), hours=rng.randrange(0, 8))
     sessions = [
-        {"title": f"Part {i + 1}", "starts_at": starts + timedelta(days=i),
-         "ends_at": starts + timedelta(days=i, hours=rng.choice([1, 2, 3]))}
+        {
+            "title": f"Part {i + 1}",
+            "starts_at": starts + timedelta(days=i),
+            "ends_at": starts + timedelta(days=i, hours=rng.choice([1, 2, 3])),
+        }
         for i in range(rng.choice([1, 1, 2, 3]))
     ]
     online = rng.random() < 0.4
@@ -60,7 +96,9 @@ def _event(rng: random.Random, n: int, org: Organization, now: datetime) -> Even
             "title": f"{rng.choice(WORDS).title()} {topic} {rng.choice(WORDS)} {n}",
             "summary": f"A {rng.choice(WORDS)} on {topic} and {other} in {city}.",
             "format": "online" if online else rng.choice(["in_person", "hybrid"]),
-            "venue": None if online else {"name": f"{city} Centre", "address": f"{n} Main St, {city}"},
+            "venue": None
+            if online
+            else {"name": f"{city} Centre", "address": f"{n} Main St, {city}"},
             "timezone": rng.choice(ZONES),
             "capacity": rng.choice([None, 20, 50, 100, 250]),
             "price": {"amount": rng.choice([0, 0, 2500, 9900, 19900]), "currency": "GBP"},

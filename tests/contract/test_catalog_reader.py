@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import uuid4
 
+import msgspec
 import pytest
 from sqlalchemy import update
 
@@ -404,6 +406,58 @@ async def test_seats_taken_decide_capacity_and_seats_available(
     again = await backend.catalog.event(catalog.paediatrics.id)
     assert again is not None
     assert again.seats_available == 5
+
+
+async def _same_as_views(backend: Backend, filters: EventFilters, page: PageRequest) -> list[dict]:
+    """``events_json`` must say exactly what encoding ``events`` says, on every adapter."""
+    as_json = json.loads(await backend.catalog.events_json(filters, page))
+    assert as_json == json.loads(msgspec.json.encode(await backend.catalog.events(filters, page)))
+    return list(as_json)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        EventFilters(),
+        EventFilters(q="cardiology"),
+        EventFilters(organization_slug="acme", free=True),
+        EventFilters(statuses=tuple(EventStatus)),
+        EventFilters(tag="nothing-has-this"),
+        EventFilters(statuses=()),
+    ],
+)
+async def test_events_json_matches_the_views(
+    backend: Backend, catalog: Catalog, filters: EventFilters
+) -> None:
+    await _same_as_views(backend, filters, ALL)
+    await _same_as_views(backend, filters, PageRequest(limit=1, offset=1))
+
+
+async def test_events_json_follows_saves_renames_and_seats(
+    backend: Backend, catalog: Catalog
+) -> None:
+    async with backend.uow() as uow:
+        event = await uow.events.get(catalog.ethics.id)
+        assert event is not None
+        event.update({"title": "Ethics Masterclass", "capacity": 30}, now=T0 + DAY)
+        await uow.events.save(event)
+        organization = await uow.organizations.get(catalog.acme.id)
+        assert organization is not None
+        organization.update(now=T0 + DAY, name="Acme Renamed")
+        await uow.organizations.save(organization)
+        await uow.commit()
+    if isinstance(backend.database, SqlDatabase):
+        async with backend.database.engine.begin() as connection:
+            await connection.execute(
+                update(tables.events)
+                .where(tables.events.c.id == catalog.ethics.id)
+                .values(seats_taken=7)
+            )
+    listed = await _same_as_views(backend, EventFilters(organization_slug="acme"), ALL)
+    ethics = next(item for item in listed if item["id"] == str(catalog.ethics.id))
+    assert ethics["title"] == "Ethics Masterclass"
+    assert ethics["organization"]["name"] == "Acme Renamed"
+    assert ethics["seats_available"] == (23 if isinstance(backend.database, SqlDatabase) else 30)
 
 
 # Courses

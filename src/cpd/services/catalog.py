@@ -40,6 +40,15 @@ class CatalogService:
         )
         return Page(items, total, page.limit, page.offset)
 
+    async def events_json(self, filters: EventFilters, page: PageRequest) -> bytes:
+        """The page as the API's JSON, built from stored documents (the list's hot path)."""
+        items = await self._reader.events_json(filters, page)
+        total = await self._total(
+            f"total:events:{filters.cache_key()}", lambda: self._reader.count_events(filters)
+        )
+        tail = f',"total":{total},"limit":{page.limit},"offset":{page.offset}}}'
+        return b'{"items":' + items + tail.encode()
+
     async def organization_events(
         self, actor: Actor, organization_id: UUID, filters: EventFilters, page: PageRequest
     ) -> Page[EventView]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+import msgspec
+
 from cpd.adapters.catalog_search import search_words, text_matches
 from cpd.adapters.memory.store import MemoryDatabase
 from cpd.domain.catalog import (
@@ -64,6 +66,9 @@ class MemoryCatalogReader:
         chosen = self._matching_events(filters)[page.offset : page.offset + page.limit]
         return [EventView.of(e, self._organization(e.organization_id)) for e in chosen]
 
+    async def events_json(self, filters: EventFilters, page: PageRequest) -> bytes:
+        return _encode(await self.events(filters, page))
+
     async def count_events(self, filters: EventFilters) -> int:
         return len(self._matching_events(filters))
 
@@ -103,6 +108,9 @@ class MemoryCatalogReader:
     async def course(self, course_id: UUID) -> CourseView | None:
         course = self._db.state.courses.get(course_id)
         return CourseView.of(course, self._organization(course.organization_id)) if course else None
+
+
+_encode = msgspec.json.Encoder().encode
 
 
 def _org_id_by_slug(db: MemoryDatabase, slug: str | None) -> UUID | None:

@@ -56,6 +56,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cpd.adapters.catalog_documents import listed_event
 from cpd.adapters.catalog_search import search_words
 from cpd.adapters.sql import tables as t
 from cpd.adapters.sql.database import READ_ONLY, SqlDatabase
@@ -297,6 +298,26 @@ class SqlCatalogReader:
             return []
         params["limit"], params["offset"] = page.limit, page.offset
         return await self._events(("events", *key), lambda: self._event_page(key), params)
+
+    async def events_json(self, filters: EventFilters, page: PageRequest) -> bytes:
+        key, params = self._event_filters(filters)
+        if key is None:
+            return b"[]"
+        params["limit"], params["offset"] = page.limit, page.offset
+        rows = await self._rows(
+            ("events_json", *key),
+            lambda: self._paged(
+                select(e.view_json, e.organization_id, o.name, o.slug, e.capacity, e.seats_taken)
+                .join_from(t.events, t.organizations, o.id == e.organization_id)
+                .where(*self._event_where(key))
+                .order_by(e.starts_at.asc().nulls_last(), e.id)
+            ),
+            params,
+        )
+        items = [
+            listed_event(row[0].encode(), (row[1], row[2], row[3]), row[4], row[5]) for row in rows
+        ]
+        return b"[" + b",".join(items) + b"]"
 
     async def count_events(self, filters: EventFilters) -> int:
         key, params = self._event_filters(filters)

@@ -13,6 +13,7 @@ from sqlalchemy import Row, Select, bindparam, delete, func, insert, select, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cpd.adapters.catalog_documents import event_document
 from cpd.adapters.sql import tables as t
 from cpd.domain.accounts import Member, Membership, Organization, Role, User, UserProfile
 from cpd.domain.attendance import AttendanceRecord, AttendanceSource
@@ -266,7 +267,9 @@ class SqlPasswordResetRepository(_Repository):
 
 # Events, sessions, courses, enrolments, attendance
 
-_EVENT_COLUMNS = tuple(c for c in t.events.c if c.name not in {"seats_taken", "sessions_json"})
+_EVENT_COLUMNS = tuple(
+    c for c in t.events.c if c.name not in {"seats_taken", "sessions_json", "view_json"}
+)
 
 
 def _sessions_json(sessions: list[Session]) -> str:
@@ -304,6 +307,7 @@ def _event_values(event: Event) -> dict[str, Any]:
         "created_at": event.created_at,
         "updated_at": event.updated_at,
         "sessions_json": _sessions_json(event.sessions),
+        "view_json": event_document(event).decode(),
     }
 
 

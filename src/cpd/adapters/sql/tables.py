@@ -174,6 +174,8 @@ events = Table(
     # same transaction. ``event_sessions`` stays the truth; this spares the public list a
     # lookup per event (PostgreSQL: 62 instead of 143 us per page of 20).
     Column("sessions_json", Text, nullable=False, server_default=text("'[]'")),
+    # The event as the catalog lists it, less organization and seats (catalog_documents.py).
+    Column("view_json", Text, nullable=False, server_default=text("'{}'")),
     UniqueConstraint("organization_id", "slug", name="uq_events_organization_id_slug"),
     CheckConstraint("seats_taken >= 0", name="seats_taken_not_negative"),
     Index(

@@ -126,7 +126,7 @@ class EventsController(Controller):
         container = container_of(request.app.state)
 
         async def build() -> bytes:
-            return encode(event_page(await container.catalog.events(filters, page)))
+            return await container.catalog.events_json(filters, page)
 
         return await public_response(request, response_cache_of(container), build)
 

@@ -98,6 +98,7 @@ def upgrade() -> None:
         sa.Column("created_at", _utc(), nullable=False),
         sa.Column("updated_at", _utc(), nullable=False),
         sa.Column("sessions_json", sa.Text(), server_default=sa.text("'[]'"), nullable=False),
+        sa.Column("view_json", sa.Text(), server_default=sa.text("'{}'"), nullable=False),
         sa.CheckConstraint("seats_taken >= 0", name=op.f("ck_events_seats_taken_not_negative")),
         sa.ForeignKeyConstraint(
             ["organization_id"],
