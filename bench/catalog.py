@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
+from bench.explain import print_plans
 from bench.seed import seed_catalog
 from cpd.bootstrap import build_container
 from cpd.settings import Settings
@@ -197,6 +198,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--explain", action="store_true", help="print the query plans first")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -205,6 +207,8 @@ def main() -> None:
     run = {"seconds": args.seconds, "connections": args.connections, "warmup": args.warmup}
     with database(args.database_url) as url:
         asyncio.run(prepare(url, args.events))
+        if args.explain:
+            asyncio.run(print_plans(url))
         port = free_port()
         hello = server_command(args.server, "bench.hello:app", port, args.workers, factory=False)
         with serve(hello, {}, port, "/hello"):
