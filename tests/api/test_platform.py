@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
@@ -13,7 +15,7 @@ from cpd.bootstrap import build_container
 from cpd.entrypoints.http.app import create_app
 from cpd.entrypoints.observability import configure_logging
 from tests.api.conftest import Api
-from tests.conftest import make_settings
+from tests.conftest import make_settings, sqlite_url
 
 
 @pytest.mark.parametrize("prefix", ["", "/api/v1", "/api"])
@@ -117,3 +119,30 @@ def test_login_limit_holds_across_server_processes_sharing_redis(redis_url: str)
         ]
         assert one.get("/ready").status_code == 200
     assert statuses == [401, 401, 401, 401, 429, 429]
+
+
+@pytest.mark.redis
+def test_a_change_through_one_process_clears_every_process_cache(
+    redis_url: str, sqlite_template: Path, tmp_path: Path
+) -> None:
+    """Two server processes on one database and one Redis: no process serves a stale page."""
+    database = tmp_path / "shared.sqlite"
+    shutil.copyfile(sqlite_template, database)
+    settings = make_settings(
+        persistence="sql",
+        database_url=sqlite_url(database),
+        redis_url=redis_url,
+        auto_migrate=False,
+    )
+    writer_app, reader_app = (create_app(build_container(settings), run_relay=False) for _ in "ab")
+    with TestClient(writer_app) as writer, TestClient(reader_app) as reader:
+        api = Api(writer, writer_app.state.container)
+        owner = api.user()
+        event = api.event(owner, api.organization(owner, f"Shared {uuid.uuid4().hex[:8]}"))
+        assert reader.get(f"/api/v1/events/{event['id']}").json()["title"] == event["title"]
+        writer.patch(
+            f"/api/v1/events/{event['id']}",
+            json={"title": "Changed elsewhere"},
+            headers=owner.headers,
+        )
+        assert reader.get(f"/api/v1/events/{event['id']}").json()["title"] == "Changed elsewhere"
