@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -13,7 +14,11 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from cpd.bootstrap import build_container
+from cpd.domain.catalog import CourseFilters, EventFilters
+from cpd.domain.pages import PageRequest
 from cpd.entrypoints import cli
+from cpd.settings import Settings
 from tests.conftest import FAST_ARGON2
 
 
@@ -105,11 +110,23 @@ def test_seed_demo_prints_working_credentials_and_can_run_twice(env: dict[str, s
     code, output = run("seed-demo")
     assert code == 0, output
     assert "demo-institute" in output
-    rows = [line.split() for line in output.splitlines()[1:]]
+    rows = [line.split() for line in output.splitlines()[1:-1]]
     assert [row[0] for row in rows] == ["org_admin", "org_staff", "member"]
     code, again = run("seed-demo")
     assert code == 0
     assert again.splitlines()[0] == output.splitlines()[0]  # the same organization
+    assert asyncio.run(_published_titles()) == ["Ethics in practice", "Data protection update"]
+
+
+async def _published_titles() -> list[str]:
+    container = build_container(Settings.from_env())
+    try:
+        page = await container.catalog.events(EventFilters(), PageRequest())
+        courses = await container.catalog.courses(CourseFilters(), PageRequest())
+        assert [c.title for c in courses.items] == ["Reflective practice"]
+        return [e.title for e in page.items]
+    finally:
+        await container.shutdown()
 
 
 def _free_port() -> int:

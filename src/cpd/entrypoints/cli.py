@@ -156,7 +156,7 @@ def create_superuser(
 
 @main.command("seed-demo")
 def seed_demo_command() -> None:
-    """Create a demo organization with admin, staff and member users; print their passwords."""
+    """Create a demo organization, its users (passwords printed), two events and a course."""
 
     async def work(container: Container) -> Any:
         return await seed_demo(container.uow, hasher=container.hasher, clock=container.clock)
@@ -167,6 +167,7 @@ def seed_demo_command() -> None:
     )
     for credential in credentials:
         click.echo(f"{credential.role.value:10} {credential.email:28} {credential.password}")
+    click.echo("catalog: 2 published events and a free course (GET /api/v1/events, /courses)")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,12 +1,16 @@
-"""Demo data for a first look: one organization with an admin and a member."""
+"""Demo data for a first look: an organization with admin, staff and member logins, two
+published events and a free course, so the catalog has something to show."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from cpd.domain.accounts import Membership, Organization, Role, User
+from cpd.domain.courses import Course
+from cpd.domain.events import Event
 from cpd.ports.persistence import UnitOfWorkFactory
 from cpd.ports.services import Clock, PasswordHasher
 
@@ -57,5 +61,65 @@ async def seed_demo(
                 await tx.users.save(user)
             if await tx.memberships.get(organization.id, user.id) is None:
                 await tx.memberships.add(Membership(organization.id, user.id, role, created_at=now))
+        for event in _demo_events(organization, now):
+            if not await tx.events.slug_exists(organization.id, event.slug):
+                await tx.events.add(event)
+        course = _demo_course(organization, now)
+        if not await tx.courses.slug_exists(organization.id, course.slug):
+            await tx.courses.add(course)
         await tx.commit()
     return organization, credentials
+
+
+def _demo_events(organization: Organization, now: datetime) -> list[Event]:
+    start = (now + timedelta(days=30)).replace(hour=9, minute=0, second=0, microsecond=0)
+    hall = {"name": "Demo Institute Hall", "address": "1 Example Street, London"}
+    specs = [
+        ("ethics-in-practice", "Ethics in practice", "in_person", hall, 0, [3, 3]),
+        ("data-protection-update", "Data protection update", "online", None, 2500, [2]),
+    ]
+    events = []
+    for slug, title, event_format, venue, price, hours in specs:
+        sessions = [
+            {
+                "title": f"Part {n + 1}",
+                "starts_at": start + timedelta(days=n),
+                "ends_at": start + timedelta(days=n, hours=length),
+            }
+            for n, length in enumerate(hours)
+        ]
+        event = Event.create(
+            organization_id=organization.id,
+            slug=slug,
+            now=now,
+            details={
+                "title": title,
+                "summary": f"A demo event: {title.lower()}.",
+                "format": event_format,
+                "venue": venue,
+                "timezone": "Europe/London",
+                "capacity": 40,
+                "price": {"amount": price, "currency": "GBP"},
+                "cpd_credits": sum(hours),
+                "tags": ["demo", slug.split("-")[0]],
+            },
+            sessions=sessions,
+        )
+        event.publish(now=now)
+        events.append(event)
+    return events
+
+
+def _demo_course(organization: Organization, now: datetime) -> Course:
+    course = Course.create(
+        organization_id=organization.id,
+        slug="reflective-practice",
+        now=now,
+        details={
+            "title": "Reflective practice",
+            "description": "A free self-paced demo course.",
+            "cpd_credits": 2,
+        },
+    )
+    course.publish(now=now)
+    return course
