@@ -145,6 +145,9 @@ def _padded(text: Any) -> Any:
 
 # Placeholders that PostgreSQL statements carry instead of parameters (see ``_rows``).
 _TSQUERY, _LIMIT, _OFFSET = "__cpd_tsquery__", "__cpd_limit__", "__cpd_offset__"
+# Start bounds are literals on PostgreSQL too: under a generic plan the planner cannot see how
+# far into the start index the bound lies (measured: +100 us per page for starts_after).
+_STARTS = {"starts_after": "__cpd_starts_after__", "starts_before": "__cpd_starts_before__"}
 
 # A dead pooled connection (the server restarted, a proxy dropped it): reads retry once.
 _DISCONNECTED = (
@@ -400,10 +403,14 @@ class SqlCatalogReader:
             tags_text = type_coerce(e.tags, String)  # the JSON text: its quotes split words
             haystack = _padded(e.title + " " + e.summary + " " + tags_text)
             where.extend(haystack.op("GLOB")(bindparam(name)) for name in glob)
-        if "starts_after" in names:
-            where.append(e.starts_at >= bindparam("starts_after", type_=e.starts_at.type))
-        if "starts_before" in names:
-            where.append(e.starts_at < bindparam("starts_before", type_=e.starts_at.type))
+        for name, compare in (("starts_after", "__ge__"), ("starts_before", "__lt__")):
+            if name in names:
+                bound = (
+                    literal_column(_STARTS[name])
+                    if self._postgres
+                    else bindparam(name, type_=e.starts_at.type)
+                )
+                where.append(getattr(e.starts_at, compare)(bound))
         if has_capacity is True:
             where.append(or_(e.capacity.is_(None), e.seats_taken < e.capacity))
         elif has_capacity is False:
@@ -544,6 +551,10 @@ class SqlCatalogReader:
             text = text.replace(_OFFSET, str(int(params["offset"])), 1)
         if _TSQUERY in params:  # letters, digits, ":*" and " & " only: quoting is a formality
             text = text.replace(_TSQUERY, "'" + params[_TSQUERY].replace("'", "''") + "'", 1)
+        for name, placeholder in _STARTS.items():
+            if name in params:  # a datetime's own ISO text: digits, '-', ':', '.', '+', 'T'
+                moment: datetime = params[name]
+                text = text.replace(placeholder, f"'{moment.isoformat()}'::timestamptz", 1)
         args = [params[n] if n in params else statement.fixed[n] for n in statement.names]
         pool = self._pool or await self._open_pool()
         for attempt in (1, 2):
