@@ -1,0 +1,254 @@
+"""Registrations: seats, holds, the waitlist, payment and refunds, as a state machine.
+
+``pending_payment -> confirmed``; ``waitlisted -> offered -> pending_payment | confirmed |
+expired``; ``confirmed -> cancelled``; ``pending_payment -> expired | cancelled``. Leaving the
+waitlist or declining an offer is a cancellation too. Every transition is a method that checks
+its rule; anything else raises ``Conflict``. Capacity is decided by the caller under the
+event's lock, from the seats that registrations hold (``holds_seats``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from itertools import pairwise
+from uuid import UUID
+
+from cpd.domain.errors import Conflict, InvalidInput
+from cpd.domain.ids import new_id
+from cpd.domain.money import Money
+
+DEFAULT_HOLD = timedelta(minutes=15)
+DEFAULT_OFFER = timedelta(hours=48)
+MAX_SEATS = 50
+
+
+class RegistrationStatus(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    OFFERED = "offered"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+# One active registration per person per event; these hold seats against the capacity
+# (an offer keeps its seats for the person offered until it expires).
+ACTIVE = frozenset({"pending_payment", "confirmed", "waitlisted", "offered"})
+SEAT_HOLDING = frozenset({"pending_payment", "confirmed", "offered"})
+
+
+@dataclass(frozen=True, slots=True)
+class Attendee:
+    name: str
+    email: str
+    registration_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundTier:
+    """Cancelling at least ``days_before`` days before the start refunds ``percent``."""
+
+    days_before: int
+    percent: int
+
+
+@dataclass(frozen=True, slots=True)
+class RefundPolicy:
+    tiers: tuple[RefundTier, ...]
+
+    def __post_init__(self) -> None:
+        for tier in self.tiers:
+            if not 0 <= tier.percent <= 100 or tier.days_before < 0:
+                raise InvalidInput("Tiers need 0-100 percent and days >= 0.", field="refund_policy")
+        ordered = tuple(sorted(self.tiers, key=lambda t: t.days_before, reverse=True))
+        if any(later.percent > sooner.percent for sooner, later in pairwise(ordered)):
+            raise InvalidInput(
+                "Cancelling later must not refund more than cancelling earlier.",
+                field="refund_policy",
+            )
+        object.__setattr__(self, "tiers", ordered)
+
+    def percent_at(self, now: datetime, starts_at: datetime) -> int:
+        days_left = (starts_at - now) / timedelta(days=1)
+        return next((t.percent for t in self.tiers if days_left >= t.days_before), 0)
+
+
+STANDARD_REFUNDS = RefundPolicy(
+    (RefundTier(days_before=14, percent=100), RefundTier(days_before=2, percent=50))
+)
+FULL_REFUND = RefundPolicy((RefundTier(days_before=0, percent=100),))
+
+
+@dataclass(slots=True)
+class Registration:
+    id: UUID
+    event_id: UUID
+    user_id: UUID
+    seats: int
+    status: RegistrationStatus
+    amount_due: Money
+    created_at: datetime
+    updated_at: datetime
+    check_in_code: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    attendees: tuple[Attendee, ...] = ()
+    hold_expires_at: datetime | None = None
+    offer_expires_at: datetime | None = None
+    waitlisted_at: datetime | None = None
+    paid: int = 0  # minor units, in amount_due's currency
+    refunded: int = 0
+    refund_policy: RefundPolicy | None = None  # snapshotted when paid
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        event_id: UUID,
+        user_id: UUID,
+        seats: int,
+        seats_free: int | None,
+        waitlist_waiting: bool,
+        unit_price: Money,
+        now: datetime,
+        hold: timedelta = DEFAULT_HOLD,
+        attendees: tuple[Attendee, ...] = (),
+    ) -> Registration:
+        """Confirm (free), hold seats for payment (paid), or join the waitlist (full).
+
+        ``seats_free`` None means unlimited. Nobody jumps a non-empty waitlist.
+        """
+        if not 1 <= seats <= MAX_SEATS:
+            raise InvalidInput(f"Book from 1 to {MAX_SEATS} seats.", field="seats")
+        if attendees and len(attendees) != seats:
+            raise InvalidInput("Give one attendee per seat, or none.", field="attendees")
+        registration = cls(
+            id=new_id(),
+            event_id=event_id,
+            user_id=user_id,
+            seats=seats,
+            status=RegistrationStatus.WAITLISTED,
+            amount_due=Money(unit_price.amount * seats, unit_price.currency),
+            created_at=now,
+            updated_at=now,
+            attendees=attendees,
+        )
+        room = seats_free is None or (seats_free >= seats and not waitlist_waiting)
+        if room:
+            registration._take_seats(now, hold)
+        else:
+            registration.waitlisted_at = now
+        return registration
+
+    @property
+    def holds_seats(self) -> bool:
+        return self.status in SEAT_HOLDING
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def refundable_balance(self) -> int:
+        return self.paid - self.refunded
+
+    # -- transitions -----------------------------------------------------------------------
+
+    def confirm_payment(self, amount: Money, policy: RefundPolicy, *, now: datetime) -> None:
+        """The payment succeeded: confirm, and fix the refund terms as they are now."""
+        self._require(RegistrationStatus.PENDING_PAYMENT, "confirm a payment for")
+        if amount.currency != self.amount_due.currency or amount.amount != self.amount_due.amount:
+            raise Conflict("The payment does not match the amount due.", field="amount")
+        self.paid = amount.amount
+        self.refund_policy = policy
+        self._move(RegistrationStatus.CONFIRMED, now)
+        self.hold_expires_at = None
+
+    def expire_hold(self, *, now: datetime) -> None:
+        self._require(RegistrationStatus.PENDING_PAYMENT, "expire the hold of")
+        if self.hold_expires_at is None or now < self.hold_expires_at:
+            raise Conflict("The seat hold has not expired yet.")
+        self._move(RegistrationStatus.EXPIRED, now)
+
+    def offer(self, *, now: datetime, ttl: timedelta = DEFAULT_OFFER) -> None:
+        self._require(RegistrationStatus.WAITLISTED, "offer a seat to")
+        self.offer_expires_at = now + ttl
+        self._move(RegistrationStatus.OFFERED, now)
+
+    def accept_offer(self, *, now: datetime, hold: timedelta = DEFAULT_HOLD) -> None:
+        self._require(RegistrationStatus.OFFERED, "accept an offer for")
+        if self.offer_expires_at is not None and now >= self.offer_expires_at:
+            raise Conflict("This offer has expired.")
+        self.offer_expires_at = None
+        self._take_seats(now, hold)
+
+    def expire_offer(self, *, now: datetime) -> None:
+        self._require(RegistrationStatus.OFFERED, "expire the offer of")
+        if self.offer_expires_at is None or now < self.offer_expires_at:
+            raise Conflict("The offer has not expired yet.")
+        self._move(RegistrationStatus.EXPIRED, now)
+
+    def cancel(self, *, now: datetime, event_starts_at: datetime | None, by_organizer: bool) -> int:
+        """Cancel; returns the refund owed in minor units. The organizer refunds in full;
+        the registrant gets what the policy snapshotted at payment gives."""
+        if not self.is_active:
+            raise Conflict(f"A {self.status} registration cannot be cancelled.")
+        if by_organizer or self.refund_policy is None or event_starts_at is None:
+            percent = 100
+        else:
+            percent = self.refund_policy.percent_at(now, event_starts_at)
+        self._move(RegistrationStatus.CANCELLED, now)
+        self.hold_expires_at = self.offer_expires_at = None
+        return self.refundable_balance * percent // 100
+
+    def record_refund(self, amount: int, *, now: datetime) -> None:
+        """Refunds add up to at most what was paid, whatever their order."""
+        if amount <= 0:
+            raise InvalidInput("A refund must be positive.", field="amount")
+        if amount > self.refundable_balance:
+            raise Conflict(
+                "A refund cannot exceed what was paid and not yet refunded.", field="amount"
+            )
+        self.refunded += amount
+        self.updated_at = now
+
+    # -- rules -----------------------------------------------------------------------------
+
+    def _take_seats(self, now: datetime, hold: timedelta) -> None:
+        if self.amount_due.is_free:
+            self._move(RegistrationStatus.CONFIRMED, now)
+        else:
+            self.hold_expires_at = now + hold
+            self._move(RegistrationStatus.PENDING_PAYMENT, now)
+
+    def _require(self, status: RegistrationStatus, action: str) -> None:
+        if self.status is not status:
+            raise Conflict(f"Cannot {action} a {self.status} registration.")
+
+    def _move(self, status: RegistrationStatus, now: datetime) -> None:
+        self.status = status
+        self.updated_at = now
+
+
+def seats_free(capacity: int | None, seats_held: int) -> int | None:
+    return None if capacity is None else max(0, capacity - seats_held)
+
+
+def next_offers(waitlist: list[Registration], free: int | None) -> list[Registration]:
+    """Who gets an offer now that ``free`` seats are free: strictly first come, first served.
+
+    A group is offered only when all its seats are free, and nobody behind it skips ahead
+    (the waitlist's head blocks until its seats free up)."""
+    offers = []
+    queue = sorted(
+        (r for r in waitlist if r.status is RegistrationStatus.WAITLISTED),
+        key=lambda r: (r.waitlisted_at or r.created_at, str(r.id)),
+    )
+    for registration in queue:
+        if free is not None and registration.seats > free:
+            break
+        offers.append(registration)
+        if free is not None:
+            free -= registration.seats
+    return offers
