@@ -8,6 +8,9 @@ from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from cpd.domain.auth import AccessClaims, IssuedToken, RefreshClaims
+from cpd.domain.money import Money
+from cpd.domain.payments import PaymentEvent, PaymentIntent, RefundReceipt
+from cpd.domain.registrations import Registration
 from cpd.domain.tasks import EmailMessage, Task
 
 
@@ -74,3 +77,20 @@ class Cache(Protocol):
         ...
 
     async def clear(self) -> None: ...
+
+
+class PaymentGateway(Protocol):
+    """Takes payments and refunds; every mutating call carries an idempotency key, so a retry
+    never charges or refunds twice."""
+
+    name: str
+
+    async def start_payment(
+        self, registration: Registration, *, idempotency_key: str
+    ) -> PaymentIntent: ...
+    async def refund(
+        self, reference: str, amount: Money, *, idempotency_key: str
+    ) -> RefundReceipt: ...
+    def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> PaymentEvent:
+        """Verify the signature and read the event; raise InvalidInput when it does not verify."""
+        ...
