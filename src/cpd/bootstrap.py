@@ -46,6 +46,7 @@ from cpd.services.events import EventService
 from cpd.services.notifications import SEND_EMAIL, send_email_handler
 from cpd.services.organizations import OrganizationService
 from cpd.services.outbox import OutboxRelay
+from cpd.services.registrations import RegistrationService
 from cpd.settings import Settings
 
 
@@ -67,6 +68,7 @@ class Container:
     events: EventService
     courses: CourseService
     attendance: AttendanceService
+    registrations: RegistrationService
     catalog: CatalogService
     catalog_cache: Cache
     _relay_stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -170,6 +172,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         events=EventService(uow, clock=clock, catalog_cache=catalog_cache),
         courses=CourseService(uow, clock=clock, catalog_cache=catalog_cache),
         attendance=AttendanceService(uow, clock=clock),
+        registrations=RegistrationService(uow, clock=clock, catalog_cache=catalog_cache),
         catalog=CatalogService(catalog_reader, uow, cache=catalog_cache),
         catalog_cache=catalog_cache,
         health_probes=[database, *([RedisProbe(redis)] if redis else [])],

@@ -25,6 +25,10 @@ class MemoryCatalogReader:
     def __init__(self, db: MemoryDatabase) -> None:
         self._db = db
 
+    def _view(self, event: Event) -> EventView:
+        taken = self._db.state.seats_taken.get(event.id, 0)
+        return EventView.of(event, self._organization(event.organization_id), taken)
+
     def _organization(self, organization_id: UUID) -> OrganizationRef:
         return OrganizationRef.of(self._db.state.organizations[organization_id])
 
@@ -55,7 +59,8 @@ class MemoryCatalogReader:
             if filters.free is not None and event.price.is_free is not filters.free:
                 continue
             if filters.has_capacity is not None:
-                has_room = event.capacity is None or event.capacity > 0
+                taken = self._db.state.seats_taken.get(event.id, 0)
+                has_room = event.capacity is None or taken < event.capacity
                 if has_room is not filters.has_capacity:
                     continue
             found.append(event)
@@ -64,7 +69,7 @@ class MemoryCatalogReader:
 
     async def events(self, filters: EventFilters, page: PageRequest) -> list[EventView]:
         chosen = self._matching_events(filters)[page.offset : page.offset + page.limit]
-        return [EventView.of(e, self._organization(e.organization_id)) for e in chosen]
+        return [self._view(e) for e in chosen]
 
     async def events_json(self, filters: EventFilters, page: PageRequest) -> bytes:
         return _encode(await self.events(filters, page))
@@ -74,13 +79,13 @@ class MemoryCatalogReader:
 
     async def event(self, event_id: UUID) -> EventView | None:
         event = self._db.state.events.get(event_id)
-        return EventView.of(event, self._organization(event.organization_id)) if event else None
+        return self._view(event) if event else None
 
     async def event_by_slug(self, organization_slug: str, event_slug: str) -> EventView | None:
         org_id = _org_id_by_slug(self._db, organization_slug)
         for event in self._db.state.events.values():
             if event.organization_id == org_id and event.slug == event_slug:
-                return EventView.of(event, self._organization(event.organization_id))
+                return self._view(event)
         return None
 
     def _matching_courses(self, filters: CourseFilters) -> list[Course]:

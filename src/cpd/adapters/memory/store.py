@@ -24,6 +24,7 @@ from cpd.domain.courses import Course, Enrollment
 from cpd.domain.errors import Conflict
 from cpd.domain.events import Event
 from cpd.domain.pages import Page, PageRequest
+from cpd.domain.registrations import Registration
 from cpd.domain.tasks import ClaimedTask, Task
 
 T = TypeVar("T")
@@ -52,6 +53,8 @@ class MemoryState:
     courses: dict[UUID, Course] = field(default_factory=dict)
     enrollments: dict[tuple[UUID, UUID], Enrollment] = field(default_factory=dict)
     attendance: dict[tuple[UUID, UUID], AttendanceRecord] = field(default_factory=dict)
+    registrations: dict[UUID, Registration] = field(default_factory=dict)
+    seats_taken: dict[UUID, int] = field(default_factory=dict)
 
     def snapshot(self) -> MemoryState:
         return MemoryState(**{name: dict(table) for name, table in vars(self).items()})
@@ -263,7 +266,14 @@ class MemoryEventRepository(_Repo):
 
     async def delete(self, event_id: UUID) -> None:
         self._state.events.pop(event_id, None)
+        self._state.seats_taken.pop(event_id, None)
         self._drop_attendance(lambda r: r.event_id == event_id)
+        registrations = self._state.registrations
+        for registration_id in [k for k, r in registrations.items() if r.event_id == event_id]:
+            del registrations[registration_id]
+
+    async def record_seats_taken(self, event_id: UUID, seats: int) -> None:
+        self._state.seats_taken[event_id] = seats
 
     def _check_slug(self, event: Event) -> None:
         """The unique (organization, slug) constraint of the SQL schema."""
@@ -278,6 +288,61 @@ class MemoryEventRepository(_Repo):
         attendance = self._state.attendance
         for key in [key for key, record in attendance.items() if matches(record)]:
             del attendance[key]
+
+
+class MemoryRegistrationRepository(_Repo):
+    async def add(self, registration: Registration) -> None:
+        if await self.active_for(registration.event_id, registration.user_id) is not None:
+            raise Conflict("You already have a registration for this event.", field="event_id")
+        self._state.registrations[registration.id] = copy.deepcopy(registration)
+
+    async def get(self, registration_id: UUID) -> Registration | None:
+        return copy.deepcopy(self._state.registrations.get(registration_id))
+
+    async def save(self, registration: Registration) -> None:
+        self._state.registrations[registration.id] = copy.deepcopy(registration)
+
+    def _of_event(self, event_id: UUID) -> list[Registration]:
+        return [r for r in self._state.registrations.values() if r.event_id == event_id]
+
+    async def active_for(self, event_id: UUID, user_id: UUID) -> Registration | None:
+        found = next(
+            (r for r in self._of_event(event_id) if r.user_id == user_id and r.is_active), None
+        )
+        return copy.deepcopy(found)
+
+    async def seats_held(self, event_id: UUID) -> int:
+        return sum(r.seats for r in self._of_event(event_id) if r.holds_seats)
+
+    async def waitlist(self, event_id: UUID) -> list[Registration]:
+        waiting = [r for r in self._of_event(event_id) if r.status == "waitlisted"]
+        waiting.sort(key=lambda r: (r.waitlisted_at or r.created_at, str(r.id)))
+        return copy.deepcopy(waiting)
+
+    async def by_check_in_code(self, event_id: UUID, code: str) -> Registration | None:
+        found = next((r for r in self._of_event(event_id) if r.check_in_code == code), None)
+        return copy.deepcopy(found)
+
+    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[Registration]:
+        mine = [r for r in self._state.registrations.values() if r.user_id == user_id]
+        mine.sort(key=lambda r: (r.created_at, str(r.id)), reverse=True)
+        return _page(copy.deepcopy(mine), page)
+
+    async def list_for_event(
+        self, event_id: UUID, statuses: frozenset[str] | None, page: PageRequest
+    ) -> Page[Registration]:
+        found = [r for r in self._of_event(event_id) if statuses is None or r.status in statuses]
+        found.sort(key=lambda r: (r.created_at, str(r.id)))
+        return _page(copy.deepcopy(found), page)
+
+    async def expiring(self, now: datetime, limit: int) -> list[tuple[UUID, UUID]]:
+        due = [
+            (r.event_id, r.id)
+            for r in self._state.registrations.values()
+            if (r.status == "pending_payment" and r.hold_expires_at and r.hold_expires_at <= now)
+            or (r.status == "offered" and r.offer_expires_at and r.offer_expires_at <= now)
+        ]
+        return due[:limit]
 
 
 class MemoryCourseRepository(_Repo):
@@ -361,6 +426,7 @@ class MemoryUnitOfWork:
         self.courses = MemoryCourseRepository(self)
         self.enrollments = MemoryEnrollmentRepository(self)
         self.attendance = MemoryAttendanceRepository(self)
+        self.registrations = MemoryRegistrationRepository(self)
         self.outbox = StagedOutbox()
         self._snapshot: MemoryState | None = None
 

@@ -1,0 +1,223 @@
+"""Registering for events: seats, the waitlist, offers, holds and cancellations.
+
+Every seat decision runs inside one transaction that first locks the event row
+(``events.get_for_update``: ``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so
+concurrent registrations for one event serialise there and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from cpd.domain.accounts import Actor
+from cpd.domain.errors import Conflict, NotFound
+from cpd.domain.events import Event, EventStatus
+from cpd.domain.registrations import (
+    STANDARD_REFUNDS,
+    Attendee,
+    RefundPolicy,
+    Registration,
+    RegistrationStatus,
+    next_offers,
+    seats_free,
+)
+from cpd.domain.tasks import Task
+from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
+from cpd.ports.services import Cache, Clock
+
+REGISTRATION_NOT_FOUND = "Registration not found."
+REFUND_PAYMENT = "refund_payment"
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    registration: Registration
+    refund_due: int  # minor units
+
+
+class RegistrationService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        *,
+        clock: Clock,
+        catalog_cache: Cache,
+        refund_policy: RefundPolicy = STANDARD_REFUNDS,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._cache = catalog_cache
+        self._refund_policy = refund_policy
+
+    async def register(
+        self,
+        actor: Actor,
+        event_id: UUID,
+        *,
+        seats: int = 1,
+        attendees: tuple[Attendee, ...] = (),
+    ) -> Registration:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            event = await _open_event(uow, event_id, now)
+            if await uow.registrations.active_for(event_id, actor.user_id) is not None:
+                raise Conflict("You already have a registration for this event.", field="event_id")
+            held = await uow.registrations.seats_held(event_id)
+            registration = Registration.open(
+                event_id=event_id,
+                user_id=actor.user_id,
+                seats=seats,
+                seats_free=seats_free(event.capacity, held),
+                waitlist_waiting=bool(await uow.registrations.waitlist(event_id)),
+                unit_price=event.price,
+                now=now,
+                attendees=attendees,
+            )
+            await uow.registrations.add(registration)
+            if registration.holds_seats:
+                await uow.events.record_seats_taken(event_id, held + registration.seats)
+            await uow.commit()
+        await self._cache.clear()
+        return registration
+
+    async def get(self, actor: Actor, registration_id: UUID) -> Registration:
+        async with self._uow() as uow:
+            return await _own(uow, actor, registration_id)
+
+    async def cancel(self, actor: Actor, registration_id: UUID) -> Cancellation:
+        """The registrant cancels: the refund follows the policy snapshotted at payment."""
+        async with self._uow() as uow:
+            registration = await _own(uow, actor, registration_id)
+            return await self._cancel(uow, registration, by_organizer=False)
+
+    async def accept_offer(self, actor: Actor, registration_id: UUID) -> Registration:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            registration = await _own(uow, actor, registration_id)
+            await _locked_event(uow, registration.event_id)
+            registration = await _reload(uow, registration_id)
+            registration.accept_offer(now=now)
+            await uow.registrations.save(registration)
+            await uow.commit()
+        return registration
+
+    async def confirm_payment(self, registration_id: UUID, amount_paid: int) -> Registration:
+        """A payment succeeded (webhook or offline). Repeats of the same news change nothing."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            registration = await _reload(uow, registration_id)
+            if registration.status is RegistrationStatus.CONFIRMED and registration.paid:
+                return registration  # a duplicate: already applied
+            await _locked_event(uow, registration.event_id)
+            registration = await _reload(uow, registration_id)
+            amount = registration.amount_due
+            if registration.status is not RegistrationStatus.PENDING_PAYMENT:
+                # Paid after the hold ran out or after cancelling: the money goes back.
+                uow.outbox.add(_refund_task(registration, amount_paid))
+                await uow.commit()
+                raise Conflict(f"Payment arrived for a {registration.status} registration.")
+            if amount_paid != amount.amount:
+                raise Conflict("The payment does not match the amount due.", field="amount")
+            registration.confirm_payment(amount, self._refund_policy, now=now)
+            await uow.registrations.save(registration)
+            await uow.commit()
+        return registration
+
+    async def expire_due(self, *, limit: int = 200) -> int:
+        """Release holds and offers whose time ran out, and offer the freed seats onward."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            due = await uow.registrations.expiring(now, limit)
+        for event_id, registration_id in due:
+            async with self._uow() as uow:
+                await _locked_event(uow, event_id)
+                registration = await _reload(uow, registration_id)
+                if registration.status is RegistrationStatus.PENDING_PAYMENT:
+                    registration.expire_hold(now=now)
+                elif registration.status is RegistrationStatus.OFFERED:
+                    registration.expire_offer(now=now)
+                else:
+                    continue  # settled meanwhile
+                await uow.registrations.save(registration)
+                await self._promote(uow, event_id, now)
+                await uow.commit()
+        if due:
+            await self._cache.clear()
+        return len(due)
+
+    async def _cancel(
+        self, uow: UnitOfWork, registration: Registration, *, by_organizer: bool
+    ) -> Cancellation:
+        now = self._clock.now()
+        event = await _locked_event(uow, registration.event_id)
+        registration = await _reload(uow, registration.id)
+        refund = registration.cancel(
+            now=now, event_starts_at=event.starts_at, by_organizer=by_organizer
+        )
+        await uow.registrations.save(registration)
+        if refund:
+            uow.outbox.add(_refund_task(registration, refund))
+        await self._promote(uow, event.id, now)
+        await uow.commit()
+        await self._cache.clear()
+        return Cancellation(registration, refund)
+
+    async def _promote(self, uow: UnitOfWork, event_id: UUID, now: datetime) -> None:
+        """Offer freed seats down the waitlist, then record what is held."""
+        event = await uow.events.get(event_id)
+        held = await uow.registrations.seats_held(event_id)
+        capacity = event.capacity if event else None
+        for registration in next_offers(
+            await uow.registrations.waitlist(event_id), seats_free(capacity, held)
+        ):
+            registration.offer(now=now)
+            await uow.registrations.save(registration)
+            held += registration.seats
+        await uow.events.record_seats_taken(event_id, held)
+
+
+def _refund_task(registration: Registration, amount: int) -> Task:
+    return Task(
+        REFUND_PAYMENT,
+        {
+            "registration_id": str(registration.id),
+            "amount": amount,
+            "currency": registration.amount_due.currency,
+        },
+    )
+
+
+async def _open_event(uow: UnitOfWork, event_id: UUID, now: datetime) -> Event:
+    event = await uow.events.get_for_update(event_id)
+    if event is None or event.status is not EventStatus.PUBLISHED:
+        raise NotFound("Event not found.")
+    if event.registration_opens_at and now < event.registration_opens_at:
+        raise Conflict("Registration has not opened yet.")
+    if event.registration_closes_at and now >= event.registration_closes_at:
+        raise Conflict("Registration has closed.")
+    if event.ends_at and now >= event.ends_at:
+        raise Conflict("This event is over.")
+    return event
+
+
+async def _locked_event(uow: UnitOfWork, event_id: UUID) -> Event:
+    event = await uow.events.get_for_update(event_id)
+    if event is None:
+        raise NotFound("Event not found.")
+    return event
+
+
+async def _reload(uow: UnitOfWork, registration_id: UUID) -> Registration:
+    registration = await uow.registrations.get(registration_id)
+    if registration is None:
+        raise NotFound(REGISTRATION_NOT_FOUND)
+    return registration
+
+
+async def _own(uow: UnitOfWork, actor: Actor, registration_id: UUID) -> Registration:
+    registration = await uow.registrations.get(registration_id)
+    if registration is None or registration.user_id != actor.user_id:
+        raise NotFound(REGISTRATION_NOT_FOUND)
+    return registration

@@ -1,0 +1,159 @@
+"""Registering through the real wiring on memory adapters: seats, waitlist, offers, refunds."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from cpd.bootstrap import Container, build_container
+from cpd.domain.accounts import Actor
+from cpd.domain.catalog import EventView
+from cpd.domain.errors import Conflict, NotFound
+from cpd.domain.registrations import RegistrationStatus
+from tests.conftest import make_settings
+
+START = datetime(2027, 6, 1, 9, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.current = datetime(2027, 3, 1, 9, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[tuple[Container, Clock]]:
+    clock = Clock()
+    app = build_container(make_settings(), clock=clock)
+    await app.startup(run_relay=False)
+    yield app, clock
+    await app.shutdown()
+
+
+async def person(app: Container, n: int) -> Actor:
+    user = await app.accounts.register(
+        email=f"p{n}@example.org", password="a long passphrase", first_name="P", last_name=str(n)
+    )
+    return Actor(user.id)
+
+
+async def published_event(app: Container, *, capacity: int | None, price: int = 0) -> EventView:
+    owner = await person(app, 0)
+    org = await app.organizations.create(owner, name="Host")
+    details: dict[str, Any] = {
+        "title": "Conference",
+        "format": "online",
+        "capacity": capacity,
+        "price": {"amount": price, "currency": "GBP"},
+    }
+    sessions = [{"title": "Day", "starts_at": START, "ends_at": START + timedelta(hours=6)}]
+    event = await app.events.create(owner, org.id, details, sessions)
+    return await app.events.publish(owner, event.id)
+
+
+async def test_free_event_confirms_until_full_then_waitlists_in_order(
+    world: tuple[Container, Clock],
+) -> None:
+    app, _ = world
+    event = await published_event(app, capacity=2)
+    people = [await person(app, n) for n in range(1, 5)]
+    results = [await app.registrations.register(p, event.id) for p in people]
+    assert [r.status for r in results] == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
+    view = await app.catalog.event(event.id)
+    assert view.seats_available == 0
+
+    cancellation = await app.registrations.cancel(people[0], results[0].id)
+    assert cancellation.refund_due == 0
+    third = await app.registrations.get(people[2], results[2].id)
+    fourth = await app.registrations.get(people[3], results[3].id)
+    assert (third.status, fourth.status) == ("offered", "waitlisted")  # first come first
+    accepted = await app.registrations.accept_offer(people[2], third.id)
+    assert accepted.status is RegistrationStatus.CONFIRMED
+
+
+async def test_one_active_registration_per_person(world: tuple[Container, Clock]) -> None:
+    app, _ = world
+    event = await published_event(app, capacity=None)
+    someone = await person(app, 1)
+    first = await app.registrations.register(someone, event.id)
+    with pytest.raises(Conflict):
+        await app.registrations.register(someone, event.id)
+    await app.registrations.cancel(someone, first.id)
+    again = await app.registrations.register(someone, event.id)
+    assert again.status is RegistrationStatus.CONFIRMED
+
+
+async def test_paid_holds_expire_and_pass_the_seat_on(world: tuple[Container, Clock]) -> None:
+    app, clock = world
+    event = await published_event(app, capacity=1, price=2500)
+    buyer, next_in_line = await person(app, 1), await person(app, 2)
+    held = await app.registrations.register(buyer, event.id)
+    waiting = await app.registrations.register(next_in_line, event.id)
+    assert (held.status, waiting.status) == ("pending_payment", "waitlisted")
+    assert await app.registrations.expire_due() == 0
+    clock.current += timedelta(minutes=16)
+    assert await app.registrations.expire_due() == 1
+    assert (await app.registrations.get(buyer, held.id)).status == "expired"
+    assert (await app.registrations.get(next_in_line, waiting.id)).status == "offered"
+
+
+async def test_payment_confirms_once_and_a_late_payment_is_refunded(
+    world: tuple[Container, Clock],
+) -> None:
+    app, clock = world
+    event = await published_event(app, capacity=5, price=2500)
+    buyer, late = await person(app, 1), await person(app, 2)
+    registration = await app.registrations.register(buyer, event.id)
+    confirmed = await app.registrations.confirm_payment(registration.id, 2500)
+    again = await app.registrations.confirm_payment(registration.id, 2500)  # a duplicate
+    assert confirmed.status == again.status == "confirmed"
+    assert again.paid == 2500
+
+    slow = await app.registrations.register(late, event.id)
+    clock.current += timedelta(minutes=20)
+    await app.registrations.expire_due()
+    with pytest.raises(Conflict):
+        await app.registrations.confirm_payment(slow.id, 2500)
+    assert await app.outbox_store.pending_count() == 1  # the refund of the late payment
+
+
+async def test_cancelling_a_paid_registration_refunds_by_the_policy(
+    world: tuple[Container, Clock],
+) -> None:
+    app, clock = world
+    event = await published_event(app, capacity=5, price=2500)
+    buyer = await person(app, 1)
+    registration = await app.registrations.register(buyer, event.id)
+    await app.registrations.confirm_payment(registration.id, 2500)
+    clock.current = START - timedelta(days=5)
+    cancellation = await app.registrations.cancel(buyer, registration.id)
+    assert cancellation.refund_due == 1250
+    assert await app.outbox_store.pending_count() == 1
+
+
+async def test_others_cannot_see_or_touch_a_registration(world: tuple[Container, Clock]) -> None:
+    app, _ = world
+    event = await published_event(app, capacity=None)
+    owner, other = await person(app, 1), await person(app, 2)
+    registration = await app.registrations.register(owner, event.id)
+    for action in (app.registrations.get, app.registrations.cancel, app.registrations.accept_offer):
+        with pytest.raises(NotFound):
+            await action(other, registration.id)
+
+
+async def test_closed_or_unpublished_events_take_no_registrations(
+    world: tuple[Container, Clock],
+) -> None:
+    app, clock = world
+    event = await published_event(app, capacity=None)
+    someone = await person(app, 1)
+    clock.current = START + timedelta(days=1)
+    with pytest.raises(Conflict):
+        await app.registrations.register(someone, event.id)
+    with pytest.raises(NotFound):
+        await app.registrations.register(someone, event.organization.id)
