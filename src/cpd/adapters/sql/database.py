@@ -32,6 +32,7 @@ from cpd.adapters.sql.repositories import (
     SqlOrganizationRepository,
     SqlPasswordResetRepository,
     SqlRefreshTokenRepository,
+    SqlRegistrationRepository,
     SqlUserRepository,
 )
 from cpd.adapters.staged_outbox import StagedOutbox
@@ -41,6 +42,8 @@ from cpd.domain.tasks import ClaimedTask, Task
 _EVENT_SLUG = ("slug", "This organization already has an event with this slug.")
 _COURSE_SLUG = ("slug", "This organization already has a course with this slug.")
 _ENROLLED = (None, "You are already enrolled in this course.")
+_REGISTERED = ("event_id", "You already have a registration for this event.")
+_CHECK_IN_CODE = ("check_in_code", "This check-in code is already in use.")
 
 # Unique constraints and the field each protects: PostgreSQL names the constraint, SQLite the
 # columns. Checked in order; no marker is a substring of another table's message.
@@ -57,6 +60,10 @@ _UNIQUE_FIELDS: dict[str, tuple[str | None, str]] = {
     "courses.organization_id, courses.slug": _COURSE_SLUG,
     "uq_enrollments_course_id_user_id": _ENROLLED,
     "enrollments.course_id, enrollments.user_id": _ENROLLED,
+    "uq_registrations_active_event_id_user_id": _REGISTERED,
+    "registrations.event_id, registrations.user_id": _REGISTERED,
+    "uq_registrations_check_in_code": _CHECK_IN_CODE,
+    "registrations.check_in_code": _CHECK_IN_CODE,
 }
 
 
@@ -158,6 +165,7 @@ class SqlUnitOfWork:
         self.courses = SqlCourseRepository(self._connection)
         self.enrollments = SqlEnrollmentRepository(self._connection)
         self.attendance = SqlAttendanceRepository(self._connection)
+        self.registrations = SqlRegistrationRepository(self._connection)
         return self
 
     async def __aexit__(

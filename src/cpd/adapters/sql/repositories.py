@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Row, Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Row, Select, bindparam, delete, func, insert, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,6 +22,15 @@ from cpd.domain.courses import Course, CourseMode, CourseStatus, Enrollment, Enr
 from cpd.domain.events import Event, EventFormat, EventStatus, Session, Venue
 from cpd.domain.money import Money, canonical_credits
 from cpd.domain.pages import Page, PageRequest
+from cpd.domain.registrations import (
+    ACTIVE,
+    SEAT_HOLDING,
+    Attendee,
+    RefundPolicy,
+    RefundTier,
+    Registration,
+    RegistrationStatus,
+)
 
 T = TypeVar("T")
 _PROFILE_FIELDS = tuple(UserProfile.__dataclass_fields__)
@@ -435,6 +444,12 @@ class SqlEventRepository(_Repository):
     async def delete(self, event_id: UUID) -> None:
         await self._db.execute(delete(t.events).where(t.events.c.id == event_id))
 
+    async def record_seats_taken(self, event_id: UUID, seats: int) -> None:
+        """Only the count: the catalog splices seats into ``view_json`` when it reads."""
+        await self._db.execute(
+            update(t.events).where(t.events.c.id == event_id).values(seats_taken=seats)
+        )
+
 
 def _course_values(course: Course) -> dict[str, Any]:
     return {
@@ -568,6 +583,143 @@ class SqlAttendanceRepository(_Repository):
     async def count_for_event(self, event_id: UUID) -> int:
         query = select(func.count()).where(t.attendance.c.event_id == event_id)
         return int((await self._db.execute(query)).scalar_one())
+
+
+def _registration_values(registration: Registration) -> dict[str, Any]:
+    policy = registration.refund_policy
+    return {
+        "id": registration.id,
+        "event_id": registration.event_id,
+        "user_id": registration.user_id,
+        "seats": registration.seats,
+        "status": registration.status.value,
+        "amount_due_amount": registration.amount_due.amount,
+        "amount_due_currency": registration.amount_due.currency,
+        "check_in_code": registration.check_in_code,
+        "attendees": [asdict(attendee) for attendee in registration.attendees],
+        "hold_expires_at": registration.hold_expires_at,
+        "offer_expires_at": registration.offer_expires_at,
+        "waitlisted_at": registration.waitlisted_at,
+        "paid": registration.paid,
+        "refunded": registration.refunded,
+        # SQL NULL, not JSON null, while nothing is snapshotted.
+        "refund_policy": null()
+        if policy is None
+        else [[tier.days_before, tier.percent] for tier in policy.tiers],
+        "created_at": registration.created_at,
+        "updated_at": registration.updated_at,
+    }
+
+
+def _registration(row: Row[Any]) -> Registration:
+    return Registration(
+        id=row.id,
+        event_id=row.event_id,
+        user_id=row.user_id,
+        seats=row.seats,
+        status=RegistrationStatus(row.status),
+        amount_due=Money(row.amount_due_amount, row.amount_due_currency),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        check_in_code=row.check_in_code,
+        attendees=tuple(Attendee(**attendee) for attendee in row.attendees),
+        hold_expires_at=row.hold_expires_at,
+        offer_expires_at=row.offer_expires_at,
+        waitlisted_at=row.waitlisted_at,
+        paid=row.paid,
+        refunded=row.refunded,
+        refund_policy=None
+        if row.refund_policy is None
+        else RefundPolicy(tuple(RefundTier(days, percent) for days, percent in row.refund_policy)),
+    )
+
+
+class SqlRegistrationRepository(_Repository):
+    _c = t.registrations.c
+
+    async def add(self, registration: Registration) -> None:
+        await self._db.execute(insert(t.registrations).values(_registration_values(registration)))
+
+    async def get(self, registration_id: UUID) -> Registration | None:
+        return await self._one(select(t.registrations).where(self._c.id == registration_id))
+
+    async def save(self, registration: Registration) -> None:
+        values = _registration_values(registration)
+        for fixed in ("id", "event_id", "user_id", "created_at"):
+            del values[fixed]
+        await self._db.execute(
+            update(t.registrations).where(self._c.id == registration.id).values(values)
+        )
+
+    async def active_for(self, event_id: UUID, user_id: UUID) -> Registration | None:
+        c = self._c
+        return await self._one(
+            select(t.registrations).where(
+                c.event_id == event_id, c.user_id == user_id, c.status.in_(sorted(ACTIVE))
+            )
+        )
+
+    async def seats_held(self, event_id: UUID) -> int:
+        c = self._c
+        query = select(func.coalesce(func.sum(c.seats), 0)).where(
+            c.event_id == event_id, c.status.in_(sorted(SEAT_HOLDING))
+        )
+        return int((await self._db.execute(query)).scalar_one())
+
+    async def waitlist(self, event_id: UUID) -> list[Registration]:
+        c = self._c
+        query = (
+            select(t.registrations)
+            .where(c.event_id == event_id, c.status == RegistrationStatus.WAITLISTED.value)
+            .order_by(c.waitlisted_at, c.id)
+        )
+        return [_registration(row) for row in await self._db.execute(query)]
+
+    async def by_check_in_code(self, event_id: UUID, code: str) -> Registration | None:
+        c = self._c
+        return await self._one(
+            select(t.registrations).where(c.event_id == event_id, c.check_in_code == code)
+        )
+
+    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[Registration]:
+        c = self._c
+        query = (
+            select(t.registrations)
+            .where(c.user_id == user_id)
+            .order_by(c.created_at.desc(), c.id.desc())
+        )
+        return await self._page(query, page, _registration)
+
+    async def list_for_event(
+        self, event_id: UUID, statuses: frozenset[str] | None, page: PageRequest
+    ) -> Page[Registration]:
+        c = self._c
+        query = select(t.registrations).where(c.event_id == event_id)
+        if statuses is not None:
+            query = query.where(c.status.in_(sorted(statuses)))
+        return await self._page(query.order_by(c.created_at, c.id), page, _registration)
+
+    async def expiring(self, now: datetime, limit: int) -> list[tuple[UUID, UUID]]:
+        """Earliest expiry first; one query per index (holds, offers), merged."""
+        c = self._c
+        found: list[tuple[datetime, UUID, UUID]] = []
+        for status, expires_at in (
+            (RegistrationStatus.PENDING_PAYMENT, c.hold_expires_at),
+            (RegistrationStatus.OFFERED, c.offer_expires_at),
+        ):
+            query = (
+                select(expires_at, c.id, c.event_id)
+                .where(c.status == status.value, expires_at <= now)
+                .order_by(expires_at, c.id)
+                .limit(limit)
+            )
+            found.extend((row[0], row[1], row[2]) for row in await self._db.execute(query))
+        found.sort(key=lambda item: (item[0], str(item[1])))
+        return [(event_id, registration_id) for _, registration_id, event_id in found[:limit]]
+
+    async def _one(self, query: Select[Any]) -> Registration | None:
+        row = (await self._db.execute(query)).first()
+        return _registration(row) if row else None
 
 
 def _dialect_insert(connection: AsyncConnection) -> Any:
