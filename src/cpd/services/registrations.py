@@ -14,6 +14,7 @@ from uuid import UUID
 from cpd.domain.accounts import Actor
 from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.events import Event, EventStatus
+from cpd.domain.pages import Page, PageRequest
 from cpd.domain.registrations import (
     STANDARD_REFUNDS,
     Attendee,
@@ -85,6 +86,18 @@ class RegistrationService:
     async def get(self, actor: Actor, registration_id: UUID) -> Registration:
         async with self._uow() as uow:
             return await _own(uow, actor, registration_id)
+
+    async def mine(self, actor: Actor, page: PageRequest) -> Page[Registration]:
+        async with self._uow() as uow:
+            return await uow.registrations.list_for_user(actor.user_id, page)
+
+    async def waitlist_position(self, registration: Registration) -> int | None:
+        """1 for the head of the waitlist; None when not waitlisted."""
+        if registration.status is not RegistrationStatus.WAITLISTED:
+            return None
+        async with self._uow() as uow:
+            line = await uow.registrations.waitlist(registration.event_id)
+        return next((n for n, r in enumerate(line, 1) if r.id == registration.id), None)
 
     async def cancel(self, actor: Actor, registration_id: UUID) -> Cancellation:
         """The registrant cancels: the refund follows the policy snapshotted at payment."""

@@ -21,6 +21,7 @@ from cpd.entrypoints.http.controllers.events import EventsController
 from cpd.entrypoints.http.controllers.health import HealthController
 from cpd.entrypoints.http.controllers.organization_catalog import OrganizationCatalogController
 from cpd.entrypoints.http.controllers.organizations import OrganizationsController
+from cpd.entrypoints.http.controllers.registrations import RegistrationsController
 from cpd.entrypoints.http.controllers.users import UsersController
 from cpd.entrypoints.http.dependencies import DEPENDENCIES, response_cache_of
 from cpd.entrypoints.http.front import front_door
@@ -36,6 +37,7 @@ API_CONTROLLERS = [
     OrganizationCatalogController,
     EventsController,
     CoursesController,
+    RegistrationsController,
     HealthController,
 ]
 log = logging.getLogger(__name__)

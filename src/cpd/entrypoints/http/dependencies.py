@@ -80,6 +80,7 @@ DEPENDENCIES = {
     "courses": _service("courses"),
     "attendance": _service("attendance"),
     "catalog": _service("catalog"),
+    "registrations": _service("registrations"),
     "response_cache": Provide(provide_response_cache, sync_to_thread=False),
     "actor": Provide(provide_actor),
     "optional_actor": Provide(provide_optional_actor),

@@ -1,0 +1,109 @@
+"""Registrations over HTTP: booking, the waitlist, offers, cancellation."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tests.api.conftest import Api, Caller, assert_problem
+
+
+def _event(api: Api, **fields: Any) -> tuple[Caller, dict[str, Any]]:
+    owner = api.user()
+    org = api.organization(owner, f"Host {uuid.uuid4().hex[:6]}")
+    return owner, api.event(owner, org, **fields)
+
+
+def _register(api: Api, caller: Caller, event: dict[str, Any], **body: Any) -> dict[str, Any]:
+    response = api.client.post(
+        "/api/v1/registrations", json={"event_id": event["id"]} | body, headers=caller.headers
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def test_free_event_confirms_then_waitlists_with_positions(api: Api) -> None:
+    _, event = _event(api, capacity=2)
+    people = [api.user() for _ in range(4)]
+    results = [_register(api, p, event) for p in people]
+    assert [r["status"] for r in results] == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
+    assert [r["waitlist_position"] for r in results] == [None, None, 1, 2]
+    assert results[0]["amount_due"] == {"amount": 0, "currency": "GBP"}
+    assert len(results[0]["check_in_code"]) >= 16
+    assert api.client.get(f"/api/v1/events/{event['id']}").json()["seats_available"] == 0
+
+    cancelled = api.client.post(
+        f"/api/v1/registrations/{results[0]['id']}/cancel", headers=people[0].headers
+    )
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["refund"] == {
+        "amount": {"amount": 0, "currency": "GBP"},
+        "status": "none",
+    }
+    offered = api.client.get(f"/api/v1/registrations/{results[2]['id']}", headers=people[2].headers)
+    assert offered.json()["status"] == "offered"
+    assert offered.json()["offer_expires_at"] is not None
+    assert (
+        api.client.get(
+            f"/api/v1/registrations/{results[3]['id']}", headers=people[3].headers
+        ).json()["waitlist_position"]
+        == 1
+    )
+    accepted = api.client.post(
+        f"/api/v1/registrations/{results[2]['id']}/accept-offer", headers=people[2].headers
+    )
+    assert accepted.json()["status"] == "confirmed"
+
+
+def test_paid_event_holds_seats_for_payment(api: Api) -> None:
+    _, event = _event(api, capacity=10, price={"amount": 2500, "currency": "GBP"})
+    buyer = api.user()
+    registration = _register(api, buyer, event, seats=2)
+    assert registration["status"] == "pending_payment"
+    assert registration["amount_due"] == {"amount": 5000, "currency": "GBP"}
+    assert registration["hold_expires_at"] is not None
+
+
+def test_registration_errors(api: Api) -> None:
+    owner, event = _event(api, capacity=None)
+    someone = api.user()
+    _register(api, someone, event)
+    url = "/api/v1/registrations"
+    assert_problem(
+        api.client.post(url, json={"event_id": event["id"]}, headers=someone.headers),
+        409,
+        "event_id",
+    )
+    assert_problem(
+        api.client.post(url, json={"event_id": str(uuid.uuid4())}, headers=someone.headers), 404
+    )
+    assert_problem(
+        api.client.post(url, json={"event_id": event["id"], "seats": 0}, headers=someone.headers),
+        400,
+        "seats",
+    )
+    assert_problem(api.client.post(url, json={"event_id": event["id"]}), 401)
+    org_id = event["organization"]["id"]
+    draft = api.event(owner, {"id": org_id}, publish=False, title="Draft")
+    assert_problem(
+        api.client.post(url, json={"event_id": draft["id"]}, headers=someone.headers), 404
+    )
+
+
+def test_registrations_are_private(api: Api) -> None:
+    _, event = _event(api, capacity=None)
+    owner, other = api.user(), api.user()
+    registration = _register(api, owner, event)
+    mine = api.client.get("/api/v1/registrations", headers=owner.headers).json()
+    assert [r["id"] for r in mine["items"]] == [registration["id"]]
+    assert api.client.get("/api/v1/registrations", headers=other.headers).json()["total"] == 0
+    for path in (f"/api/v1/registrations/{registration['id']}",):
+        assert_problem(api.client.get(path, headers=other.headers), 404)
+    for action in ("cancel", "accept-offer"):
+        assert_problem(
+            api.client.post(
+                f"/api/v1/registrations/{registration['id']}/{action}", headers=other.headers
+            ),
+            404,
+        )
