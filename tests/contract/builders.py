@@ -17,6 +17,12 @@ from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.courses import Course, CourseMode, CourseStatus, Enrollment
 from cpd.domain.events import Event, EventFormat, EventStatus, Session, Venue
 from cpd.domain.money import Money, canonical_credits
+from cpd.domain.registrations import (
+    Attendee,
+    RefundPolicy,
+    Registration,
+    RegistrationStatus,
+)
 from cpd.ports.persistence import CatalogReader, OutboxStore, UnitOfWork
 
 # Microseconds on purpose: they must survive the round trip through every backend.
@@ -257,9 +263,50 @@ def make_attendance(
     )
 
 
+def make_registration(
+    event: Event,
+    user: User,
+    *,
+    status: RegistrationStatus = RegistrationStatus.CONFIRMED,
+    seats: int = 1,
+    at: datetime = T0,
+    amount_due: Money | None = None,
+    attendees: tuple[Attendee, ...] = (),
+    hold_expires_at: datetime | None = None,
+    offer_expires_at: datetime | None = None,
+    waitlisted_at: datetime | None = None,
+    paid: int = 0,
+    refunded: int = 0,
+    refund_policy: RefundPolicy | None = None,
+) -> Registration:
+    """A registration stored as it is, whatever the state machine would say (for repositories).
+
+    Waitlisted registrations get ``waitlisted_at=at`` unless given one.
+    """
+    if waitlisted_at is None and status is RegistrationStatus.WAITLISTED:
+        waitlisted_at = at
+    return Registration(
+        id=uuid4(),
+        event_id=event.id,
+        user_id=user.id,
+        seats=seats,
+        status=status,
+        amount_due=amount_due or Money(0, "GBP"),
+        created_at=at,
+        updated_at=at,
+        attendees=attendees,
+        hold_expires_at=hold_expires_at,
+        offer_expires_at=offer_expires_at,
+        waitlisted_at=waitlisted_at,
+        paid=paid,
+        refunded=refunded,
+        refund_policy=refund_policy,
+    )
+
+
 async def given(
     backend: Backend,
-    *entities: User | Organization | Event | Course | Enrollment,
+    *entities: User | Organization | Event | Course | Enrollment | Registration,
 ) -> None:
     """Add the entities in one committed unit of work, in the order given."""
     async with backend.uow() as uow:
@@ -272,6 +319,8 @@ async def given(
                 await uow.events.add(entity)
             elif isinstance(entity, Course):
                 await uow.courses.add(entity)
+            elif isinstance(entity, Registration):
+                await uow.registrations.add(entity)
             else:
                 await uow.enrollments.add(entity)
         await uow.commit()
