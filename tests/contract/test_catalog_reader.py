@@ -372,17 +372,11 @@ async def test_reads_do_not_wait_for_an_open_write_transaction(
 async def test_seats_taken_decide_capacity_and_seats_available(
     backend: Backend, catalog: Catalog
 ) -> None:
-    """SQL keeps a seats counter (registrations will maintain it); memory has none yet."""
-    if not isinstance(backend.database, SqlDatabase):
-        pytest.skip("the memory adapter keeps no seat counter until registrations exist")
-    events = tables.events
-    async with backend.database.engine.begin() as connection:
-        await connection.execute(
-            update(events).where(events.c.id == catalog.ethics.id).values(seats_taken=20)
-        )
-        await connection.execute(
-            update(events).where(events.c.id == catalog.paediatrics.id).values(seats_taken=45)
-        )
+    """Registrations keep the seat count through ``record_seats_taken``."""
+    async with backend.uow() as uow:
+        await uow.events.record_seats_taken(catalog.ethics.id, 20)
+        await uow.events.record_seats_taken(catalog.paediatrics.id, 45)
+        await uow.commit()
 
     assert await titles(backend, has_capacity=True) == [
         "Cardiology Update",

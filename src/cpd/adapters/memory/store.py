@@ -292,14 +292,25 @@ class MemoryEventRepository(_Repo):
 
 class MemoryRegistrationRepository(_Repo):
     async def add(self, registration: Registration) -> None:
-        if await self.active_for(registration.event_id, registration.user_id) is not None:
-            raise Conflict("You already have a registration for this event.", field="event_id")
+        self._one_active(registration)
         self._state.registrations[registration.id] = copy.deepcopy(registration)
+
+    def _one_active(self, registration: Registration) -> None:
+        """As SQL's partial unique index: one active registration per person per event."""
+        if registration.is_active and any(
+            r.id != registration.id
+            and r.event_id == registration.event_id
+            and r.user_id == registration.user_id
+            and r.is_active
+            for r in self._state.registrations.values()
+        ):
+            raise Conflict("You already have a registration for this event.", field="event_id")
 
     async def get(self, registration_id: UUID) -> Registration | None:
         return copy.deepcopy(self._state.registrations.get(registration_id))
 
     async def save(self, registration: Registration) -> None:
+        self._one_active(registration)
         self._state.registrations[registration.id] = copy.deepcopy(registration)
 
     def _of_event(self, event_id: UUID) -> list[Registration]:
