@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +22,8 @@ from cpd.adapters.mail import FileOutboxMailer, MemoryMailer, SmtpMailer
 from cpd.adapters.memory.cache import MemoryCache
 from cpd.adapters.memory.catalog import MemoryCatalogReader
 from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
+from cpd.adapters.payments.offline import OfflineGateway
+from cpd.adapters.payments.stripe_gateway import StripeGateway
 from cpd.adapters.redis_store import RedisAttemptThrottle, RedisCache, RedisProbe
 from cpd.adapters.sql.catalog import SqlCatalogReader
 from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
@@ -34,6 +37,7 @@ from cpd.ports.services import (
     Clock,
     Mailer,
     PasswordHasher,
+    PaymentGateway,
     TaskHandlers,
     TaskQueue,
     TokenIssuer,
@@ -46,8 +50,10 @@ from cpd.services.events import EventService
 from cpd.services.notifications import SEND_EMAIL, send_email_handler
 from cpd.services.organizations import OrganizationService
 from cpd.services.outbox import OutboxRelay
-from cpd.services.registrations import RegistrationService
+from cpd.services.registrations import REFUND_PAYMENT, RegistrationService
 from cpd.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -69,10 +75,12 @@ class Container:
     courses: CourseService
     attendance: AttendanceService
     registrations: RegistrationService
+    payments: PaymentGateway
     catalog: CatalogService
     catalog_cache: Cache
     _relay_stop: asyncio.Event = field(default_factory=asyncio.Event)
     _relay_task: asyncio.Task[None] | None = None
+    _housekeeping_task: asyncio.Task[None] | None = None
 
     health_probes: list[HealthProbe] = field(default_factory=list)
     redis: Redis | None = None
@@ -90,13 +98,29 @@ class Container:
             self._relay_task = asyncio.create_task(
                 self.relay.run(self._relay_stop, interval=self.settings.outbox_poll_seconds)
             )
+            self._housekeeping_task = asyncio.create_task(self._housekeeping())
+
+    async def _housekeeping(self) -> None:
+        """In-process periodic work (the worker's scheduler takes it over with SAQ):
+        release expired seat holds and waitlist offers."""
+        while not self._relay_stop.is_set():
+            try:
+                await self.registrations.expire_due()
+            except Exception:  # the loop must outlive a database blip
+                log.exception("housekeeping pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._relay_stop.wait(), timeout=self.settings.housekeeping_seconds
+                )
 
     async def shutdown(self) -> None:
         if self._relay_task is not None:
             self._relay_stop.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._relay_task
-            self._relay_task = None
+                if self._housekeeping_task is not None:
+                    await self._housekeeping_task
+            self._relay_task = self._housekeeping_task = None
         if isinstance(self.database, SqlDatabase):
             await self.database.dispose()
         if self.redis is not None:
@@ -129,8 +153,17 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         catalog_reader = SqlCatalogReader(database)
     uow: UnitOfWorkFactory = database.unit_of_work
 
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     mailer = _build_mailer(settings)
-    handlers: TaskHandlers = {SEND_EMAIL: send_email_handler(mailer)}
+    catalog_cache: Cache = RedisCache(redis) if redis else MemoryCache()
+    payments = _build_payments(settings, clock)
+    registrations = RegistrationService(
+        uow, clock=clock, catalog_cache=catalog_cache, payments=payments
+    )
+    handlers: TaskHandlers = {
+        SEND_EMAIL: send_email_handler(mailer),
+        REFUND_PAYMENT: registrations.refund,
+    }
     queue = InProcessTaskQueue(handlers)
     relay = OutboxRelay(outbox_store, queue, clock)
     relay_ref.append(relay)
@@ -139,7 +172,6 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     hasher = Argon2Hasher(
         time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_cost_kib
     )
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     max_failures, window = settings.login_max_failures, settings.login_window_seconds
     throttle: AttemptThrottle = (
         RedisAttemptThrottle(redis, max_failures=max_failures, window_seconds=window)
@@ -154,7 +186,6 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         throttle=throttle,
         public_base_url=settings.public_base_url,
     )
-    catalog_cache: Cache = RedisCache(redis) if redis else MemoryCache()
     return Container(
         settings=settings,
         clock=clock,
@@ -172,7 +203,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         events=EventService(uow, clock=clock, catalog_cache=catalog_cache),
         courses=CourseService(uow, clock=clock, catalog_cache=catalog_cache),
         attendance=AttendanceService(uow, clock=clock),
-        registrations=RegistrationService(uow, clock=clock, catalog_cache=catalog_cache),
+        registrations=registrations,
+        payments=payments,
         catalog=CatalogService(catalog_reader, uow, cache=catalog_cache),
         catalog_cache=catalog_cache,
         health_probes=[database, *([RedisProbe(redis)] if redis else [])],
@@ -219,3 +251,15 @@ def _build_token_issuer(settings: Settings) -> JoseTokenIssuer:
         access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
     )
+
+
+def _build_payments(settings: Settings, clock: Clock) -> PaymentGateway:
+    if settings.payment_provider == "stripe":
+        assert settings.stripe_api_key  # Settings.check ensured both
+        assert settings.stripe_webhook_secret
+        return StripeGateway(
+            settings.stripe_api_key,
+            settings.stripe_webhook_secret,
+            api_base=settings.stripe_api_base,
+        )
+    return OfflineGateway(clock)

@@ -44,6 +44,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     smtp_password: str | None = None
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     http_cache: bool = True  # serve anonymous catalog reads from the shared cache
+    payment_provider: Literal["offline", "stripe"] = "offline"
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None  # a local fake in tests; Stripe's own when unset
+    housekeeping_seconds: float = 30.0  # expired holds and offers are released this often
     redis_url: str | None = None  # shared state for every process (login throttle)
     login_max_failures: int = 5
     login_window_seconds: int = 900
@@ -93,6 +98,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError("CPD_SECRET_KEY must be set in production (the default is public).")
         if self.jwt_algorithm.startswith("HS") and len(self.secret_key) < 32:
             raise SettingsError("CPD_SECRET_KEY must be at least 32 characters.")
+        if self.payment_provider == "stripe" and not (
+            self.stripe_api_key and self.stripe_webhook_secret
+        ):
+            raise SettingsError(
+                "CPD_PAYMENT_PROVIDER=stripe needs CPD_STRIPE_API_KEY and "
+                "CPD_STRIPE_WEBHOOK_SECRET."
+            )
         if not self.jwt_algorithm.startswith("HS") and not (
             self.jwt_private_key_file and self.jwt_public_key_file
         ):

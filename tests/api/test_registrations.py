@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -56,13 +57,57 @@ def test_free_event_confirms_then_waitlists_with_positions(api: Api) -> None:
     assert accepted.json()["status"] == "confirmed"
 
 
-def test_paid_event_holds_seats_for_payment(api: Api) -> None:
+def test_paid_event_holds_seats_then_an_offline_payment_confirms(api: Api) -> None:
     _, event = _event(api, capacity=10, price={"amount": 2500, "currency": "GBP"})
     buyer = api.user()
     registration = _register(api, buyer, event, seats=2)
     assert registration["status"] == "pending_payment"
     assert registration["amount_due"] == {"amount": 5000, "currency": "GBP"}
     assert registration["hold_expires_at"] is not None
+    assert registration["payment"]["provider"] == "offline"
+    url = f"/api/v1/registrations/{registration['id']}"
+
+    declined = api.client.post(
+        f"{url}/pay", json={"card_token": "tok_chargeDeclined"}, headers=buyer.headers
+    )
+    assert_problem(declined, 409, "card_token")
+    assert_problem(
+        api.client.post(f"{url}/pay", json={"card_token": "tok_nonsense"}, headers=buyer.headers),
+        400,
+        "card_token",
+    )
+    paid = api.client.post(f"{url}/pay", json={"card_token": "tok_visa"}, headers=buyer.headers)
+    assert paid.status_code == 200, paid.text
+    assert paid.json()["status"] == "confirmed"
+    assert_problem(
+        api.client.post(f"{url}/pay", json={"card_token": "tok_visa"}, headers=buyer.headers), 409
+    )
+
+
+def test_cancelling_a_paid_registration_refunds_through_the_gateway(api: Api) -> None:
+    _, event = _event(api, capacity=10, price={"amount": 2500, "currency": "GBP"})
+    buyer = api.user()
+    registration = _register(api, buyer, event)
+    url = f"/api/v1/registrations/{registration['id']}"
+    api.client.post(f"{url}/pay", json={"card_token": "tok_visa"}, headers=buyer.headers)
+    cancelled = api.client.post(f"{url}/cancel", headers=buyer.headers).json()
+    # Months before the start: the standard policy refunds everything.
+    assert cancelled["refund"] == {
+        "amount": {"amount": 2500, "currency": "GBP"},
+        "status": "pending",
+    }
+    deadline = time.monotonic() + 5  # the relay runs in the background: the refund goes out
+    while api.client.blocking_portal.call(api.container.outbox_store.pending_count):
+        assert time.monotonic() < deadline, "the refund task was not carried out"
+        time.sleep(0.02)
+
+    async def refunded() -> int:
+        async with api.container.uow() as uow:
+            found = await uow.registrations.get(uuid.UUID(registration["id"]))
+            assert found is not None
+            return found.refunded
+
+    assert api.client.blocking_portal.call(refunded) == 2500
 
 
 def test_registration_errors(api: Api) -> None:

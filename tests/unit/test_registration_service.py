@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -117,8 +118,8 @@ async def test_payment_confirms_once_and_a_late_payment_is_refunded(
     slow = await app.registrations.register(late, event.id)
     clock.current += timedelta(minutes=20)
     await app.registrations.expire_due()
-    with pytest.raises(Conflict):
-        await app.registrations.confirm_payment(slow.id, 2500)
+    late_result = await app.registrations.confirm_payment(slow.id, 2500)
+    assert late_result.status == "expired"  # not confirmed after the hold ran out
     assert await app.outbox_store.pending_count() == 1  # the refund of the late payment
 
 
@@ -157,3 +158,21 @@ async def test_closed_or_unpublished_events_take_no_registrations(
         await app.registrations.register(someone, event.id)
     with pytest.raises(NotFound):
         await app.registrations.register(someone, event.organization.id)
+
+
+async def test_the_embedded_housekeeping_releases_expired_holds() -> None:
+    clock = Clock()
+    app = build_container(make_settings(housekeeping_seconds=0.05), clock=clock)
+    await app.startup()
+    try:
+        event = await published_event(app, capacity=1, price=2500)
+        buyer = await person(app, 1)
+        held = await app.registrations.register(buyer, event.id)
+        clock.current += timedelta(minutes=30)
+        for _ in range(100):
+            if (await app.registrations.get(buyer, held.id)).status == "expired":
+                break
+            await asyncio.sleep(0.02)
+        assert (await app.registrations.get(buyer, held.id)).status == "expired"
+    finally:
+        await app.shutdown()

@@ -100,6 +100,8 @@ class Registration:
     paid: int = 0  # minor units, in amount_due's currency
     refunded: int = 0
     refund_policy: RefundPolicy | None = None  # snapshotted when paid
+    payment_reference: str | None = None  # the provider's id for the payment
+    refund_references: tuple[str, ...] = ()  # refunds already recorded, so none counts twice
 
     @classmethod
     def open(
@@ -141,6 +143,12 @@ class Registration:
             registration.waitlisted_at = now
         return registration
 
+    def queue_behind(self, last: datetime | None) -> None:
+        """Take a place strictly after ``last`` in the waitlist, even within one clock tick,
+        so first come stays first served (callers decide under the event's lock)."""
+        if self.waitlisted_at is not None and last is not None and self.waitlisted_at <= last:
+            self.waitlisted_at = last + timedelta(microseconds=1)
+
     @property
     def holds_seats(self) -> bool:
         return self.status in SEAT_HOLDING
@@ -164,6 +172,13 @@ class Registration:
         self.refund_policy = policy
         self._move(RegistrationStatus.CONFIRMED, now)
         self.hold_expires_at = None
+
+    def attach_payment(self, reference: str, *, now: datetime) -> None:
+        self._require(RegistrationStatus.PENDING_PAYMENT, "attach a payment to")
+        if self.payment_reference not in (None, reference):
+            raise Conflict("This registration already has a payment.")
+        self.payment_reference = reference
+        self.updated_at = now
 
     def expire_hold(self, *, now: datetime) -> None:
         self._require(RegistrationStatus.PENDING_PAYMENT, "expire the hold of")
@@ -202,8 +217,11 @@ class Registration:
         self.hold_expires_at = self.offer_expires_at = None
         return self.refundable_balance * percent // 100
 
-    def record_refund(self, amount: int, *, now: datetime) -> None:
-        """Refunds add up to at most what was paid, whatever their order."""
+    def record_refund(self, amount: int, *, now: datetime, reference: str | None = None) -> None:
+        """Refunds add up to at most what was paid, whatever their order; a refund already
+        recorded under its provider ``reference`` is not counted again."""
+        if reference is not None and reference in self.refund_references:
+            return
         if amount <= 0:
             raise InvalidInput("A refund must be positive.", field="amount")
         if amount > self.refundable_balance:
@@ -211,6 +229,8 @@ class Registration:
                 "A refund cannot exceed what was paid and not yet refunded.", field="amount"
             )
         self.refunded += amount
+        if reference is not None:
+            self.refund_references = (*self.refund_references, reference)
         self.updated_at = now
 
     # -- rules -----------------------------------------------------------------------------

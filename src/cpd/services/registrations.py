@@ -14,7 +14,9 @@ from uuid import UUID
 from cpd.domain.accounts import Actor
 from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.events import Event, EventStatus
+from cpd.domain.money import Money
 from cpd.domain.pages import Page, PageRequest
+from cpd.domain.payments import PaymentEvent, PaymentEventKind, PaymentIntent
 from cpd.domain.registrations import (
     STANDARD_REFUNDS,
     Attendee,
@@ -26,10 +28,16 @@ from cpd.domain.registrations import (
 )
 from cpd.domain.tasks import Task
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
-from cpd.ports.services import Cache, Clock
+from cpd.ports.services import Cache, Clock, PaymentGateway
 
 REGISTRATION_NOT_FOUND = "Registration not found."
 REFUND_PAYMENT = "refund_payment"
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    registration: Registration
+    payment: PaymentIntent | None  # what the frontend needs to pay, while payment is due
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +53,13 @@ class RegistrationService:
         *,
         clock: Clock,
         catalog_cache: Cache,
+        payments: PaymentGateway,
         refund_policy: RefundPolicy = STANDARD_REFUNDS,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._cache = catalog_cache
+        self._payments = payments
         self._refund_policy = refund_policy
 
     async def register(
@@ -66,22 +76,99 @@ class RegistrationService:
             if await uow.registrations.active_for(event_id, actor.user_id) is not None:
                 raise Conflict("You already have a registration for this event.", field="event_id")
             held = await uow.registrations.seats_held(event_id)
+            line = await uow.registrations.waitlist(event_id)
             registration = Registration.open(
                 event_id=event_id,
                 user_id=actor.user_id,
                 seats=seats,
                 seats_free=seats_free(event.capacity, held),
-                waitlist_waiting=bool(await uow.registrations.waitlist(event_id)),
+                waitlist_waiting=bool(line),
                 unit_price=event.price,
                 now=now,
                 attendees=attendees,
             )
+            registration.queue_behind(line[-1].waitlisted_at if line else None)
             await uow.registrations.add(registration)
             if registration.holds_seats:
                 await uow.events.record_seats_taken(event_id, held + registration.seats)
             await uow.commit()
         await self._cache.clear()
         return registration
+
+    async def book(
+        self,
+        actor: Actor,
+        event_id: UUID,
+        *,
+        seats: int = 1,
+        attendees: tuple[Attendee, ...] = (),
+    ) -> Booking:
+        """Register, and start the payment when one is due (after the seats are committed:
+        a payment provider is never called inside the transaction)."""
+        registration = await self.register(actor, event_id, seats=seats, attendees=attendees)
+        return Booking(registration, await self._start_payment(registration))
+
+    async def payment(self, actor: Actor, registration_id: UUID) -> Booking:
+        """The payment to make for a held registration (started again idempotently)."""
+        async with self._uow() as uow:
+            registration = await _own(uow, actor, registration_id)
+        if registration.status is not RegistrationStatus.PENDING_PAYMENT:
+            raise Conflict(f"No payment is due on a {registration.status} registration.")
+        return Booking(registration, await self._start_payment(registration))
+
+    async def _start_payment(self, registration: Registration) -> PaymentIntent | None:
+        if registration.status is not RegistrationStatus.PENDING_PAYMENT:
+            return None
+        intent = await self._payments.start_payment(
+            registration, idempotency_key=f"registration:{registration.id}"
+        )
+        async with self._uow() as uow:
+            current = await _reload(uow, registration.id)
+            if current.status is RegistrationStatus.PENDING_PAYMENT:
+                current.attach_payment(intent.reference, now=self._clock.now())
+                await uow.registrations.save(current)
+                await uow.commit()
+        return intent
+
+    async def apply_payment_event(self, event: PaymentEvent) -> None:
+        """What a provider reported (webhook, or the offline gateway), applied once and never
+        backwards: a failure after a success changes nothing; a success after the hold ran
+        out or after cancelling is refunded."""
+        if event.registration_id is None:
+            raise NotFound(REGISTRATION_NOT_FOUND)
+        if event.kind is PaymentEventKind.PAYMENT_SUCCEEDED:
+            await self.confirm_payment(event.registration_id, event.amount.amount)
+        elif event.kind is PaymentEventKind.PAYMENT_FAILED:
+            return  # the hold stays until it expires; the registrant may pay again
+        elif event.kind is PaymentEventKind.REFUND_SUCCEEDED:
+            async with self._uow() as uow:
+                registration = await _reload(uow, event.registration_id)
+                if event.amount.amount <= registration.refundable_balance:
+                    registration.record_refund(
+                        event.amount.amount, now=self._clock.now(), reference=event.id
+                    )
+                    await uow.registrations.save(registration)
+                    await uow.commit()
+
+    async def refund(self, task: Task) -> None:
+        """The ``refund_payment`` task: refund through the provider, keyed by the task id so a
+        retry never refunds twice, then record it under the provider's refund reference."""
+        registration_id = UUID(task.payload["registration_id"])
+        amount = Money(int(task.payload["amount"]), str(task.payload["currency"]))
+        async with self._uow() as uow:
+            registration = await _reload(uow, registration_id)
+        if registration.payment_reference is None:
+            return  # nothing was ever charged
+        receipt = await self._payments.refund(
+            registration.payment_reference, amount, idempotency_key=f"refund:{task.id}"
+        )
+        async with self._uow() as uow:
+            registration = await _reload(uow, registration_id)
+            registration.record_refund(
+                receipt.amount.amount, now=self._clock.now(), reference=receipt.reference
+            )
+            await uow.registrations.save(registration)
+            await uow.commit()
 
     async def get(self, actor: Actor, registration_id: UUID) -> Registration:
         async with self._uow() as uow:
@@ -117,7 +204,9 @@ class RegistrationService:
         return registration
 
     async def confirm_payment(self, registration_id: UUID, amount_paid: int) -> Registration:
-        """A payment succeeded (webhook or offline). Repeats of the same news change nothing."""
+        """A payment succeeded (webhook or offline). Repeats of the same news change nothing.
+        A payment that arrives after the hold ran out (or after cancelling) is refunded: the
+        registration comes back unchanged, not confirmed."""
         now = self._clock.now()
         async with self._uow() as uow:
             registration = await _reload(uow, registration_id)
@@ -130,7 +219,7 @@ class RegistrationService:
                 # Paid after the hold ran out or after cancelling: the money goes back.
                 uow.outbox.add(_refund_task(registration, amount_paid))
                 await uow.commit()
-                raise Conflict(f"Payment arrived for a {registration.status} registration.")
+                return registration
             if amount_paid != amount.amount:
                 raise Conflict("The payment does not match the amount due.", field="amount")
             registration.confirm_payment(amount, self._refund_policy, now=now)

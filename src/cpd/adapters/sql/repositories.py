@@ -606,6 +606,8 @@ def _registration_values(registration: Registration) -> dict[str, Any]:
         "refund_policy": null()
         if policy is None
         else [[tier.days_before, tier.percent] for tier in policy.tiers],
+        "payment_reference": registration.payment_reference,
+        "refund_references": list(registration.refund_references),
         "created_at": registration.created_at,
         "updated_at": registration.updated_at,
     }
@@ -631,6 +633,8 @@ def _registration(row: Row[Any]) -> Registration:
         refund_policy=None
         if row.refund_policy is None
         else RefundPolicy(tuple(RefundTier(days, percent) for days, percent in row.refund_policy)),
+        payment_reference=row.payment_reference,
+        refund_references=tuple(row.refund_references),
     )
 
 

@@ -332,6 +332,8 @@ registrations = Table(
     Column("refunded", Integer, nullable=False, server_default=text("0")),
     # [[days_before, percent]], snapshotted when paid; NULL until then.
     Column("refund_policy", _json(), nullable=True),
+    Column("payment_reference", String(255), nullable=True, unique=True),
+    Column("refund_references", _json(), nullable=False, server_default=text("'[]'")),
     _timestamp("created_at"),
     _timestamp("updated_at"),
     CheckConstraint("seats > 0", name="seats_positive"),

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from msgspec import Meta, Struct
 
+from cpd.adapters.payments.offline import OfflineGateway
 from cpd.domain.accounts import Actor
+from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
+from cpd.domain.payments import PaymentEventKind, PaymentIntent
 from cpd.domain.registrations import Attendee, Registration, RegistrationStatus
 from cpd.entrypoints.http.controllers.auth import BEARER
+from cpd.entrypoints.http.dependencies import container_of
 from cpd.entrypoints.http.problems import documented
 from cpd.services.registrations import RegistrationService
 
@@ -28,6 +32,16 @@ class RegistrationIn(Struct, forbid_unknown_fields=True):
     event_id: UUID
     seats: Annotated[int, Meta(ge=1, le=50)] = 1
     attendees: Annotated[list[AttendeeIn], Meta(max_length=50)] = []
+
+
+class PayIn(Struct):
+    card_token: Annotated[str, Meta(max_length=100, examples=["tok_visa"])]
+
+
+class PaymentOut(Struct):
+    provider: str
+    client_secret: str | None
+    checkout_url: str | None
 
 
 class RefundOut(Struct):
@@ -47,11 +61,17 @@ class RegistrationOut(Struct):
     hold_expires_at: datetime | None
     offer_expires_at: datetime | None
     created_at: datetime
+    payment: PaymentOut | None = None
     refund: RefundOut | None = None
 
     @classmethod
     def of(
-        cls, r: Registration, *, position: int | None = None, refund: RefundOut | None = None
+        cls,
+        r: Registration,
+        *,
+        position: int | None = None,
+        refund: RefundOut | None = None,
+        payment: PaymentIntent | None = None,
     ) -> RegistrationOut:
         return cls(
             id=r.id,
@@ -65,6 +85,9 @@ class RegistrationOut(Struct):
             hold_expires_at=r.hold_expires_at,
             offer_expires_at=r.offer_expires_at,
             created_at=r.created_at,
+            payment=None
+            if payment is None
+            else PaymentOut(payment.provider, payment.client_secret, payment.checkout_url),
             refund=refund,
         )
 
@@ -90,11 +113,13 @@ class RegistrationsController(Controller):
         self, data: RegistrationIn, actor: Actor, registrations: RegistrationService
     ) -> RegistrationOut:
         attendees = tuple(Attendee(a.name, a.email, a.registration_number) for a in data.attendees)
-        registration = await registrations.register(
+        booking = await registrations.book(
             actor, data.event_id, seats=data.seats, attendees=attendees
         )
         return RegistrationOut.of(
-            registration, position=await registrations.waitlist_position(registration)
+            booking.registration,
+            position=await registrations.waitlist_position(booking.registration),
+            payment=booking.payment,
         )
 
     @get("/", summary="My registrations, newest first", responses=documented(400, 401))
@@ -146,3 +171,41 @@ class RegistrationsController(Controller):
         self, registration_id: UUID, actor: Actor, registrations: RegistrationService
     ) -> RegistrationOut:
         return RegistrationOut.of(await registrations.accept_offer(actor, registration_id))
+
+    @post(
+        "/{registration_id:uuid}/payment",
+        status_code=200,
+        summary="The payment due on a held registration (client secret or checkout URL)",
+        responses=documented(401, 404, 409),
+    )
+    async def payment(
+        self, registration_id: UUID, actor: Actor, registrations: RegistrationService
+    ) -> RegistrationOut:
+        booking = await registrations.payment(actor, registration_id)
+        return RegistrationOut.of(booking.registration, payment=booking.payment)
+
+    @post(
+        "/{registration_id:uuid}/pay",
+        status_code=200,
+        summary="Pay with a test card token (offline payments: the embedded mode and demos)",
+        responses=documented(400, 401, 404, 409),
+    )
+    async def pay(
+        self,
+        request: Request[Any, Any, Any],
+        registration_id: UUID,
+        data: PayIn,
+        actor: Actor,
+        registrations: RegistrationService,
+    ) -> RegistrationOut:
+        gateway = container_of(request.app.state).payments
+        if not isinstance(gateway, OfflineGateway):
+            raise NotFound("Pay through the payment provider; offline payment is switched off.")
+        booking = await registrations.payment(actor, registration_id)
+        if booking.payment is None:
+            raise Conflict("No payment is due on this registration.")
+        event = await gateway.pay(booking.payment.reference, data.card_token)
+        await registrations.apply_payment_event(event)
+        if event.kind is PaymentEventKind.PAYMENT_FAILED:
+            raise Conflict("The card was declined.", field="card_token")
+        return RegistrationOut.of(await registrations.get(actor, registration_id))

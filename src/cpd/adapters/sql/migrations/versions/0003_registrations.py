@@ -53,6 +53,8 @@ def upgrade() -> None:
         sa.Column("paid", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("refunded", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("refund_policy", _json(), nullable=True),
+        sa.Column("payment_reference", sa.String(length=255), nullable=True),
+        sa.Column("refund_references", _json(), server_default=sa.text("'[]'"), nullable=False),
         sa.Column("created_at", _utc(), nullable=False),
         sa.Column("updated_at", _utc(), nullable=False),
         sa.CheckConstraint("seats > 0", name=op.f("ck_registrations_seats_positive")),
@@ -74,6 +76,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_registrations")),
         sa.UniqueConstraint("check_in_code", name=op.f("uq_registrations_check_in_code")),
+        sa.UniqueConstraint("payment_reference", name=op.f("uq_registrations_payment_reference")),
     )
     with op.batch_alter_table("registrations", schema=None) as batch_op:
         batch_op.create_index(
