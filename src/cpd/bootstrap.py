@@ -50,7 +50,11 @@ from cpd.services.events import EventService
 from cpd.services.notifications import SEND_EMAIL, send_email_handler
 from cpd.services.organizations import OrganizationService
 from cpd.services.outbox import OutboxRelay
-from cpd.services.registrations import REFUND_PAYMENT, RegistrationService
+from cpd.services.registrations import (
+    APPLY_PAYMENT_EVENT,
+    REFUND_PAYMENT,
+    RegistrationService,
+)
 from cpd.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -163,6 +167,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     handlers: TaskHandlers = {
         SEND_EMAIL: send_email_handler(mailer),
         REFUND_PAYMENT: registrations.refund,
+        APPLY_PAYMENT_EVENT: registrations.apply_payment_event_task,
     }
     queue = InProcessTaskQueue(handlers)
     relay = OutboxRelay(outbox_store, queue, clock)

@@ -153,6 +153,12 @@ class RegistrationRepository(Protocol):
         ...
 
 
+class WebhookInbox(Protocol):
+    async def accept(self, provider: str, event_id: str, received_at: datetime) -> bool:
+        """Record a provider's event id; False when it was seen before (a duplicate)."""
+        ...
+
+
 class CatalogReader(Protocol):
     """The read side of the catalog: rows straight into views, outside any write transaction."""
 
@@ -196,6 +202,8 @@ class UnitOfWork(Protocol):
     def attendance(self) -> AttendanceRepository: ...
     @property
     def registrations(self) -> RegistrationRepository: ...
+    @property
+    def webhooks(self) -> WebhookInbox: ...
     @property
     def outbox(self) -> Outbox: ...
 

@@ -7,6 +7,7 @@ concurrent registrations for one event serialise there and nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -32,6 +33,7 @@ from cpd.ports.services import Cache, Clock, PaymentGateway
 
 REGISTRATION_NOT_FOUND = "Registration not found."
 REFUND_PAYMENT = "refund_payment"
+APPLY_PAYMENT_EVENT = "apply_payment_event"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,20 @@ class RegistrationService:
                     )
                     await uow.registrations.save(registration)
                     await uow.commit()
+
+    async def receive_webhook(self, payload: bytes, headers: Mapping[str, str]) -> bool:
+        """Verify a provider's webhook, store its id, and queue its effect in the same
+        transaction: acknowledging never loses it, and a duplicate (False) does nothing."""
+        event = self._payments.parse_webhook(payload, headers)  # InvalidInput if forged
+        async with self._uow() as uow:
+            fresh = await uow.webhooks.accept(self._payments.name, event.id, self._clock.now())
+            if fresh:
+                uow.outbox.add(Task(APPLY_PAYMENT_EVENT, _event_payload(event)))
+                await uow.commit()
+        return fresh
+
+    async def apply_payment_event_task(self, task: Task) -> None:
+        await self.apply_payment_event(_event_from(task.payload))
 
     async def refund(self, task: Task) -> None:
         """The ``refund_payment`` task: refund through the provider, keyed by the task id so a
@@ -323,3 +339,27 @@ async def _own(uow: UnitOfWork, actor: Actor, registration_id: UUID) -> Registra
     if registration is None or registration.user_id != actor.user_id:
         raise NotFound(REGISTRATION_NOT_FOUND)
     return registration
+
+
+def _event_payload(event: PaymentEvent) -> dict[str, object]:
+    return {
+        "id": event.id,
+        "kind": event.kind.value,
+        "reference": event.reference,
+        "registration_id": str(event.registration_id) if event.registration_id else None,
+        "amount": event.amount.amount,
+        "currency": event.amount.currency,
+        "occurred_at": event.occurred_at.isoformat(),
+    }
+
+
+def _event_from(payload: dict[str, object]) -> PaymentEvent:
+    registration_id = payload["registration_id"]
+    return PaymentEvent(
+        id=str(payload["id"]),
+        kind=PaymentEventKind(str(payload["kind"])),
+        reference=str(payload["reference"]),
+        registration_id=UUID(str(registration_id)) if registration_id else None,
+        amount=Money(int(str(payload["amount"])), str(payload["currency"])),
+        occurred_at=datetime.fromisoformat(str(payload["occurred_at"])),
+    )

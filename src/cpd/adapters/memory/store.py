@@ -55,6 +55,7 @@ class MemoryState:
     attendance: dict[tuple[UUID, UUID], AttendanceRecord] = field(default_factory=dict)
     registrations: dict[UUID, Registration] = field(default_factory=dict)
     seats_taken: dict[UUID, int] = field(default_factory=dict)
+    webhooks: dict[tuple[str, str], datetime] = field(default_factory=dict)
 
     def snapshot(self) -> MemoryState:
         return MemoryState(**{name: dict(table) for name, table in vars(self).items()})
@@ -356,6 +357,14 @@ class MemoryRegistrationRepository(_Repo):
         return due[:limit]
 
 
+class MemoryWebhookInbox(_Repo):
+    async def accept(self, provider: str, event_id: str, received_at: datetime) -> bool:
+        if (provider, event_id) in self._state.webhooks:
+            return False
+        self._state.webhooks[provider, event_id] = received_at
+        return True
+
+
 class MemoryCourseRepository(_Repo):
     async def get(self, course_id: UUID) -> Course | None:
         return copy.copy(self._state.courses.get(course_id))
@@ -438,6 +447,7 @@ class MemoryUnitOfWork:
         self.enrollments = MemoryEnrollmentRepository(self)
         self.attendance = MemoryAttendanceRepository(self)
         self.registrations = MemoryRegistrationRepository(self)
+        self.webhooks = MemoryWebhookInbox(self)
         self.outbox = StagedOutbox()
         self._snapshot: MemoryState | None = None
 

@@ -34,6 +34,7 @@ from cpd.adapters.sql.repositories import (
     SqlRefreshTokenRepository,
     SqlRegistrationRepository,
     SqlUserRepository,
+    SqlWebhookInbox,
 )
 from cpd.adapters.staged_outbox import StagedOutbox
 from cpd.domain.errors import Conflict
@@ -166,6 +167,7 @@ class SqlUnitOfWork:
         self.enrollments = SqlEnrollmentRepository(self._connection)
         self.attendance = SqlAttendanceRepository(self._connection)
         self.registrations = SqlRegistrationRepository(self._connection)
+        self.webhooks = SqlWebhookInbox(self._connection)
         return self
 
     async def __aexit__(

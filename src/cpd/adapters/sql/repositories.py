@@ -11,6 +11,7 @@ from uuid import UUID
 import msgspec
 from sqlalchemy import Row, Select, bindparam, delete, func, insert, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cpd.adapters.catalog_documents import event_document
@@ -731,3 +732,18 @@ def _dialect_insert(connection: AsyncConnection) -> Any:
     if connection.dialect.name == "postgresql":
         return postgresql.insert
     return sqlite.insert
+
+
+class SqlWebhookInbox(_Repository):
+    async def accept(self, provider: str, event_id: str, received_at: datetime) -> bool:
+        """A savepoint keeps a duplicate's key clash from aborting the surrounding work."""
+        try:
+            async with self._db.begin_nested():
+                await self._db.execute(
+                    insert(t.webhook_events).values(
+                        provider=provider, event_id=event_id, received_at=received_at
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True

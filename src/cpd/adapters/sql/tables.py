@@ -354,3 +354,12 @@ registrations = Table(
     # A person's registrations, newest first.
     Index("ix_registrations_user_id_created_at", "user_id", "created_at"),
 )
+
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("provider", String(20), primary_key=True),
+    Column("event_id", String(255), primary_key=True),
+    _timestamp("received_at"),
+)

@@ -23,6 +23,7 @@ from cpd.entrypoints.http.controllers.organization_catalog import OrganizationCa
 from cpd.entrypoints.http.controllers.organizations import OrganizationsController
 from cpd.entrypoints.http.controllers.registrations import RegistrationsController
 from cpd.entrypoints.http.controllers.users import UsersController
+from cpd.entrypoints.http.controllers.webhooks import WebhooksController
 from cpd.entrypoints.http.dependencies import DEPENDENCIES, response_cache_of
 from cpd.entrypoints.http.front import front_door
 from cpd.entrypoints.http.problems import EXCEPTION_HANDLERS
@@ -38,6 +39,7 @@ API_CONTROLLERS = [
     EventsController,
     CoursesController,
     RegistrationsController,
+    WebhooksController,
     HealthController,
 ]
 log = logging.getLogger(__name__)

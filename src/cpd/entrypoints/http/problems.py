@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from cpd.adapters.payments import PaymentProviderUnavailable
 from cpd.domain.errors import (
     Conflict,
     DomainError,
@@ -117,6 +118,22 @@ def http_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
     )
 
 
+def provider_unavailable_handler(
+    request: Request[Any, Any, Any], exc: Exception
+) -> Response[Problem]:
+    """The payment provider did not answer: nothing was lost (seats stay held, the payment
+    can be started again with ``POST /registrations/{id}/payment``), so 503, not 500."""
+    log.warning("payment provider unavailable", error=str(exc), path=request.url.path)
+    return problem_response(
+        request,
+        503,
+        "payment-provider-unavailable",
+        "Payment provider unavailable",
+        "The payment provider did not answer; your seats are held, try paying again shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.error("unhandled error", exc_info=exc, path=request.url.path, method=request.method)
     return problem_response(
@@ -144,6 +161,7 @@ EXCEPTION_HANDLERS = {
     DomainError: domain_error_handler,
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
+    PaymentProviderUnavailable: provider_unavailable_handler,
     Exception: internal_error_handler,
 }
 
