@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.api.conftest import Api, Caller, assert_problem
@@ -152,3 +153,105 @@ def test_registrations_are_private(api: Api) -> None:
             ),
             404,
         )
+
+
+def _running_event(api: Api, **fields: Any) -> tuple[Caller, dict[str, Any]]:
+    """An event with a session under way right now."""
+    now = datetime.now(UTC)
+    session = {
+        "title": "Now",
+        "starts_at": (now - timedelta(minutes=10)).isoformat(),
+        "ends_at": (now + timedelta(hours=1)).isoformat(),
+    }
+    return _event(api, sessions=[session], **fields)
+
+
+def test_staff_list_csv_cancel_and_check_in(api: Api) -> None:
+    owner, event = _running_event(api, capacity=1)
+    first, second = api.user(), api.user()
+    confirmed = _register(api, first, event)
+    waiting = _register(api, second, event)
+    base = f"/api/v1/events/{event['id']}"
+
+    listed = api.client.get(f"{base}/registrations", headers=owner.headers).json()
+    assert [(r["email"], r["status"]) for r in listed["items"]] == [
+        (first.email, "confirmed"),
+        (second.email, "waitlisted"),
+    ]
+    only_waiting = api.client.get(f"{base}/registrations?status=waitlisted", headers=owner.headers)
+    assert only_waiting.json()["total"] == 1
+    exported = api.client.get(
+        f"{base}/registrations", headers={**owner.headers, "Accept": "text/csv"}
+    )
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert first.email in exported.text
+    assert_problem(
+        api.client.get(f"{base}/registrations?status=bogus", headers=owner.headers), 400, "status"
+    )
+
+    checked = api.client.post(
+        f"{base}/check-in", json={"code": confirmed["check_in_code"]}, headers=owner.headers
+    )
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["registration_id"] == confirmed["id"]
+    mine = api.client.get(f"{base}/attendance/me", headers=first.headers).json()
+    assert mine["sessions_attended"] == 1
+    assert_problem(
+        api.client.post(f"{base}/check-in", json={"code": "wrong"}, headers=owner.headers),
+        404,
+        "code",
+    )
+    assert_problem(
+        api.client.post(
+            f"{base}/check-in", json={"code": waiting["check_in_code"]}, headers=owner.headers
+        ),
+        409,
+    )
+
+    cancelled = api.client.post(
+        f"{base}/registrations/{confirmed['id']}/cancel", headers=owner.headers
+    )
+    assert cancelled.json()["status"] == "cancelled"
+    assert (
+        api.client.get(f"/api/v1/registrations/{waiting['id']}", headers=second.headers).json()[
+            "status"
+        ]
+        == "offered"
+    )
+
+
+def test_check_in_needs_a_running_session(api: Api) -> None:
+    owner, event = _event(api, capacity=None)  # sessions in 2027
+    someone = api.user()
+    registration = _register(api, someone, event)
+    response = api.client.post(
+        f"/api/v1/events/{event['id']}/check-in",
+        json={"code": registration["check_in_code"]},
+        headers=owner.headers,
+    )
+    assert_problem(response, 409)
+
+
+def test_staff_registration_routes_refuse_outsiders(api: Api) -> None:
+    _, event = _event(api, capacity=None)
+    someone, stranger = api.user(), api.user()
+    registration = _register(api, someone, event)
+    base = f"/api/v1/events/{event['id']}"
+    routes: list[tuple[str, str, Any]] = [
+        ("GET", f"{base}/registrations", None),
+        ("POST", f"{base}/registrations/{registration['id']}/cancel", None),
+        ("POST", f"{base}/check-in", {"code": registration["check_in_code"]}),
+    ]
+    for method, url, body in routes:
+        kwargs: dict[str, Any] = {} if body is None else {"json": body}
+        assert (
+            api.client.request(method, url, headers=stranger.headers, **kwargs).status_code == 404
+        )
+        assert api.client.request(method, url, headers=someone.headers, **kwargs).status_code == 404
+        assert api.client.request(method, url, **kwargs).status_code == 401
+    assert (
+        api.client.get(
+            f"/api/v1/registrations/{registration['id']}", headers=someone.headers
+        ).json()["status"]
+        == "confirmed"
+    )

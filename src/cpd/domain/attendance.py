@@ -47,6 +47,7 @@ class AttendanceRecord:
         now: datetime,
         minutes_attended: int | None = None,
         checked_in_at: datetime | None = None,
+        registration_id: UUID | None = None,
     ) -> AttendanceRecord:
         """Minutes default to the whole session and may not exceed it."""
         minutes = session.scheduled_minutes if minutes_attended is None else minutes_attended
@@ -66,6 +67,7 @@ class AttendanceRecord:
             source=source,
             recorded_at=now,
             checked_in_at=checked_in_at or (now if minutes else None),
+            registration_id=registration_id,
         )
 
 

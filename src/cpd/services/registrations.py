@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
-from cpd.domain.accounts import Actor
+from cpd.domain.accounts import Actor, User
+from cpd.domain.attendance import AttendanceRecord, AttendanceSource
 from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.events import Event, EventStatus
 from cpd.domain.money import Money
@@ -30,9 +31,11 @@ from cpd.domain.registrations import (
 from cpd.domain.tasks import Task
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Cache, Clock, PaymentGateway
+from cpd.services.access import require_staff
 
 REGISTRATION_NOT_FOUND = "Registration not found."
 REFUND_PAYMENT = "refund_payment"
+CHECK_IN_OPENS = timedelta(hours=1)  # staff may check people in this long before a session
 APPLY_PAYMENT_EVENT = "apply_payment_event"
 
 
@@ -40,6 +43,12 @@ APPLY_PAYMENT_EVENT = "apply_payment_event"
 class Booking:
     registration: Registration
     payment: PaymentIntent | None  # what the frontend needs to pay, while payment is due
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRow:
+    registration: Registration
+    registrant: User
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +195,64 @@ class RegistrationService:
             await uow.registrations.save(registration)
             await uow.commit()
 
+    async def for_event(
+        self,
+        actor: Actor,
+        event_id: UUID,
+        statuses: frozenset[str] | None,
+        page: PageRequest,
+    ) -> Page[StaffRow]:
+        """An event's registrations with who registered, for its staff."""
+        async with self._uow() as uow:
+            event = await _locked_event(uow, event_id, lock=False)
+            await require_staff(uow, actor, event.organization_id, not_found="Event not found.")
+            found = await uow.registrations.list_for_event(event_id, statuses, page)
+            users = {u.id: u for u in await uow.users.get_many([r.user_id for r in found.items])}
+        rows = [StaffRow(r, users[r.user_id]) for r in found.items if r.user_id in users]
+        return Page(rows, found.total, found.limit, found.offset)
+
+    async def cancel_for_organizer(
+        self, actor: Actor, event_id: UUID, registration_id: UUID
+    ) -> Cancellation:
+        """Staff cancel a registration: always a full refund."""
+        async with self._uow() as uow:
+            event = await _locked_event(uow, event_id, lock=False)
+            await require_staff(uow, actor, event.organization_id, not_found="Event not found.")
+            registration = await _reload(uow, registration_id)
+            if registration.event_id != event_id:
+                raise NotFound(REGISTRATION_NOT_FOUND)
+            return await self._cancel(uow, registration, by_organizer=True)
+
+    async def check_in(self, actor: Actor, event_id: UUID, code: str) -> AttendanceRecord:
+        """QR check-in by staff: attendance for the session running now (or starting within
+        the hour), attached to the registration."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            event = await _locked_event(uow, event_id, lock=False)
+            await require_staff(uow, actor, event.organization_id, not_found="Event not found.")
+            registration = await uow.registrations.by_check_in_code(event_id, code.strip())
+            if registration is None:
+                raise NotFound("No registration of this event has that code.", field="code")
+            if registration.status is not RegistrationStatus.CONFIRMED:
+                raise Conflict(f"This registration is {registration.status}, not confirmed.")
+            session = next(
+                (s for s in event.sessions if s.starts_at - CHECK_IN_OPENS <= now < s.ends_at),
+                None,
+            )
+            if session is None:
+                raise Conflict("No session of this event is running now.")
+            record = AttendanceRecord.record(
+                session,
+                registration.user_id,
+                source=AttendanceSource.STAFF,
+                now=now,
+                checked_in_at=now,
+                registration_id=registration.id,
+            )
+            await uow.attendance.record([record])
+            await uow.commit()
+        return record
+
     async def get(self, actor: Actor, registration_id: UUID) -> Registration:
         async with self._uow() as uow:
             return await _own(uow, actor, registration_id)
@@ -320,8 +387,8 @@ async def _open_event(uow: UnitOfWork, event_id: UUID, now: datetime) -> Event:
     return event
 
 
-async def _locked_event(uow: UnitOfWork, event_id: UUID) -> Event:
-    event = await uow.events.get_for_update(event_id)
+async def _locked_event(uow: UnitOfWork, event_id: UUID, *, lock: bool = True) -> Event:
+    event = await (uow.events.get_for_update if lock else uow.events.get)(event_id)
     if event is None:
         raise NotFound("Event not found.")
     return event

@@ -21,7 +21,10 @@ from cpd.entrypoints.http.controllers.events import EventsController
 from cpd.entrypoints.http.controllers.health import HealthController
 from cpd.entrypoints.http.controllers.organization_catalog import OrganizationCatalogController
 from cpd.entrypoints.http.controllers.organizations import OrganizationsController
-from cpd.entrypoints.http.controllers.registrations import RegistrationsController
+from cpd.entrypoints.http.controllers.registrations import (
+    EventRegistrationsController,
+    RegistrationsController,
+)
 from cpd.entrypoints.http.controllers.users import UsersController
 from cpd.entrypoints.http.controllers.webhooks import WebhooksController
 from cpd.entrypoints.http.dependencies import DEPENDENCIES, response_cache_of
@@ -39,6 +42,7 @@ API_CONTROLLERS = [
     EventsController,
     CoursesController,
     RegistrationsController,
+    EventRegistrationsController,
     WebhooksController,
     HealthController,
 ]

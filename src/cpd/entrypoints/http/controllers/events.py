@@ -350,11 +350,11 @@ def _csv(rows: list[AttendeeSummaryOut]) -> bytes:
     columns = list(AttendeeSummaryOut.__struct_fields__)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_csv_cell(getattr(row, column)) for column in columns])
+        writer.writerow([csv_cell(getattr(row, column)) for column in columns])
     return buffer.getvalue().encode()
 
 
-def _csv_cell(value: object) -> object:
+def csv_cell(value: object) -> object:
     """Spreadsheets run cells that start with = + - @ as formulas: defuse them."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value

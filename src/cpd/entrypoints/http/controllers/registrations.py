@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from msgspec import Meta, Struct
 
 from cpd.adapters.payments.offline import OfflineGateway
 from cpd.domain.accounts import Actor
+from cpd.domain.attendance import AttendanceRecord
 from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
 from cpd.domain.payments import PaymentEventKind, PaymentIntent
 from cpd.domain.registrations import Attendee, Registration, RegistrationStatus
 from cpd.entrypoints.http.controllers.auth import BEARER
+from cpd.entrypoints.http.controllers.events import CSV, csv_cell
 from cpd.entrypoints.http.dependencies import container_of
 from cpd.entrypoints.http.problems import documented
-from cpd.services.registrations import RegistrationService
+from cpd.services.registrations import RegistrationService, StaffRow
 
 
 class AttendeeIn(Struct):
@@ -209,3 +213,136 @@ class RegistrationsController(Controller):
         if event.kind is PaymentEventKind.PAYMENT_FAILED:
             raise Conflict("The card was declined.", field="card_token")
         return RegistrationOut.of(await registrations.get(actor, registration_id))
+
+
+class StaffRegistrationOut(Struct):
+    id: UUID
+    status: RegistrationStatus
+    seats: int
+    amount_due: Money
+    paid: int
+    refunded: int
+    user_id: UUID
+    email: str
+    first_name: str
+    last_name: str
+    attendees: list[Attendee]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: StaffRow) -> StaffRegistrationOut:
+        r, user = row.registration, row.registrant
+        return cls(
+            id=r.id,
+            status=r.status,
+            seats=r.seats,
+            amount_due=r.amount_due,
+            paid=r.paid,
+            refunded=r.refunded,
+            user_id=user.id,
+            email=user.email,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            attendees=list(r.attendees),
+            created_at=r.created_at,
+        )
+
+
+class StaffRegistrationPage(Struct):
+    items: list[StaffRegistrationOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class CheckInIn(Struct):
+    code: Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+_CSV_COLUMNS = (
+    "id",
+    "status",
+    "seats",
+    "email",
+    "first_name",
+    "last_name",
+    "paid",
+    "refunded",
+    "created_at",
+)
+
+
+class EventRegistrationsController(Controller):
+    """Staff views of one event's registrations."""
+
+    path = "/events"
+    tags = ["registrations"]
+    security = BEARER
+
+    @get(
+        "/{event_id:uuid}/registrations",
+        responses=documented(400, 401, 403, 404),
+        summary="Registrations of an event (staff); CSV with 'Accept: text/csv'",
+    )
+    async def list_for_event(
+        self,
+        request: Request[Any, Any, Any],
+        event_id: UUID,
+        actor: Actor,
+        registrations: RegistrationService,
+        page: PageRequest,
+        status: list[RegistrationStatus] | None = None,
+    ) -> Response[Any]:
+        statuses = frozenset(s.value for s in status) if status else None
+        found = await registrations.for_event(actor, event_id, statuses, page)
+        rows = [StaffRegistrationOut.of(row) for row in found.items]
+        if "text/csv" in request.headers.get("accept", ""):
+            return Response(
+                _csv(rows),
+                media_type=CSV,
+                headers={
+                    "Content-Disposition": f'attachment; filename="registrations-{event_id}.csv"'
+                },
+            )
+        return Response(StaffRegistrationPage(rows, found.total, found.limit, found.offset))
+
+    @post(
+        "/{event_id:uuid}/registrations/{registration_id:uuid}/cancel",
+        status_code=200,
+        summary="Cancel a registration for the organizer (full refund)",
+        responses=documented(401, 403, 404, 409),
+    )
+    async def cancel_for_organizer(
+        self,
+        event_id: UUID,
+        registration_id: UUID,
+        actor: Actor,
+        registrations: RegistrationService,
+    ) -> RegistrationOut:
+        cancellation = await registrations.cancel_for_organizer(actor, event_id, registration_id)
+        registration = cancellation.registration
+        refund = RefundOut(
+            Money(cancellation.refund_due, registration.amount_due.currency),
+            "pending" if cancellation.refund_due else "none",
+        )
+        return RegistrationOut.of(registration, refund=refund)
+
+    @post(
+        "/{event_id:uuid}/check-in",
+        status_code=200,
+        summary="QR check-in: attendance for the session running now (staff)",
+        responses=documented(400, 401, 403, 404, 409),
+    )
+    async def check_in(
+        self, event_id: UUID, data: CheckInIn, actor: Actor, registrations: RegistrationService
+    ) -> AttendanceRecord:
+        return await registrations.check_in(actor, event_id, data.code)
+
+
+def _csv(rows: list[StaffRegistrationOut]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(_CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([csv_cell(getattr(row, column)) for column in _CSV_COLUMNS])
+    return buffer.getvalue().encode("utf-8")
