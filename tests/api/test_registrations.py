@@ -255,3 +255,44 @@ def test_staff_registration_routes_refuse_outsiders(api: Api) -> None:
         ).json()["status"]
         == "confirmed"
     )
+
+
+def test_more_capacity_lets_the_waitlist_in(api: Api) -> None:
+    owner, event = _event(api, capacity=1)
+    first, second = api.user(), api.user()
+    _register(api, first, event)
+    waiting = _register(api, second, event)
+    api.client.patch(f"/api/v1/events/{event['id']}", json={"capacity": 2}, headers=owner.headers)
+    assert (
+        api.client.get(f"/api/v1/registrations/{waiting['id']}", headers=second.headers).json()[
+            "status"
+        ]
+        == "offered"
+    )
+
+
+def test_cancelling_the_event_cancels_and_refunds_everyone(api: Api) -> None:
+    owner, event = _event(api, capacity=5, price={"amount": 2500, "currency": "GBP"})
+    buyers = [api.user() for _ in range(2)]
+    registrations = [_register(api, b, event) for b in buyers]
+    api.client.post(
+        f"/api/v1/registrations/{registrations[0]['id']}/pay",
+        json={"card_token": "tok_visa"},
+        headers=buyers[0].headers,
+    )
+    cancelled = api.client.post(f"/api/v1/events/{event['id']}/cancel", headers=owner.headers)
+    assert cancelled.json()["status"] == "cancelled"
+    for buyer, registration in zip(buyers, registrations, strict=True):
+        found = api.client.get(f"/api/v1/registrations/{registration['id']}", headers=buyer.headers)
+        assert found.json()["status"] == "cancelled"
+    deadline = time.monotonic() + 5  # the paid one is refunded in full through the outbox
+
+    async def refunded() -> int:
+        async with api.container.uow() as uow:
+            found = await uow.registrations.get(uuid.UUID(registrations[0]["id"]))
+            assert found is not None
+            return found.refunded
+
+    while api.client.blocking_portal.call(refunded) != 2500:
+        assert time.monotonic() < deadline, "the refund was not made"
+        time.sleep(0.02)

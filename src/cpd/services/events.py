@@ -13,6 +13,7 @@ from cpd.domain.events import Event, Session
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Cache, Clock
 from cpd.services.access import is_staff, require_staff
+from cpd.services.registrations import cancel_everyone, offer_freed_seats
 from cpd.services.slugs import free_slug
 
 EVENT_NOT_FOUND = "Event not found."
@@ -67,13 +68,21 @@ class EventService:
             ):
                 raise Conflict(SLUG_TAKEN, field="slug")
             event.update(changes, now=self._clock.now())
-            return await self._save(uow, event)
+            await uow.events.save(event)
+            if "capacity" in changes:  # more room may let the waitlist in
+                await offer_freed_seats(uow, event.id, self._clock.now())
+            return await self._finish(uow, event)
 
     async def publish(self, actor: Actor, event_id: UUID) -> EventView:
         return await self._transition(actor, event_id, lambda e: e.publish(now=self._clock.now()))
 
     async def cancel(self, actor: Actor, event_id: UUID) -> EventView:
-        return await self._transition(actor, event_id, lambda e: e.cancel(now=self._clock.now()))
+        """Cancelling the event cancels every registration with a full refund."""
+        async with self._uow() as uow:
+            event = await _staff_event(uow, actor, event_id, lock=True)
+            event.cancel(now=self._clock.now())
+            await cancel_everyone(uow, event_id, self._clock.now())
+            return await self._save(uow, event)
 
     async def complete(self, actor: Actor, event_id: UUID) -> EventView:
         return await self._transition(actor, event_id, lambda e: e.complete(now=self._clock.now()))
@@ -132,6 +141,9 @@ class EventService:
 
     async def _save(self, uow: UnitOfWork, event: Event) -> EventView:
         await uow.events.save(event)
+        return await self._finish(uow, event)
+
+    async def _finish(self, uow: UnitOfWork, event: Event) -> EventView:
         view = await _view(uow, event)
         await uow.commit()
         await self._cache.clear()

@@ -20,6 +20,7 @@ from cpd.domain.money import Money
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind, PaymentIntent
 from cpd.domain.registrations import (
+    ACTIVE,
     STANDARD_REFUNDS,
     Attendee,
     RefundPolicy,
@@ -326,7 +327,7 @@ class RegistrationService:
                 else:
                     continue  # settled meanwhile
                 await uow.registrations.save(registration)
-                await self._promote(uow, event_id, now)
+                await offer_freed_seats(uow, event_id, now)
                 await uow.commit()
         if due:
             await self._cache.clear()
@@ -344,23 +345,41 @@ class RegistrationService:
         await uow.registrations.save(registration)
         if refund:
             uow.outbox.add(_refund_task(registration, refund))
-        await self._promote(uow, event.id, now)
+        await offer_freed_seats(uow, event.id, now)
         await uow.commit()
         await self._cache.clear()
         return Cancellation(registration, refund)
 
-    async def _promote(self, uow: UnitOfWork, event_id: UUID, now: datetime) -> None:
-        """Offer freed seats down the waitlist, then record what is held."""
-        event = await uow.events.get(event_id)
-        held = await uow.registrations.seats_held(event_id)
-        capacity = event.capacity if event else None
-        for registration in next_offers(
-            await uow.registrations.waitlist(event_id), seats_free(capacity, held)
-        ):
-            registration.offer(now=now)
+
+async def offer_freed_seats(uow: UnitOfWork, event_id: UUID, now: datetime) -> None:
+    """Offer free seats down the waitlist, then record what is held. Call it, under the
+    event's lock, whenever seats may have freed up: a cancellation, an expiry, more capacity."""
+    event = await uow.events.get(event_id)
+    held = await uow.registrations.seats_held(event_id)
+    capacity = event.capacity if event else None
+    for registration in next_offers(
+        await uow.registrations.waitlist(event_id), seats_free(capacity, held)
+    ):
+        registration.offer(now=now)
+        await uow.registrations.save(registration)
+        held += registration.seats
+    await uow.events.record_seats_taken(event_id, held)
+
+
+async def cancel_everyone(uow: UnitOfWork, event_id: UUID, now: datetime) -> int:
+    """The event is cancelled: every active registration is cancelled and refunded in full."""
+    page = await uow.registrations.list_for_event(event_id, ACTIVE, PageRequest(limit=200))
+    cancelled = 0
+    while page.items:
+        for registration in page.items:
+            refund = registration.cancel(now=now, event_starts_at=None, by_organizer=True)
             await uow.registrations.save(registration)
-            held += registration.seats
-        await uow.events.record_seats_taken(event_id, held)
+            if refund:
+                uow.outbox.add(_refund_task(registration, refund))
+            cancelled += 1
+        page = await uow.registrations.list_for_event(event_id, ACTIVE, PageRequest(limit=200))
+    await uow.events.record_seats_taken(event_id, 0)
+    return cancelled
 
 
 def _refund_task(registration: Registration, amount: int) -> Task:
