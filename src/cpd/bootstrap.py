@@ -47,6 +47,7 @@ from cpd.services.attendance import AttendanceService
 from cpd.services.catalog import CatalogService
 from cpd.services.courses import CourseService
 from cpd.services.events import EventService
+from cpd.services.idempotency import IdempotencyService
 from cpd.services.notifications import SEND_EMAIL, send_email_handler
 from cpd.services.organizations import OrganizationService
 from cpd.services.outbox import OutboxRelay
@@ -79,6 +80,7 @@ class Container:
     courses: CourseService
     attendance: AttendanceService
     registrations: RegistrationService
+    idempotency: IdempotencyService
     payments: PaymentGateway
     catalog: CatalogService
     catalog_cache: Cache
@@ -209,6 +211,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         courses=CourseService(uow, clock=clock, catalog_cache=catalog_cache),
         attendance=AttendanceService(uow, clock=clock),
         registrations=registrations,
+        idempotency=IdempotencyService(uow, clock=clock),
         payments=payments,
         catalog=CatalogService(catalog_reader, uow, cache=catalog_cache),
         catalog_cache=catalog_cache,

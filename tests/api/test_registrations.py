@@ -296,3 +296,30 @@ def test_cancelling_the_event_cancels_and_refunds_everyone(api: Api) -> None:
     while api.client.blocking_portal.call(refunded) != 2500:
         assert time.monotonic() < deadline, "the refund was not made"
         time.sleep(0.02)
+
+
+def test_an_idempotency_key_replays_the_first_response(api: Api) -> None:
+    _, event = _event(api, capacity=None)
+    buyer = api.user()
+    headers = {**buyer.headers, "Idempotency-Key": "booking-1"}
+    first = api.client.post(
+        "/api/v1/registrations", json={"event_id": event["id"]}, headers=headers
+    )
+    retry = api.client.post(
+        "/api/v1/registrations", json={"event_id": event["id"]}, headers=headers
+    )
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json()
+    assert api.client.get("/api/v1/registrations", headers=buyer.headers).json()["total"] == 1
+    different = api.client.post(
+        "/api/v1/registrations", json={"event_id": event["id"], "seats": 2}, headers=headers
+    )
+    assert_problem(different, 409, "Idempotency-Key")
+    other = api.user()  # keys belong to their caller
+    theirs = api.client.post(
+        "/api/v1/registrations",
+        json={"event_id": event["id"]},
+        headers={**other.headers, "Idempotency-Key": "booking-1"},
+    )
+    assert theirs.status_code == 201
+    assert theirs.json()["id"] != first.json()["id"]

@@ -153,6 +153,19 @@ class RegistrationRepository(Protocol):
         ...
 
 
+class IdempotencyStore(Protocol):
+    """Responses remembered per caller and ``Idempotency-Key``, so a retried request gets the
+    first answer instead of doing the work twice."""
+
+    async def find(self, user_id: UUID, key: str) -> tuple[str, bytes] | None:
+        """(fingerprint of the request, response body) stored under the key, if any."""
+        ...
+
+    async def remember(
+        self, user_id: UUID, key: str, fingerprint: str, response: bytes, at: datetime
+    ) -> None: ...
+
+
 class WebhookInbox(Protocol):
     async def accept(self, provider: str, event_id: str, received_at: datetime) -> bool:
         """Record a provider's event id; False when it was seen before (a duplicate)."""
@@ -204,6 +217,8 @@ class UnitOfWork(Protocol):
     def registrations(self) -> RegistrationRepository: ...
     @property
     def webhooks(self) -> WebhookInbox: ...
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
     @property
     def outbox(self) -> Outbox: ...
 

@@ -56,6 +56,7 @@ class MemoryState:
     registrations: dict[UUID, Registration] = field(default_factory=dict)
     seats_taken: dict[UUID, int] = field(default_factory=dict)
     webhooks: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    idempotency: dict[tuple[UUID, str], tuple[str, bytes]] = field(default_factory=dict)
 
     def snapshot(self) -> MemoryState:
         return MemoryState(**{name: dict(table) for name, table in vars(self).items()})
@@ -365,6 +366,16 @@ class MemoryWebhookInbox(_Repo):
         return True
 
 
+class MemoryIdempotencyStore(_Repo):
+    async def find(self, user_id: UUID, key: str) -> tuple[str, bytes] | None:
+        return self._state.idempotency.get((user_id, key))
+
+    async def remember(
+        self, user_id: UUID, key: str, fingerprint: str, response: bytes, at: datetime
+    ) -> None:
+        self._state.idempotency.setdefault((user_id, key), (fingerprint, response))
+
+
 class MemoryCourseRepository(_Repo):
     async def get(self, course_id: UUID) -> Course | None:
         return copy.copy(self._state.courses.get(course_id))
@@ -448,6 +459,7 @@ class MemoryUnitOfWork:
         self.attendance = MemoryAttendanceRepository(self)
         self.registrations = MemoryRegistrationRepository(self)
         self.webhooks = MemoryWebhookInbox(self)
+        self.idempotency = MemoryIdempotencyStore(self)
         self.outbox = StagedOutbox()
         self._snapshot: MemoryState | None = None
 

@@ -28,6 +28,7 @@ from cpd.adapters.sql.repositories import (
     SqlCourseRepository,
     SqlEnrollmentRepository,
     SqlEventRepository,
+    SqlIdempotencyStore,
     SqlMembershipRepository,
     SqlOrganizationRepository,
     SqlPasswordResetRepository,
@@ -168,6 +169,7 @@ class SqlUnitOfWork:
         self.attendance = SqlAttendanceRepository(self._connection)
         self.registrations = SqlRegistrationRepository(self._connection)
         self.webhooks = SqlWebhookInbox(self._connection)
+        self.idempotency = SqlIdempotencyStore(self._connection)
         return self
 
     async def __aexit__(

@@ -747,3 +747,32 @@ class SqlWebhookInbox(_Repository):
         except IntegrityError:
             return False
         return True
+
+
+class SqlIdempotencyStore(_Repository):
+    async def find(self, user_id: UUID, key: str) -> tuple[str, bytes] | None:
+        c = t.idempotency_keys.c
+        row = (
+            await self._db.execute(
+                select(c.fingerprint, c.response).where(c.user_id == user_id, c.key == key)
+            )
+        ).first()
+        return (row.fingerprint, row.response.encode()) if row else None
+
+    async def remember(
+        self, user_id: UUID, key: str, fingerprint: str, response: bytes, at: datetime
+    ) -> None:
+        """The first answer stays: a racing second one is dropped by the primary key."""
+        try:
+            async with self._db.begin_nested():
+                await self._db.execute(
+                    insert(t.idempotency_keys).values(
+                        user_id=user_id,
+                        key=key,
+                        fingerprint=fingerprint,
+                        response=response.decode(),
+                        created_at=at,
+                    )
+                )
+        except IntegrityError:
+            return

@@ -363,3 +363,14 @@ webhook_events = Table(
     Column("event_id", String(255), primary_key=True),
     _timestamp("received_at"),
 )
+
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", GUID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("response", Text, nullable=False),
+    _timestamp("created_at"),
+)

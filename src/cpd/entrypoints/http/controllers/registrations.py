@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from msgspec import Meta, Struct
 
 from cpd.adapters.payments.offline import OfflineGateway
@@ -110,21 +113,43 @@ class RegistrationsController(Controller):
 
     @post(
         "/",
-        summary="Register for a published event: confirmed, held for payment, or waitlisted",
-        responses=documented(400, 401, 404, 409),
+        summary="Register for a published event: confirmed, held for payment, or waitlisted. "
+        "With an Idempotency-Key header, a retry returns the first response.",
+        status_code=201,
+        responses={
+            201: ResponseSpec(RegistrationOut, description="The registration"),
+            **documented(400, 401, 404, 409),
+        },
     )
     async def register(
-        self, data: RegistrationIn, actor: Actor, registrations: RegistrationService
-    ) -> RegistrationOut:
-        attendees = tuple(Attendee(a.name, a.email, a.registration_number) for a in data.attendees)
-        booking = await registrations.book(
-            actor, data.event_id, seats=data.seats, attendees=attendees
-        )
-        return RegistrationOut.of(
-            booking.registration,
-            position=await registrations.waitlist_position(booking.registration),
-            payment=booking.payment,
-        )
+        self,
+        request: Request[Any, Any, Any],
+        data: RegistrationIn,
+        actor: Actor,
+        registrations: RegistrationService,
+    ) -> Response[Any]:
+        async def book() -> bytes:
+            attendees = tuple(
+                Attendee(a.name, a.email, a.registration_number) for a in data.attendees
+            )
+            booking = await registrations.book(
+                actor, data.event_id, seats=data.seats, attendees=attendees
+            )
+            out = RegistrationOut.of(
+                booking.registration,
+                position=await registrations.waitlist_position(booking.registration),
+                payment=booking.payment,
+            )
+            return msgspec.json.encode(out)
+
+        key = request.headers.get("idempotency-key")
+        if key is None:
+            body = await book()
+        else:
+            fingerprint = hashlib.sha256(msgspec.json.encode(data)).hexdigest()
+            idempotency = container_of(request.app.state).idempotency
+            body = await idempotency.once(actor, key, fingerprint, book)
+        return Response(body, status_code=201, media_type="application/json")
 
     @get("/", summary="My registrations, newest first", responses=documented(400, 401))
     async def mine(
