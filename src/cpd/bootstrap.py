@@ -48,7 +48,7 @@ from cpd.services.catalog import CatalogService
 from cpd.services.courses import CourseService
 from cpd.services.events import EventService
 from cpd.services.idempotency import IdempotencyService
-from cpd.services.notifications import SEND_EMAIL, send_email_handler
+from cpd.services.notifications import REGISTRATION_EMAIL, SEND_EMAIL, send_email_handler
 from cpd.services.organizations import OrganizationService
 from cpd.services.outbox import OutboxRelay
 from cpd.services.registrations import (
@@ -164,12 +164,18 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     catalog_cache: Cache = RedisCache(redis) if redis else MemoryCache()
     payments = _build_payments(settings, clock)
     registrations = RegistrationService(
-        uow, clock=clock, catalog_cache=catalog_cache, payments=payments
+        uow,
+        clock=clock,
+        catalog_cache=catalog_cache,
+        payments=payments,
+        mailer=mailer,
+        public_base_url=settings.public_base_url,
     )
     handlers: TaskHandlers = {
         SEND_EMAIL: send_email_handler(mailer),
         REFUND_PAYMENT: registrations.refund,
         APPLY_PAYMENT_EVENT: registrations.apply_payment_event_task,
+        REGISTRATION_EMAIL: registrations.send_registration_email,
     }
     queue = InProcessTaskQueue(handlers)
     relay = OutboxRelay(outbox_store, queue, clock)

@@ -36,6 +36,18 @@ async def world() -> AsyncIterator[tuple[Container, Clock]]:
     await app.shutdown()
 
 
+async def queued_payloads(app: Container, name: str) -> list[dict[str, Any]]:
+    claimed = await app.outbox_store.claim_due(datetime.max.replace(tzinfo=UTC), 1000, 0)
+    for item in claimed:  # put them back as they were: due now, not yet handed on
+        await app.outbox_store.mark_failed(item.task.id, "peeked by a test", app.clock.now())
+    ordered = sorted(claimed, key=lambda c: c.created_at)
+    return [c.task.payload for c in ordered if c.task.name == name]
+
+
+async def queued(app: Container, name: str) -> int:
+    return len(await queued_payloads(app, name))
+
+
 async def person(app: Container, n: int) -> Actor:
     user = await app.accounts.register(
         email=f"p{n}@example.org", password="a long passphrase", first_name="P", last_name=str(n)
@@ -120,7 +132,7 @@ async def test_payment_confirms_once_and_a_late_payment_is_refunded(
     await app.registrations.expire_due()
     late_result = await app.registrations.confirm_payment(slow.id, 2500)
     assert late_result.status == "expired"  # not confirmed after the hold ran out
-    assert await app.outbox_store.pending_count() == 1  # the refund of the late payment
+    assert await queued(app, "refund_payment") == 1  # the refund of the late payment
 
 
 async def test_cancelling_a_paid_registration_refunds_by_the_policy(
@@ -134,7 +146,19 @@ async def test_cancelling_a_paid_registration_refunds_by_the_policy(
     clock.current = START - timedelta(days=5)
     cancellation = await app.registrations.cancel(buyer, registration.id)
     assert cancellation.refund_due == 1250
-    assert await app.outbox_store.pending_count() == 1
+    assert await queued(app, "refund_payment") == 1
+    emails = await queued_payloads(app, "registration_email")
+    assert [e["kind"] for e in emails] == ["pending_payment", "confirmed", "cancelled"]
+    assert emails[-1]["refund"] == 1250
+
+    await app.relay.drain()  # the emails go out, written from the registration's state
+    subjects = [m.subject for m in app.mailer.sent]  # type: ignore[attr-defined]
+    assert subjects == [
+        "Complete your payment for Conference",
+        "You're booked: Conference",
+        "Your registration for Conference is cancelled",
+    ]
+    assert "refunding 12.50 GBP" in app.mailer.sent[-1].text  # type: ignore[attr-defined]
 
 
 async def test_others_cannot_see_or_touch_a_registration(world: tuple[Container, Clock]) -> None:

@@ -8,7 +8,7 @@ concurrent registrations for one event serialise there and nowhere else.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -31,8 +31,9 @@ from cpd.domain.registrations import (
 )
 from cpd.domain.tasks import Task
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
-from cpd.ports.services import Cache, Clock, PaymentGateway
+from cpd.ports.services import Cache, Clock, Mailer, PaymentGateway
 from cpd.services.access import require_staff
+from cpd.services.notifications import REGISTRATION_EMAIL, registration_email
 
 REGISTRATION_NOT_FOUND = "Registration not found."
 REFUND_PAYMENT = "refund_payment"
@@ -66,8 +67,12 @@ class RegistrationService:
         clock: Clock,
         catalog_cache: Cache,
         payments: PaymentGateway,
+        mailer: Mailer,
+        public_base_url: str,
         refund_policy: RefundPolicy = STANDARD_REFUNDS,
     ) -> None:
+        self._mailer = mailer
+        self._public_base_url = public_base_url.rstrip("/")
         self._uow = uow
         self._clock = clock
         self._cache = catalog_cache
@@ -103,6 +108,7 @@ class RegistrationService:
             await uow.registrations.add(registration)
             if registration.holds_seats:
                 await uow.events.record_seats_taken(event_id, held + registration.seats)
+            notify(uow, registration, registration.status.value)
             await uow.commit()
         await self._cache.clear()
         return registration
@@ -161,6 +167,25 @@ class RegistrationService:
                     )
                     await uow.registrations.save(registration)
                     await uow.commit()
+
+    async def send_registration_email(self, task: Task) -> None:
+        """The ``registration_email`` task: written at send time from the current data."""
+        async with self._uow() as uow:
+            registration = await _reload(uow, UUID(str(task.payload["registration_id"])))
+            user = await uow.users.get(registration.user_id)
+            event = await uow.events.get(registration.event_id)
+        if user is None or event is None:
+            return  # deleted since: nobody to tell
+        refund = task.payload.get("refund")
+        message = registration_email(
+            str(task.payload["kind"]),
+            registration,
+            user,
+            event_title=event.title,
+            calendar_url=f"{self._public_base_url}/api/v1/events/{event.id}.ics",
+            refund=Money(int(refund), registration.amount_due.currency) if refund else None,
+        )
+        await self._mailer.send(replace(message, message_id=f"<{task.id}@cpd.tasks>"))
 
     async def receive_webhook(self, payload: bytes, headers: Mapping[str, str]) -> bool:
         """Verify a provider's webhook, store its id, and queue its effect in the same
@@ -308,6 +333,7 @@ class RegistrationService:
                 raise Conflict("The payment does not match the amount due.", field="amount")
             registration.confirm_payment(amount, self._refund_policy, now=now)
             await uow.registrations.save(registration)
+            notify(uow, registration, "confirmed")
             await uow.commit()
         return registration
 
@@ -324,6 +350,7 @@ class RegistrationService:
                     registration.expire_hold(now=now)
                 elif registration.status is RegistrationStatus.OFFERED:
                     registration.expire_offer(now=now)
+                    notify(uow, registration, "offer_expired")
                 else:
                     continue  # settled meanwhile
                 await uow.registrations.save(registration)
@@ -345,6 +372,7 @@ class RegistrationService:
         await uow.registrations.save(registration)
         if refund:
             uow.outbox.add(_refund_task(registration, refund))
+        notify(uow, registration, "cancelled", refund=refund)
         await offer_freed_seats(uow, event.id, now)
         await uow.commit()
         await self._cache.clear()
@@ -362,6 +390,7 @@ async def offer_freed_seats(uow: UnitOfWork, event_id: UUID, now: datetime) -> N
     ):
         registration.offer(now=now)
         await uow.registrations.save(registration)
+        notify(uow, registration, "offered")
         held += registration.seats
     await uow.events.record_seats_taken(event_id, held)
 
@@ -376,10 +405,19 @@ async def cancel_everyone(uow: UnitOfWork, event_id: UUID, now: datetime) -> int
             await uow.registrations.save(registration)
             if refund:
                 uow.outbox.add(_refund_task(registration, refund))
+            notify(uow, registration, "cancelled", refund=refund)
             cancelled += 1
         page = await uow.registrations.list_for_event(event_id, ACTIVE, PageRequest(limit=200))
     await uow.events.record_seats_taken(event_id, 0)
     return cancelled
+
+
+def notify(uow: UnitOfWork, registration: Registration, kind: str, refund: int = 0) -> None:
+    """Queue the registrant's email about ``kind`` in the same transaction as the change."""
+    payload: dict[str, object] = {"registration_id": str(registration.id), "kind": kind}
+    if refund:
+        payload["refund"] = refund
+    uow.outbox.add(Task(REGISTRATION_EMAIL, payload))
 
 
 def _refund_task(registration: Registration, amount: int) -> Task:
