@@ -139,8 +139,16 @@ class RegistrationRepository(Protocol):
         """Seats of registrations that hold them (pending payment, confirmed, offered)."""
         ...
 
-    async def waitlist(self, event_id: UUID) -> list[Registration]:
-        """Waitlisted registrations, first come first."""
+    async def waitlist(self, event_id: UUID, limit: int | None = None) -> list[Registration]:
+        """Waitlisted registrations, first come first (the first ``limit`` of them)."""
+        ...
+
+    async def waitlist_tail(self, event_id: UUID) -> datetime | None:
+        """When the last person joined the waitlist; None when nobody waits."""
+        ...
+
+    async def waitlist_position(self, registration: Registration) -> int:
+        """1 for the head of the line: how many wait before it, plus one."""
         ...
 
     async def by_check_in_code(self, event_id: UUID, code: str) -> Registration | None: ...

@@ -93,18 +93,18 @@ class RegistrationService:
             if await uow.registrations.active_for(event_id, actor.user_id) is not None:
                 raise Conflict("You already have a registration for this event.", field="event_id")
             held = await uow.registrations.seats_held(event_id)
-            line = await uow.registrations.waitlist(event_id)
+            tail = await uow.registrations.waitlist_tail(event_id)
             registration = Registration.open(
                 event_id=event_id,
                 user_id=actor.user_id,
                 seats=seats,
                 seats_free=seats_free(event.capacity, held),
-                waitlist_waiting=bool(line),
+                waitlist_waiting=tail is not None,
                 unit_price=event.price,
                 now=now,
                 attendees=attendees,
             )
-            registration.queue_behind(line[-1].waitlisted_at if line else None)
+            registration.queue_behind(tail)
             await uow.registrations.add(registration)
             if registration.holds_seats:
                 await uow.events.record_seats_taken(event_id, held + registration.seats)
@@ -292,8 +292,7 @@ class RegistrationService:
         if registration.status is not RegistrationStatus.WAITLISTED:
             return None
         async with self._uow() as uow:
-            line = await uow.registrations.waitlist(registration.event_id)
-        return next((n for n, r in enumerate(line, 1) if r.id == registration.id), None)
+            return await uow.registrations.waitlist_position(registration)
 
     async def cancel(self, actor: Actor, registration_id: UUID) -> Cancellation:
         """The registrant cancels: the refund follows the policy snapshotted at payment."""
@@ -384,10 +383,12 @@ async def offer_freed_seats(uow: UnitOfWork, event_id: UUID, now: datetime) -> N
     event's lock, whenever seats may have freed up: a cancellation, an expiry, more capacity."""
     event = await uow.events.get(event_id)
     held = await uow.registrations.seats_held(event_id)
-    capacity = event.capacity if event else None
-    for registration in next_offers(
-        await uow.registrations.waitlist(event_id), seats_free(capacity, held)
-    ):
+    free = seats_free(event.capacity if event else None, held)
+    if free == 0:
+        await uow.events.record_seats_taken(event_id, held)
+        return
+    # Each offer takes at least one seat, so only the first ``free`` in line can be offered.
+    for registration in next_offers(await uow.registrations.waitlist(event_id, free), free):
         registration.offer(now=now)
         await uow.registrations.save(registration)
         notify(uow, registration, "offered")

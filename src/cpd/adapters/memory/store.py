@@ -327,10 +327,26 @@ class MemoryRegistrationRepository(_Repo):
     async def seats_held(self, event_id: UUID) -> int:
         return sum(r.seats for r in self._of_event(event_id) if r.holds_seats)
 
-    async def waitlist(self, event_id: UUID) -> list[Registration]:
+    async def waitlist(self, event_id: UUID, limit: int | None = None) -> list[Registration]:
         waiting = [r for r in self._of_event(event_id) if r.status == "waitlisted"]
         waiting.sort(key=lambda r: (r.waitlisted_at or r.created_at, str(r.id)))
-        return copy.deepcopy(waiting)
+        return copy.deepcopy(waiting[:limit])
+
+    async def waitlist_tail(self, event_id: UUID) -> datetime | None:
+        times = [
+            r.waitlisted_at
+            for r in self._of_event(event_id)
+            if r.status == "waitlisted" and r.waitlisted_at
+        ]
+        return max(times, default=None)
+
+    async def waitlist_position(self, registration: Registration) -> int:
+        mine = registration.waitlisted_at
+        return sum(
+            1
+            for r in self._of_event(registration.event_id)
+            if r.status == "waitlisted" and r.waitlisted_at and mine and r.waitlisted_at <= mine
+        )
 
     async def by_check_in_code(self, event_id: UUID, code: str) -> Registration | None:
         found = next((r for r in self._of_event(event_id) if r.check_in_code == code), None)

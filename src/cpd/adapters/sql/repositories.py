@@ -671,14 +671,32 @@ class SqlRegistrationRepository(_Repository):
         )
         return int((await self._db.execute(query)).scalar_one())
 
-    async def waitlist(self, event_id: UUID) -> list[Registration]:
+    async def waitlist(self, event_id: UUID, limit: int | None = None) -> list[Registration]:
         c = self._c
         query = (
             select(t.registrations)
             .where(c.event_id == event_id, c.status == RegistrationStatus.WAITLISTED.value)
             .order_by(c.waitlisted_at, c.id)
+            .limit(limit)
         )
         return [_registration(row) for row in await self._db.execute(query)]
+
+    async def waitlist_tail(self, event_id: UUID) -> datetime | None:
+        c = self._c
+        query = select(func.max(c.waitlisted_at)).where(
+            c.event_id == event_id, c.status == RegistrationStatus.WAITLISTED.value
+        )
+        tail: datetime | None = (await self._db.execute(query)).scalar_one()
+        return tail
+
+    async def waitlist_position(self, registration: Registration) -> int:
+        c = self._c
+        query = select(func.count()).where(
+            c.event_id == registration.event_id,
+            c.status == RegistrationStatus.WAITLISTED.value,
+            c.waitlisted_at <= registration.waitlisted_at,
+        )
+        return int((await self._db.execute(query)).scalar_one())
 
     async def by_check_in_code(self, event_id: UUID, code: str) -> Registration | None:
         c = self._c
