@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -31,6 +29,7 @@ from cpd.entrypoints.http.catalog_schemas import (
     plain,
 )
 from cpd.entrypoints.http.controllers.auth import BEARER
+from cpd.entrypoints.http.csv_export import csv_response, wants_csv
 from cpd.entrypoints.http.dependencies import container_of, response_cache_of
 from cpd.entrypoints.http.problems import documented
 from cpd.ports.services import Cache
@@ -38,7 +37,6 @@ from cpd.services.attendance import AttendanceEntry, AttendanceService
 from cpd.services.catalog import CatalogService
 from cpd.services.events import EventService
 
-CSV = "text/csv; charset=utf-8"
 Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
 Offset = Annotated[int, Parameter(ge=0, description="Items to skip")]
 Query = Annotated[str | None, Parameter(max_length=200)]
@@ -298,14 +296,9 @@ class EventsController(Controller):
         attendance: AttendanceService,
     ) -> Response[Any]:
         rows = [AttendeeSummaryOut.of(r) for r in await attendance.summaries(actor, event_id)]
-        if "text/csv" in request.headers.get("accept", ""):
-            return Response(
-                _csv(rows),
-                media_type=CSV,
-                headers={
-                    "Content-Disposition": f'attachment; filename="attendance-{event_id}.csv"'
-                },
-            )
+        if wants_csv(request):
+            columns = AttendeeSummaryOut.__struct_fields__
+            return csv_response(rows, columns, f"attendance-{event_id}.csv")
         return Response(rows)
 
     @get(
@@ -342,20 +335,3 @@ class EventsController(Controller):
             return calendar_of([event], name=event.title, base_url=base_url)
 
         return await public_response(request, response_cache, build, media_type=ICS)
-
-
-def _csv(rows: list[AttendeeSummaryOut]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    columns = list(AttendeeSummaryOut.__struct_fields__)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([csv_cell(getattr(row, column)) for column in columns])
-    return buffer.getvalue().encode()
-
-
-def csv_cell(value: object) -> object:
-    """Spreadsheets run cells that start with = + - @ as formulas: defuse them."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

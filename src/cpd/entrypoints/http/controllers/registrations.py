@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -23,10 +21,10 @@ from cpd.domain.pages import PageRequest
 from cpd.domain.payments import PaymentEventKind, PaymentIntent
 from cpd.domain.registrations import Attendee, Registration, RegistrationStatus
 from cpd.entrypoints.http.controllers.auth import BEARER
-from cpd.entrypoints.http.controllers.events import CSV, csv_cell
+from cpd.entrypoints.http.csv_export import csv_response, wants_csv
 from cpd.entrypoints.http.dependencies import container_of
 from cpd.entrypoints.http.problems import documented
-from cpd.services.registrations import RegistrationService, StaffRow
+from cpd.services.registrations import Cancellation, RegistrationService, StaffRow
 
 
 class AttendeeIn(Struct):
@@ -97,6 +95,15 @@ class RegistrationOut(Struct):
             else PaymentOut(payment.provider, payment.client_secret, payment.checkout_url),
             refund=refund,
         )
+
+    @classmethod
+    def cancelled(cls, cancellation: Cancellation) -> RegistrationOut:
+        registration = cancellation.registration
+        refund = RefundOut(
+            Money(cancellation.refund_due, registration.amount_due.currency),
+            "pending" if cancellation.refund_due else "none",
+        )
+        return cls.of(registration, refund=refund)
 
 
 class RegistrationPage(Struct):
@@ -183,12 +190,7 @@ class RegistrationsController(Controller):
         self, registration_id: UUID, actor: Actor, registrations: RegistrationService
     ) -> RegistrationOut:
         cancellation = await registrations.cancel(actor, registration_id)
-        registration = cancellation.registration
-        refund = RefundOut(
-            Money(cancellation.refund_due, registration.amount_due.currency),
-            "pending" if cancellation.refund_due else "none",
-        )
-        return RegistrationOut.of(registration, refund=refund)
+        return RegistrationOut.cancelled(cancellation)
 
     @post(
         "/{registration_id:uuid}/accept-offer",
@@ -321,14 +323,8 @@ class EventRegistrationsController(Controller):
         statuses = frozenset(s.value for s in status) if status else None
         found = await registrations.for_event(actor, event_id, statuses, page)
         rows = [StaffRegistrationOut.of(row) for row in found.items]
-        if "text/csv" in request.headers.get("accept", ""):
-            return Response(
-                _csv(rows),
-                media_type=CSV,
-                headers={
-                    "Content-Disposition": f'attachment; filename="registrations-{event_id}.csv"'
-                },
-            )
+        if wants_csv(request):
+            return csv_response(rows, _CSV_COLUMNS, f"registrations-{event_id}.csv")
         return Response(StaffRegistrationPage(rows, found.total, found.limit, found.offset))
 
     @post(
@@ -345,12 +341,7 @@ class EventRegistrationsController(Controller):
         registrations: RegistrationService,
     ) -> RegistrationOut:
         cancellation = await registrations.cancel_for_organizer(actor, event_id, registration_id)
-        registration = cancellation.registration
-        refund = RefundOut(
-            Money(cancellation.refund_due, registration.amount_due.currency),
-            "pending" if cancellation.refund_due else "none",
-        )
-        return RegistrationOut.of(registration, refund=refund)
+        return RegistrationOut.cancelled(cancellation)
 
     @post(
         "/{event_id:uuid}/check-in",
@@ -362,12 +353,3 @@ class EventRegistrationsController(Controller):
         self, event_id: UUID, data: CheckInIn, actor: Actor, registrations: RegistrationService
     ) -> AttendanceRecord:
         return await registrations.check_in(actor, event_id, data.code)
-
-
-def _csv(rows: list[StaffRegistrationOut]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(_CSV_COLUMNS)
-    for row in rows:
-        writer.writerow([csv_cell(getattr(row, column)) for column in _CSV_COLUMNS])
-    return buffer.getvalue().encode("utf-8")
