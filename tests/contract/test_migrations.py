@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -105,5 +106,21 @@ async def test_downgrade_to_base_then_upgrade_again(empty_engine: AsyncEngine) -
 async def test_migrating_twice_is_harmless(empty_engine: AsyncEngine) -> None:
     await migrate(empty_engine)
     await migrate(empty_engine)
+
+    assert await differences(empty_engine) == []
+
+
+async def test_processes_migrating_at_once_queue_rather_than_collide(
+    empty_engine: AsyncEngine,
+) -> None:
+    """Server workers that each auto-migrate at start-up: one migrates, the others wait."""
+    url = empty_engine.url.render_as_string(hide_password=False)
+    others = [create_engine(url, pool_size=1) for _ in range(2)]
+    try:
+        migrations = (migrate(engine) for engine in [empty_engine, *others])
+        await asyncio.wait_for(asyncio.gather(*migrations), timeout=60)
+    finally:
+        for engine in others:
+            await engine.dispose()
 
     assert await differences(empty_engine) == []

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
 from cpd.domain.accounts import Organization, User
 from cpd.domain.errors import Conflict
-from cpd.domain.events import Event
+from cpd.domain.events import Event, SeatLedger
 from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
 from cpd.domain.registrations import (
@@ -494,3 +494,15 @@ async def test_record_seats_taken_without_a_commit_changes_nothing(backend: Back
     view = await backend.catalog.event(event.id)
     assert view is not None
     assert view.seats_available == 5
+
+
+async def test_lock_seats_reads_the_seat_figures_of_the_row(backend: Backend) -> None:
+    _, event = await an_event(backend, capacity=30)
+
+    async with backend.uow() as uow:
+        await uow.events.record_seats_taken(event.id, 12)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.events.lock_seats(event.id) == SeatLedger(event.status, 30, 12)
+        assert await uow.events.lock_seats(uuid4()) is None

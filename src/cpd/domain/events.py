@@ -77,6 +77,15 @@ class Session:
         return self.starts_at < other.ends_at and other.starts_at < self.ends_at
 
 
+@dataclass(frozen=True, slots=True)
+class SeatLedger:
+    """The locked event row's seat figures: all a seat decision needs, read under the lock."""
+
+    status: EventStatus
+    capacity: int | None  # None: unlimited
+    taken: int  # seats held by registrations (pending payment, confirmed, offered)
+
+
 @dataclass(slots=True)
 class Event:
     """An event owned by an organization. Its times follow its sessions once it has any."""

@@ -13,7 +13,7 @@ from cpd.domain.attendance import AttendanceRecord
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.catalog import CourseFilters, CourseView, EventFilters, EventView
 from cpd.domain.courses import Course, Enrollment
-from cpd.domain.events import Event
+from cpd.domain.events import Event, SeatLedger
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.registrations import Registration
 from cpd.domain.tasks import ClaimedTask, Task
@@ -85,6 +85,11 @@ class EventRepository(Protocol):
 
     async def get_for_update(self, event_id: UUID) -> Event | None:
         """Load and lock the event row until commit (seat and session changes serialise)."""
+        ...
+
+    async def lock_seats(self, event_id: UUID) -> SeatLedger | None:
+        """Lock the event row as ``get_for_update`` does, reading only its seat figures:
+        the one query a registration makes under the lock."""
         ...
 
     async def slug_exists(self, organization_id: UUID, slug: str) -> bool: ...

@@ -1,8 +1,10 @@
 """Registering for events: seats, the waitlist, offers, holds and cancellations.
 
-Every seat decision runs inside one transaction that first locks the event row
-(``events.get_for_update``: ``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so
-concurrent registrations for one event serialise there and nowhere else.
+Every seat decision runs inside one transaction that locks the event row
+(``events.get_for_update`` or ``events.lock_seats``: ``FOR UPDATE`` on PostgreSQL, ``BEGIN
+IMMEDIATE`` on SQLite), so concurrent registrations for one event serialise there and nowhere
+else. ``events.seats_taken`` on that row is the count of seats held, kept in step by every
+change under the same lock.
 """
 
 from __future__ import annotations
@@ -89,16 +91,21 @@ class RegistrationService:
     ) -> Registration:
         now = self._clock.now()
         async with self._uow() as uow:
+            # Checked before the lock: the lock is held only for the seat decision and the
+            # writes. Whatever changes meanwhile is caught under it (the locked row's status
+            # and capacity) or by the one-active-registration unique index.
             event = await _open_event(uow, event_id, now)
             if await uow.registrations.active_for(event_id, actor.user_id) is not None:
                 raise Conflict("You already have a registration for this event.", field="event_id")
-            held = await uow.registrations.seats_held(event_id)
+            seats_now = await uow.events.lock_seats(event_id)
+            if seats_now is None or seats_now.status is not EventStatus.PUBLISHED:
+                raise NotFound("Event not found.")
             tail = await uow.registrations.waitlist_tail(event_id)
             registration = Registration.open(
                 event_id=event_id,
                 user_id=actor.user_id,
                 seats=seats,
-                seats_free=seats_free(event.capacity, held),
+                seats_free=seats_free(seats_now.capacity, seats_now.taken),
                 waitlist_waiting=tail is not None,
                 unit_price=event.price,
                 now=now,
@@ -107,7 +114,7 @@ class RegistrationService:
             registration.queue_behind(tail)
             await uow.registrations.add(registration)
             if registration.holds_seats:
-                await uow.events.record_seats_taken(event_id, held + registration.seats)
+                await uow.events.record_seats_taken(event_id, seats_now.taken + registration.seats)
             notify(uow, registration, registration.status.value)
             await uow.commit()
         await self._cache.clear()
@@ -433,7 +440,7 @@ def _refund_task(registration: Registration, amount: int) -> Task:
 
 
 async def _open_event(uow: UnitOfWork, event_id: UUID, now: datetime) -> Event:
-    event = await uow.events.get_for_update(event_id)
+    event = await uow.events.get(event_id)
     if event is None or event.status is not EventStatus.PUBLISHED:
         raise NotFound("Event not found.")
     if event.registration_opens_at and now < event.registration_opens_at:

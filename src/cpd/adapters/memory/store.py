@@ -22,7 +22,7 @@ from cpd.domain.attendance import AttendanceRecord
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.courses import Course, Enrollment
 from cpd.domain.errors import Conflict
-from cpd.domain.events import Event
+from cpd.domain.events import Event, SeatLedger
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.registrations import Registration
 from cpd.domain.tasks import ClaimedTask, Task
@@ -249,6 +249,12 @@ class MemoryEventRepository(_Repo):
         return event
 
     get_for_update = get  # the transaction already holds the database lock
+
+    async def lock_seats(self, event_id: UUID) -> SeatLedger | None:
+        event = self._state.events.get(event_id)
+        if event is None:
+            return None
+        return SeatLedger(event.status, event.capacity, self._state.seats_taken.get(event_id, 0))
 
     async def slug_exists(self, organization_id: UUID, slug: str) -> bool:
         return any(

@@ -20,7 +20,7 @@ from cpd.domain.accounts import Member, Membership, Organization, Role, User, Us
 from cpd.domain.attendance import AttendanceRecord, AttendanceSource
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.courses import Course, CourseMode, CourseStatus, Enrollment, EnrollmentStatus
-from cpd.domain.events import Event, EventFormat, EventStatus, Session, Venue
+from cpd.domain.events import Event, EventFormat, EventStatus, SeatLedger, Session, Venue
 from cpd.domain.money import Money, canonical_credits
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.registrations import (
@@ -375,6 +375,12 @@ class SqlEventRepository(_Repository):
     async def get_for_update(self, event_id: UUID) -> Event | None:
         """``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises."""
         return await self._get(event_id, lock=True)
+
+    async def lock_seats(self, event_id: UUID) -> SeatLedger | None:
+        c = t.events.c
+        query = select(c.status, c.capacity, c.seats_taken).where(c.id == event_id)
+        row = (await self._db.execute(query.with_for_update())).first()
+        return None if row is None else SeatLedger(EventStatus(row[0]), row[1], row[2])
 
     async def _get(self, event_id: UUID, *, lock: bool) -> Event | None:
         query = select(*_EVENT_COLUMNS).where(t.events.c.id == event_id)

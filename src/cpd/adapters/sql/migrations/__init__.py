@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 HERE = Path(__file__).parent
@@ -20,8 +20,18 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+MIGRATION_LOCK = 0x637064  # any constant: the advisory lock every migrating process takes
+
+
 async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
+    """Upgrade in one transaction. Several processes may start at once (server workers each
+    auto-migrating): on PostgreSQL they queue on an advisory lock and the later ones find the
+    schema current; SQLite's ``BEGIN IMMEDIATE`` serialises them already."""
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
         await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
 
