@@ -117,3 +117,49 @@ def test_attendance_needs_a_running_event(api: Api) -> None:
         api.client.post(url, headers=owner.headers, json={"attendees": [{"user_id": owner.id}]}),
         409,
     )
+
+
+def test_attendance_attaches_to_registrations(api: Api) -> None:
+    owner, alice, bob, event = _setup(api)
+    carol = api.user()
+    morning = event["sessions"][0]["id"]
+    url = f"/api/v1/events/{event['id']}/sessions/{morning}/attendance"
+
+    def register(caller: Caller, event_id: str) -> dict[str, Any]:
+        response = api.client.post(
+            "/api/v1/registrations", json={"event_id": event_id}, headers=caller.headers
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    alices = register(alice, event["id"])
+    carols = register(carol, event["id"])
+    elsewhere = register(bob, api.event(owner, api.organization(owner))["id"])
+
+    recorded = api.client.post(
+        url,
+        headers=owner.headers,
+        json={
+            "attendees": [
+                {"registration_id": alices["id"]},  # by registration (a QR list, say)
+                {"user_id": carol.id},  # by person: attached to her registration
+                {"user_id": bob.id},  # a walk-in with no registration
+            ]
+        },
+    )
+    assert recorded.status_code == 200, recorded.text
+    assert [(r["user_id"], r["registration_id"]) for r in recorded.json()] == [
+        (alice.id, alices["id"]),
+        (carol.id, carols["id"]),
+        (bob.id, None),
+    ]
+
+    for attendee, field in [
+        ({"registration_id": elsewhere["id"]}, "attendees[0].registration_id"),
+        ({"registration_id": str(uuid.uuid4())}, "attendees[0].registration_id"),
+        ({"user_id": alice.id, "registration_id": alices["id"]}, "attendees[0].user_id"),
+        ({"minutes_attended": 5}, "attendees[0].user_id"),
+    ]:
+        assert_problem(
+            api.client.post(url, headers=owner.headers, json={"attendees": [attendee]}), 400, field
+        )

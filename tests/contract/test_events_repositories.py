@@ -25,6 +25,7 @@ from tests.contract.builders import (
     make_enrollment,
     make_event,
     make_organization,
+    make_registration,
     make_session,
     make_user,
 )
@@ -421,6 +422,8 @@ async def attendance_setup(backend: Backend) -> tuple[Event, User, User]:
 async def test_attendance_records_round_trip(backend: Backend) -> None:
     event, alice, _ = await attendance_setup(backend)
     first, second = event.sessions
+    registration = make_registration(event, alice)
+    await given(backend, registration)
     checked_in = make_attendance(
         first,
         alice,
@@ -428,7 +431,7 @@ async def test_attendance_records_round_trip(backend: Backend) -> None:
         source=AttendanceSource.SELF_CHECK_IN,
         at=T0 + timedelta(microseconds=11),
         checked_in_at=T0 - timedelta(minutes=5),
-        registration_id=uuid4(),
+        registration_id=registration.id,
     )
     absent = make_attendance(second, alice, minutes=0, source=AttendanceSource.ZOOM)
     async with backend.uow() as uow:
@@ -513,3 +516,19 @@ def test_builders_make_valid_events() -> None:
     published = replace(event, status=EventStatus.DRAFT, sessions=list(event.sessions))
     published.publish(now=T0)
     assert published.status is EventStatus.PUBLISHED
+
+
+async def test_attendance_refers_to_a_stored_registration(backend: Backend) -> None:
+    event, alice, _ = await attendance_setup(backend)
+    stray = make_attendance(event.sessions[0], alice, registration_id=uuid4())
+
+    async def record() -> None:
+        async with backend.uow() as uow:
+            await uow.attendance.record([stray])
+            await uow.commit()
+
+    with pytest.raises(Conflict):
+        await record()
+
+    async with backend.uow() as uow:
+        assert await uow.attendance.for_event(event.id) == []

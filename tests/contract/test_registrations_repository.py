@@ -506,3 +506,26 @@ async def test_lock_seats_reads_the_seat_figures_of_the_row(backend: Backend) ->
     async with backend.uow() as uow:
         assert await uow.events.lock_seats(event.id) == SeatLedger(event.status, 30, 12)
         assert await uow.events.lock_seats(uuid4()) is None
+
+
+async def test_confirmed_for_finds_confirmed_registrations_by_person_or_id(
+    backend: Backend,
+) -> None:
+    organization, event = await an_event(backend)
+    other_event = make_event(organization)
+    await given(backend, other_event)
+    ann, ben, cat, dan = await some_users(backend, 4)
+    anns = make_registration(event, ann)
+    bens = make_registration(event, ben)
+    cats_waiting = make_registration(event, cat, status=S.WAITLISTED)
+    dans_elsewhere = make_registration(other_event, dan)
+    await given(backend, anns, bens, cats_waiting, dans_elsewhere)
+
+    async with backend.uow() as uow:
+        found = await uow.registrations.confirmed_for(
+            event.id, user_ids={ann.id, cat.id, dan.id}, ids={bens.id, dans_elsewhere.id}
+        )
+        nothing = await uow.registrations.confirmed_for(event.id, user_ids=set(), ids=set())
+
+    assert sorted(r.id for r in found) == sorted([anns.id, bens.id])
+    assert nothing == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -157,6 +157,12 @@ class RegistrationRepository(Protocol):
         ...
 
     async def by_check_in_code(self, event_id: UUID, code: str) -> Registration | None: ...
+    async def confirmed_for(
+        self, event_id: UUID, *, user_ids: Collection[UUID], ids: Collection[UUID]
+    ) -> list[Registration]:
+        """The event's confirmed registrations of these people or with these ids."""
+        ...
+
     async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[Registration]: ...
     async def list_for_event(
         self, event_id: UUID, statuses: frozenset[str] | None, page: PageRequest

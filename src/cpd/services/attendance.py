@@ -24,9 +24,12 @@ from cpd.services.events import EVENT_NOT_FOUND
 
 @dataclass(frozen=True, slots=True)
 class AttendanceEntry:
-    user_id: UUID
+    """Who attended, by person or by registration (exactly one)."""
+
+    user_id: UUID | None = None
     minutes_attended: int | None = None
     checked_in_at: datetime | None = None
+    registration_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +64,20 @@ class AttendanceService:
             if event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED):
                 raise Conflict(f"Attendance cannot be recorded for a {event.status} event.")
             session = event.session(session_id)
-            known = {u.id for u in await uow.users.get_many([e.user_id for e in entries])}
+            attendees = await _attendees(uow, event_id, entries)
             records = []
-            for index, entry in enumerate(entries):
-                if entry.user_id not in known:
-                    raise InvalidInput("No such user.", field=f"attendees[{index}].user_id")
+            for index, (entry, (user_id, registration_id)) in enumerate(
+                zip(entries, attendees, strict=True)
+            ):
                 try:
                     record = AttendanceRecord.record(
                         session,
-                        entry.user_id,
+                        user_id,
                         source=source,
                         now=now,
                         minutes_attended=entry.minutes_attended,
                         checked_in_at=entry.checked_in_at,
+                        registration_id=registration_id,
                     )
                 except InvalidInput as error:  # say which entry of the batch was wrong
                     raise InvalidInput(
@@ -104,6 +108,40 @@ class AttendanceService:
         return summary_for(
             actor.user_id, {}, event.scheduled_minutes, event.attendance_threshold_percent
         )
+
+
+async def _attendees(
+    uow: UnitOfWork, event_id: UUID, entries: list[AttendanceEntry]
+) -> list[tuple[UUID, UUID | None]]:
+    """(person, registration) per entry. A person's attendance attaches to their confirmed
+    registration; one without (a walk-in staff let in) is recorded with none."""
+    user_ids = {e.user_id for e in entries if e.user_id is not None}
+    registration_ids = {e.registration_id for e in entries if e.registration_id is not None}
+    confirmed = await uow.registrations.confirmed_for(
+        event_id, user_ids=user_ids, ids=registration_ids
+    )
+    by_id = {r.id: r for r in confirmed}
+    by_user = {r.user_id: r.id for r in confirmed}
+    known = {u.id for u in await uow.users.get_many(list(user_ids))}
+    found: list[tuple[UUID, UUID | None]] = []
+    for index, entry in enumerate(entries):
+        if (entry.user_id is None) == (entry.registration_id is None):
+            raise InvalidInput(
+                "Give either user_id or registration_id.", field=f"attendees[{index}].user_id"
+            )
+        if entry.registration_id is not None:
+            registration = by_id.get(entry.registration_id)
+            if registration is None:
+                raise InvalidInput(
+                    "Not a confirmed registration of this event.",
+                    field=f"attendees[{index}].registration_id",
+                )
+            found.append((registration.user_id, registration.id))
+        elif entry.user_id not in known:
+            raise InvalidInput("No such user.", field=f"attendees[{index}].user_id")
+        else:
+            found.append((entry.user_id, by_user.get(entry.user_id)))
+    return found
 
 
 async def _event(uow: UnitOfWork, event_id: UUID) -> Event:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -24,7 +24,7 @@ from cpd.domain.courses import Course, Enrollment
 from cpd.domain.errors import Conflict
 from cpd.domain.events import Event, SeatLedger
 from cpd.domain.pages import Page, PageRequest
-from cpd.domain.registrations import Registration
+from cpd.domain.registrations import Registration, RegistrationStatus
 from cpd.domain.tasks import ClaimedTask, Task
 
 T = TypeVar("T")
@@ -358,6 +358,18 @@ class MemoryRegistrationRepository(_Repo):
         found = next((r for r in self._of_event(event_id) if r.check_in_code == code), None)
         return copy.deepcopy(found)
 
+    async def confirmed_for(
+        self, event_id: UUID, *, user_ids: Collection[UUID], ids: Collection[UUID]
+    ) -> list[Registration]:
+        return copy.deepcopy(
+            [
+                r
+                for r in self._of_event(event_id)
+                if r.status is RegistrationStatus.CONFIRMED
+                and (r.user_id in user_ids or r.id in ids)
+            ]
+        )
+
     async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[Registration]:
         mine = [r for r in self._state.registrations.values() if r.user_id == user_id]
         mine.sort(key=lambda r: (r.created_at, str(r.id)), reverse=True)
@@ -448,6 +460,9 @@ class MemoryEnrollmentRepository(_Repo):
 
 class MemoryAttendanceRepository(_Repo):
     async def record(self, records: list[AttendanceRecord]) -> None:
+        for record in records:
+            if record.registration_id not in (None, *self._state.registrations):
+                raise Conflict("This change clashes with existing data.")  # as SQL's foreign key
         for record in records:
             self._state.attendance[(record.session_id, record.user_id)] = record
 

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Row, Select, bindparam, delete, func, insert, null, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -709,6 +720,17 @@ class SqlRegistrationRepository(_Repository):
         return await self._one(
             select(t.registrations).where(c.event_id == event_id, c.check_in_code == code)
         )
+
+    async def confirmed_for(
+        self, event_id: UUID, *, user_ids: Collection[UUID], ids: Collection[UUID]
+    ) -> list[Registration]:
+        c = self._c
+        query = select(t.registrations).where(
+            c.event_id == event_id,
+            c.status == RegistrationStatus.CONFIRMED.value,
+            or_(c.user_id.in_(list(user_ids)), c.id.in_(list(ids))),
+        )
+        return [_registration(row) for row in await self._db.execute(query)]
 
     async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[Registration]:
         c = self._c

@@ -297,8 +297,13 @@ attendance = Table(
         nullable=False,
     ),
     Column("user_id", GUID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    # Filled in once registrations exist; that issue adds the foreign key.
-    Column("registration_id", GUID),
+    # The registration attended under; none for a walk-in recorded by staff.
+    Column(
+        "registration_id",
+        GUID,
+        ForeignKey("registrations.id", ondelete="SET NULL", use_alter=True),
+        index=True,
+    ),
     Column("minutes_attended", Integer, nullable=False),
     Column("source", String(20), nullable=False),
     _timestamp("recorded_at"),

@@ -116,8 +116,11 @@ class CoursePatch(Struct, forbid_unknown_fields=True):
     credit_category: Annotated[str, Meta(max_length=100)] | UnsetType | None = UNSET
 
 
-class AttendeeIn(Struct):
-    user_id: UUID
+class AttendeeIn(Struct, forbid_unknown_fields=True):
+    """One attendee, by ``user_id`` or by ``registration_id`` (give one)."""
+
+    user_id: UUID | None = None
+    registration_id: UUID | None = None
     minutes_attended: Annotated[int, Meta(ge=0)] | None = None
     checked_in_at: AwareDateTime | None = None
 

@@ -278,7 +278,8 @@ class EventsController(Controller):
         attendance: AttendanceService,
     ) -> list[AttendanceRecord]:
         entries = [
-            AttendanceEntry(a.user_id, a.minutes_attended, a.checked_in_at) for a in data.attendees
+            AttendanceEntry(a.user_id, a.minutes_attended, a.checked_in_at, a.registration_id)
+            for a in data.attendees
         ]
         return await attendance.record(actor, event_id, session_id, entries)
 
