@@ -16,6 +16,7 @@ from pathlib import Path
 from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
+from cpd.adapters.calendars import IcalendarWriter
 from cpd.adapters.inprocess_queue import InProcessTaskQueue
 from cpd.adapters.jose_tokens import JoseTokenIssuer
 from cpd.adapters.mail import FileOutboxMailer, MemoryMailer, SmtpMailer
@@ -34,6 +35,7 @@ from cpd.ports.persistence import CatalogReader, HealthProbe, OutboxStore, UnitO
 from cpd.ports.services import (
     AttemptThrottle,
     Cache,
+    CalendarWriter,
     Clock,
     Mailer,
     PasswordHasher,
@@ -84,6 +86,7 @@ class Container:
     payments: PaymentGateway
     catalog: CatalogService
     catalog_cache: Cache
+    calendars: CalendarWriter
     _relay_stop: asyncio.Event = field(default_factory=asyncio.Event)
     _relay_task: asyncio.Task[None] | None = None
     _housekeeping_task: asyncio.Task[None] | None = None
@@ -163,12 +166,14 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     mailer = _build_mailer(settings)
     catalog_cache: Cache = RedisCache(redis) if redis else MemoryCache()
     payments = _build_payments(settings, clock)
+    calendars = IcalendarWriter()
     registrations = RegistrationService(
         uow,
         clock=clock,
         catalog_cache=catalog_cache,
         payments=payments,
         mailer=mailer,
+        calendars=calendars,
         public_base_url=settings.public_base_url,
     )
     handlers: TaskHandlers = {
@@ -200,6 +205,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         public_base_url=settings.public_base_url,
     )
     return Container(
+        calendars=calendars,
         settings=settings,
         clock=clock,
         database=database,

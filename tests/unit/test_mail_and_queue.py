@@ -10,7 +10,7 @@ import pytest
 
 from cpd.adapters.inprocess_queue import InProcessTaskQueue, UnknownTask
 from cpd.adapters.mail import FileOutboxMailer
-from cpd.domain.tasks import EmailMessage, Task
+from cpd.domain.tasks import Attachment, EmailMessage, Task
 from cpd.services.notifications import SEND_EMAIL, send_email_handler, send_email_task
 
 SENDER = "CPD Events <no-reply@cpd.local>"
@@ -52,6 +52,25 @@ async def test_file_mailer_writes_a_parseable_message(tmp_path: Path) -> None:
     assert "token=abc" in text.get_content()
     assert html is not None
     assert "<b>Alice</b>" in html.get_content()
+
+
+async def test_attachments_travel_with_the_message(tmp_path: Path) -> None:
+    mailer = FileOutboxMailer(tmp_path, sender=SENDER)
+    calendar = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    await mailer.send(
+        EmailMessage(
+            to="alice@example.com",
+            subject="Booked",
+            text="See you there.",
+            html="<p>See you there.</p>",
+            attachments=(Attachment("event.ics", "text/calendar", calendar),),
+        )
+    )
+    [path] = files_in(tmp_path)
+    [attached] = list(read_eml(path).iter_attachments())
+    assert attached.get_filename() == "event.ics"
+    assert attached.get_content_type() == "text/calendar"
+    assert attached.get_payload(decode=True) == calendar
 
 
 async def test_resending_one_message_overwrites_it(tmp_path: Path) -> None:

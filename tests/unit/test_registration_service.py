@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from icalendar import Calendar
 
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor
@@ -159,6 +160,14 @@ async def test_cancelling_a_paid_registration_refunds_by_the_policy(
         "Your registration for Conference is cancelled",
     ]
     assert "refunding 12.50 GBP" in app.mailer.sent[-1].text  # type: ignore[attr-defined]
+    attached = [m.attachments for m in app.mailer.sent]  # type: ignore[attr-defined]
+    assert [len(a) for a in attached] == [0, 1, 0]  # the confirmation carries the calendar
+    ics = attached[1][0]
+    assert (ics.filename, ics.content_type) == ("event.ics", "text/calendar")
+    calendar = Calendar.from_ical(ics.data)
+    sessions = calendar.walk("VEVENT")
+    assert [str(s["summary"]) for s in sessions] == ["Conference: Day"]
+    assert sessions[0].decoded("dtstart") == START
 
 
 async def test_others_cannot_see_or_touch_a_registration(world: tuple[Container, Clock]) -> None:

@@ -22,6 +22,11 @@ def to_mime(message: EmailMessage, sender: str) -> email.message.EmailMessage:
     mime.set_content(message.text)
     if message.html:
         mime.add_alternative(message.html, subtype="html")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        mime.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     return mime
 
 

@@ -29,9 +29,17 @@ class ClaimedTask:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content_type: str  # "maintype/subtype"
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class EmailMessage:
     to: str
     subject: str
     text: str
     html: str | None = None
     message_id: str | None = None  # set from the task id so a resend is recognisably the same
+    attachments: tuple[Attachment, ...] = ()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from cpd.domain.auth import AccessClaims, IssuedToken, RefreshClaims
+from cpd.domain.catalog import EventView
 from cpd.domain.money import Money
 from cpd.domain.payments import PaymentEvent, PaymentIntent, RefundReceipt
 from cpd.domain.registrations import Registration
@@ -93,4 +94,11 @@ class PaymentGateway(Protocol):
     ) -> RefundReceipt: ...
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> PaymentEvent:
         """Verify the signature and read the event; raise InvalidInput when it does not verify."""
+        ...
+
+
+@runtime_checkable  # Litestar checks injected dependencies against their annotation
+class CalendarWriter(Protocol):
+    def calendar(self, events: Iterable[EventView], *, name: str, base_url: str) -> bytes:
+        """An iCalendar document (``.ics``) of the events' sessions, named ``name``."""
         ...

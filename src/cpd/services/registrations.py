@@ -16,6 +16,7 @@ from uuid import UUID
 
 from cpd.domain.accounts import Actor, User
 from cpd.domain.attendance import AttendanceRecord, AttendanceSource
+from cpd.domain.catalog import EventView, OrganizationRef
 from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.events import Event, EventStatus
 from cpd.domain.money import Money
@@ -31,9 +32,9 @@ from cpd.domain.registrations import (
     next_offers,
     seats_free,
 )
-from cpd.domain.tasks import Task
+from cpd.domain.tasks import Attachment, Task
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
-from cpd.ports.services import Cache, Clock, Mailer, PaymentGateway
+from cpd.ports.services import Cache, CalendarWriter, Clock, Mailer, PaymentGateway
 from cpd.services.access import require_staff
 from cpd.services.notifications import REGISTRATION_EMAIL, registration_email
 
@@ -70,10 +71,12 @@ class RegistrationService:
         catalog_cache: Cache,
         payments: PaymentGateway,
         mailer: Mailer,
+        calendars: CalendarWriter,
         public_base_url: str,
         refund_policy: RefundPolicy = STANDARD_REFUNDS,
     ) -> None:
         self._mailer = mailer
+        self._calendars = calendars
         self._public_base_url = public_base_url.rstrip("/")
         self._uow = uow
         self._clock = clock
@@ -177,22 +180,31 @@ class RegistrationService:
 
     async def send_registration_email(self, task: Task) -> None:
         """The ``registration_email`` task: written at send time from the current data."""
+        kind = str(task.payload["kind"])
         async with self._uow() as uow:
             registration = await _reload(uow, UUID(str(task.payload["registration_id"])))
             user = await uow.users.get(registration.user_id)
             event = await uow.events.get(registration.event_id)
-        if user is None or event is None:
+            host = await uow.organizations.get(event.organization_id) if event else None
+        if user is None or event is None or host is None:
             return  # deleted since: nobody to tell
         refund = task.payload.get("refund")
         message = registration_email(
-            str(task.payload["kind"]),
+            kind,
             registration,
             user,
             event_title=event.title,
             calendar_url=f"{self._public_base_url}/api/v1/events/{event.id}.ics",
             refund=Money(int(refund), registration.amount_due.currency) if refund else None,
         )
-        await self._mailer.send(replace(message, message_id=f"<{task.id}@cpd.tasks>"))
+        attachments: tuple[Attachment, ...] = ()
+        if kind == RegistrationStatus.CONFIRMED:  # the sessions, straight into their calendar
+            view = EventView.of(event, OrganizationRef.of(host))
+            ics = self._calendars.calendar([view], name=event.title, base_url=self._public_base_url)
+            attachments = (Attachment("event.ics", "text/calendar", ics),)
+        await self._mailer.send(
+            replace(message, message_id=f"<{task.id}@cpd.tasks>", attachments=attachments)
+        )
 
     async def receive_webhook(self, payload: bytes, headers: Mapping[str, str]) -> bool:
         """Verify a provider's webhook, store its id, and queue its effect in the same

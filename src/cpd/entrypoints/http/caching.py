@@ -16,6 +16,8 @@ from litestar import Request, Response
 
 from cpd.ports.services import Cache
 
+ICS = "text/calendar"  # Litestar appends the charset
+
 SERVER_TTL_SECONDS = 300  # an upper bound: a change clears the cache at once
 CLIENT_MAX_AGE_SECONDS = 30  # what browsers and shared caches may reuse without asking
 PUBLIC = f"public, max-age={CLIENT_MAX_AGE_SECONDS}"

@@ -16,8 +16,7 @@ from cpd.domain.catalog import EventFilters, EventView
 from cpd.domain.errors import InvalidInput
 from cpd.domain.events import EventFormat, EventStatus, Session
 from cpd.domain.pages import MAX_PAGE_SIZE, PageRequest
-from cpd.entrypoints.http.caching import encode, public_response
-from cpd.entrypoints.http.calendars import ICS, calendar_of
+from cpd.entrypoints.http.caching import ICS, encode, public_response
 from cpd.entrypoints.http.catalog_schemas import (
     AttendanceIn,
     AttendeeSummaryOut,
@@ -32,7 +31,7 @@ from cpd.entrypoints.http.controllers.auth import BEARER
 from cpd.entrypoints.http.csv_export import csv_response, wants_csv
 from cpd.entrypoints.http.dependencies import container_of, response_cache_of
 from cpd.entrypoints.http.problems import documented
-from cpd.ports.services import Cache
+from cpd.ports.services import Cache, CalendarWriter
 from cpd.services.attendance import AttendanceEntry, AttendanceService
 from cpd.services.catalog import CatalogService
 from cpd.services.events import EventService
@@ -328,11 +327,12 @@ class EventsController(Controller):
         catalog: CatalogService,
         response_cache: Cache | None,
         optional_actor: Actor | None,
+        calendars: CalendarWriter,
     ) -> Response[bytes]:
         base_url = str(request.base_url)
 
         async def build() -> bytes:
             event = await catalog.event(event_id, optional_actor)
-            return calendar_of([event], name=event.title, base_url=base_url)
+            return calendars.calendar([event], name=event.title, base_url=base_url)
 
         return await public_response(request, response_cache, build, media_type=ICS)

@@ -13,13 +13,12 @@ from cpd.domain.accounts import Actor
 from cpd.domain.catalog import EventFilters, EventView
 from cpd.domain.events import EventFormat, EventStatus
 from cpd.domain.pages import MAX_PAGE_SIZE, PageRequest
-from cpd.entrypoints.http.caching import encode, public_response
-from cpd.entrypoints.http.calendars import ICS, calendar_of
+from cpd.entrypoints.http.caching import ICS, encode, public_response
 from cpd.entrypoints.http.catalog_schemas import EventPage
 from cpd.entrypoints.http.controllers.auth import BEARER
 from cpd.entrypoints.http.controllers.events import Query, event_filters, event_page
 from cpd.entrypoints.http.problems import documented
-from cpd.ports.services import Cache
+from cpd.ports.services import Cache, CalendarWriter
 from cpd.services.catalog import CatalogService
 
 Slug = Annotated[str, Parameter(max_length=60, pattern=r"^[A-Za-z0-9-]+$")]
@@ -61,6 +60,7 @@ class OrganizationCatalogController(Controller):
         organization_slug: Slug,
         catalog: CatalogService,
         response_cache: Cache | None,
+        calendars: CalendarWriter,
     ) -> Response[bytes]:
         base_url = str(request.base_url)
 
@@ -68,7 +68,7 @@ class OrganizationCatalogController(Controller):
             filters = EventFilters(organization_slug=organization_slug.lower())
             result = await catalog.events(filters, PageRequest(limit=MAX_PAGE_SIZE))
             name = result.items[0].organization.name if result.items else organization_slug
-            return calendar_of(result.items, name=name, base_url=base_url)
+            return calendars.calendar(result.items, name=name, base_url=base_url)
 
         return await public_response(request, response_cache, build, media_type=ICS)
 
