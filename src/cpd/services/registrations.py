@@ -17,7 +17,7 @@ from uuid import UUID
 from cpd.domain.accounts import Actor, User
 from cpd.domain.attendance import AttendanceRecord, AttendanceSource
 from cpd.domain.catalog import EventView, OrganizationRef
-from cpd.domain.errors import Conflict, NotFound
+from cpd.domain.errors import Conflict, DomainError, NotFound
 from cpd.domain.events import Event, EventStatus
 from cpd.domain.money import Money
 from cpd.domain.pages import Page, PageRequest
@@ -36,12 +36,23 @@ from cpd.domain.tasks import Attachment, Task
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Cache, CalendarWriter, Clock, Mailer, PaymentGateway
 from cpd.services.access import require_staff
+from cpd.services.batching import Batcher
 from cpd.services.notifications import REGISTRATION_EMAIL, registration_email
 
 REGISTRATION_NOT_FOUND = "Registration not found."
+ALREADY_REGISTERED = "You already have a registration for this event."
 REFUND_PAYMENT = "refund_payment"
 CHECK_IN_OPENS = timedelta(hours=1)  # staff may check people in this long before a session
 APPLY_PAYMENT_EVENT = "apply_payment_event"
+
+
+@dataclass(frozen=True, slots=True)
+class _SeatRequest:
+    user_id: UUID
+    seats: int
+    attendees: tuple[Attendee, ...]
+    unit_price: Money
+    now: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +94,7 @@ class RegistrationService:
         self._cache = catalog_cache
         self._payments = payments
         self._refund_policy = refund_policy
+        self._seat_desk = Batcher(self._decide_seats)
 
     async def register(
         self,
@@ -94,34 +106,61 @@ class RegistrationService:
     ) -> Registration:
         now = self._clock.now()
         async with self._uow() as uow:
-            # Checked before the lock: the lock is held only for the seat decision and the
-            # writes. Whatever changes meanwhile is caught under it (the locked row's status
-            # and capacity) or by the one-active-registration unique index.
+            # Checked before the seat decision, without the lock. Whatever changes meanwhile
+            # is caught under it (the locked row's status and capacity) or by the
+            # one-active-registration unique index.
             event = await _open_event(uow, event_id, now)
             if await uow.registrations.active_for(event_id, actor.user_id) is not None:
-                raise Conflict("You already have a registration for this event.", field="event_id")
+                raise Conflict(ALREADY_REGISTERED, field="event_id")
+        request = _SeatRequest(actor.user_id, seats, attendees, event.price, now)
+        registration = await self._seat_desk.submit(event_id, request)
+        await self._cache.clear()
+        return registration
+
+    async def _decide_seats(
+        self, event_id: UUID, requests: list[_SeatRequest]
+    ) -> list[Registration | Exception]:
+        """Seat a batch of registrations in arrival order, under one lock and one commit."""
+        async with self._uow() as uow:
             seats_now = await uow.events.lock_seats(event_id)
             if seats_now is None or seats_now.status is not EventStatus.PUBLISHED:
                 raise NotFound("Event not found.")
             tail = await uow.registrations.waitlist_tail(event_id)
-            registration = Registration.open(
-                event_id=event_id,
-                user_id=actor.user_id,
-                seats=seats,
-                seats_free=seats_free(seats_now.capacity, seats_now.taken),
-                waitlist_waiting=tail is not None,
-                unit_price=event.price,
-                now=now,
-                attendees=attendees,
-            )
-            registration.queue_behind(tail)
-            await uow.registrations.add(registration)
-            if registration.holds_seats:
-                await uow.events.record_seats_taken(event_id, seats_now.taken + registration.seats)
-            notify(uow, registration, registration.status.value)
+            taken = seats_now.taken
+            outcomes: list[Registration | Exception] = []
+            seated: set[UUID] = set()
+            for request in requests:
+                try:
+                    if request.user_id in seated:  # the same person twice in one batch
+                        raise Conflict(ALREADY_REGISTERED, field="event_id")
+                    registration = Registration.open(
+                        event_id=event_id,
+                        user_id=request.user_id,
+                        seats=request.seats,
+                        seats_free=seats_free(seats_now.capacity, taken),
+                        waitlist_waiting=tail is not None,
+                        unit_price=request.unit_price,
+                        now=request.now,
+                        attendees=request.attendees,
+                    )
+                except DomainError as error:
+                    outcomes.append(error)
+                    continue
+                registration.queue_behind(tail)
+                if registration.holds_seats:
+                    taken += registration.seats
+                else:
+                    tail = registration.waitlisted_at
+                seated.add(request.user_id)
+                outcomes.append(registration)
+            added = [r for r in outcomes if isinstance(r, Registration)]
+            await uow.registrations.add(*added)
+            if taken != seats_now.taken:
+                await uow.events.record_seats_taken(event_id, taken)
+            for registration in added:
+                notify(uow, registration, registration.status.value)
             await uow.commit()
-        await self._cache.clear()
-        return registration
+        return outcomes
 
     async def book(
         self,

@@ -299,9 +299,10 @@ class MemoryEventRepository(_Repo):
 
 
 class MemoryRegistrationRepository(_Repo):
-    async def add(self, registration: Registration) -> None:
-        self._one_active(registration)
-        self._state.registrations[registration.id] = copy.deepcopy(registration)
+    async def add(self, *registrations: Registration) -> None:
+        for registration in registrations:
+            self._one_active(registration)
+            self._state.registrations[registration.id] = copy.deepcopy(registration)
 
     def _one_active(self, registration: Registration) -> None:
         """As SQL's partial unique index: one active registration per person per event."""

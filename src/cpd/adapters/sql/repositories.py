@@ -659,8 +659,10 @@ def _registration(row: Row[Any]) -> Registration:
 class SqlRegistrationRepository(_Repository):
     _c = t.registrations.c
 
-    async def add(self, registration: Registration) -> None:
-        await self._db.execute(insert(t.registrations).values(_registration_values(registration)))
+    async def add(self, *registrations: Registration) -> None:
+        if registrations:  # one statement for the lot (executemany)
+            values = [_registration_values(r) for r in registrations]
+            await self._db.execute(insert(t.registrations), values)
 
     async def get(self, registration_id: UUID) -> Registration | None:
         return await self._one(select(t.registrations).where(self._c.id == registration_id))
