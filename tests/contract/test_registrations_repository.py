@@ -529,3 +529,15 @@ async def test_confirmed_for_finds_confirmed_registrations_by_person_or_id(
 
     assert sorted(r.id for r in found) == sorted([anns.id, bens.id])
     assert nothing == []
+
+
+async def test_a_registration_is_found_by_its_payment_reference(backend: Backend) -> None:
+    _, event = await an_event(backend)
+    ann, ben = await some_users(backend, 2)
+    paying = make_registration(event, ann, status=S.PENDING_PAYMENT)
+    paying.attach_payment("pi_123", now=T0)
+    await given(backend, paying, make_registration(event, ben))
+
+    async with backend.uow() as uow:
+        assert await uow.registrations.by_payment_reference("pi_123") == paying
+        assert await uow.registrations.by_payment_reference("pi_other") is None

@@ -334,6 +334,7 @@ def test_a_signed_event_becomes_a_payment_event(
         registration_id=registration_id,
         amount=Money(amount, "EUR"),
         occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+        refund_reference="re_1" if event_type.startswith("refund.") else None,
     )
 
 

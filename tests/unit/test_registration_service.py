@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,8 @@ from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor
 from cpd.domain.catalog import EventView
 from cpd.domain.errors import Conflict, NotFound
+from cpd.domain.money import Money
+from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.registrations import RegistrationStatus
 from tests.conftest import make_settings
 
@@ -209,3 +212,56 @@ async def test_the_embedded_housekeeping_releases_expired_holds() -> None:
         assert (await app.registrations.get(buyer, held.id)).status == "expired"
     finally:
         await app.shutdown()
+
+
+async def test_a_refund_counts_once_whether_its_receipt_or_its_event_comes_first(
+    world: tuple[Container, Clock],
+) -> None:
+    app, clock = world
+    event = await published_event(app, capacity=5, price=2500)
+    buyer = await person(app, 1)
+    booking = await app.registrations.book(buyer, event.id)
+    assert booking.payment is not None
+    paid = await app.payments.pay(booking.payment.reference, "tok_visa")  # type: ignore[attr-defined]
+    await app.registrations.apply_payment_event(paid)
+    clock.current = START - timedelta(days=5)  # half back, by the standard policy
+    await app.registrations.cancel(buyer, booking.registration.id)
+    await app.relay.drain()  # the refund task refunds through the gateway and records it
+
+    registration = await app.registrations.get(buyer, booking.registration.id)
+    assert registration.refunded == 1250
+    [refund_id] = registration.refund_references
+
+    def refund_event(kind: PaymentEventKind, amount: int, refund_id: str | None) -> PaymentEvent:
+        return replace(
+            paid,
+            id=f"evt_{refund_id}_{kind}",
+            kind=kind,
+            registration_id=None,  # refund objects carry no metadata: found by the payment
+            amount=Money(amount, "GBP"),
+            refund_reference=refund_id,
+        )
+
+    # The provider reports the same refund, then the charge's running total: nothing changes.
+    await app.registrations.apply_payment_event(
+        refund_event(PaymentEventKind.REFUND_SUCCEEDED, 1250, refund_id)
+    )
+    await app.registrations.apply_payment_event(
+        refund_event(PaymentEventKind.REFUND_SUCCEEDED, 1250, None)
+    )
+    registration = await app.registrations.get(buyer, booking.registration.id)
+    assert registration.refunded == 1250
+
+    # A refund made elsewhere (the provider's dashboard) arrives only as an event: counted once.
+    for _ in range(2):
+        await app.registrations.apply_payment_event(
+            refund_event(PaymentEventKind.REFUND_SUCCEEDED, 500, "re_dashboard")
+        )
+    registration = await app.registrations.get(buyer, booking.registration.id)
+    assert registration.refunded == 1750
+    assert set(registration.refund_references) == {refund_id, "re_dashboard"}
+
+    with pytest.raises(NotFound):  # a payment that is not ours
+        await app.registrations.apply_payment_event(
+            replace(refund_event(PaymentEventKind.REFUND_SUCCEEDED, 1, "re_x"), reference="pi_x")
+        )

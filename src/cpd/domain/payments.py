@@ -37,6 +37,10 @@ class PaymentEvent:
     registration_id: UUID | None
     amount: Money
     occurred_at: datetime
+    # The provider's refund id, on events about one refund. A refund is counted once under
+    # this id, whether its receipt or its event arrives first; events without one (a
+    # charge's running total) only confirm.
+    refund_reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -200,22 +200,30 @@ class RegistrationService:
     async def apply_payment_event(self, event: PaymentEvent) -> None:
         """What a provider reported (webhook, or the offline gateway), applied once and never
         backwards: a failure after a success changes nothing; a success after the hold ran
-        out or after cancelling is refunded."""
-        if event.registration_id is None:
+        out or after cancelling is refunded; a refund counts once under its refund id, however
+        its receipt and its events interleave."""
+        async with self._uow() as uow:
+            registration = await (
+                uow.registrations.get(event.registration_id)
+                if event.registration_id
+                else uow.registrations.by_payment_reference(event.reference)
+            )
+        if registration is None:
             raise NotFound(REGISTRATION_NOT_FOUND)
         if event.kind is PaymentEventKind.PAYMENT_SUCCEEDED:
-            await self.confirm_payment(event.registration_id, event.amount.amount)
-        elif event.kind is PaymentEventKind.PAYMENT_FAILED:
-            return  # the hold stays until it expires; the registrant may pay again
-        elif event.kind is PaymentEventKind.REFUND_SUCCEEDED:
+            await self.confirm_payment(registration.id, event.amount.amount)
+        elif event.kind is PaymentEventKind.REFUND_SUCCEEDED and event.refund_reference:
             async with self._uow() as uow:
-                registration = await _reload(uow, event.registration_id)
-                if event.amount.amount <= registration.refundable_balance:
-                    registration.record_refund(
-                        event.amount.amount, now=self._clock.now(), reference=event.id
-                    )
-                    await uow.registrations.save(registration)
-                    await uow.commit()
+                registration = await _reload(uow, registration.id)
+                if event.refund_reference in registration.refund_references:
+                    return  # its receipt, or an earlier event, counted it already
+                registration.record_refund(
+                    event.amount.amount, now=self._clock.now(), reference=event.refund_reference
+                )
+                await uow.registrations.save(registration)
+                await uow.commit()
+        # A failed payment leaves the hold to expire (the registrant may pay again); a charge's
+        # running refund total and a failed refund change nothing recorded.
 
     async def send_registration_email(self, task: Task) -> None:
         """The ``registration_email`` task: written at send time from the current data."""

@@ -359,6 +359,10 @@ class MemoryRegistrationRepository(_Repo):
         found = next((r for r in self._of_event(event_id) if r.check_in_code == code), None)
         return copy.deepcopy(found)
 
+    async def by_payment_reference(self, reference: str) -> Registration | None:
+        found = (r for r in self._state.registrations.values() if r.payment_reference == reference)
+        return copy.deepcopy(next(found, None))
+
     async def confirmed_for(
         self, event_id: UUID, *, user_ids: Collection[UUID], ids: Collection[UUID]
     ) -> list[Registration]:

@@ -14,10 +14,10 @@ retries anything else for days), doing nothing with it.
 Refund events: the reference is the PaymentIntent id. ``refund.updated`` (status succeeded,
 failed or canceled) and ``refund.failed`` carry that one refund's amount; ``charge.refunded``
 carries the charge's *total* refunded so far (Stripe's ``amount_refunded``: the charge's refund
-list is not expanded in webhooks). Stripe may report one refund through several of these events
-and ``PaymentEvent`` has no refund id, so the consumer must not add refund amounts from
-webhooks up: record refunds from the ``RefundReceipt`` that ``refund`` returns and use the
-events to confirm or reverse them. ``refund.created`` is deliberately not mapped (it would
+list is not expanded in webhooks). Stripe may report one refund through several of these events:
+``refund.*`` events carry the refund's id as ``refund_reference`` (the id ``RefundReceipt``
+carries too), so a consumer counts each refund once under it; ``charge.refunded`` names no
+refund and only confirms. ``refund.created`` is deliberately not mapped (it would
 report most card refunds a second time). Suggested subscription: ``payment_intent.succeeded``,
 ``payment_intent.payment_failed``, ``charge.refunded``, ``refund.updated``, ``refund.failed``.
 """
@@ -151,7 +151,7 @@ def _read_event(event: dict[str, Any]) -> PaymentEvent:
         obj: dict[str, Any] = event["data"]["object"]
         occurred_at = datetime.fromtimestamp(int(event["created"]), UTC)
         event_id = str(event["id"])
-        kind, reference, amount = _classify(event_type, obj)
+        kind, reference, amount, refund_reference = _classify(event_type, obj)
         currency = str(obj["currency"]).upper()
         money = Money(int(amount), currency)
     except (KeyError, TypeError, ValueError, InvalidInput) as error:
@@ -167,21 +167,26 @@ def _read_event(event: dict[str, Any]) -> PaymentEvent:
         registration_id=_registration_id(obj),
         amount=money,
         occurred_at=occurred_at,
+        refund_reference=refund_reference,
     )
 
 
-def _classify(event_type: str, obj: dict[str, Any]) -> tuple[PaymentEventKind, str, int]:
-    """The kind, the payment intent it concerns, and the amount in minor units."""
+def _classify(
+    event_type: str, obj: dict[str, Any]
+) -> tuple[PaymentEventKind, str, int, str | None]:
+    """The kind, the payment intent it concerns, the amount in minor units, and the refund
+    it is about (refund events only)."""
     if event_type == "payment_intent.succeeded":
         received = obj.get("amount_received") or obj["amount"]
-        return PaymentEventKind.PAYMENT_SUCCEEDED, str(obj["id"]), int(received)
+        return PaymentEventKind.PAYMENT_SUCCEEDED, str(obj["id"]), int(received), None
     if event_type == "payment_intent.payment_failed":
-        return PaymentEventKind.PAYMENT_FAILED, str(obj["id"]), int(obj["amount"])
+        return PaymentEventKind.PAYMENT_FAILED, str(obj["id"]), int(obj["amount"]), None
     if event_type == "charge.refunded":
         return (
             PaymentEventKind.REFUND_SUCCEEDED,
             _payment_intent_id(obj),
             int(obj["amount_refunded"]),
+            None,
         )
     if event_type in {"refund.created", "refund.updated", "refund.failed"}:
         status = obj.get("status")
@@ -193,7 +198,7 @@ def _classify(event_type: str, obj: dict[str, Any]) -> tuple[PaymentEventKind, s
             raise InvalidInput(
                 f"Unhandled Stripe event {event_type} with refund status {status}.", field="type"
             )
-        return kind, _payment_intent_id(obj), int(obj["amount"])
+        return kind, _payment_intent_id(obj), int(obj["amount"]), str(obj["id"])
     raise InvalidInput(f"Unhandled Stripe event type {event_type}.", field="type")
 
 

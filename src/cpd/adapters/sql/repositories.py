@@ -723,6 +723,11 @@ class SqlRegistrationRepository(_Repository):
             select(t.registrations).where(c.event_id == event_id, c.check_in_code == code)
         )
 
+    async def by_payment_reference(self, reference: str) -> Registration | None:
+        return await self._one(
+            select(t.registrations).where(self._c.payment_reference == reference)
+        )
+
     async def confirmed_for(
         self, event_id: UUID, *, user_ids: Collection[UUID], ids: Collection[UUID]
     ) -> list[Registration]:
