@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cpd.domain.tasks import Task
+import structlog
+
+from cpd.domain.tasks import Task, TaskState
 from tests.contract.builders import T0, Backend
 
 LEASE = 30
@@ -120,3 +122,61 @@ async def test_mark_dispatched_settles_the_task(backend: Backend) -> None:
     assert await store.pending_count() == 1
     far_future = T0 + timedelta(days=365)
     assert [c.task for c in await store.claim_due(far_future, 10, LEASE)] == [waiting]
+
+
+async def test_operators_see_each_task_in_its_state(backend: Backend) -> None:
+    waiting, sent, done, broken = (Task("t", {"n": n}) for n in range(4))
+    await commit_tasks(backend, waiting, sent, done, broken)
+    store = backend.outbox_store
+    await store.claim_due(T0, limit=10, lease_seconds=LEASE)
+    await store.mark_failed(waiting.id, "try again", T0)  # still pending, retried later
+    await store.mark_dispatched(sent.id, T0)
+    await store.mark_completed(done.id, T0 + timedelta(seconds=2))
+    await store.mark_failed(broken.id, "permanent", None)
+
+    assert await store.counts() == {
+        TaskState.PENDING: 1,
+        TaskState.DISPATCHED: 1,
+        TaskState.COMPLETED: 1,
+        TaskState.FAILED: 1,
+    }
+    [failed] = await store.records(TaskState.FAILED, 10)
+    assert (failed.task, failed.attempts, failed.last_error) == (broken, 1, "permanent")
+    [completed] = await store.records(TaskState.COMPLETED, 10)
+    assert completed.task == done
+    assert completed.completed_at == completed.dispatched_at == T0 + timedelta(seconds=2)
+    assert {r.task.id for r in await store.records(None, 10)} == {
+        t.id for t in (waiting, sent, done, broken)
+    }
+    assert len(await store.records(None, 2)) == 2
+    assert await store.is_completed(done.id)
+    assert not await store.is_completed(sent.id)
+
+
+async def test_a_failed_task_can_be_retried_once_it_failed(backend: Backend) -> None:
+    broken, fine = Task("t", {"n": 1}), Task("t", {"n": 2})
+    await commit_tasks(backend, broken, fine)
+    store = backend.outbox_store
+    await store.claim_due(T0, limit=10, lease_seconds=LEASE)
+    await store.mark_failed(broken.id, "permanent", None)
+    await store.mark_dispatched(fine.id, T0)
+
+    later = T0 + timedelta(hours=1)
+    assert not await store.retry(fine.id, later)  # not failed: nothing to retry
+    assert await store.retry(broken.id, later)
+    assert not await store.retry(broken.id, later)  # pending again now
+
+    [claimed] = await store.claim_due(later, 10, LEASE)
+    assert (claimed.task, claimed.attempts) == (broken, 1)  # fresh attempts
+
+
+async def test_a_task_keeps_the_request_that_caused_it(backend: Backend) -> None:
+    structlog.contextvars.bind_contextvars(request_id="req-42")
+    try:
+        await commit_tasks(backend, Task("t", {}))
+    finally:
+        structlog.contextvars.unbind_contextvars("request_id")
+    await commit_tasks(backend, Task("t", {}))  # outside any request
+
+    claimed = await backend.outbox_store.claim_due(T0, 10, LEASE)
+    assert sorted(str(c.task.request_id) for c in claimed) == ["None", "req-42"]

@@ -14,6 +14,8 @@ class InProcessTaskQueue:
     """``enqueue`` returns only once the handler has finished, so the relay marks a task
     dispatched only after it really ran; a failure is retried by the relay with backoff."""
 
+    runs_inline = True
+
     def __init__(self, handlers: TaskHandlers) -> None:
         self._handlers = handlers
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,7 @@ class Task:
     name: str
     payload: JSONObject
     id: UUID = field(default_factory=new_id)
+    request_id: str | None = None  # the request that caused it, for following it in the logs
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,37 @@ class ClaimedTask:
     task: Task
     attempts: int
     created_at: datetime
+
+
+class TaskState(StrEnum):
+    PENDING = "pending"  # waiting for the relay (or for its retry time)
+    DISPATCHED = "dispatched"  # handed to the worker's queue, not finished yet
+    COMPLETED = "completed"
+    FAILED = "failed"  # gave up after its last attempt; an operator may retry it
+
+    @classmethod
+    def of(
+        cls, *, abandoned: bool, dispatched_at: datetime | None, completed_at: datetime | None
+    ) -> TaskState:
+        if completed_at is not None:
+            return cls.COMPLETED
+        if abandoned:
+            return cls.FAILED
+        return cls.PENDING if dispatched_at is None else cls.DISPATCHED
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    """A task as operators see it (``cpd tasks list``)."""
+
+    task: Task
+    state: TaskState
+    attempts: int
+    created_at: datetime
+    available_at: datetime
+    dispatched_at: datetime | None
+    completed_at: datetime | None
+    last_error: str | None
 
 
 @dataclass(frozen=True, slots=True)

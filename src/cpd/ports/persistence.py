@@ -16,7 +16,7 @@ from cpd.domain.courses import Course, Enrollment
 from cpd.domain.events import Event, SeatLedger
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.registrations import Registration
-from cpd.domain.tasks import ClaimedTask, Task
+from cpd.domain.tasks import ClaimedTask, Task, TaskRecord, TaskState
 
 
 class UserRepository(Protocol):
@@ -268,12 +268,29 @@ class OutboxStore(Protocol):
         ...
 
     async def mark_dispatched(self, task_id: UUID, now: datetime) -> None: ...
+    async def mark_completed(self, task_id: UUID, now: datetime) -> None:
+        """The task's handler finished (dispatched too, if it ran where it was relayed)."""
+        ...
+
+    async def is_completed(self, task_id: UUID) -> bool:
+        """Whether the task already finished: a redelivered task is then not run again."""
+        ...
+
     async def mark_failed(self, task_id: UUID, error: str, retry_at: datetime | None) -> None:
         """``retry_at`` None gives up on the task for good (it stays for an operator to see)."""
         ...
 
     async def pending_count(self) -> int:
         """Tasks still to hand on (abandoned ones excluded)."""
+        ...
+
+    async def records(self, state: TaskState | None, limit: int) -> list[TaskRecord]:
+        """Tasks for operators, newest first, optionally in one state."""
+        ...
+
+    async def counts(self) -> dict[TaskState, int]: ...
+    async def retry(self, task_id: UUID, now: datetime) -> bool:
+        """Make a failed task due again with fresh attempts; False if no failed task has the id."""
         ...
 
 

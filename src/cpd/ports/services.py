@@ -42,6 +42,9 @@ class Mailer(Protocol):
 
 
 class TaskQueue(Protocol):
+    # True when ``enqueue`` runs the task to completion before returning (in-process).
+    runs_inline: bool
+
     async def enqueue(self, task: Task) -> None:
         """Hand a task on; once this returns the queue owns it (it may run it right away)."""
         ...

@@ -55,8 +55,10 @@ class OutboxRelay:
                     exc,
                 )
                 await self._store.mark_failed(item.task.id, repr(exc)[:2000], retry_at)
-            else:
-                await self._store.mark_dispatched(item.task.id, self._clock.now())
+            else:  # an inline queue ran it already; a worker's queue will report back
+                done = self._queue.runs_inline
+                mark = self._store.mark_completed if done else self._store.mark_dispatched
+                await mark(item.task.id, self._clock.now())
         return len(claimed)
 
     async def drain(self) -> None:

@@ -25,7 +25,7 @@ from cpd.domain.errors import Conflict
 from cpd.domain.events import Event, SeatLedger
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.registrations import Registration, RegistrationStatus
-from cpd.domain.tasks import ClaimedTask, Task
+from cpd.domain.tasks import ClaimedTask, Task, TaskRecord, TaskState
 
 T = TypeVar("T")
 
@@ -37,8 +37,26 @@ class OutboxRow:
     available_at: datetime
     attempts: int = 0
     dispatched_at: datetime | None = None
+    completed_at: datetime | None = None
     last_error: str | None = None
     abandoned: bool = False
+
+    @property
+    def record(self) -> TaskRecord:
+        return TaskRecord(
+            task=self.task,
+            state=TaskState.of(
+                abandoned=self.abandoned,
+                dispatched_at=self.dispatched_at,
+                completed_at=self.completed_at,
+            ),
+            attempts=self.attempts,
+            created_at=self.created_at,
+            available_at=self.available_at,
+            dispatched_at=self.dispatched_at,
+            completed_at=self.completed_at,
+            last_error=self.last_error,
+        )
 
 
 @dataclass
@@ -566,9 +584,39 @@ class MemoryOutboxStore:
             else:
                 row.available_at = retry_at
 
+    async def mark_completed(self, task_id: UUID, now: datetime) -> None:
+        async with self._db.lock:
+            row = self._db.state.outbox[task_id]
+            row.dispatched_at = row.dispatched_at or now
+            row.completed_at = now
+            row.abandoned = False
+
+    async def is_completed(self, task_id: UUID) -> bool:
+        row = self._db.state.outbox.get(task_id)
+        return row is not None and row.completed_at is not None
+
     async def pending_count(self) -> int:
         return sum(
             1
             for row in self._db.state.outbox.values()
             if row.dispatched_at is None and not row.abandoned
         )
+
+    async def records(self, state: TaskState | None, limit: int) -> list[TaskRecord]:
+        rows = sorted(self._db.state.outbox.values(), key=lambda r: r.created_at, reverse=True)
+        return [r.record for r in rows if state is None or r.record.state is state][:limit]
+
+    async def counts(self) -> dict[TaskState, int]:
+        counted = dict.fromkeys(TaskState, 0)
+        for row in self._db.state.outbox.values():
+            counted[row.record.state] += 1
+        return counted
+
+    async def retry(self, task_id: UUID, now: datetime) -> bool:
+        async with self._db.lock:
+            row = self._db.state.outbox.get(task_id)
+            if row is None or row.record.state is not TaskState.FAILED:
+                return False
+            row.abandoned, row.attempts, row.available_at = False, 0, now
+            row.dispatched_at = None
+            return True

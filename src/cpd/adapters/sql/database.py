@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import and_, event, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -39,7 +39,7 @@ from cpd.adapters.sql.repositories import (
 )
 from cpd.adapters.staged_outbox import StagedOutbox
 from cpd.domain.errors import Conflict
-from cpd.domain.tasks import ClaimedTask, Task
+from cpd.domain.tasks import ClaimedTask, Task, TaskRecord, TaskState
 
 _EVENT_SLUG = ("slug", "This organization already has an event with this slug.")
 _COURSE_SLUG = ("slug", "This organization already has a course with this slug.")
@@ -201,6 +201,7 @@ class SqlUnitOfWork:
                             "payload": task.payload,
                             "created_at": now,
                             "available_at": now,
+                            "request_id": task.request_id,
                         }
                         for task in self.outbox.staged
                     ],
@@ -214,6 +215,17 @@ class SqlUnitOfWork:
         await self._connection.begin()  # work after a commit gets a transaction of its own
         if had_tasks and self._db.after_commit:
             self._db.after_commit()
+
+
+_o = t.outbox.c
+_STATE_CONDITIONS = {
+    TaskState.PENDING: and_(_o.completed_at.is_(None), ~_o.abandoned, _o.dispatched_at.is_(None)),
+    TaskState.DISPATCHED: and_(
+        _o.completed_at.is_(None), ~_o.abandoned, _o.dispatched_at.is_not(None)
+    ),
+    TaskState.COMPLETED: _o.completed_at.is_not(None),
+    TaskState.FAILED: and_(_o.completed_at.is_(None), _o.abandoned),
+}
 
 
 class SqlOutboxStore:
@@ -245,18 +257,79 @@ class SqlOutboxStore:
                 t.outbox.c.payload,
                 t.outbox.c.attempts,
                 t.outbox.c.created_at,
+                t.outbox.c.request_id,
             )
         )
         async with self._engine.begin() as connection:
             rows = (await connection.execute(claim)).all()
         claimed = [
-            ClaimedTask(Task(row.name, row.payload, id=row.id), row.attempts, row.created_at)
+            ClaimedTask(
+                Task(row.name, row.payload, id=row.id, request_id=row.request_id),
+                row.attempts,
+                row.created_at,
+            )
             for row in rows
         ]
         return sorted(claimed, key=lambda c: c.created_at)
 
     async def mark_dispatched(self, task_id: UUID, now: datetime) -> None:
         await self._update(task_id, dispatched_at=now)
+
+    async def mark_completed(self, task_id: UUID, now: datetime) -> None:
+        o = t.outbox.c
+        await self._update(
+            task_id,
+            dispatched_at=func.coalesce(o.dispatched_at, now),
+            completed_at=now,
+            abandoned=False,
+        )
+
+    async def is_completed(self, task_id: UUID) -> bool:
+        o = t.outbox.c
+        query = select(o.completed_at.is_not(None)).where(o.id == task_id)
+        async with self._engine.connect() as connection:
+            return bool((await connection.execute(query)).scalar())
+
+    async def records(self, state: TaskState | None, limit: int) -> list[TaskRecord]:
+        o = t.outbox.c
+        query = select(t.outbox).order_by(o.created_at.desc(), o.id).limit(limit)
+        if state is not None:
+            query = query.where(_STATE_CONDITIONS[state])
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            TaskRecord(
+                task=Task(row.name, row.payload, id=row.id, request_id=row.request_id),
+                state=TaskState.of(
+                    abandoned=row.abandoned,
+                    dispatched_at=row.dispatched_at,
+                    completed_at=row.completed_at,
+                ),
+                attempts=row.attempts,
+                created_at=row.created_at,
+                available_at=row.available_at,
+                dispatched_at=row.dispatched_at,
+                completed_at=row.completed_at,
+                last_error=row.last_error,
+            )
+            for row in rows
+        ]
+
+    async def counts(self) -> dict[TaskState, int]:
+        columns = [func.count().filter(condition) for condition in _STATE_CONDITIONS.values()]
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(select(*columns))).one()
+        return dict(zip(_STATE_CONDITIONS, (int(n) for n in row), strict=True))
+
+    async def retry(self, task_id: UUID, now: datetime) -> bool:
+        o = t.outbox.c
+        query = (
+            update(t.outbox)
+            .where(o.id == task_id, _STATE_CONDITIONS[TaskState.FAILED])
+            .values(abandoned=False, attempts=0, available_at=now, dispatched_at=None)
+        )
+        async with self._engine.begin() as connection:
+            return (await connection.execute(query)).rowcount == 1
 
     async def mark_failed(self, task_id: UUID, error: str, retry_at: datetime | None) -> None:
         if retry_at is None:

@@ -123,6 +123,8 @@ outbox = Table(
     _timestamp("created_at"),
     _timestamp("available_at"),
     _timestamp("dispatched_at", nullable=True),
+    _timestamp("completed_at", nullable=True),
+    Column("request_id", String(64)),
     # The relay's only query: undispatched tasks by due time. Partial, so it stays small.
     Index(
         "ix_outbox_due",
