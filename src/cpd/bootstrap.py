@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from redis.asyncio import Redis
+from saq import Queue
 from sqlalchemy.engine import make_url
 
 from cpd.adapters.calendars import IcalendarWriter
@@ -26,6 +28,7 @@ from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
 from cpd.adapters.payments.offline import OfflineGateway
 from cpd.adapters.payments.stripe_gateway import StripeGateway
 from cpd.adapters.redis_store import RedisAttemptThrottle, RedisCache, RedisProbe
+from cpd.adapters.saq_queue import SaqTaskQueue, open_queue
 from cpd.adapters.sql.catalog import SqlCatalogReader
 from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
 from cpd.adapters.sql.migrations import migrate
@@ -52,7 +55,7 @@ from cpd.services.events import EventService
 from cpd.services.idempotency import IdempotencyService
 from cpd.services.notifications import REGISTRATION_EMAIL, SEND_EMAIL, send_email_handler
 from cpd.services.organizations import OrganizationService
-from cpd.services.outbox import OutboxRelay
+from cpd.services.outbox import PING, OutboxRelay, TaskRunner, ping
 from cpd.services.registrations import (
     APPLY_PAYMENT_EVENT,
     REFUND_PAYMENT,
@@ -73,6 +76,8 @@ class Container:
     mailer: Mailer
     task_handlers: TaskHandlers
     task_queue: TaskQueue
+    saq_queue: Queue | None  # the worker's queue on Redis (CPD_TASK_QUEUE=saq)
+    task_runner: TaskRunner
     relay: OutboxRelay
     tokens: TokenIssuer
     hasher: PasswordHasher
@@ -107,16 +112,27 @@ class Container:
             self._relay_task = asyncio.create_task(
                 self.relay.run(self._relay_stop, interval=self.settings.outbox_poll_seconds)
             )
-            self._housekeeping_task = asyncio.create_task(self._housekeeping())
+            if self.saq_queue is None:  # with SAQ, the worker's scheduler runs them
+                self._housekeeping_task = asyncio.create_task(self._housekeeping())
+
+    @property
+    def periodic_jobs(self) -> dict[str, tuple[str, Callable[[], Awaitable[object]]]]:
+        """Scheduled work by name: (cron schedule for the SAQ worker, the job)."""
+        return {
+            "release_expired_holds_and_offers": ("* * * * *", self.registrations.expire_due),
+            "outbox_sweep": ("* * * * *", self.relay.drain),
+        }
 
     async def _housekeeping(self) -> None:
-        """In-process periodic work (the worker's scheduler takes it over with SAQ):
-        release expired seat holds and waitlist offers."""
+        """The embedded mode's scheduler: every periodic job every CPD_HOUSEKEEPING_SECONDS
+        (the relay loop is already sweeping the outbox)."""
+        jobs = [job for name, (_, job) in self.periodic_jobs.items() if name != "outbox_sweep"]
         while not self._relay_stop.is_set():
-            try:
-                await self.registrations.expire_due()
-            except Exception:  # the loop must outlive a database blip
-                log.exception("housekeeping pass failed")
+            for job in jobs:
+                try:
+                    await job()
+                except Exception:  # the loop must outlive a database blip
+                    log.exception("housekeeping pass failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     self._relay_stop.wait(), timeout=self.settings.housekeeping_seconds
@@ -134,6 +150,8 @@ class Container:
             await self.database.dispose()
         if self.redis is not None:
             await self.redis.aclose()
+        if self.saq_queue is not None:
+            await self.saq_queue.disconnect()
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -181,8 +199,23 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         REFUND_PAYMENT: registrations.refund,
         APPLY_PAYMENT_EVENT: registrations.apply_payment_event_task,
         REGISTRATION_EMAIL: registrations.send_registration_email,
+        PING: ping,
     }
-    queue = InProcessTaskQueue(handlers)
+    saq_queue = (
+        open_queue(settings.redis_url)
+        if settings.task_queue == "saq" and settings.redis_url
+        else None
+    )
+    queue: TaskQueue = (
+        SaqTaskQueue(
+            saq_queue,
+            attempts=settings.task_attempts,
+            timeout=settings.task_timeout_seconds,
+            heartbeat=settings.task_heartbeat_seconds,
+        )
+        if saq_queue is not None
+        else InProcessTaskQueue(handlers)
+    )
     relay = OutboxRelay(outbox_store, queue, clock)
     relay_ref.append(relay)
 
@@ -214,6 +247,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         mailer=mailer,
         task_handlers=handlers,
         task_queue=queue,
+        saq_queue=saq_queue,
+        task_runner=TaskRunner(
+            outbox_store, handlers, clock, hold_seconds=settings.task_heartbeat_seconds
+        ),
         relay=relay,
         tokens=tokens,
         hasher=hasher,

@@ -49,12 +49,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None  # a local fake in tests; Stripe's own when unset
     housekeeping_seconds: float = 30.0  # expired holds and offers are released this often
-    redis_url: str | None = None  # shared state for every process (login throttle)
+    redis_url: str | None = None  # shared state for every process (throttle, cache, tasks)
     login_max_failures: int = 5
     login_window_seconds: int = 900
     argon2_time_cost: int | None = None  # None: argon2-cffi's RFC 9106 defaults
     argon2_memory_cost_kib: int | None = None
     outbox_poll_seconds: float = 1.0
+    task_queue: Literal["inprocess", "saq"] = "inprocess"  # saq: a `cpd worker` on Redis runs them
+    task_attempts: int = 5  # tries per task on the worker before it is recorded as failed
+    task_timeout_seconds: int = 300
+    task_heartbeat_seconds: int = 15  # a task silent this long (its worker died) is retried
+    worker_concurrency: int = 10
+    worker_sweep_seconds: int = 60  # how often a worker looks for tasks of dead workers
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 
@@ -104,6 +110,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError(
                 "CPD_PAYMENT_PROVIDER=stripe needs CPD_STRIPE_API_KEY and "
                 "CPD_STRIPE_WEBHOOK_SECRET."
+            )
+        if self.task_queue == "saq" and not self.redis_url:
+            raise SettingsError("CPD_TASK_QUEUE=saq needs CPD_REDIS_URL.")
+        if min(self.task_attempts, self.task_timeout_seconds, self.task_heartbeat_seconds) < 1:
+            raise SettingsError(
+                "CPD_TASK_ATTEMPTS, CPD_TASK_TIMEOUT_SECONDS and CPD_TASK_HEARTBEAT_SECONDS "
+                "must be at least 1."
             )
         if not self.jwt_algorithm.startswith("HS") and not (
             self.jwt_private_key_file and self.jwt_public_key_file

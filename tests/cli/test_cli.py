@@ -174,3 +174,32 @@ def test_serve_runs_the_api_on_the_embedded_default(env: dict[str, str], tmp_pat
         process.terminate()
         output = process.communicate(timeout=15)[0].decode()
     assert "CPD_SECRET_KEY is the public development default" in output
+
+
+def test_tasks_ping_list_stats_and_retry_in_the_embedded_mode(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, output = run("tasks", "ping")
+    assert code == 0, output
+    task_id = output.split()[-1]
+    code, listing = run("tasks", "list")
+    assert code == 0
+    [line] = listing.splitlines()
+    assert line.split()[:4] == [task_id, "ping", "completed", "1"]  # ran in-process
+
+    code, stats = run("tasks", "stats")
+    assert (code, stats.splitlines()) == (
+        0,
+        ["pending    0", "dispatched 0", "completed  1", "failed     0"],
+    )
+    assert run("tasks", "list", "--failed") == (0, "no tasks\n")
+    code, refused = run("tasks", "retry", task_id)
+    assert code == 1
+    assert f"no failed task has the id {task_id}" in refused
+    assert run("tasks", "retry", "not-a-uuid")[0] == 2
+
+
+def test_the_worker_needs_the_saq_queue(env: dict[str, str]) -> None:
+    code, output = run("worker")
+    assert code == 1
+    assert "CPD_TASK_QUEUE=saq" in output

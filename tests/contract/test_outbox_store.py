@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import uuid4
 
 import structlog
 
@@ -180,3 +181,22 @@ async def test_a_task_keeps_the_request_that_caused_it(backend: Backend) -> None
 
     claimed = await backend.outbox_store.claim_due(T0, 10, LEASE)
     assert sorted(str(c.task.request_id) for c in claimed) == ["None", "req-42"]
+
+
+async def test_a_run_holds_the_task_until_it_ends_or_lapses(backend: Backend) -> None:
+    task = Task("t", {})
+    await commit_tasks(backend, task)
+    store = backend.outbox_store
+    later = T0 + timedelta(seconds=10)
+
+    assert await store.begin_run(task.id, T0, later)
+    assert not await store.begin_run(task.id, T0 + timedelta(seconds=5), later)  # held
+    await store.extend_run(task.id, T0 + timedelta(seconds=20))
+    assert not await store.begin_run(task.id, later, later)  # renewed past ``later``
+    await store.end_run(task.id)  # the run failed: free for the next delivery
+    assert await store.begin_run(task.id, later, later + timedelta(seconds=10))
+    assert await store.begin_run(task.id, later + timedelta(seconds=10), later)  # lapsed
+
+    await store.mark_completed(task.id, later)
+    assert not await store.begin_run(task.id, later + timedelta(hours=1), later)
+    assert not await store.begin_run(uuid4(), T0, later)  # no such task

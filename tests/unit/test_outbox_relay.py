@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -10,7 +11,7 @@ from cpd.adapters.inprocess_queue import InProcessTaskQueue
 from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore, OutboxRow
 from cpd.bootstrap import build_container
 from cpd.domain.tasks import Task
-from cpd.services.outbox import OutboxRelay
+from cpd.services.outbox import OutboxRelay, TaskBusy, TaskOutcome, TaskRunner
 from tests.conftest import make_settings
 from tests.unit.fakes import FakeClock, eventually, register, reset_token_from, sent_mail
 
@@ -204,3 +205,44 @@ async def test_container_commit_wakes_the_running_relay(clock: FakeClock) -> Non
     finally:
         async with asyncio.timeout(1):
             await app.shutdown()
+
+
+class RunnerWorld(World):
+    def __init__(self, clock: FakeClock, handlers: dict[str, Recorder]) -> None:
+        super().__init__(clock, handlers)
+        self.runner = TaskRunner(self.store, handlers, clock, hold_seconds=10)
+
+
+async def test_the_runner_runs_a_task_once_and_never_twice_at_once(clock: FakeClock) -> None:
+    slow = Recorder()
+    world = RunnerWorld(clock, {"send": slow})
+    task = Task("send", {})
+    await world.commit(task)
+
+    assert await world.store.begin_run(task.id, clock.now(), clock.now() + timedelta(seconds=10))
+    with pytest.raises(TaskBusy):  # a second delivery while the first still holds it
+        await world.runner.run(task, last_attempt=False)
+    clock.advance(seconds=11)  # the first run's worker died: its hold lapsed
+    assert await world.runner.run(task, last_attempt=False) is TaskOutcome.COMPLETED
+    assert await world.runner.run(task, last_attempt=False) is TaskOutcome.SKIPPED
+    assert len(slow.done) == 1
+    assert world.row(task).completed_at == clock.now()
+
+
+async def test_the_runner_records_failure_on_the_last_attempt_only(clock: FakeClock) -> None:
+    flaky = Recorder(failures=2)
+    world = RunnerWorld(clock, {"send": flaky})
+    task, unknown = Task("send", {}), Task("nobody-handles-this", {})
+    await world.commit(task, unknown)
+
+    with pytest.raises(ConnectionError):
+        await world.runner.run(task, last_attempt=False)
+    assert world.row(task).last_error is None  # the queue retries it; nothing recorded yet
+    with pytest.raises(ConnectionError):
+        await world.runner.run(task, last_attempt=True)
+    assert world.row(task).abandoned
+    assert "mail server down" in (world.row(task).last_error or "")
+
+    with pytest.raises(LookupError):  # no handler: failed at once, retrying cannot help
+        await world.runner.run(unknown, last_attempt=False)
+    assert world.row(unknown).abandoned

@@ -1,4 +1,4 @@
-"""The operator CLI: ``cpd serve | migrate | create-superuser | seed-demo``."""
+"""The operator CLI: ``cpd serve | worker | migrate | tasks | create-superuser | seed-demo``."""
 
 from __future__ import annotations
 
@@ -6,13 +6,17 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from uuid import UUID
 
 import click
 
 from cpd.bootstrap import Container, build_container
 from cpd.domain.errors import DomainError
+from cpd.domain.tasks import TaskState
 from cpd.entrypoints.observability import configure_logging
+from cpd.entrypoints.worker import run_worker
 from cpd.services.demo import seed_demo
+from cpd.services.outbox import queue_ping
 from cpd.settings import Settings, SettingsError
 
 T = TypeVar("T")
@@ -168,6 +172,82 @@ def seed_demo_command() -> None:
     for credential in credentials:
         click.echo(f"{credential.role.value:10} {credential.email:28} {credential.password}")
     click.echo("catalog: 2 published events and a free course (GET /api/v1/events, /courses)")
+
+
+@main.command()
+def worker() -> None:
+    """Run the SAQ worker: relayed tasks and the scheduled jobs (needs CPD_TASK_QUEUE=saq)."""
+    settings = _settings()
+    configure_logging(settings)
+    if settings.task_queue != "saq":
+        raise click.ClickException(
+            "the worker runs tasks from Redis: set CPD_TASK_QUEUE=saq and CPD_REDIS_URL "
+            "(the embedded default runs tasks inside `cpd serve`)"
+        )
+    asyncio.run(run_worker(settings))
+
+
+@main.group()
+def tasks() -> None:
+    """Background tasks: list, retry, stats, ping."""
+
+
+@tasks.command("list")
+@click.option("--failed", is_flag=True, help="Only tasks that failed their last attempt.")
+@click.option("--state", type=click.Choice([s.value for s in TaskState]), help="Only this state.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+def list_tasks(failed: bool, state: str | None, limit: int) -> None:
+    """Tasks newest first: id, name, state, attempts, created, last error."""
+    wanted = TaskState.FAILED if failed else TaskState(state) if state else None
+    records = _run(lambda c: c.outbox_store.records(wanted, limit))
+    for record in records:
+        error = (record.last_error or "").replace("\n", " ")[:80]
+        created = record.created_at.isoformat(timespec="seconds")
+        click.echo(
+            f"{record.task.id}  {record.task.name:22} {record.state.value:10} "
+            f"{record.attempts:>3}  {created}  {error}"
+        )
+    if not records:
+        click.echo("no tasks")
+
+
+@tasks.command("retry")
+@click.argument("task_id", type=click.UUID)
+def retry_task(task_id: UUID) -> None:
+    """Run a failed task again, with fresh attempts."""
+
+    async def work(container: Container) -> bool:
+        return await container.outbox_store.retry(task_id, container.clock.now())
+
+    if not _run(work):
+        raise click.ClickException(f"no failed task has the id {task_id}")
+    click.echo(f"task {task_id} is queued again")
+
+
+@tasks.command("stats")
+def task_stats() -> None:
+    """Tasks per state, and the worker queue's own figures with SAQ."""
+
+    async def work(container: Container) -> tuple[dict[TaskState, int], dict[str, Any] | None]:
+        counts = await container.outbox_store.counts()
+        info = await container.saq_queue.info() if container.saq_queue else None
+        return counts, dict(info) if info else None
+
+    counts, queue = _run(work)
+    for state, count in counts.items():
+        click.echo(f"{state.value:10} {count}")
+    if queue is not None:
+        for name in ("queued", "active", "scheduled"):
+            click.echo(f"queue {name:10} {queue.get(name, 0)}")
+        click.echo(f"workers    {len(queue.get('workers', {}))}")
+
+
+@tasks.command("ping")
+@click.option("--seconds", default=0.0, show_default=True, type=click.FloatRange(0, 60))
+def ping_task(seconds: float) -> None:
+    """Queue a diagnostic task that waits ``seconds``: follow it with `cpd tasks list`."""
+    task = _run(lambda c: queue_ping(c.uow, seconds))
+    click.echo(f"queued ping task {task.id}")
 
 
 if __name__ == "__main__":  # pragma: no cover

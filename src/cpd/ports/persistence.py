@@ -276,6 +276,16 @@ class OutboxStore(Protocol):
         """Whether the task already finished: a redelivered task is then not run again."""
         ...
 
+    async def begin_run(self, task_id: UUID, now: datetime, until: datetime) -> bool:
+        """Hold the task for one run until ``until``: False if it is completed, unknown, or
+        held by a run that has not ended or lapsed."""
+        ...
+
+    async def extend_run(self, task_id: UUID, until: datetime) -> None: ...
+    async def end_run(self, task_id: UUID) -> None:
+        """Release the hold after a failed run (a completed run releases it itself)."""
+        ...
+
     async def mark_failed(self, task_id: UUID, error: str, retry_at: datetime | None) -> None:
         """``retry_at`` None gives up on the task for good (it stays for an operator to see)."""
         ...

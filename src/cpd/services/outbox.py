@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from enum import StrEnum
 
-from cpd.ports.persistence import OutboxStore
-from cpd.ports.services import Clock, TaskQueue
+from cpd.domain.tasks import Task
+from cpd.ports.persistence import OutboxStore, UnitOfWorkFactory
+from cpd.ports.services import Clock, TaskHandlers, TaskQueue
 
 log = logging.getLogger(__name__)
 
@@ -82,3 +84,72 @@ class OutboxRelay:
 
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, 3600))
+
+
+class TaskRunner:
+    """Runs a task a worker dequeued, at most once to completion and never twice at once.
+
+    The outbox row is the record and the lock: a run holds the row for ``hold_seconds`` and
+    renews the hold while it works (``renew``), so a second delivery of the same task (a
+    queue redelivering a job it wrongly thinks stuck) waits instead of running alongside; a
+    task already completed is skipped; a success is recorded; the last failed attempt records
+    the task as failed for an operator to see and retry (``cpd tasks``).
+    """
+
+    def __init__(
+        self, store: OutboxStore, handlers: TaskHandlers, clock: Clock, *, hold_seconds: float
+    ) -> None:
+        self._store = store
+        self._handlers = handlers
+        self._clock = clock
+        self._hold = timedelta(seconds=hold_seconds)
+
+    async def run(self, task: Task, *, last_attempt: bool) -> TaskOutcome:
+        now = self._clock.now()
+        if not await self._store.begin_run(task.id, now, now + self._hold):
+            if await self._store.is_completed(task.id):
+                return TaskOutcome.SKIPPED
+            raise TaskBusy(f"task {task.id} is being run elsewhere, or is unknown")
+        try:
+            handler = self._handlers.get(task.name)
+            if handler is None:
+                raise LookupError(f"no handler for task {task.name!r}")
+            await handler(task)
+        except Exception as error:
+            await self._store.end_run(task.id)
+            if last_attempt or isinstance(error, LookupError):
+                await self._store.mark_failed(task.id, repr(error)[:2000], None)
+            raise
+        await self._store.mark_completed(task.id, self._clock.now())
+        return TaskOutcome.COMPLETED
+
+    async def renew(self, task: Task) -> None:
+        """Keep holding a task that is still running."""
+        await self._store.extend_run(task.id, self._clock.now() + self._hold)
+
+
+class TaskBusy(RuntimeError):
+    """Another run holds the task: the queue retries this delivery later."""
+
+
+class TaskOutcome(StrEnum):
+    COMPLETED = "completed"
+    SKIPPED = "skipped"  # it had completed before
+
+
+PING = "ping"
+MAX_PING_SECONDS = 60.0
+
+
+async def ping(task: Task) -> None:
+    """A diagnostic task (``cpd tasks ping``): proves the path outbox → queue → worker, and
+    with ``seconds`` stands in for a slow task."""
+    await asyncio.sleep(min(float(task.payload.get("seconds", 0)), MAX_PING_SECONDS))
+
+
+async def queue_ping(uow: UnitOfWorkFactory, seconds: float = 0.0) -> Task:
+    task = Task(PING, {"seconds": seconds})
+    async with uow() as work:
+        work.outbox.add(task)
+        await work.commit()
+    return task

@@ -38,6 +38,7 @@ class OutboxRow:
     attempts: int = 0
     dispatched_at: datetime | None = None
     completed_at: datetime | None = None
+    running_until: datetime | None = None
     last_error: str | None = None
     abandoned: bool = False
 
@@ -589,11 +590,33 @@ class MemoryOutboxStore:
             row = self._db.state.outbox[task_id]
             row.dispatched_at = row.dispatched_at or now
             row.completed_at = now
+            row.running_until = None
             row.abandoned = False
 
     async def is_completed(self, task_id: UUID) -> bool:
         row = self._db.state.outbox.get(task_id)
         return row is not None and row.completed_at is not None
+
+    async def begin_run(self, task_id: UUID, now: datetime, until: datetime) -> bool:
+        async with self._db.lock:
+            row = self._db.state.outbox.get(task_id)
+            if row is None or row.completed_at is not None:
+                return False
+            if row.running_until is not None and row.running_until > now:
+                return False
+            row.running_until = until
+            return True
+
+    async def extend_run(self, task_id: UUID, until: datetime) -> None:
+        async with self._db.lock:
+            row = self._db.state.outbox.get(task_id)
+            if row is not None and row.running_until is not None:
+                row.running_until = until
+
+    async def end_run(self, task_id: UUID) -> None:
+        async with self._db.lock:
+            if (row := self._db.state.outbox.get(task_id)) is not None:
+                row.running_until = None
 
     async def pending_count(self) -> int:
         return sum(

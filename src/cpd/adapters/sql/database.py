@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
-from sqlalchemy import and_, event, func, select, text, update
+from sqlalchemy import and_, event, func, or_, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -289,6 +289,33 @@ class SqlOutboxStore:
         query = select(o.completed_at.is_not(None)).where(o.id == task_id)
         async with self._engine.connect() as connection:
             return bool((await connection.execute(query)).scalar())
+
+    async def begin_run(self, task_id: UUID, now: datetime, until: datetime) -> bool:
+        o = t.outbox.c
+        hold = (
+            update(t.outbox)
+            .where(
+                o.id == task_id,
+                o.completed_at.is_(None),
+                or_(o.running_until.is_(None), o.running_until <= now),
+            )
+            .values(running_until=until)
+        )
+        async with self._engine.begin() as connection:
+            return (await connection.execute(hold)).rowcount == 1
+
+    async def extend_run(self, task_id: UUID, until: datetime) -> None:
+        o = t.outbox.c
+        extend = (
+            update(t.outbox)
+            .where(o.id == task_id, o.running_until.is_not(None))
+            .values(running_until=until)
+        )
+        async with self._engine.begin() as connection:
+            await connection.execute(extend)
+
+    async def end_run(self, task_id: UUID) -> None:
+        await self._update(task_id, running_until=None)
 
     async def records(self, state: TaskState | None, limit: int) -> list[TaskRecord]:
         o = t.outbox.c

@@ -124,6 +124,9 @@ outbox = Table(
     _timestamp("available_at"),
     _timestamp("dispatched_at", nullable=True),
     _timestamp("completed_at", nullable=True),
+    # A worker running the task holds it until then, renewing while it runs: a second
+    # delivery of the task (a queue's redelivery) cannot run it at the same time.
+    _timestamp("running_until", nullable=True),
     Column("request_id", String(64)),
     # The relay's only query: undispatched tasks by due time. Partial, so it stays small.
     Index(
