@@ -18,6 +18,7 @@ from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.money import Money
 from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.registrations import RegistrationStatus
+from cpd.services.registrations import payment_event_task
 from tests.conftest import make_settings
 
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)
@@ -252,11 +253,11 @@ async def test_a_refund_counts_once_whether_its_receipt_or_its_event_comes_first
     registration = await app.registrations.get(buyer, booking.registration.id)
     assert registration.refunded == 1250
 
-    # A refund made elsewhere (the provider's dashboard) arrives only as an event: counted once.
+    # A refund made elsewhere (the provider's dashboard) arrives only as an event, through the
+    # task a webhook queues: counted once.
+    dashboard = refund_event(PaymentEventKind.REFUND_SUCCEEDED, 500, "re_dashboard")
     for _ in range(2):
-        await app.registrations.apply_payment_event(
-            refund_event(PaymentEventKind.REFUND_SUCCEEDED, 500, "re_dashboard")
-        )
+        await app.registrations.apply_payment_event_task(payment_event_task(dashboard))
     registration = await app.registrations.get(buyer, booking.registration.id)
     assert registration.refunded == 1750
     assert set(registration.refund_references) == {refund_id, "re_dashboard"}

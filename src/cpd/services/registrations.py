@@ -260,7 +260,7 @@ class RegistrationService:
         async with self._uow() as uow:
             fresh = await uow.webhooks.accept(self._payments.name, event.id, self._clock.now())
             if fresh:
-                uow.outbox.add(Task(APPLY_PAYMENT_EVENT, _event_payload(event)))
+                uow.outbox.add(payment_event_task(event))
                 await uow.commit()
         return fresh
 
@@ -532,6 +532,11 @@ async def _own(uow: UnitOfWork, actor: Actor, registration_id: UUID) -> Registra
     return registration
 
 
+def payment_event_task(event: PaymentEvent) -> Task:
+    """The task that applies a verified provider event (its payload round-trips every field)."""
+    return Task(APPLY_PAYMENT_EVENT, _event_payload(event))
+
+
 def _event_payload(event: PaymentEvent) -> dict[str, object]:
     return {
         "id": event.id,
@@ -541,6 +546,7 @@ def _event_payload(event: PaymentEvent) -> dict[str, object]:
         "amount": event.amount.amount,
         "currency": event.amount.currency,
         "occurred_at": event.occurred_at.isoformat(),
+        "refund_reference": event.refund_reference,
     }
 
 
@@ -553,4 +559,5 @@ def _event_from(payload: dict[str, object]) -> PaymentEvent:
         registration_id=UUID(str(registration_id)) if registration_id else None,
         amount=Money(int(str(payload["amount"])), str(payload["currency"])),
         occurred_at=datetime.fromisoformat(str(payload["occurred_at"])),
+        refund_reference=str(refund) if (refund := payload.get("refund_reference")) else None,
     )
