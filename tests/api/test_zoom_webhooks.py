@@ -20,7 +20,7 @@ from cpd.bootstrap import build_container
 from cpd.domain.meetings import MeetingSpec, Participant
 from cpd.domain.tasks import Task
 from cpd.entrypoints.http.app import create_app
-from cpd.services.meetings import ZOOM_EVENT
+from cpd.services.meetings import ZOOM_EVENT, MeetingService
 from cpd.settings import SettingsError
 from tests.api.conftest import Api, assert_problem
 from tests.conftest import make_settings
@@ -216,3 +216,39 @@ def test_attendance_is_synced_from_the_meetings_participants(api: Api) -> None:
     assert report[cai.email]["minutes_attended"] == 45
     assert bea.email not in report
     assert dee.email not in report
+
+
+def test_a_meeting_ended_task_syncs_the_located_session_only(api: Api) -> None:
+    owner = api.user()
+    event = api.event(owner, api.organization(owner, "Ended College"))
+    afternoon = UUID(event["sessions"][1]["id"])
+    ada = api.user()
+    api.client.post("/api/v1/registrations", json={"event_id": event["id"]}, headers=ada.headers)
+    video = api.container.video_meetings
+    assert isinstance(video, FakeVideoMeetings)
+    portal = api.client.blocking_portal
+    meeting = portal.call(video.create_meeting, MeetingSpec("PM", at("13:00"), 180, "UTC"))
+    video.record_participant(meeting.id, Participant(at("13:00"), at("14:00"), email=ada.email))
+
+    async def locate(meeting_id: str) -> tuple[UUID, UUID] | None:
+        return (UUID(event["id"]), afternoon) if meeting_id == meeting.id else None
+
+    container = api.container
+    service = MeetingService(
+        container.uow, clock=container.clock, meetings=video, locate_session=locate
+    )
+    unlinked = MeetingService(container.uow, clock=container.clock, meetings=video)
+
+    def ended(meeting_id: str, kind: str = "meeting_ended") -> Task:
+        return Task(ZOOM_EVENT, {"kind": kind, "meeting_id": meeting_id})
+
+    portal.call(unlinked.apply_event, ended(meeting.id))  # no link yet: nothing recorded
+    portal.call(service.apply_event, ended(meeting.id, "participant_left"))  # report decides
+    portal.call(service.apply_event, ended("11111111111"))  # not ours
+    url = f"/api/v1/events/{event['id']}/attendance"
+    assert api.client.get(url, headers=owner.headers).json() == []
+
+    portal.call(service.apply_event, ended(meeting.id))
+
+    [row] = api.client.get(url, headers=owner.headers).json()
+    assert (row["email"], row["minutes_attended"]) == (ada.email, 60)
