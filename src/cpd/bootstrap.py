@@ -19,6 +19,7 @@ from saq import Queue
 from sqlalchemy.engine import make_url
 
 from cpd.adapters.calendars import IcalendarWriter
+from cpd.adapters.fake_meetings import DEV_WEBHOOK_SECRET, FakeVideoMeetings
 from cpd.adapters.inprocess_queue import InProcessTaskQueue
 from cpd.adapters.jose_tokens import JoseTokenIssuer
 from cpd.adapters.mail import FileOutboxMailer, MemoryMailer, SmtpMailer
@@ -33,6 +34,7 @@ from cpd.adapters.sql.catalog import SqlCatalogReader
 from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
 from cpd.adapters.sql.migrations import migrate
 from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock
+from cpd.adapters.zoom import ZoomMeetings
 from cpd.domain.errors import InvalidInput
 from cpd.ports.persistence import CatalogReader, HealthProbe, OutboxStore, UnitOfWorkFactory
 from cpd.ports.services import (
@@ -46,6 +48,7 @@ from cpd.ports.services import (
     TaskHandlers,
     TaskQueue,
     TokenIssuer,
+    VideoMeetings,
 )
 from cpd.services.accounts import AccountService
 from cpd.services.attendance import AttendanceService
@@ -53,6 +56,7 @@ from cpd.services.catalog import CatalogService
 from cpd.services.courses import CourseService
 from cpd.services.events import EventService
 from cpd.services.idempotency import IdempotencyService
+from cpd.services.meetings import ZOOM_EVENT, MeetingService
 from cpd.services.notifications import REGISTRATION_EMAIL, SEND_EMAIL, send_email_handler
 from cpd.services.organizations import OrganizationService
 from cpd.services.outbox import PING, OutboxRelay, TaskRunner, ping
@@ -92,6 +96,8 @@ class Container:
     catalog: CatalogService
     catalog_cache: Cache
     calendars: CalendarWriter
+    video_meetings: VideoMeetings
+    meetings: MeetingService
     _relay_stop: asyncio.Event = field(default_factory=asyncio.Event)
     _relay_task: asyncio.Task[None] | None = None
     _housekeeping_task: asyncio.Task[None] | None = None
@@ -194,7 +200,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         calendars=calendars,
         public_base_url=settings.public_base_url,
     )
+    video_meetings = _build_video_meetings(settings)
+    meetings = MeetingService(uow, clock=clock, meetings=video_meetings)
     handlers: TaskHandlers = {
+        ZOOM_EVENT: meetings.apply_event,
         SEND_EMAIL: send_email_handler(mailer),
         REFUND_PAYMENT: registrations.refund,
         APPLY_PAYMENT_EVENT: registrations.apply_payment_event_task,
@@ -239,6 +248,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     )
     return Container(
         calendars=calendars,
+        video_meetings=video_meetings,
+        meetings=meetings,
         settings=settings,
         clock=clock,
         database=database,
@@ -320,3 +331,20 @@ def _build_payments(settings: Settings, clock: Clock) -> PaymentGateway:
             api_base=settings.stripe_api_base,
         )
     return OfflineGateway(clock)
+
+
+def _build_video_meetings(settings: Settings) -> VideoMeetings:
+    if settings.video_provider == "zoom":
+        assert settings.zoom_account_id  # Settings.check ensured all four
+        assert settings.zoom_client_id
+        assert settings.zoom_client_secret
+        assert settings.zoom_webhook_secret
+        return ZoomMeetings(
+            account_id=settings.zoom_account_id,
+            client_id=settings.zoom_client_id,
+            client_secret=settings.zoom_client_secret,
+            webhook_secret=settings.zoom_webhook_secret,
+            api_base=settings.zoom_api_base or "https://api.zoom.us/v2",
+            oauth_base=settings.zoom_oauth_base or "https://zoom.us",
+        )
+    return FakeVideoMeetings(settings.zoom_webhook_secret or DEV_WEBHOOK_SECRET)

@@ -48,6 +48,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None  # a local fake in tests; Stripe's own when unset
+    video_provider: Literal["fake", "zoom"] = "fake"
+    zoom_account_id: str | None = None
+    zoom_client_id: str | None = None
+    zoom_client_secret: str | None = None
+    zoom_webhook_secret: str | None = None
+    zoom_api_base: str | None = None  # a local fake in tests; https://api.zoom.us/v2 when unset
+    zoom_oauth_base: str | None = None  # https://zoom.us when unset
     housekeeping_seconds: float = 30.0  # expired holds and offers are released this often
     redis_url: str | None = None  # shared state for every process (throttle, cache, tasks)
     login_max_failures: int = 5
@@ -117,6 +124,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError(
                 "CPD_TASK_ATTEMPTS, CPD_TASK_TIMEOUT_SECONDS and CPD_TASK_HEARTBEAT_SECONDS "
                 "must be at least 1."
+            )
+        if self.video_provider == "zoom" and not (
+            self.zoom_account_id
+            and self.zoom_client_id
+            and self.zoom_client_secret
+            and self.zoom_webhook_secret
+        ):
+            raise SettingsError(
+                "CPD_VIDEO_PROVIDER=zoom needs CPD_ZOOM_ACCOUNT_ID, CPD_ZOOM_CLIENT_ID, "
+                "CPD_ZOOM_CLIENT_SECRET and CPD_ZOOM_WEBHOOK_SECRET."
             )
         if not self.jwt_algorithm.startswith("HS") and not (
             self.jwt_private_key_file and self.jwt_public_key_file

@@ -9,6 +9,14 @@ from uuid import UUID
 
 from cpd.domain.auth import AccessClaims, IssuedToken, RefreshClaims
 from cpd.domain.catalog import EventView
+from cpd.domain.meetings import (
+    Meeting,
+    MeetingRegistrant,
+    MeetingSpec,
+    MeetingWebhook,
+    Participant,
+    RegistrantSpec,
+)
 from cpd.domain.money import Money
 from cpd.domain.payments import PaymentEvent, PaymentIntent, RefundReceipt
 from cpd.domain.registrations import Registration
@@ -97,6 +105,42 @@ class PaymentGateway(Protocol):
     ) -> RefundReceipt: ...
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> PaymentEvent:
         """Verify the signature and read the event; raise InvalidInput when it does not verify."""
+        ...
+
+
+class VideoMeetings(Protocol):
+    """Online meetings for sessions (Zoom, or a fake that keeps state in memory).
+
+    Provider failures worth retrying raise the adapter's ``VideoProviderUnavailable`` (not a
+    domain error); a missing meeting is ``NotFound``, a refused value ``InvalidInput``.
+    Creating a meeting is not idempotent at the provider: the caller stores the id it gets
+    and updates that meeting afterwards.
+    """
+
+    name: str
+
+    async def create_meeting(self, spec: MeetingSpec) -> Meeting: ...
+    async def update_meeting(self, meeting_id: str, spec: MeetingSpec) -> None:
+        """Reschedule or rename; the id and join link stay the same."""
+        ...
+
+    async def delete_meeting(self, meeting_id: str) -> None:
+        """Delete it; a meeting that is already gone is fine (retries and cleanups repeat)."""
+        ...
+
+    async def add_registrant(
+        self, meeting_id: str, registrant: RegistrantSpec
+    ) -> MeetingRegistrant:
+        """Register a person (auto-approved); the same email again gets the same registrant."""
+        ...
+
+    async def participants(self, meeting_id: str) -> list[Participant]:
+        """Every stay of every participant of a past meeting (all pages)."""
+        ...
+
+    def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> MeetingWebhook:
+        """Verify and read a notification; raise InvalidInput naming the signature header when
+        it does not verify (forged, stale, missing), or ``event`` for a kind not handled."""
         ...
 
 

@@ -81,6 +81,7 @@ DEPENDENCIES = {
     "attendance": _service("attendance"),
     "catalog": _service("catalog"),
     "registrations": _service("registrations"),
+    "meetings": _service("meetings"),
     "calendars": _service("calendars"),
     "response_cache": Provide(provide_response_cache, sync_to_thread=False),
     "actor": Provide(provide_actor),
