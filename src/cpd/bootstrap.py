@@ -65,6 +65,7 @@ from cpd.services.registrations import (
     REFUND_PAYMENT,
     RegistrationService,
 )
+from cpd.services.reminders import ReminderService
 from cpd.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class Container:
     courses: CourseService
     attendance: AttendanceService
     registrations: RegistrationService
+    reminders: ReminderService
     idempotency: IdempotencyService
     payments: PaymentGateway
     catalog: CatalogService
@@ -126,6 +128,7 @@ class Container:
         """Scheduled work by name: (cron schedule for the SAQ worker, the job)."""
         return {
             "release_expired_holds_and_offers": ("* * * * *", self.registrations.expire_due),
+            "event_reminders": ("*/5 * * * *", self.reminders.queue_due),
             "outbox_sweep": ("* * * * *", self.relay.drain),
         }
 
@@ -271,6 +274,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         courses=CourseService(uow, clock=clock, catalog_cache=catalog_cache),
         attendance=AttendanceService(uow, clock=clock),
         registrations=registrations,
+        reminders=ReminderService(uow, outbox_store, clock=clock),
         idempotency=IdempotencyService(uow, clock=clock),
         payments=payments,
         catalog=CatalogService(catalog_reader, uow, cache=catalog_cache),

@@ -200,3 +200,17 @@ async def test_a_run_holds_the_task_until_it_ends_or_lapses(backend: Backend) ->
     await store.mark_completed(task.id, later)
     assert not await store.begin_run(task.id, later + timedelta(hours=1), later)
     assert not await store.begin_run(uuid4(), T0, later)  # no such task
+
+
+async def test_known_says_which_task_ids_were_ever_committed(backend: Backend) -> None:
+    done, waiting = Task("t", {}), Task("t", {})
+    await commit_tasks(backend, done, waiting)
+    await backend.outbox_store.claim_due(T0, 10, LEASE)
+    await backend.outbox_store.mark_completed(done.id, T0)
+    stranger = uuid4()
+
+    assert await backend.outbox_store.known([done.id, waiting.id, stranger]) == {
+        done.id,
+        waiting.id,
+    }
+    assert await backend.outbox_store.known([]) == set()

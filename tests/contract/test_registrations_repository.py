@@ -10,7 +10,7 @@ import pytest
 
 from cpd.domain.accounts import Organization, User
 from cpd.domain.errors import Conflict
-from cpd.domain.events import Event, SeatLedger
+from cpd.domain.events import Event, EventStatus, SeatLedger
 from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
 from cpd.domain.registrations import (
@@ -19,6 +19,7 @@ from cpd.domain.registrations import (
     RefundTier,
     Registration,
     RegistrationStatus,
+    Upcoming,
 )
 from tests.contract.builders import (
     T0,
@@ -541,3 +542,31 @@ async def test_a_registration_is_found_by_its_payment_reference(backend: Backend
     async with backend.uow() as uow:
         assert await uow.registrations.by_payment_reference("pi_123") == paying
         assert await uow.registrations.by_payment_reference("pi_other") is None
+
+
+async def test_upcoming_lists_confirmed_registrations_of_published_events_starting_soon(
+    backend: Backend,
+) -> None:
+    organization = make_organization()
+    soon = make_event(organization, starts_at=T0 + timedelta(hours=5))
+    later = make_event(organization, starts_at=T0 + timedelta(days=3))
+    draft = make_event(organization, starts_at=T0 + timedelta(hours=2), status=EventStatus.DRAFT)
+    await given(backend, organization, soon, later, draft)
+    ann, ben, cat = await some_users(backend, 3)
+    anns = make_registration(soon, ann, at=T0 - timedelta(days=1))
+    await given(
+        backend,
+        anns,
+        make_registration(soon, ben, status=S.WAITLISTED),
+        make_registration(later, cat),
+        make_registration(draft, cat),
+    )
+
+    async with backend.uow() as uow:
+        found = await uow.registrations.upcoming(T0, T0 + timedelta(hours=24))
+        none = await uow.registrations.upcoming(
+            T0 + timedelta(hours=5, seconds=1), T0 + timedelta(days=1)
+        )
+
+    assert found == [Upcoming(anns.id, T0 - timedelta(days=1), T0 + timedelta(hours=5))]
+    assert none == []

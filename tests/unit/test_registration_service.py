@@ -266,3 +266,44 @@ async def test_a_refund_counts_once_whether_its_receipt_or_its_event_comes_first
         await app.registrations.apply_payment_event(
             replace(refund_event(PaymentEventKind.REFUND_SUCCEEDED, 1, "re_x"), reference="pi_x")
         )
+
+
+async def test_each_reminder_is_queued_once(world: tuple[Container, Clock]) -> None:
+    app, clock = world
+    event = await published_event(app, capacity=10)
+    clock.current = START - timedelta(days=3)
+    early = await app.registrations.register(await person(app, 1), event.id)
+    clock.current = START - timedelta(hours=3)
+    await app.registrations.register(await person(app, 2), event.id)
+
+    clock.current = START - timedelta(hours=23)
+    assert await app.reminders.queue_due() == 1  # the early one's 24-hour reminder
+    assert await app.reminders.queue_due() == 0  # already queued
+    clock.current = START - timedelta(minutes=30)
+    assert await app.reminders.queue_due() == 2  # both 1-hour reminders
+    assert await app.reminders.queue_due() == 0
+    clock.current = START + timedelta(hours=1)
+    assert await app.reminders.queue_due() == 0
+
+    records = await app.outbox_store.records(None, 100)
+    reminders = [r.task.payload for r in records if r.task.name == "event_reminder"]
+    assert (
+        sorted((p["registration_id"], p["hours_before"]) for p in reminders).count(
+            (str(early.id), 24)
+        )
+        == 1
+    )
+    assert len(reminders) == 3
+
+
+async def test_reminders_skip_cancelled_registrations_and_events(
+    world: tuple[Container, Clock],
+) -> None:
+    app, clock = world
+    event = await published_event(app, capacity=10)
+    clock.current = START - timedelta(days=3)
+    buyer = await person(app, 1)
+    registration = await app.registrations.register(buyer, event.id)
+    await app.registrations.cancel(buyer, registration.id)
+    clock.current = START - timedelta(hours=2)
+    assert await app.reminders.queue_due() == 0

@@ -272,3 +272,27 @@ def next_offers(waitlist: list[Registration], free: int | None) -> list[Registra
         if free is not None:
             free -= registration.seats
     return offers
+
+
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    """A confirmed registration of a published event that starts soon (event reminders)."""
+
+    registration_id: UUID
+    registered_at: datetime
+    event_starts_at: datetime
+
+
+REMINDER_LEADS = (timedelta(hours=1), timedelta(hours=24))  # nearest first
+
+
+def due_reminder(upcoming: Upcoming, now: datetime) -> timedelta | None:
+    """The reminder due now (its lead time), if any: the nearest lead the start is within,
+    unless the person registered after that point (their confirmation was the reminder)."""
+    left = upcoming.event_starts_at - now
+    if left <= timedelta(0):
+        return None
+    for lead in REMINDER_LEADS:
+        if left <= lead:
+            return lead if upcoming.registered_at <= upcoming.event_starts_at - lead else None
+    return None

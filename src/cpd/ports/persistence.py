@@ -15,7 +15,7 @@ from cpd.domain.catalog import CourseFilters, CourseView, EventFilters, EventVie
 from cpd.domain.courses import Course, Enrollment
 from cpd.domain.events import Event, SeatLedger
 from cpd.domain.pages import Page, PageRequest
-from cpd.domain.registrations import Registration
+from cpd.domain.registrations import Registration, Upcoming
 from cpd.domain.tasks import ClaimedTask, Task, TaskRecord, TaskState
 
 
@@ -172,6 +172,10 @@ class RegistrationRepository(Protocol):
         """(event id, registration id) of holds and offers whose time ran out."""
         ...
 
+    async def upcoming(self, start: datetime, end: datetime) -> list[Upcoming]:
+        """Confirmed registrations of published events starting in [start, end)."""
+        ...
+
 
 class IdempotencyStore(Protocol):
     """Responses remembered per caller and ``Idempotency-Key``, so a retried request gets the
@@ -292,6 +296,11 @@ class OutboxStore(Protocol):
 
     async def pending_count(self) -> int:
         """Tasks still to hand on (abandoned ones excluded)."""
+        ...
+
+    async def known(self, task_ids: Collection[UUID]) -> set[UUID]:
+        """Which of these task ids were ever committed (tasks with a deterministic id are
+        queued once: event reminders)."""
         ...
 
     async def records(self, state: TaskState | None, limit: int) -> list[TaskRecord]:

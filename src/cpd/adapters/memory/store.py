@@ -22,9 +22,9 @@ from cpd.domain.attendance import AttendanceRecord
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.courses import Course, Enrollment
 from cpd.domain.errors import Conflict
-from cpd.domain.events import Event, SeatLedger
+from cpd.domain.events import Event, EventStatus, SeatLedger
 from cpd.domain.pages import Page, PageRequest
-from cpd.domain.registrations import Registration, RegistrationStatus
+from cpd.domain.registrations import Registration, RegistrationStatus, Upcoming
 from cpd.domain.tasks import ClaimedTask, Task, TaskRecord, TaskState
 
 T = TypeVar("T")
@@ -415,6 +415,20 @@ class MemoryRegistrationRepository(_Repo):
         ]
         return due[:limit]
 
+    async def upcoming(self, start: datetime, end: datetime) -> list[Upcoming]:
+        found = []
+        for r in self._state.registrations.values():
+            event = self._state.events.get(r.event_id)
+            if (
+                r.status is RegistrationStatus.CONFIRMED
+                and event is not None
+                and event.status is EventStatus.PUBLISHED
+                and event.starts_at is not None
+                and start <= event.starts_at < end
+            ):
+                found.append(Upcoming(r.id, r.created_at, event.starts_at))
+        return sorted(found, key=lambda u: (u.event_starts_at, str(u.registration_id)))
+
 
 class MemoryWebhookInbox(_Repo):
     async def accept(self, provider: str, event_id: str, received_at: datetime) -> bool:
@@ -624,6 +638,9 @@ class MemoryOutboxStore:
             for row in self._db.state.outbox.values()
             if row.dispatched_at is None and not row.abandoned
         )
+
+    async def known(self, task_ids: Collection[UUID]) -> set[UUID]:
+        return {task_id for task_id in task_ids if task_id in self._db.state.outbox}
 
     async def records(self, state: TaskState | None, limit: int) -> list[TaskRecord]:
         rows = sorted(self._db.state.outbox.values(), key=lambda r: r.created_at, reverse=True)

@@ -10,7 +10,7 @@ under WAL they then neither wait for nor block the writer.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -316,6 +316,13 @@ class SqlOutboxStore:
 
     async def end_run(self, task_id: UUID) -> None:
         await self._update(task_id, running_until=None)
+
+    async def known(self, task_ids: Collection[UUID]) -> set[UUID]:
+        if not task_ids:
+            return set()
+        query = select(t.outbox.c.id).where(t.outbox.c.id.in_(list(task_ids)))
+        async with self._engine.connect() as connection:
+            return set((await connection.execute(query)).scalars())
 
     async def records(self, state: TaskState | None, limit: int) -> list[TaskRecord]:
         o = t.outbox.c

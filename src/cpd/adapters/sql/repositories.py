@@ -42,6 +42,7 @@ from cpd.domain.registrations import (
     RefundTier,
     Registration,
     RegistrationStatus,
+    Upcoming,
 )
 
 T = TypeVar("T")
@@ -774,6 +775,21 @@ class SqlRegistrationRepository(_Repository):
             found.extend((row[0], row[1], row[2]) for row in await self._db.execute(query))
         found.sort(key=lambda item: (item[0], str(item[1])))
         return [(event_id, registration_id) for _, registration_id, event_id in found[:limit]]
+
+    async def upcoming(self, start: datetime, end: datetime) -> list[Upcoming]:
+        c, e = self._c, t.events.c
+        query = (
+            select(c.id, c.created_at, e.starts_at)
+            .join(t.events, e.id == c.event_id)
+            .where(
+                e.status == EventStatus.PUBLISHED.value,
+                e.starts_at >= start,
+                e.starts_at < end,
+                c.status == RegistrationStatus.CONFIRMED.value,
+            )
+            .order_by(e.starts_at, c.id)
+        )
+        return [Upcoming(*row) for row in await self._db.execute(query)]
 
     async def _one(self, query: Select[Any]) -> Registration | None:
         row = (await self._db.execute(query)).first()
