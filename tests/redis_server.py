@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -42,6 +43,13 @@ def redis_url() -> Iterator[str]:
         if os.environ.get("CPD_REQUIRE_SERVICES") == "1":
             pytest.fail(f"{reason}; CPD_REQUIRE_SERVICES=1 requires it", pytrace=False)
         pytest.skip(reason)
+    with throwaway_redis(binary) as url:
+        yield url
+
+
+@contextmanager
+def throwaway_redis(binary: str = "redis-server") -> Iterator[str]:
+    """A redis-server on a free loopback port, with no persistence, stopped afterwards."""
     port = _free_port()
     server = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
