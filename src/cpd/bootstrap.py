@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,6 +18,7 @@ from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
 from cpd.adapters.calendars import IcalendarWriter
+from cpd.adapters.email_rendering import JinjaEmailRenderer
 from cpd.adapters.inprocess_queue import InProcessTaskQueue
 from cpd.adapters.jose_tokens import JoseTokenIssuer
 from cpd.adapters.mail import FileOutboxMailer, MemoryMailer, SmtpMailer
@@ -50,7 +52,8 @@ from cpd.services.catalog import CatalogService
 from cpd.services.courses import CourseService
 from cpd.services.events import EventService
 from cpd.services.idempotency import IdempotencyService
-from cpd.services.notifications import REGISTRATION_EMAIL, SEND_EMAIL, send_email_handler
+from cpd.services.messaging import MessagingService
+from cpd.services.notifications import EVENT_REMINDER_TASK, REGISTRATION_EMAIL, SEND_EMAIL
 from cpd.services.organizations import OrganizationService
 from cpd.services.outbox import OutboxRelay
 from cpd.services.registrations import (
@@ -87,6 +90,7 @@ class Container:
     catalog: CatalogService
     catalog_cache: Cache
     calendars: CalendarWriter
+    messaging: MessagingService
     _relay_stop: asyncio.Event = field(default_factory=asyncio.Event)
     _relay_task: asyncio.Task[None] | None = None
     _housekeeping_task: asyncio.Task[None] | None = None
@@ -167,20 +171,28 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     catalog_cache: Cache = RedisCache(redis) if redis else MemoryCache()
     payments = _build_payments(settings, clock)
     calendars = IcalendarWriter()
+    messaging = MessagingService(
+        uow,
+        clock=clock,
+        mailer=mailer,
+        renderer=JinjaEmailRenderer(),
+        platform_name=email.utils.parseaddr(settings.mail_from)[0] or "CPD Events",
+    )
     registrations = RegistrationService(
         uow,
         clock=clock,
         catalog_cache=catalog_cache,
         payments=payments,
-        mailer=mailer,
+        messaging=messaging,
         calendars=calendars,
         public_base_url=settings.public_base_url,
     )
     handlers: TaskHandlers = {
-        SEND_EMAIL: send_email_handler(mailer),
+        SEND_EMAIL: messaging.send_email,
         REFUND_PAYMENT: registrations.refund,
         APPLY_PAYMENT_EVENT: registrations.apply_payment_event_task,
         REGISTRATION_EMAIL: registrations.send_registration_email,
+        EVENT_REMINDER_TASK: registrations.send_reminder_task,
     }
     queue = InProcessTaskQueue(handlers)
     relay = OutboxRelay(outbox_store, queue, clock)
@@ -206,6 +218,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     )
     return Container(
         calendars=calendars,
+        messaging=messaging,
         settings=settings,
         clock=clock,
         database=database,
