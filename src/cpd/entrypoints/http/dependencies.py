@@ -82,6 +82,7 @@ DEPENDENCIES = {
     "catalog": _service("catalog"),
     "registrations": _service("registrations"),
     "calendars": _service("calendars"),
+    "messaging": _service("messaging"),
     "response_cache": Provide(provide_response_cache, sync_to_thread=False),
     "actor": Provide(provide_actor),
     "optional_actor": Provide(provide_optional_actor),
