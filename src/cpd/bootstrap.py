@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from saq import Queue
 from sqlalchemy.engine import make_url
 
 from cpd.adapters.calendars import IcalendarWriter
+from cpd.adapters.email_rendering import JinjaEmailRenderer
 from cpd.adapters.fake_meetings import DEV_WEBHOOK_SECRET, FakeVideoMeetings
 from cpd.adapters.inprocess_queue import InProcessTaskQueue
 from cpd.adapters.jose_tokens import JoseTokenIssuer
@@ -57,7 +59,8 @@ from cpd.services.courses import CourseService
 from cpd.services.events import EventService
 from cpd.services.idempotency import IdempotencyService
 from cpd.services.meetings import ZOOM_EVENT, MeetingService
-from cpd.services.notifications import REGISTRATION_EMAIL, SEND_EMAIL, send_email_handler
+from cpd.services.messaging import MessagingService
+from cpd.services.notifications import EVENT_REMINDER_TASK, REGISTRATION_EMAIL, SEND_EMAIL
 from cpd.services.organizations import OrganizationService
 from cpd.services.outbox import PING, OutboxRelay, TaskRunner, ping
 from cpd.services.registrations import (
@@ -100,6 +103,7 @@ class Container:
     calendars: CalendarWriter
     video_meetings: VideoMeetings
     meetings: MeetingService
+    messaging: MessagingService
     _relay_stop: asyncio.Event = field(default_factory=asyncio.Event)
     _relay_task: asyncio.Task[None] | None = None
     _housekeeping_task: asyncio.Task[None] | None = None
@@ -194,12 +198,19 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     catalog_cache: Cache = RedisCache(redis) if redis else MemoryCache()
     payments = _build_payments(settings, clock)
     calendars = IcalendarWriter()
+    messaging = MessagingService(
+        uow,
+        clock=clock,
+        mailer=mailer,
+        renderer=JinjaEmailRenderer(),
+        platform_name=email.utils.parseaddr(settings.mail_from)[0] or "CPD Events",
+    )
     registrations = RegistrationService(
         uow,
         clock=clock,
         catalog_cache=catalog_cache,
         payments=payments,
-        mailer=mailer,
+        messaging=messaging,
         calendars=calendars,
         public_base_url=settings.public_base_url,
     )
@@ -207,10 +218,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     meetings = MeetingService(uow, clock=clock, meetings=video_meetings)
     handlers: TaskHandlers = {
         ZOOM_EVENT: meetings.apply_event,
-        SEND_EMAIL: send_email_handler(mailer),
+        SEND_EMAIL: messaging.send_email,
         REFUND_PAYMENT: registrations.refund,
         APPLY_PAYMENT_EVENT: registrations.apply_payment_event_task,
         REGISTRATION_EMAIL: registrations.send_registration_email,
+        EVENT_REMINDER_TASK: registrations.send_reminder_task,
         PING: ping,
     }
     saq_queue = (
@@ -253,6 +265,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         calendars=calendars,
         video_meetings=video_meetings,
         meetings=meetings,
+        messaging=messaging,
         settings=settings,
         clock=clock,
         database=database,

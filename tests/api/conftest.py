@@ -111,13 +111,14 @@ class Api:
             event = dict(published.json())
         return event
 
-    def sent_mail(self, to: str, *, timeout: float = 3.0) -> list[EmailMessage]:
-        """Mail is sent by the relay in the background: wait briefly for it to arrive."""
+    def sent_mail(self, to: str, *, about: str = "", timeout: float = 3.0) -> list[EmailMessage]:
+        """Mail is sent by the relay in the background: wait briefly for it to arrive.
+        ``about``: only messages whose subject contains it (every account gets a welcome)."""
         mailer = self.container.mailer
         assert isinstance(mailer, MemoryMailer)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = [m for m in mailer.sent if m.to == to]
+            found = [m for m in mailer.sent if m.to == to and about in m.subject]
             if found:
                 return found
             time.sleep(0.02)

@@ -194,7 +194,7 @@ def test_logout_with_someone_elses_refresh_token_is_refused(api: Api) -> None:
 
 
 def _reset_token(api: Api, email: str) -> str:
-    [message] = api.sent_mail(email)
+    [message] = api.sent_mail(email, about="Reset your")
     match = re.search(r"token=([\w-]+)", message.text)
     assert match, message.text
     return match.group(1)

@@ -70,10 +70,12 @@ async def test_password_reset_email_reaches_the_smtp_server(smtp_server: SmtpSer
     finally:
         await app.shutdown()
 
-    [got] = smtp_server.handler.received
+    welcome, got = smtp_server.handler.received  # sign-up sends a welcome first
+    assert welcome.message["Subject"] == "Welcome to CPD Events"
     assert got.rcpt_tos == ["alice@example.com"]
     assert got.message["From"] == app.settings.mail_from
-    assert got.message["Subject"] == "Reset your CPD password"
+    assert got.message["Subject"] == "Reset your CPD Events password"
+    assert got.message.get_body(preferencelist=("html",)) is not None
     assert str(got.message["Message-ID"]).endswith("@cpd.tasks>")
     body = got.message.get_body(preferencelist=("plain",))
     assert body is not None

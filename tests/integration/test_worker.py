@@ -24,11 +24,16 @@ from tests.smtp_server import SmtpServer
 
 from cpd.adapters.saq_queue import build_worker
 from cpd.bootstrap import Container, build_container
-from cpd.domain.tasks import EmailMessage, TaskState
+from cpd.domain.messaging import WELCOME, OutgoingEmail
+from cpd.domain.tasks import TaskState
 from cpd.services.notifications import send_email_task
 from cpd.services.outbox import queue_ping
 
 pytestmark = pytest.mark.redis
+
+WELCOME_ANN = OutgoingEmail(
+    template=WELCOME, to="ann@example.org", context={"first_name": "Ann", "site_url": "https://x"}
+)
 
 
 @pytest.fixture
@@ -103,7 +108,7 @@ async def test_a_task_travels_to_the_worker_and_completes_once(
     database = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
     settings = worker_settings(database, redis, smtp_port=smtp_server.port)
     async with web(settings) as app, running_worker(settings):
-        email = send_email_task(EmailMessage("ann@example.org", "Hello", "Hi Ann"))
+        email = send_email_task(WELCOME_ANN)
         async with app.uow() as uow:
             uow.outbox.add(email)
             await uow.commit()
@@ -125,7 +130,7 @@ async def test_a_failing_task_retries_then_fails_and_an_operator_retries_it(
     database = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
     down = worker_settings(database, redis, smtp_port=1, task_attempts=2)  # nothing listens
     async with web(down) as app, running_worker(down):
-        email = send_email_task(EmailMessage("ann@example.org", "Hello", "Hi Ann"))
+        email = send_email_task(WELCOME_ANN)
         async with app.uow() as uow:
             uow.outbox.add(email)
             await uow.commit()

@@ -63,6 +63,11 @@ def sent_mail(app: Container) -> list[EmailMessage]:
     return app.mailer.sent
 
 
+def reset_mail(app: Container) -> list[EmailMessage]:
+    """The password reset emails sent (accounts also get a welcome email)."""
+    return [m for m in sent_mail(app) if m.subject.startswith("Reset your")]
+
+
 def reset_token_from(message: EmailMessage) -> str:
     match = re.search(r"https?://\S+/reset-password\?token=([A-Za-z0-9_\-]+)", message.text)
     assert match, f"no reset link in {message.text!r}"

@@ -10,8 +10,11 @@ import pytest
 
 from cpd.adapters.inprocess_queue import InProcessTaskQueue, UnknownTask
 from cpd.adapters.mail import FileOutboxMailer
+from cpd.bootstrap import build_container
 from cpd.domain.tasks import Attachment, EmailMessage, Task
-from cpd.services.notifications import SEND_EMAIL, send_email_handler, send_email_task
+from cpd.services.notifications import SEND_EMAIL, password_reset_email, send_email_task
+from tests.conftest import make_settings
+from tests.unit.fakes import register
 
 SENDER = "CPD Events <no-reply@cpd.local>"
 
@@ -86,16 +89,24 @@ async def test_resending_one_message_overwrites_it(tmp_path: Path) -> None:
     assert len([p for p in files_in(tmp_path) if p.suffix == ".eml"]) == 2
 
 
-async def test_the_email_task_resends_with_one_message_id(tmp_path: Path) -> None:
-    """The task id becomes the Message-ID, so a retried task overwrites its own file."""
-    mailer = FileOutboxMailer(tmp_path, sender=SENDER)
-    handler = send_email_handler(mailer)
-    task = send_email_task(EmailMessage(to="a@example.com", subject="Hi", text="hello"))
+async def test_the_email_task_sends_once_under_its_message_id(tmp_path: Path) -> None:
+    """The task id becomes the Message-ID; a task run twice (a duplicate) sends once."""
+    app = build_container(make_settings(mail_backend="file", mail_outbox_dir=str(tmp_path)))
+    user = await register(app)
+    for welcome in files_in(tmp_path):  # nothing runs the relay here: no welcome file yet
+        welcome.unlink()
+    task = send_email_task(password_reset_email(user, "https://cpd.example/reset?token=abc"))
     assert task.name == SEND_EMAIL
-    await handler(task)
-    await handler(task)
+    await app.task_handlers[SEND_EMAIL](task)
+    await app.task_handlers[SEND_EMAIL](task)
     [path] = files_in(tmp_path)
-    assert read_eml(path)["Message-ID"] == f"<{task.id}@cpd.tasks>"
+    parsed = read_eml(path)
+    assert parsed["Message-ID"] == f"<{task.id}@cpd.tasks>"
+    assert parsed["Subject"] == "Reset your CPD Events password"
+    html = parsed.get_body(preferencelist=("html",))
+    assert html is not None
+    assert 'href="https://cpd.example/reset?token=abc"' in html.get_content()
+    await app.shutdown()
 
 
 async def test_queue_runs_the_named_handler_and_refuses_unknown_tasks() -> None:

@@ -13,7 +13,7 @@ from cpd.bootstrap import build_container
 from cpd.domain.tasks import Task
 from cpd.services.outbox import OutboxRelay, TaskBusy, TaskOutcome, TaskRunner
 from tests.conftest import make_settings
-from tests.unit.fakes import FakeClock, eventually, register, reset_token_from, sent_mail
+from tests.unit.fakes import FakeClock, eventually, register, reset_mail, reset_token_from
 
 
 class Recorder:
@@ -200,8 +200,8 @@ async def test_container_commit_wakes_the_running_relay(clock: FakeClock) -> Non
     try:
         await register(app)
         await app.accounts.request_password_reset("alice@example.com")
-        await eventually(lambda: bool(sent_mail(app)))
-        assert reset_token_from(sent_mail(app)[0])
+        await eventually(lambda: bool(reset_mail(app)))
+        assert reset_token_from(reset_mail(app)[0])
     finally:
         async with asyncio.timeout(1):
             await app.shutdown()

@@ -14,6 +14,12 @@ from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.catalog import CourseFilters, CourseView, EventFilters, EventView
 from cpd.domain.courses import Course, Enrollment
 from cpd.domain.events import Event, SeatLedger
+from cpd.domain.messaging import (
+    Communication,
+    CommunicationStatus,
+    Notification,
+    NotificationPreferences,
+)
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.registrations import Registration, Upcoming
 from cpd.domain.tasks import ClaimedTask, Task, TaskRecord, TaskState
@@ -196,6 +202,59 @@ class WebhookInbox(Protocol):
         ...
 
 
+class CommunicationLog(Protocol):
+    """Every email the platform sent or tried to send, one row per message."""
+
+    async def get(self, communication_id: UUID) -> Communication | None: ...
+    async def record(self, communication: Communication) -> None:
+        """Insert, or replace the row with this id (a retry of the same message)."""
+        ...
+
+    async def list_for_organization(
+        self, organization_id: UUID, status: CommunicationStatus | None, page: PageRequest
+    ) -> Page[Communication]:
+        """Newest first."""
+        ...
+
+    async def list_for_user(
+        self, user_id: UUID, status: CommunicationStatus | None, page: PageRequest
+    ) -> Page[Communication]:
+        """Newest first."""
+        ...
+
+
+class NotificationRepository(Protocol):
+    async def add(self, notification: Notification) -> bool:
+        """Store it unless one with this id exists (a retried task): False then."""
+        ...
+
+    async def get(self, notification_id: UUID) -> Notification | None: ...
+    async def list_for_user(
+        self, user_id: UUID, *, unread_only: bool, page: PageRequest
+    ) -> Page[Notification]:
+        """Newest first."""
+        ...
+
+    async def unread_count(self, user_id: UUID) -> int: ...
+    async def mark_read(self, notification_id: UUID, now: datetime) -> None:
+        """Set ``read_at`` unless it is already set (the first reading counts)."""
+        ...
+
+    async def mark_all_read(self, user_id: UUID, now: datetime) -> int:
+        """Mark every unread notification of the user read; how many there were."""
+        ...
+
+
+class NotificationPreferencesRepository(Protocol):
+    async def get(self, user_id: UUID) -> NotificationPreferences | None:
+        """None until the user first changes them (the defaults apply)."""
+        ...
+
+    async def save(self, preferences: NotificationPreferences) -> None:
+        """Insert or replace."""
+        ...
+
+
 class CatalogReader(Protocol):
     """The read side of the catalog: rows straight into views, outside any write transaction."""
 
@@ -245,6 +304,12 @@ class UnitOfWork(Protocol):
     def idempotency(self) -> IdempotencyStore: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def communications(self) -> CommunicationLog: ...
+    @property
+    def notifications(self) -> NotificationRepository: ...
+    @property
+    def notification_preferences(self) -> NotificationPreferencesRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

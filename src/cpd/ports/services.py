@@ -17,6 +17,7 @@ from cpd.domain.meetings import (
     Participant,
     RegistrantSpec,
 )
+from cpd.domain.messaging import RenderedEmail
 from cpd.domain.money import Money
 from cpd.domain.payments import PaymentEvent, PaymentIntent, RefundReceipt
 from cpd.domain.registrations import Registration
@@ -47,6 +48,13 @@ class TokenIssuer(Protocol):
 
 class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> None: ...
+
+
+class EmailRenderer(Protocol):
+    def render(self, template: str, context: Mapping[str, object]) -> RenderedEmail:
+        """Subject, summary, plain text and HTML of a named template; a field the template
+        needs that ``context`` lacks raises (``LookupError``), never renders blank."""
+        ...
 
 
 class TaskQueue(Protocol):

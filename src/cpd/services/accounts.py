@@ -20,7 +20,7 @@ from cpd.domain.errors import Conflict, InvalidInput, NotAuthenticated, RateLimi
 from cpd.domain.ids import new_id
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import AttemptThrottle, Clock, PasswordHasher, TokenIssuer
-from cpd.services.notifications import password_reset_email, send_email_task
+from cpd.services.notifications import password_reset_email, send_email_task, welcome_email
 
 BAD_CREDENTIALS = "Incorrect email or password."
 PASSWORD_RESET_TTL = timedelta(hours=1)
@@ -72,6 +72,7 @@ class AccountService:
         async with self._uow() as uow:
             await _ensure_email_free(uow, email)
             await uow.users.add(user)
+            uow.outbox.add(send_email_task(welcome_email(user, site_url=self._public_base_url)))
             await uow.commit()
         return user
 

@@ -10,15 +10,16 @@ change under the same lock.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid5
 
-from cpd.domain.accounts import Actor, User
+from cpd.domain.accounts import Actor, Organization, User
 from cpd.domain.attendance import AttendanceRecord, AttendanceSource
 from cpd.domain.catalog import EventView, OrganizationRef
-from cpd.domain.errors import Conflict, DomainError, NotFound
+from cpd.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from cpd.domain.events import Event, EventStatus
+from cpd.domain.messaging import REMINDER_HOURS
 from cpd.domain.money import Money
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind, PaymentIntent
@@ -34,16 +35,23 @@ from cpd.domain.registrations import (
 )
 from cpd.domain.tasks import Attachment, Task
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
-from cpd.ports.services import Cache, CalendarWriter, Clock, Mailer, PaymentGateway
+from cpd.ports.services import Cache, CalendarWriter, Clock, PaymentGateway
 from cpd.services.access import require_staff
 from cpd.services.batching import Batcher
-from cpd.services.notifications import REGISTRATION_EMAIL, registration_email
+from cpd.services.messaging import Delivery, MessagingService
+from cpd.services.notifications import (
+    REGISTRATION_EMAIL,
+    Links,
+    registration_email,
+    reminder_email,
+)
 
 REGISTRATION_NOT_FOUND = "Registration not found."
 ALREADY_REGISTERED = "You already have a registration for this event."
 REFUND_PAYMENT = "refund_payment"
 CHECK_IN_OPENS = timedelta(hours=1)  # staff may check people in this long before a session
 APPLY_PAYMENT_EVENT = "apply_payment_event"
+REMINDERS = UUID("6f1c2a51-3a0e-4f5b-9a57-5d0f4c1b7e21")  # namespace of reminder delivery ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +89,15 @@ class RegistrationService:
         clock: Clock,
         catalog_cache: Cache,
         payments: PaymentGateway,
-        mailer: Mailer,
+        messaging: MessagingService,
         calendars: CalendarWriter,
         public_base_url: str,
         refund_policy: RefundPolicy = STANDARD_REFUNDS,
     ) -> None:
-        self._mailer = mailer
+        self._messaging = messaging
         self._calendars = calendars
         self._public_base_url = public_base_url.rstrip("/")
+        self._links = Links(self._public_base_url)
         self._uow = uow
         self._clock = clock
         self._cache = catalog_cache
@@ -228,30 +237,78 @@ class RegistrationService:
     async def send_registration_email(self, task: Task) -> None:
         """The ``registration_email`` task: written at send time from the current data."""
         kind = str(task.payload["kind"])
+        found = await self._registrant(UUID(str(task.payload["registration_id"])))
+        if found is None:
+            return  # deleted since: nobody to tell
+        registration, user, event, host = found
+        refund = task.payload.get("refund")
+        email = registration_email(
+            kind,
+            registration,
+            user,
+            event,
+            host,
+            self._links,
+            refund=Money(int(refund), registration.amount_due.currency) if refund else None,
+            now=self._clock.now(),
+        )
+        attachments: tuple[Attachment, ...] = ()
+        if kind == RegistrationStatus.CONFIRMED:  # the sessions, straight into their calendar
+            attachments = (self._calendar_attachment(event, host),)
+        await self._messaging.deliver(task.id, email, attachments)
+
+    async def send_reminder(self, registration_id: UUID, hours_before: int) -> Delivery | None:
+        """Remind a confirmed registrant that the event starts soon (24 h or 1 h before).
+
+        Keyed by (registration, hours): however often a scheduler asks, one reminder goes out.
+        None when there is nothing to remind of (not confirmed, event cancelled or started).
+        """
+        if hours_before not in REMINDER_HOURS:
+            raise InvalidInput(
+                f"Reminders go {' or '.join(map(str, sorted(REMINDER_HOURS)))} hours before.",
+                field="hours_before",
+            )
+        found = await self._registrant(registration_id)
+        if found is None:
+            return None
+        registration, user, event, host = found
+        if (
+            registration.status is not RegistrationStatus.CONFIRMED
+            or event.status is not EventStatus.PUBLISHED
+            or event.starts_at is None
+            or event.starts_at <= self._clock.now()
+        ):
+            return None
+        email = reminder_email(
+            registration, user, event, host, self._links, hours_before=hours_before
+        )
+        delivery_id = uuid5(REMINDERS, f"{registration.id}:{hours_before}")
+        return await self._messaging.deliver(
+            delivery_id, email, (self._calendar_attachment(event, host),)
+        )
+
+    async def send_reminder_task(self, task: Task) -> None:
+        """The ``event_reminder`` task: ``{registration_id, hours_before}``."""
+        await self.send_reminder(
+            UUID(str(task.payload["registration_id"])), int(task.payload["hours_before"])
+        )
+
+    async def _registrant(
+        self, registration_id: UUID
+    ) -> tuple[Registration, User, Event, Organization] | None:
         async with self._uow() as uow:
-            registration = await _reload(uow, UUID(str(task.payload["registration_id"])))
+            registration = await _reload(uow, registration_id)
             user = await uow.users.get(registration.user_id)
             event = await uow.events.get(registration.event_id)
             host = await uow.organizations.get(event.organization_id) if event else None
         if user is None or event is None or host is None:
-            return  # deleted since: nobody to tell
-        refund = task.payload.get("refund")
-        message = registration_email(
-            kind,
-            registration,
-            user,
-            event_title=event.title,
-            calendar_url=f"{self._public_base_url}/api/v1/events/{event.id}.ics",
-            refund=Money(int(refund), registration.amount_due.currency) if refund else None,
-        )
-        attachments: tuple[Attachment, ...] = ()
-        if kind == RegistrationStatus.CONFIRMED:  # the sessions, straight into their calendar
-            view = EventView.of(event, OrganizationRef.of(host))
-            ics = self._calendars.calendar([view], name=event.title, base_url=self._public_base_url)
-            attachments = (Attachment("event.ics", "text/calendar", ics),)
-        await self._mailer.send(
-            replace(message, message_id=f"<{task.id}@cpd.tasks>", attachments=attachments)
-        )
+            return None
+        return registration, user, event, host
+
+    def _calendar_attachment(self, event: Event, host: Organization) -> Attachment:
+        view = EventView.of(event, OrganizationRef.of(host))
+        ics = self._calendars.calendar([view], name=event.title, base_url=self._public_base_url)
+        return Attachment("event.ics", "text/calendar", ics)
 
     async def receive_webhook(self, payload: bytes, headers: Mapping[str, str]) -> bool:
         """Verify a provider's webhook, store its id, and queue its effect in the same

@@ -23,6 +23,12 @@ from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.courses import Course, Enrollment
 from cpd.domain.errors import Conflict
 from cpd.domain.events import Event, EventStatus, SeatLedger
+from cpd.domain.messaging import (
+    Communication,
+    CommunicationStatus,
+    Notification,
+    NotificationPreferences,
+)
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.registrations import Registration, RegistrationStatus, Upcoming
 from cpd.domain.tasks import ClaimedTask, Task, TaskRecord, TaskState
@@ -76,6 +82,9 @@ class MemoryState:
     seats_taken: dict[UUID, int] = field(default_factory=dict)
     webhooks: dict[tuple[str, str], datetime] = field(default_factory=dict)
     idempotency: dict[tuple[UUID, str], tuple[str, bytes]] = field(default_factory=dict)
+    communications: dict[UUID, Communication] = field(default_factory=dict)
+    notifications: dict[UUID, Notification] = field(default_factory=dict)
+    notification_preferences: dict[UUID, NotificationPreferences] = field(default_factory=dict)
 
     def snapshot(self) -> MemoryState:
         return MemoryState(**{name: dict(table) for name, table in vars(self).items()})
@@ -448,6 +457,87 @@ class MemoryIdempotencyStore(_Repo):
         self._state.idempotency.setdefault((user_id, key), (fingerprint, response))
 
 
+def _newest_first(items: list[T], key: Callable[[T], tuple[datetime, UUID]]) -> list[T]:
+    return sorted(items, key=lambda item: (key(item)[0], str(key(item)[1])), reverse=True)
+
+
+class MemoryCommunicationLog(_Repo):
+    async def get(self, communication_id: UUID) -> Communication | None:
+        return copy.copy(self._state.communications.get(communication_id))
+
+    async def record(self, communication: Communication) -> None:
+        self._state.communications[communication.id] = copy.copy(communication)
+
+    async def list_for_organization(
+        self, organization_id: UUID, status: CommunicationStatus | None, page: PageRequest
+    ) -> Page[Communication]:
+        return self._list(lambda c: c.organization_id == organization_id, status, page)
+
+    async def list_for_user(
+        self, user_id: UUID, status: CommunicationStatus | None, page: PageRequest
+    ) -> Page[Communication]:
+        return self._list(lambda c: c.user_id == user_id, status, page)
+
+    def _list(
+        self,
+        owned: Callable[[Communication], bool],
+        status: CommunicationStatus | None,
+        page: PageRequest,
+    ) -> Page[Communication]:
+        found = [
+            copy.copy(c)
+            for c in self._state.communications.values()
+            if owned(c) and (status is None or c.status is status)
+        ]
+        return _page(_newest_first(found, lambda c: (c.created_at, c.id)), page)
+
+
+class MemoryNotificationRepository(_Repo):
+    async def add(self, notification: Notification) -> bool:
+        if notification.id in self._state.notifications:
+            return False
+        self._state.notifications[notification.id] = copy.copy(notification)
+        return True
+
+    async def get(self, notification_id: UUID) -> Notification | None:
+        return copy.copy(self._state.notifications.get(notification_id))
+
+    async def list_for_user(
+        self, user_id: UUID, *, unread_only: bool, page: PageRequest
+    ) -> Page[Notification]:
+        found = [
+            copy.copy(n)
+            for n in self._state.notifications.values()
+            if n.user_id == user_id and not (unread_only and n.is_read)
+        ]
+        return _page(_newest_first(found, lambda n: (n.created_at, n.id)), page)
+
+    async def unread_count(self, user_id: UUID) -> int:
+        return sum(
+            1 for n in self._state.notifications.values() if n.user_id == user_id and not n.is_read
+        )
+
+    async def mark_read(self, notification_id: UUID, now: datetime) -> None:
+        found = self._state.notifications.get(notification_id)
+        if found is not None and not found.is_read:
+            self._state.notifications[notification_id] = replace(found, read_at=now)
+
+    async def mark_all_read(self, user_id: UUID, now: datetime) -> int:
+        notifications = self._state.notifications
+        unread = [k for k, n in notifications.items() if n.user_id == user_id and not n.is_read]
+        for key in unread:
+            notifications[key] = replace(notifications[key], read_at=now)
+        return len(unread)
+
+
+class MemoryNotificationPreferencesRepository(_Repo):
+    async def get(self, user_id: UUID) -> NotificationPreferences | None:
+        return copy.copy(self._state.notification_preferences.get(user_id))
+
+    async def save(self, preferences: NotificationPreferences) -> None:
+        self._state.notification_preferences[preferences.user_id] = copy.copy(preferences)
+
+
 class MemoryCourseRepository(_Repo):
     async def get(self, course_id: UUID) -> Course | None:
         return copy.copy(self._state.courses.get(course_id))
@@ -535,6 +625,9 @@ class MemoryUnitOfWork:
         self.registrations = MemoryRegistrationRepository(self)
         self.webhooks = MemoryWebhookInbox(self)
         self.idempotency = MemoryIdempotencyStore(self)
+        self.communications = MemoryCommunicationLog(self)
+        self.notifications = MemoryNotificationRepository(self)
+        self.notification_preferences = MemoryNotificationPreferencesRepository(self)
         self.outbox = StagedOutbox()
         self._snapshot: MemoryState | None = None
 

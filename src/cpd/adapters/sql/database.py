@@ -23,6 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from cpd.adapters.sql import tables as t
+from cpd.adapters.sql.messaging import (
+    SqlCommunicationLog,
+    SqlNotificationPreferencesRepository,
+    SqlNotificationRepository,
+)
 from cpd.adapters.sql.repositories import (
     SqlAttendanceRepository,
     SqlCourseRepository,
@@ -170,6 +175,9 @@ class SqlUnitOfWork:
         self.registrations = SqlRegistrationRepository(self._connection)
         self.webhooks = SqlWebhookInbox(self._connection)
         self.idempotency = SqlIdempotencyStore(self._connection)
+        self.communications = SqlCommunicationLog(self._connection)
+        self.notifications = SqlNotificationRepository(self._connection)
+        self.notification_preferences = SqlNotificationPreferencesRepository(self._connection)
         return self
 
     async def __aexit__(

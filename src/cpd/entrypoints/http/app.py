@@ -19,6 +19,10 @@ from cpd.entrypoints.http.controllers.auth import AuthController
 from cpd.entrypoints.http.controllers.courses import CoursesController
 from cpd.entrypoints.http.controllers.events import EventsController
 from cpd.entrypoints.http.controllers.health import HealthController
+from cpd.entrypoints.http.controllers.messaging import (
+    CommunicationsController,
+    NotificationsController,
+)
 from cpd.entrypoints.http.controllers.organization_catalog import OrganizationCatalogController
 from cpd.entrypoints.http.controllers.organizations import OrganizationsController
 from cpd.entrypoints.http.controllers.registrations import (
@@ -44,6 +48,8 @@ API_CONTROLLERS = [
     RegistrationsController,
     EventRegistrationsController,
     WebhooksController,
+    CommunicationsController,
+    NotificationsController,
     HealthController,
 ]
 log = logging.getLogger(__name__)

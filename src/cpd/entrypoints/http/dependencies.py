@@ -83,6 +83,7 @@ DEPENDENCIES = {
     "registrations": _service("registrations"),
     "meetings": _service("meetings"),
     "calendars": _service("calendars"),
+    "messaging": _service("messaging"),
     "response_cache": Provide(provide_response_cache, sync_to_thread=False),
     "actor": Provide(provide_actor),
     "optional_actor": Provide(provide_optional_actor),
