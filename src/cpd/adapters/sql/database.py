@@ -29,6 +29,7 @@ from cpd.adapters.sql.repositories import (
     SqlEnrollmentRepository,
     SqlEventRepository,
     SqlIdempotencyStore,
+    SqlMeetingRepository,
     SqlMembershipRepository,
     SqlOrganizationRepository,
     SqlPasswordResetRepository,
@@ -170,6 +171,7 @@ class SqlUnitOfWork:
         self.registrations = SqlRegistrationRepository(self._connection)
         self.webhooks = SqlWebhookInbox(self._connection)
         self.idempotency = SqlIdempotencyStore(self._connection)
+        self.meetings = SqlMeetingRepository(self._connection)
         return self
 
     async def __aexit__(
