@@ -56,7 +56,12 @@ from cpd.services.catalog import CatalogService
 from cpd.services.courses import CourseService
 from cpd.services.events import EventService
 from cpd.services.idempotency import IdempotencyService
-from cpd.services.meetings import ZOOM_EVENT, MeetingService
+from cpd.services.meetings import (
+    ADD_MEETING_REGISTRANTS,
+    SYNC_MEETINGS,
+    ZOOM_EVENT,
+    MeetingService,
+)
 from cpd.services.notifications import REGISTRATION_EMAIL, SEND_EMAIL, send_email_handler
 from cpd.services.organizations import OrganizationService
 from cpd.services.outbox import PING, OutboxRelay, TaskRunner, ping
@@ -127,6 +132,7 @@ class Container:
         return {
             "release_expired_holds_and_offers": ("* * * * *", self.registrations.expire_due),
             "outbox_sweep": ("* * * * *", self.relay.drain),
+            "zoom_attendance_sync": ("*/5 * * * *", self.meetings.sync_due_attendance),
         }
 
     async def _housekeeping(self) -> None:
@@ -204,6 +210,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     meetings = MeetingService(uow, clock=clock, meetings=video_meetings)
     handlers: TaskHandlers = {
         ZOOM_EVENT: meetings.apply_event,
+        SYNC_MEETINGS: meetings.sync_meetings,
+        ADD_MEETING_REGISTRANTS: meetings.add_registrants,
         SEND_EMAIL: send_email_handler(mailer),
         REFUND_PAYMENT: registrations.refund,
         APPLY_PAYMENT_EVENT: registrations.apply_payment_event_task,
