@@ -58,7 +58,12 @@ from cpd.services.catalog import CatalogService
 from cpd.services.courses import CourseService
 from cpd.services.events import EventService
 from cpd.services.idempotency import IdempotencyService
-from cpd.services.meetings import ZOOM_EVENT, MeetingService
+from cpd.services.meetings import (
+    ADD_MEETING_REGISTRANTS,
+    SYNC_MEETINGS,
+    ZOOM_EVENT,
+    MeetingService,
+)
 from cpd.services.messaging import MessagingService
 from cpd.services.notifications import EVENT_REMINDER_TASK, REGISTRATION_EMAIL, SEND_EMAIL
 from cpd.services.organizations import OrganizationService
@@ -134,6 +139,7 @@ class Container:
             "release_expired_holds_and_offers": ("* * * * *", self.registrations.expire_due),
             "event_reminders": ("*/5 * * * *", self.reminders.queue_due),
             "outbox_sweep": ("* * * * *", self.relay.drain),
+            "zoom_attendance_sync": ("*/5 * * * *", self.meetings.sync_due_attendance),
         }
 
     async def _housekeeping(self) -> None:
@@ -218,6 +224,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     meetings = MeetingService(uow, clock=clock, meetings=video_meetings)
     handlers: TaskHandlers = {
         ZOOM_EVENT: meetings.apply_event,
+        SYNC_MEETINGS: meetings.sync_meetings,
+        ADD_MEETING_REGISTRANTS: meetings.add_registrants,
         SEND_EMAIL: messaging.send_email,
         REFUND_PAYMENT: registrations.refund,
         APPLY_PAYMENT_EVENT: registrations.apply_payment_event_task,

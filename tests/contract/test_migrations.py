@@ -118,7 +118,7 @@ async def test_processes_migrating_at_once_queue_rather_than_collide(
     others = [create_engine(url, pool_size=1) for _ in range(2)]
     try:
         migrations = (migrate(engine) for engine in [empty_engine, *others])
-        await asyncio.wait_for(asyncio.gather(*migrations), timeout=60)
+        await asyncio.wait_for(asyncio.gather(*migrations), timeout=120)
     finally:
         for engine in others:
             await engine.dispose()

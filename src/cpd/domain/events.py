@@ -173,6 +173,16 @@ class Event:
 
         self._edit(change, now)
 
+    def link_session(self, session_id: UUID, join_url: str | None) -> None:
+        """Point a session at its online meeting's link (or at none). Not an edit by staff:
+        the link follows the provider's meeting, so no edit rules or timestamps apply."""
+        self.session(session_id).join_url = join_url
+
+    @property
+    def has_online_meetings(self) -> bool:
+        """Whether its sessions should have provider meetings now."""
+        return self.status is EventStatus.PUBLISHED and self.format is not EventFormat.IN_PERSON
+
     def session(self, session_id: UUID) -> Session:
         for session in self.sessions:
             if session.id == session_id:

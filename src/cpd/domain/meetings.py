@@ -10,10 +10,12 @@ never by display name, which anyone can type.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from hashlib import sha256
 from typing import Generic, TypeVar
+from uuid import UUID
 
 from cpd.domain.errors import InvalidInput
 from cpd.domain.events import Event, Session
@@ -50,6 +52,12 @@ class MeetingSpec:
             timezone=event.timezone,
         )
 
+    @property
+    def digest(self) -> str:
+        """A fingerprint of what the provider was told: a changed session changes it."""
+        parts = (self.topic, self.starts_at.isoformat(), str(self.duration_minutes), self.timezone)
+        return sha256("\x1f".join(parts).encode()).hexdigest()
+
 
 @dataclass(frozen=True, slots=True)
 class Meeting:
@@ -78,6 +86,42 @@ class MeetingRegistrant:
 
     id: str
     join_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionMeeting:
+    """The provider's meeting for one session of an online or hybrid event.
+
+    A row is written (``meeting_id`` None) *before* the provider is asked to create the
+    meeting, so two runs of the sync cannot both create one; the id is stored as soon as the
+    provider answers. A row whose session was removed outlives it until the meeting is deleted
+    at the provider (the sync needs the id to do that).
+    """
+
+    session_id: UUID
+    event_id: UUID
+    provider: str
+    claimed_at: datetime
+    meeting_id: str | None = None  # None while being created
+    join_url: str | None = None
+    spec_digest: str = ""  # MeetingSpec.digest of what the provider has
+    attendance_synced_at: datetime | None = None
+
+    def created(self, meeting: Meeting, spec: MeetingSpec) -> SessionMeeting:
+        return replace(
+            self, meeting_id=meeting.id, join_url=meeting.join_url, spec_digest=spec.digest
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRegistrant:
+    """A registration's registrant in one session's meeting, with their personal link."""
+
+    registration_id: UUID
+    session_id: UUID
+    registrant_id: str
+    join_url: str
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.catalog import CourseFilters, CourseView, EventFilters, EventView
 from cpd.domain.courses import Course, Enrollment
 from cpd.domain.events import Event, SeatLedger
+from cpd.domain.meetings import SessionMeeting, SessionRegistrant
 from cpd.domain.messaging import (
     Communication,
     CommunicationStatus,
@@ -183,6 +184,40 @@ class RegistrationRepository(Protocol):
         ...
 
 
+class MeetingRepository(Protocol):
+    """Provider meetings of sessions, and registrations' registrants in them."""
+
+    async def claim(self, meeting: SessionMeeting) -> bool:
+        """Insert the row for a meeting about to be created; False if the session has one
+        already (a savepoint keeps the clash from aborting the transaction)."""
+        ...
+
+    async def save(self, meeting: SessionMeeting) -> None:
+        """Write the row's provider id, link, digest and sync time (insert if it is gone)."""
+        ...
+
+    async def remove(self, session_id: UUID) -> None:
+        """Forget the meeting; its registrants go with it."""
+        ...
+
+    async def get(self, session_id: UUID) -> SessionMeeting | None: ...
+    async def for_event(self, event_id: UUID) -> list[SessionMeeting]: ...
+    async def by_meeting_id(self, provider: str, meeting_id: str) -> SessionMeeting | None: ...
+    async def attendance_due(self, ended_before: datetime, limit: int) -> list[SessionMeeting]:
+        """Created meetings of still-existing sessions of published or completed events that
+        ended before ``ended_before`` and whose attendance was never synced, oldest first."""
+        ...
+
+    async def add_registrant(self, registrant: SessionRegistrant) -> None:
+        """Insert or replace, keyed by (registration, session)."""
+        ...
+
+    async def registrants_for_session(self, session_id: UUID) -> list[SessionRegistrant]: ...
+    async def registrants_for_registration(
+        self, registration_id: UUID
+    ) -> list[SessionRegistrant]: ...
+
+
 class IdempotencyStore(Protocol):
     """Responses remembered per caller and ``Idempotency-Key``, so a retried request gets the
     first answer instead of doing the work twice."""
@@ -300,6 +335,8 @@ class UnitOfWork(Protocol):
     def registrations(self) -> RegistrationRepository: ...
     @property
     def webhooks(self) -> WebhookInbox: ...
+    @property
+    def meetings(self) -> MeetingRepository: ...
     @property
     def idempotency(self) -> IdempotencyStore: ...
     @property

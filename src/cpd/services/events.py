@@ -13,6 +13,7 @@ from cpd.domain.events import Event, Session
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Cache, Clock
 from cpd.services.access import is_staff, require_staff
+from cpd.services.meetings import queue_meeting_sync
 from cpd.services.registrations import cancel_everyone, offer_freed_seats
 from cpd.services.slugs import free_slug
 
@@ -67,8 +68,10 @@ class EventService:
                 and await uow.events.slug_exists(event.organization_id, check_slug(new_slug))
             ):
                 raise Conflict(SLUG_TAKEN, field="slug")
+            had_meetings = event.has_online_meetings
             event.update(changes, now=self._clock.now())
             await uow.events.save(event)
+            queue_meeting_sync(uow, event, had_meetings=had_meetings)
             if "capacity" in changes:  # more room may let the waitlist in
                 await offer_freed_seats(uow, event.id, self._clock.now())
             return await self._finish(uow, event)
@@ -80,9 +83,10 @@ class EventService:
         """Cancelling the event cancels every registration with a full refund."""
         async with self._uow() as uow:
             event = await _staff_event(uow, actor, event_id, lock=True)
+            had_meetings = event.has_online_meetings
             event.cancel(now=self._clock.now())
             await cancel_everyone(uow, event_id, self._clock.now())
-            return await self._save(uow, event)
+            return await self._save(uow, event, had_meetings=had_meetings)
 
     async def complete(self, actor: Actor, event_id: UUID) -> EventView:
         return await self._transition(actor, event_id, lambda e: e.complete(now=self._clock.now()))
@@ -129,18 +133,22 @@ class EventService:
     ) -> EventView:
         async with self._uow() as uow:
             event = await _staff_event(uow, actor, event_id, lock=True)
+            had_meetings = event.has_online_meetings
             step(event)
-            return await self._save(uow, event)
+            return await self._save(uow, event, had_meetings=had_meetings)
 
     async def _edit_sessions(self, actor: Actor, event_id: UUID, edit: Callable[[Event], T]) -> T:
         async with self._uow() as uow:
             event = await _staff_event(uow, actor, event_id, lock=True)
+            had_meetings = event.has_online_meetings
             result = edit(event)
-            await self._save(uow, event)
+            await self._save(uow, event, had_meetings=had_meetings)
         return result
 
-    async def _save(self, uow: UnitOfWork, event: Event) -> EventView:
+    async def _save(self, uow: UnitOfWork, event: Event, *, had_meetings: bool) -> EventView:
+        """Write the event, and queue its online meetings' sync in the same transaction."""
         await uow.events.save(event)
+        queue_meeting_sync(uow, event, had_meetings=had_meetings)
         return await self._finish(uow, event)
 
     async def _finish(self, uow: UnitOfWork, event: Event) -> EventView:

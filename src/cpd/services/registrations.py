@@ -38,6 +38,7 @@ from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Cache, CalendarWriter, Clock, PaymentGateway
 from cpd.services.access import require_staff
 from cpd.services.batching import Batcher
+from cpd.services.meetings import meeting_registrants_task, queue_meeting_registrant
 from cpd.services.messaging import Delivery, MessagingService
 from cpd.services.notifications import (
     REGISTRATION_EMAIL,
@@ -61,6 +62,7 @@ class _SeatRequest:
     attendees: tuple[Attendee, ...]
     unit_price: Money
     now: datetime
+    online_meetings: bool  # the event's sessions have provider meetings
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,9 @@ class RegistrationService:
             event = await _open_event(uow, event_id, now)
             if await uow.registrations.active_for(event_id, actor.user_id) is not None:
                 raise Conflict(ALREADY_REGISTERED, field="event_id")
-        request = _SeatRequest(actor.user_id, seats, attendees, event.price, now)
+        request = _SeatRequest(
+            actor.user_id, seats, attendees, event.price, now, event.has_online_meetings
+        )
         registration = await self._seat_desk.submit(event_id, request)
         await self._cache.clear()
         return registration
@@ -166,8 +170,11 @@ class RegistrationService:
             await uow.registrations.add(*added)
             if taken != seats_now.taken:
                 await uow.events.record_seats_taken(event_id, taken)
+            online = any(r.online_meetings for r in requests)  # one event: all alike
             for registration in added:
                 notify(uow, registration, registration.status.value)
+                if online and registration.status is RegistrationStatus.CONFIRMED:
+                    uow.outbox.add(meeting_registrants_task(registration.id))
             await uow.commit()
         return outcomes
 
@@ -427,10 +434,11 @@ class RegistrationService:
         now = self._clock.now()
         async with self._uow() as uow:
             registration = await _own(uow, actor, registration_id)
-            await _locked_event(uow, registration.event_id)
+            event = await _locked_event(uow, registration.event_id)
             registration = await _reload(uow, registration_id)
             registration.accept_offer(now=now)
             await uow.registrations.save(registration)
+            queue_meeting_registrant(uow, registration, event)
             await uow.commit()
         return registration
 
@@ -443,7 +451,7 @@ class RegistrationService:
             registration = await _reload(uow, registration_id)
             if registration.status is RegistrationStatus.CONFIRMED and registration.paid:
                 return registration  # a duplicate: already applied
-            await _locked_event(uow, registration.event_id)
+            event = await _locked_event(uow, registration.event_id)
             registration = await _reload(uow, registration_id)
             amount = registration.amount_due
             if registration.status is not RegistrationStatus.PENDING_PAYMENT:
@@ -456,6 +464,7 @@ class RegistrationService:
             registration.confirm_payment(amount, self._refund_policy, now=now)
             await uow.registrations.save(registration)
             notify(uow, registration, "confirmed")
+            queue_meeting_registrant(uow, registration, event)
             await uow.commit()
         return registration
 

@@ -23,6 +23,7 @@ from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.courses import Course, Enrollment
 from cpd.domain.errors import Conflict
 from cpd.domain.events import Event, EventStatus, SeatLedger
+from cpd.domain.meetings import SessionMeeting, SessionRegistrant
 from cpd.domain.messaging import (
     Communication,
     CommunicationStatus,
@@ -85,6 +86,8 @@ class MemoryState:
     communications: dict[UUID, Communication] = field(default_factory=dict)
     notifications: dict[UUID, Notification] = field(default_factory=dict)
     notification_preferences: dict[UUID, NotificationPreferences] = field(default_factory=dict)
+    meetings: dict[UUID, SessionMeeting] = field(default_factory=dict)  # by session id
+    registrants: dict[tuple[UUID, UUID], SessionRegistrant] = field(default_factory=dict)
 
     def snapshot(self) -> MemoryState:
         return MemoryState(**{name: dict(table) for name, table in vars(self).items()})
@@ -307,6 +310,12 @@ class MemoryEventRepository(_Repo):
         registrations = self._state.registrations
         for registration_id in [k for k, r in registrations.items() if r.event_id == event_id]:
             del registrations[registration_id]
+        meetings = self._state.meetings  # as ON DELETE CASCADE, and their registrants
+        for session_id in [k for k, m in meetings.items() if m.event_id == event_id]:
+            del meetings[session_id]
+        registrants = self._state.registrants
+        for key in [k for k in registrants if k[0] not in registrations or k[1] not in meetings]:
+            del registrants[key]
 
     async def record_seats_taken(self, event_id: UUID, seats: int) -> None:
         self._state.seats_taken[event_id] = seats
@@ -445,6 +454,89 @@ class MemoryWebhookInbox(_Repo):
             return False
         self._state.webhooks[provider, event_id] = received_at
         return True
+
+
+class MemoryMeetingRepository(_Repo):
+    async def claim(self, meeting: SessionMeeting) -> bool:
+        if meeting.session_id in self._state.meetings:
+            return False
+        self._check_keys(meeting)
+        self._state.meetings[meeting.session_id] = meeting
+        return True
+
+    async def save(self, meeting: SessionMeeting) -> None:
+        self._check_keys(meeting)
+        self._state.meetings[meeting.session_id] = meeting
+
+    def _check_keys(self, meeting: SessionMeeting) -> None:
+        """The SQL schema's foreign key to events and unique (provider, meeting id)."""
+        if meeting.event_id not in self._state.events:
+            raise Conflict("This change clashes with existing data.")
+        if meeting.meeting_id is not None and any(
+            m.provider == meeting.provider
+            and m.meeting_id == meeting.meeting_id
+            and m.session_id != meeting.session_id
+            for m in self._state.meetings.values()
+        ):
+            raise Conflict("This change clashes with existing data.")
+
+    async def remove(self, session_id: UUID) -> None:
+        self._state.meetings.pop(session_id, None)
+        registrants = self._state.registrants
+        for key in [k for k in registrants if k[1] == session_id]:
+            del registrants[key]
+
+    async def get(self, session_id: UUID) -> SessionMeeting | None:
+        return self._state.meetings.get(session_id)
+
+    async def for_event(self, event_id: UUID) -> list[SessionMeeting]:
+        found = [m for m in self._state.meetings.values() if m.event_id == event_id]
+        return sorted(found, key=lambda m: (m.claimed_at, m.session_id))
+
+    async def by_meeting_id(self, provider: str, meeting_id: str) -> SessionMeeting | None:
+        return next(
+            (
+                m
+                for m in self._state.meetings.values()
+                if m.provider == provider and m.meeting_id == meeting_id
+            ),
+            None,
+        )
+
+    async def attendance_due(self, ended_before: datetime, limit: int) -> list[SessionMeeting]:
+        due: list[tuple[datetime, SessionMeeting]] = []
+        for meeting in self._state.meetings.values():
+            event = self._state.events.get(meeting.event_id)
+            if (
+                meeting.meeting_id is None
+                or meeting.attendance_synced_at is not None
+                or event is None
+                or event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED)
+            ):
+                continue
+            session = next((s for s in event.sessions if s.id == meeting.session_id), None)
+            if session is not None and session.ends_at < ended_before:
+                due.append((session.ends_at, meeting))
+        due.sort(key=lambda pair: (pair[0], pair[1].session_id))
+        return [meeting for _, meeting in due[:limit]]
+
+    async def add_registrant(self, registrant: SessionRegistrant) -> None:
+        if (
+            registrant.registration_id not in self._state.registrations
+            or registrant.session_id not in self._state.meetings
+        ):
+            raise Conflict("This change clashes with existing data.")  # as SQL's foreign keys
+        self._state.registrants[registrant.registration_id, registrant.session_id] = registrant
+
+    async def registrants_for_session(self, session_id: UUID) -> list[SessionRegistrant]:
+        found = [r for r in self._state.registrants.values() if r.session_id == session_id]
+        return sorted(found, key=lambda r: (r.created_at, r.registration_id))
+
+    async def registrants_for_registration(self, registration_id: UUID) -> list[SessionRegistrant]:
+        found = [
+            r for r in self._state.registrants.values() if r.registration_id == registration_id
+        ]
+        return sorted(found, key=lambda r: (r.created_at, r.session_id))
 
 
 class MemoryIdempotencyStore(_Repo):
@@ -628,6 +720,7 @@ class MemoryUnitOfWork:
         self.communications = MemoryCommunicationLog(self)
         self.notifications = MemoryNotificationRepository(self)
         self.notification_preferences = MemoryNotificationPreferencesRepository(self)
+        self.meetings = MemoryMeetingRepository(self)
         self.outbox = StagedOutbox()
         self._snapshot: MemoryState | None = None
 

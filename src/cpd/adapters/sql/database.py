@@ -34,6 +34,7 @@ from cpd.adapters.sql.repositories import (
     SqlEnrollmentRepository,
     SqlEventRepository,
     SqlIdempotencyStore,
+    SqlMeetingRepository,
     SqlMembershipRepository,
     SqlOrganizationRepository,
     SqlPasswordResetRepository,
@@ -178,6 +179,7 @@ class SqlUnitOfWork:
         self.communications = SqlCommunicationLog(self._connection)
         self.notifications = SqlNotificationRepository(self._connection)
         self.notification_preferences = SqlNotificationPreferencesRepository(self._connection)
+        self.meetings = SqlMeetingRepository(self._connection)
         return self
 
     async def __aexit__(

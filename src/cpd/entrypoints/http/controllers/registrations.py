@@ -24,6 +24,7 @@ from cpd.entrypoints.http.controllers.auth import BEARER
 from cpd.entrypoints.http.csv_export import csv_response, wants_csv
 from cpd.entrypoints.http.dependencies import container_of
 from cpd.entrypoints.http.problems import documented
+from cpd.services.meetings import MeetingService
 from cpd.services.registrations import Cancellation, RegistrationService, StaffRow
 
 
@@ -54,6 +55,11 @@ class RefundOut(Struct):
     status: str
 
 
+class JoinUrlOut(Struct):
+    session_id: UUID
+    join_url: str
+
+
 class RegistrationOut(Struct):
     id: UUID
     status: RegistrationStatus
@@ -68,6 +74,9 @@ class RegistrationOut(Struct):
     created_at: datetime
     payment: PaymentOut | None = None
     refund: RefundOut | None = None
+    # Personal online-meeting links per session: only on GET /registrations/{id}, for the
+    # registrant of a confirmed registration (empty until the meetings have registered them).
+    join_urls: list[JoinUrlOut] | None = None
 
     @classmethod
     def of(
@@ -173,12 +182,19 @@ class RegistrationsController(Controller):
         "/{registration_id:uuid}", summary="One of my registrations", responses=documented(401, 404)
     )
     async def get_one(
-        self, registration_id: UUID, actor: Actor, registrations: RegistrationService
+        self,
+        registration_id: UUID,
+        actor: Actor,
+        registrations: RegistrationService,
+        meetings: MeetingService,
     ) -> RegistrationOut:
         registration = await registrations.get(actor, registration_id)
-        return RegistrationOut.of(
+        out = RegistrationOut.of(
             registration, position=await registrations.waitlist_position(registration)
         )
+        links = await meetings.join_links(actor, registration)
+        out.join_urls = [JoinUrlOut(link.session_id, link.join_url) for link in links]
+        return out
 
     @post(
         "/{registration_id:uuid}/cancel",
