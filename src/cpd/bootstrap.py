@@ -12,9 +12,10 @@ import email.utils
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from croniter import croniter
 from redis.asyncio import Redis
 from saq import Queue
 from sqlalchemy.engine import make_url
@@ -77,6 +78,7 @@ from cpd.services.reminders import ReminderService
 from cpd.settings import Settings
 
 log = logging.getLogger(__name__)
+EVERY_MINUTE = "* * * * *"
 
 
 @dataclass
@@ -136,22 +138,32 @@ class Container:
     def periodic_jobs(self) -> dict[str, tuple[str, Callable[[], Awaitable[object]]]]:
         """Scheduled work by name: (cron schedule for the SAQ worker, the job)."""
         return {
-            "release_expired_holds_and_offers": ("* * * * *", self.registrations.expire_due),
+            "release_expired_holds_and_offers": (EVERY_MINUTE, self.registrations.expire_due),
             "event_reminders": ("*/5 * * * *", self.reminders.queue_due),
-            "outbox_sweep": ("* * * * *", self.relay.drain),
+            "outbox_sweep": (EVERY_MINUTE, self.relay.drain),
             "zoom_attendance_sync": ("*/5 * * * *", self.meetings.sync_due_attendance),
         }
 
     async def _housekeeping(self) -> None:
-        """The embedded mode's scheduler: every periodic job every CPD_HOUSEKEEPING_SECONDS
-        (the relay loop is already sweeping the outbox)."""
-        jobs = [job for name, (_, job) in self.periodic_jobs.items() if name != "outbox_sweep"]
+        """The embedded mode's scheduler, waking every CPD_HOUSEKEEPING_SECONDS: jobs
+        scheduled every minute run at each wake, the others when their cron comes due (the
+        relay loop already sweeps the outbox)."""
+        jobs = {
+            name: (cron, job)
+            for name, (cron, job) in self.periodic_jobs.items()
+            if name != "outbox_sweep"
+        }
+        due = dict.fromkeys(jobs, self.clock.now())
         while not self._relay_stop.is_set():
-            for job in jobs:
+            now = self.clock.now()
+            for name, (cron, job) in jobs.items():
+                if cron != EVERY_MINUTE and now < due[name]:
+                    continue
+                due[name] = croniter(cron, now).get_next(datetime)
                 try:
                     await job()
                 except Exception:  # the loop must outlive a database blip
-                    log.exception("housekeeping pass failed")
+                    log.exception("housekeeping job %s failed", name)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     self._relay_stop.wait(), timeout=self.settings.housekeeping_seconds

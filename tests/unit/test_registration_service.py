@@ -220,6 +220,36 @@ async def test_the_embedded_housekeeping_releases_expired_holds() -> None:
         await app.shutdown()
 
 
+async def test_the_embedded_scheduler_keeps_each_jobs_cron(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every-minute jobs run at each wake; the others (Zoom's reports, every 5 minutes) only
+    when their cron comes due, however often the loop wakes."""
+    clock = Clock()
+    app = build_container(make_settings(housekeeping_seconds=0.01), clock=clock)
+    runs = {"expire": 0, "zoom": 0}
+
+    def counting(name: str) -> Any:
+        async def job() -> int:
+            runs[name] += 1
+            return 0
+
+        return job
+
+    monkeypatch.setattr(app.registrations, "expire_due", counting("expire"))
+    monkeypatch.setattr(app.meetings, "sync_due_attendance", counting("zoom"))
+    await app.startup()
+    try:
+        await asyncio.sleep(0.2)
+        assert runs["expire"] > 3
+        assert runs["zoom"] == 1  # at start; next at the coming 5-minute mark
+        clock.current += timedelta(minutes=5)
+        await asyncio.sleep(0.1)
+        assert runs["zoom"] == 2
+    finally:
+        await app.shutdown()
+
+
 async def test_a_refund_counts_once_whether_its_receipt_or_its_event_comes_first(
     world: tuple[Container, Clock],
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -119,14 +120,16 @@ class EventService:
         )
 
     async def sessions(self, actor: Actor | None, event_id: UUID) -> list[Session]:
-        """Sessions of an event the caller may see (public, or staff of its organization)."""
+        """Sessions of an event the caller may see (public, or staff of its organization).
+
+        Join links are the organization's to hand out: staff see them; registrants get
+        theirs with their registration; everyone else sees none."""
         async with self._uow() as uow:
             event = await uow.events.get(event_id)
-            if event is None or not (
-                event.is_public or await is_staff(uow, actor, event.organization_id)
-            ):
+            staff = event is not None and await is_staff(uow, actor, event.organization_id)
+            if event is None or not (event.is_public or staff):
                 raise NotFound(EVENT_NOT_FOUND)
-        return event.sessions
+        return event.sessions if staff else [replace(s, join_url=None) for s in event.sessions]
 
     async def _transition(
         self, actor: Actor, event_id: UUID, step: Callable[[Event], None]

@@ -416,8 +416,9 @@ class MeetingService:
                 await uow.commit()
 
     async def join_links(self, actor: Actor, registration: Registration) -> list[JoinLink]:
-        """The registrant's personal links, in session order: only for their own confirmed
-        registration (staff never see them)."""
+        """The registrant's links, in session order: their personal meeting link, else the
+        session's own (one staff set by hand); only for their own confirmed registration
+        (staff never see personal links)."""
         if (
             registration.user_id != actor.user_id
             or registration.status is not RegistrationStatus.CONFIRMED
@@ -431,7 +432,8 @@ class MeetingService:
                 r.session_id: r.join_url
                 for r in await uow.meetings.registrants_for_registration(registration.id)
             }
-        return [JoinLink(s.id, mine[s.id]) for s in event.sessions if s.id in mine]
+        links = ((s.id, mine.get(s.id) or s.join_url) for s in event.sessions)
+        return [JoinLink(session_id, url) for session_id, url in links if url]
 
 
 def _session_of(event: Event | None, session_id: UUID) -> Session | None:
