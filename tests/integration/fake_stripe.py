@@ -18,9 +18,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.integration.fake_http import serving
 
 API_KEY = "sk_test_fake_0123456789"
 
@@ -244,16 +246,6 @@ def _handler(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
 def running_fake_stripe() -> Iterator[FakeStripe]:
     """Serve a FakeStripe on 127.0.0.1 (a free port) for the duration of the block."""
     fake = FakeStripe()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(
-        target=server.serve_forever, args=(0.05,), name="fake-stripe", daemon=True
-    )
-    thread.start()
-    try:
+    with serving(_handler(fake), "fake-stripe") as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -20,9 +20,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.integration.fake_http import serving
 
 ACCOUNT_ID = "acc_fake_123"
 CLIENT_ID = "client_fake"
@@ -301,16 +303,6 @@ def _handler(fake: FakeZoom) -> type[BaseHTTPRequestHandler]:
 def running_fake_zoom() -> Iterator[FakeZoom]:
     """Serve a FakeZoom on 127.0.0.1 (a free port) for the duration of the block."""
     fake = FakeZoom()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(
-        target=server.serve_forever, args=(0.05,), name="fake-zoom", daemon=True
-    )
-    thread.start()
-    try:
+    with serving(_handler(fake), "fake-zoom") as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
