@@ -7,6 +7,8 @@ import email.policy
 from pathlib import Path
 
 import pytest
+import structlog
+import structlog.testing
 
 from cpd.adapters.inprocess_queue import InProcessTaskQueue, UnknownTask
 from cpd.adapters.mail import FileOutboxMailer
@@ -130,3 +132,24 @@ async def test_queue_lets_a_handler_failure_through() -> None:
 
     with pytest.raises(TimeoutError):
         await InProcessTaskQueue({"send": broken}).enqueue(Task("send", {}))
+
+
+async def test_each_task_run_is_one_structured_log_line() -> None:
+    async def handler(task: Task) -> None:
+        if task.payload.get("fail"):
+            raise ConnectionError("mail server down")
+
+    queue = InProcessTaskQueue({"send": handler})
+    ok = Task("send", {}, request_id="req-7")
+    with structlog.testing.capture_logs() as logs:
+        await queue.enqueue(ok, attempt=2)
+        with pytest.raises(ConnectionError):
+            await queue.enqueue(Task("send", {"fail": True}))
+
+    finished, failed = logs
+    assert finished["event"] == "task finished"
+    assert (finished["task"], finished["task_id"], finished["attempt"]) == ("send", str(ok.id), 2)
+    assert (finished["request_id"], finished["outcome"]) == ("req-7", "completed")
+    assert finished["duration_ms"] >= 0
+    assert (failed["event"], failed["outcome"]) == ("task failed", "retrying")
+    assert "mail server down" in failed["error"]

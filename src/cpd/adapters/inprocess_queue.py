@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cpd.adapters.task_logging import run_logged
 from cpd.domain.tasks import Task
 from cpd.ports.services import TaskHandlers
 
@@ -19,8 +20,9 @@ class InProcessTaskQueue:
     def __init__(self, handlers: TaskHandlers) -> None:
         self._handlers = handlers
 
-    async def enqueue(self, task: Task) -> None:
+    async def enqueue(self, task: Task, *, attempt: int = 1) -> None:
         handler = self._handlers.get(task.name)
         if handler is None:
             raise UnknownTask(f"no handler for task {task.name!r}")
-        await handler(task)
+        # The relay decides whether a failure is retried; the log says "retrying" until then.
+        await run_logged(task, attempt, lambda: handler(task), last_attempt=False)

@@ -21,6 +21,7 @@ import structlog
 from saq import CronJob, Job, Queue, Worker
 from saq.types import Context, PartialTimersDict
 
+from cpd.adapters.task_logging import run_logged, since_ms
 from cpd.domain.tasks import Task
 from cpd.services.outbox import TaskRunner
 
@@ -45,8 +46,9 @@ class SaqTaskQueue:
         self._timeout = timeout
         self._heartbeat = heartbeat
 
-    async def enqueue(self, task: Task) -> None:
-        # None back means the job of that key is still queued or running: nothing to add.
+    async def enqueue(self, task: Task, *, attempt: int = 1) -> None:
+        # SAQ counts its own attempts. None back means the job of that key is still queued
+        # or running: nothing to add.
         await self._queue.enqueue(
             RUN_TASK,
             key=str(task.id),
@@ -96,31 +98,17 @@ def build_worker(
     async def run_task(ctx: Context, *, payload: dict[str, Any]) -> str:
         job: Job = ctx["job"]
         task = decode(payload)
-        fields = {
-            "task": task.name,
-            "task_id": str(task.id),
-            "attempt": job.attempts,
-            "request_id": task.request_id,
-        }
-        with structlog.contextvars.bound_contextvars(**fields):
-            started = time.perf_counter()
+
+        async def run() -> str:
             beating = asyncio.create_task(_beat(job, lambda: runner.renew(task)))
             try:
-                outcome = await runner.run(task, last_attempt=not job.retryable)
-            except Exception as error:
-                log.warning(
-                    "task failed",
-                    duration_ms=_since(started),
-                    outcome="retrying" if job.retryable else "failed",
-                    error=repr(error)[:500],
-                )
-                raise
+                return str(await runner.run(task, last_attempt=not job.retryable))
             finally:
                 beating.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await beating
-            log.info("task finished", duration_ms=_since(started), outcome=str(outcome))
-            return str(outcome)
+
+        return await run_logged(task, job.attempts, run, last_attempt=not job.retryable)
 
     def cron(name: str, job: Periodic) -> Callable[[Context], Awaitable[None]]:
         async def scheduled(ctx: Context) -> None:
@@ -129,9 +117,9 @@ def build_worker(
                 try:
                     result = await job()
                 except Exception:
-                    log.exception("scheduled job failed", duration_ms=_since(started))
+                    log.exception("scheduled job failed", duration_ms=since_ms(started))
                     raise
-                log.info("scheduled job finished", duration_ms=_since(started), result=result)
+                log.info("scheduled job finished", duration_ms=since_ms(started), result=result)
 
         scheduled.__qualname__ = name  # SAQ names a cron job's function by its __qualname__
         return scheduled
@@ -167,7 +155,3 @@ async def _beat(job: Job, renew: Callable[[], Awaitable[None]]) -> None:
         await asyncio.sleep(interval)
         await job.update()
         await renew()
-
-
-def _since(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 1)

@@ -61,8 +61,9 @@ class TaskQueue(Protocol):
     # True when ``enqueue`` runs the task to completion before returning (in-process).
     runs_inline: bool
 
-    async def enqueue(self, task: Task) -> None:
-        """Hand a task on; once this returns the queue owns it (it may run it right away)."""
+    async def enqueue(self, task: Task, *, attempt: int = 1) -> None:
+        """Hand a task on; once this returns the queue owns it (it may run it right away).
+        ``attempt`` is the relay's count, for a queue that runs the task itself."""
         ...
 
 

@@ -44,7 +44,7 @@ class OutboxRelay:
         )
         for item in claimed:
             try:
-                await self._queue.enqueue(item.task)
+                await self._queue.enqueue(item.task, attempt=item.attempts)
             except Exception as exc:  # noqa: BLE001 - any failure of a task is retried, not fatal
                 give_up = item.attempts >= self._max_attempts
                 retry_at = None if give_up else self._clock.now() + _backoff(item.attempts)
