@@ -70,6 +70,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     worker_sweep_seconds: int = 60  # how often a worker looks for tasks of dead workers
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
+    # Wraps organizations' credential signing keys at rest; unset falls back to secret_key.
+    # Its own variable so rotating the token secret does not orphan every signing key.
+    credential_key_secret: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -103,6 +106,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return self.secret_key == DEV_SECRET_KEY
 
     @property
+    def credential_signing_secret(self) -> str:
+        return self.credential_key_secret or self.secret_key
+
+    @property
     def should_auto_migrate(self) -> bool:
         return self.is_sqlite if self.auto_migrate is None else self.auto_migrate
 
@@ -111,6 +118,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError("CPD_SECRET_KEY must be set in production (the default is public).")
         if self.jwt_algorithm.startswith("HS") and len(self.secret_key) < 32:
             raise SettingsError("CPD_SECRET_KEY must be at least 32 characters.")
+        if self.credential_key_secret is not None and len(self.credential_key_secret) < 32:
+            raise SettingsError("CPD_CREDENTIAL_KEY_SECRET must be at least 32 characters.")
         if self.payment_provider == "stripe" and not (
             self.stripe_api_key and self.stripe_webhook_secret
         ):

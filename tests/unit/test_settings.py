@@ -125,3 +125,13 @@ def test_rs256_with_key_files_wires_a_working_issuer(tmp_path: Path) -> None:
     user = new_id()
     token = app.tokens.issue_access(user, uuid4(), app.clock.now()).token
     assert app.tokens.decode_access(token).user_id == user
+
+
+def test_credential_key_secret_falls_back_to_the_secret_key_and_has_a_minimum_length() -> None:
+    fallback = Settings.from_env({"CPD_SECRET_KEY": GOOD_SECRET})
+    assert fallback.credential_signing_secret == GOOD_SECRET
+    own = "c" * 32
+    settings = Settings.from_env({"CPD_SECRET_KEY": GOOD_SECRET, "CPD_CREDENTIAL_KEY_SECRET": own})
+    assert settings.credential_signing_secret == own
+    with pytest.raises(SettingsError, match="CPD_CREDENTIAL_KEY_SECRET"):
+        Settings.from_env({"CPD_CREDENTIAL_KEY_SECRET": "too-short"})

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from cpd.domain.auth import AccessClaims, IssuedToken, RefreshClaims
 from cpd.domain.catalog import EventView
+from cpd.domain.credentials import SigningKey
 from cpd.domain.meetings import (
     Meeting,
     MeetingRegistrant,
@@ -44,6 +45,23 @@ class TokenIssuer(Protocol):
         ...
 
     def decode_refresh(self, token: str) -> RefreshClaims: ...
+
+
+class CredentialSigner(Protocol):
+    """Signs Open Badges credentials (and status lists) with an organization's own key, so
+    anyone can verify them from the published JWKS without calling us."""
+
+    def generate_key(self, jwks_url: str, now: datetime) -> SigningKey:
+        """A new key whose ``kid`` is ``{jwks_url}#{thumbprint}`` (a dereferenceable URI)."""
+        ...
+
+    def sign(self, credential: Mapping[str, object], key: SigningKey) -> str:
+        """The compact JWS (VC-JWT) of ``credential``, ``alg`` and ``kid`` in the header."""
+        ...
+
+    def public_jwks(self, keys: Iterable[SigningKey]) -> dict[str, object]:
+        """``{"keys": [...]}`` with public members only, for ``.well-known/jwks.json``."""
+        ...
 
 
 class Mailer(Protocol):
