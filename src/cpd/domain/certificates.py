@@ -24,6 +24,18 @@ MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
+# What a template must fit: a person's first and last names (100 each), an event's title (200).
+TEXT_LIMITS = {
+    "holder_name": 201,
+    "title": 200,
+    "organization_name": 200,
+    "serial_number": 40,
+    "verification_url": 300,
+    "registration_number": 60,
+    "credit_category": 100,
+    "signatory_name": 120,
+    "signatory_title": 120,
+}
 LOGO_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/svg+xml"})
 
 
@@ -91,9 +103,12 @@ class CertificateFields:
     signatory_title: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("holder_name", "title", "organization_name", "serial_number"):
-            if not getattr(self, name).strip():
+        for name, limit in TEXT_LIMITS.items():
+            value = getattr(self, name)
+            if value is not None and not value.strip():
                 raise InvalidInput(f"{name} must not be empty.", field=name)
+            if value is not None and len(value) > limit:
+                raise InvalidInput(f"{name} must be at most {limit} characters.", field=name)
         if not self.verification_url.startswith(("https://", "http://")):
             raise InvalidInput("verification_url must be an http(s) URL.", field="verification_url")
         if self.cpd_credits < 0:
