@@ -11,10 +11,18 @@ from pathlib import Path
 
 import pypdf
 import pytest
+import segno
+import zxingcpp
+from PIL import Image
 from structlog.testing import capture_logs
 
-from cpd.adapters.typst_certificates import DEFAULT_TEMPLATE, TypstCertificateRenderer
-from cpd.domain.certificates import CertificateFields, Logo, sample_fields
+from cpd.adapters.typst_certificates import (
+    DEFAULT_TEMPLATE,
+    QR_ERROR,
+    QR_MASK,
+    TypstCertificateRenderer,
+)
+from cpd.domain.certificates import CertificateFields, Logo, new_verification_code, sample_fields
 from cpd.domain.errors import InvalidInput
 
 CJK_FONTS = Path(__file__).parent.parent / "fixtures" / "fonts"  # Noto Sans CJK, 6 glyphs
@@ -212,3 +220,25 @@ async def test_the_longest_allowed_texts_fit_the_default_template(
     )
     assert len(longest.title) == 200
     assert "Ш" * 100 in pdf_text(await renderer.render(None, longest)).replace("\n", "")
+
+
+def decode_qr(png: bytes) -> list[str]:
+    image = Image.open(io.BytesIO(png)).convert("L")
+    return [code.text for code in zxingcpp.read_barcodes(image)]
+
+
+async def test_the_printed_qr_code_reads_back_as_the_verification_url(
+    renderer: TypstCertificateRenderer,
+) -> None:
+    one = fields(verification_url=f"https://cpd.example.org/verify/{new_verification_code()}")
+    png = renderer.render_png(None, one, ppi=150)
+    assert decode_qr(png) == [one.verification_url]
+
+
+def test_qr_codes_with_the_fixed_mask_read_back_for_any_code() -> None:
+    for _ in range(40):
+        url = f"https://cpd.example.org/verify/{new_verification_code()}"
+        matrix = segno.make(url, error=QR_ERROR, micro=False, mask=QR_MASK)
+        out = io.BytesIO()
+        matrix.save(out, kind="png", scale=4, border=4)
+        assert decode_qr(out.getvalue()) == [url]

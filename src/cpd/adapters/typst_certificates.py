@@ -5,10 +5,10 @@ Output is the same on every machine: Typst sees only the bundled Noto Sans / Not
 never system fonts. Text no font can show (e.g. CJK without a CJK folder) is logged and
 rendered anyway, so a certificate is never refused for a name.
 
-Typst releases the GIL, so compiles run in worker threads, each with its own compiler
-(sharing one compiler across threads is not safe, and reusing one per thread saves ~1.5 ms
-per certificate over building it each time). The template is passed on every compile: a
-compiler made from in-memory bytes can fail on its second compile in typst 0.15.
+Typst releases the GIL, so compiles run in worker threads, each with its own compiler, all
+sharing one loaded set of fonts (reading the fonts per compile cost 6.2 ms against 3.45 ms:
+bench/README.md). The template is passed on every compile: a compiler made from in-memory
+bytes can fail on its second compile in typst 0.15.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 import segno
 import structlog
@@ -49,6 +50,7 @@ _FONT_SUFFIXES = {".ttf", ".otf", ".ttc", ".otc"}
 # Quiet zone of 2 modules (the template leaves white space around it too); medium error
 # correction survives a crease or a coffee ring.
 QR_ERROR = "m"
+QR_MASK = 0
 
 log = structlog.get_logger("cpd.certificates")
 
@@ -98,10 +100,7 @@ class TypstCertificateRenderer:
     def render_sync(self, template: bytes | None, fields: CertificateFields) -> bytes:
         """One certificate, in the calling thread (the async methods call this in threads)."""
         self._warn_missing_glyphs(fields)
-        inputs = {"cpd-batch": json.dumps([_certificate_input(fields, logo_key="cpd-logo")])}
-        if fields.logo is not None:
-            inputs["cpd-logo"] = logo_svg(fields.logo)
-        pdf = self._compile(template, inputs)
+        pdf = self._compile(template, _inputs(fields))
         pages = len(_PAGE.findall(pdf))
         if pages != 1:
             raise InvalidInput(
@@ -111,18 +110,31 @@ class TypstCertificateRenderer:
             )
         return pdf
 
-    def _compile(self, template: bytes | None, inputs: dict[str, str]) -> bytes:
+    def render_png(self, template: bytes | None, fields: CertificateFields, ppi: float) -> bytes:
+        """A picture of the certificate (template previews; tests decode its QR code)."""
+        return self._compile(template, _inputs(fields), output="png", ppi=ppi)
+
+    def _compile(
+        self,
+        template: bytes | None,
+        inputs: dict[str, str],
+        *,
+        output: Literal["pdf", "png"] = "pdf",
+        ppi: float | None = None,
+    ) -> bytes:
         source = (DEFAULT_TEMPLATE if template is None else template) + DRIVER
         try:
             pdf, warnings = self._compiler().compile_with_warnings(
-                input=source, format="pdf", sys_inputs=inputs
+                input=source, format=output, ppi=ppi, sys_inputs=inputs
             )
         except typst.TypstError as error:
             raise InvalidInput(_describe(error.message, error.diagnostic), field="source") from None
         if warnings:  # e.g. an unknown font family: Typst would silently substitute one
             first = warnings[0]
             raise InvalidInput(_describe(first.message, first.diagnostic), field="source")
-        assert isinstance(pdf, bytes)  # PDF output is one document, not pages
+        if isinstance(pdf, list):  # PNG comes one image per page; certificates have one
+            pdf = pdf[0]
+        assert isinstance(pdf, bytes)
         return pdf
 
     def _compiler(self) -> typst.Compiler:
@@ -155,8 +167,13 @@ class TypstCertificateRenderer:
 
 
 def qr_svg(url: str) -> str:
-    """The verification URL as a QR code in SVG (scaled by the template)."""
-    code = segno.make(url, error=QR_ERROR, micro=False)
+    """The verification URL as a QR code in SVG (scaled by the template).
+
+    The mask pattern is fixed: segno otherwise scores all eight masks in Python, which was
+    2.3 of the 3.2 ms per certificate (bench/certificates.py). Any mask is valid QR (the
+    reader takes it from the symbol's format bits); a test decodes the rendered codes.
+    """
+    code = segno.make(url, error=QR_ERROR, micro=False, mask=QR_MASK)
     out = io.BytesIO()
     code.save(out, kind="svg", xmldecl=False, border=2)
     return out.getvalue().decode()
@@ -175,6 +192,13 @@ def logo_svg(logo: Logo) -> str:
         '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
         f'<image href="data:{logo.mime};base64,{encoded}"/></svg>'
     )
+
+
+def _inputs(fields: CertificateFields) -> dict[str, str]:
+    inputs = {"cpd-batch": json.dumps([_certificate_input(fields, logo_key="cpd-logo")])}
+    if fields.logo is not None:
+        inputs["cpd-logo"] = logo_svg(fields.logo)
+    return inputs
 
 
 def _certificate_input(fields: CertificateFields, *, logo_key: str) -> dict[str, str | None]:
