@@ -242,3 +242,12 @@ def test_qr_codes_with_the_fixed_mask_read_back_for_any_code() -> None:
         out = io.BytesIO()
         matrix.save(out, kind="png", scale=4, border=4)
         assert decode_qr(out.getvalue()) == [url]
+
+
+async def test_an_unreadable_font_file_is_logged_not_fatal(tmp_path: Path) -> None:
+    (tmp_path / "broken.ttf").write_bytes(b"not a font")
+    renderer = TypstCertificateRenderer(font_dirs=[tmp_path])
+    with capture_logs() as logs:
+        pdf = await renderer.render(None, sample_fields())
+    assert sample_fields().holder_name in pdf_text(pdf)
+    assert [entry["event"] for entry in logs] == ["certificate_font_unreadable"]

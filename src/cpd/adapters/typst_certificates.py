@@ -52,7 +52,8 @@ _FONT_SUFFIXES = {".ttf", ".otf", ".ttc", ".otc"}
 QR_ERROR = "m"
 QR_MASK = 0
 
-log = structlog.get_logger("cpd.certificates")
+LOGGER = "cpd.certificates"  # looked up when used: a logger cached at import would escape
+# structlog's capture in tests once the app configured cache_logger_on_first_use.
 
 
 class TypstCertificateRenderer:
@@ -158,7 +159,7 @@ class TypstCertificateRenderer:
             if absent:
                 missing[name] = "".join(sorted(absent))
         if missing:
-            log.warning(
+            structlog.get_logger(LOGGER).warning(
                 "certificate_glyphs_missing",
                 serial_number=fields.serial_number,
                 missing=missing,
@@ -248,5 +249,7 @@ def _code_points(folders: Iterable[Path]) -> set[int]:
                 for font in fonts:
                     points.update(font.getBestCmap() or {})
             except Exception as error:  # noqa: BLE001 - a bad file must not stop certificates
-                log.warning("certificate_font_unreadable", path=str(path), error=str(error))
+                structlog.get_logger(LOGGER).warning(
+                    "certificate_font_unreadable", path=str(path), error=str(error)
+                )
     return points
