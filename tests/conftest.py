@@ -20,7 +20,12 @@ FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 64}
 
 def make_settings(**overrides: Any) -> Settings:
     return Settings.from_mapping(
-        {"environment": "test", "persistence": "memory", "mail_backend": "memory"}
+        {
+            "environment": "test",
+            "persistence": "memory",
+            "mail_backend": "memory",
+            "file_storage": "memory",
+        }
         | FAST_ARGON2
         | overrides
     )

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from cpd.adapters.calendars import IcalendarWriter
 from cpd.adapters.email_rendering import JinjaEmailRenderer
 from cpd.adapters.fake_meetings import DEV_WEBHOOK_SECRET, FakeVideoMeetings
+from cpd.adapters.file_storage import LocalFileStorage, MemoryFileStorage
 from cpd.adapters.inprocess_queue import InProcessTaskQueue
 from cpd.adapters.jose_tokens import JoseTokenIssuer
 from cpd.adapters.mail import FileOutboxMailer, MemoryMailer, SmtpMailer
@@ -37,6 +38,7 @@ from cpd.adapters.sql.catalog import SqlCatalogReader
 from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
 from cpd.adapters.sql.migrations import migrate
 from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock
+from cpd.adapters.typst_certificates import TypstCertificateRenderer
 from cpd.adapters.zoom import ZoomMeetings
 from cpd.domain.errors import InvalidInput
 from cpd.ports.persistence import CatalogReader, HealthProbe, OutboxStore, UnitOfWorkFactory
@@ -44,7 +46,9 @@ from cpd.ports.services import (
     AttemptThrottle,
     Cache,
     CalendarWriter,
+    CertificateRenderer,
     Clock,
+    FileStorage,
     Mailer,
     PasswordHasher,
     PaymentGateway,
@@ -111,6 +115,8 @@ class Container:
     video_meetings: VideoMeetings
     meetings: MeetingService
     messaging: MessagingService
+    certificate_renderer: CertificateRenderer
+    files: FileStorage
     _relay_stop: asyncio.Event = field(default_factory=asyncio.Event)
     _relay_task: asyncio.Task[None] | None = None
     _housekeeping_task: asyncio.Task[None] | None = None
@@ -282,6 +288,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         public_base_url=settings.public_base_url,
     )
     return Container(
+        certificate_renderer=TypstCertificateRenderer(
+            font_dirs=[Path(folder) for folder in settings.certificate_font_paths],
+            threads=settings.certificate_render_threads,
+        ),
+        files=_build_file_storage(settings),
         calendars=calendars,
         video_meetings=video_meetings,
         meetings=meetings,
@@ -337,6 +348,12 @@ def _build_mailer(settings: Settings) -> Mailer:
             start_tls=settings.smtp_security == "starttls",
         )
     return FileOutboxMailer(Path(settings.mail_outbox_dir), sender=settings.mail_from)
+
+
+def _build_file_storage(settings: Settings) -> FileStorage:
+    if settings.file_storage == "memory":
+        return MemoryFileStorage()
+    return LocalFileStorage(Path(settings.file_storage_dir))
 
 
 def _build_token_issuer(settings: Settings) -> JoseTokenIssuer:

@@ -68,6 +68,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     task_heartbeat_seconds: int = 15  # a task silent this long (its worker died) is retried
     worker_concurrency: int = 10
     worker_sweep_seconds: int = 60  # how often a worker looks for tasks of dead workers
+    file_storage: Literal["local", "memory"] = "local"  # where PDFs are kept (S3: not yet)
+    file_storage_dir: str = "./var/files"
+    certificate_font_dirs: str = ""  # extra font folders (e.g. CJK), separated like PATH
+    certificate_render_threads: int = 2  # Typst compiles in parallel threads (it frees the GIL)
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     # Wraps organizations' credential signing keys at rest; unset falls back to secret_key.
@@ -100,6 +104,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def is_sqlite(self) -> bool:
         return self.persistence == "sql" and self.database_url.startswith("sqlite")
+
+    @property
+    def certificate_font_paths(self) -> list[str]:
+        return [part for part in self.certificate_font_dirs.split(os.pathsep) if part.strip()]
 
     @property
     def uses_dev_secret(self) -> bool:
@@ -144,6 +152,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 "CPD_VIDEO_PROVIDER=zoom needs CPD_ZOOM_ACCOUNT_ID, CPD_ZOOM_CLIENT_ID, "
                 "CPD_ZOOM_CLIENT_SECRET and CPD_ZOOM_WEBHOOK_SECRET."
             )
+        missing = [p for p in self.certificate_font_paths if not os.path.isdir(p)]
+        if missing:
+            raise SettingsError(f"CPD_CERTIFICATE_FONT_DIRS: not a folder: {', '.join(missing)}.")
+        if self.certificate_render_threads < 1:
+            raise SettingsError("CPD_CERTIFICATE_RENDER_THREADS must be at least 1.")
         if not self.jwt_algorithm.startswith("HS") and not (
             self.jwt_private_key_file and self.jwt_public_key_file
         ):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from cpd.domain.auth import AccessClaims, IssuedToken, RefreshClaims
 from cpd.domain.catalog import EventView
+from cpd.domain.certificates import CertificateFields
 from cpd.domain.credentials import SigningKey
 from cpd.domain.meetings import (
     Meeting,
@@ -176,3 +177,43 @@ class CalendarWriter(Protocol):
     def calendar(self, events: Iterable[EventView], *, name: str, base_url: str) -> bytes:
         """An iCalendar document (``.ics``) of the events' sessions, named ``name``."""
         ...
+
+
+class CertificateRenderer(Protocol):
+    """Certificates as PDF documents, one page each, from a template (``None``: the default).
+
+    A template is the organization's own source (Typst for the Typst adapter); a template that
+    does not compile raises InvalidInput (field ``source``). A text the fonts cannot show is
+    logged and rendered anyway: a certificate is never refused for a name.
+    """
+
+    async def render(self, template: bytes | None, fields: CertificateFields) -> bytes: ...
+    async def render_many(
+        self, template: bytes | None, many: Sequence[CertificateFields]
+    ) -> list[bytes]:
+        """One PDF per certificate, in order; cheaper per certificate than ``render``."""
+        ...
+
+    async def check_template(self, source: bytes) -> None:
+        """Compile ``source`` with sample data; raise InvalidInput (field ``source``) with the
+        compiler's message and line when it fails or does not make exactly one page."""
+        ...
+
+
+class FileStorage(Protocol):
+    """Bytes by key (``certificates/<org>/<id>.pdf``): a folder, or an S3-compatible bucket.
+
+    Keys are relative paths of safe segments; anything else (``..``, absolute, empty
+    segments, backslashes) raises InvalidInput (field ``key``). A write is all or nothing.
+    """
+
+    async def put(self, key: str, data: bytes, *, content_type: str) -> None: ...
+    async def get(self, key: str) -> bytes:
+        """The stored bytes; NotFound when there is nothing under ``key``."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove it; a missing key is fine (retries repeat)."""
+        ...
+
+    async def exists(self, key: str) -> bool: ...
