@@ -126,6 +126,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError("CPD_SECRET_KEY must be set in production (the default is public).")
         if self.jwt_algorithm.startswith("HS") and len(self.secret_key) < 32:
             raise SettingsError("CPD_SECRET_KEY must be at least 32 characters.")
+        if self.is_production and self.credential_signing_secret == DEV_SECRET_KEY:
+            raise SettingsError(
+                "CPD_CREDENTIAL_KEY_SECRET (or CPD_SECRET_KEY) must be set in production: "
+                "it protects the organizations' signing keys."
+            )
         if self.credential_key_secret is not None and len(self.credential_key_secret) < 32:
             raise SettingsError("CPD_CREDENTIAL_KEY_SECRET must be at least 32 characters.")
         if self.payment_provider == "stripe" and not (

@@ -111,7 +111,8 @@ def test_rs256_with_key_files_wires_a_working_issuer(tmp_path: Path) -> None:
     )
     settings = Settings.from_env(
         {
-            "CPD_ENVIRONMENT": "production",  # the dev secret is irrelevant with RS256
+            "CPD_ENVIRONMENT": "production",  # the dev secret is irrelevant to RS256 tokens
+            "CPD_CREDENTIAL_KEY_SECRET": "c" * 40,  # ...but not to credential signing keys
             "CPD_PERSISTENCE": "memory",
             "CPD_MAIL_BACKEND": "memory",
             "CPD_JWT_ALGORITHM": "RS256",
@@ -135,3 +136,15 @@ def test_credential_key_secret_falls_back_to_the_secret_key_and_has_a_minimum_le
     assert settings.credential_signing_secret == own
     with pytest.raises(SettingsError, match="CPD_CREDENTIAL_KEY_SECRET"):
         Settings.from_env({"CPD_CREDENTIAL_KEY_SECRET": "too-short"})
+
+
+def test_production_refuses_the_public_secret_for_credential_keys() -> None:
+    with pytest.raises(SettingsError, match="CPD_CREDENTIAL_KEY_SECRET"):
+        Settings.from_env(
+            {
+                "CPD_ENVIRONMENT": "production",
+                "CPD_JWT_ALGORITHM": "RS256",
+                "CPD_JWT_PRIVATE_KEY_FILE": "/k.pem",
+                "CPD_JWT_PUBLIC_KEY_FILE": "/k.pub",
+            }
+        )
