@@ -120,3 +120,19 @@ def test_negative_zero_credits_read_as_zero() -> None:
 )
 def test_canonical_credits_drop_only_trailing_fraction_zeros(value: Decimal, text: str) -> None:
     assert str(canonical_credits(value)) == text
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        (1250, "GBP", "12.50 GBP"),
+        (5, "EUR", "0.05 EUR"),
+        (0, "USD", "0.00 USD"),
+        (1250, "JPY", "1250 JPY"),
+        (1250, "KWD", "1.250 KWD"),
+    ],
+)
+def test_money_is_shown_in_its_currencys_major_units(
+    amount: int, currency: str, shown: str
+) -> None:
+    assert Money(amount, currency).display() == shown

@@ -10,6 +10,32 @@ from cpd.domain.errors import InvalidInput
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_CREDITS = Decimal("1000")
+# ISO 4217 currencies whose minor unit is not a hundredth (the rest have two decimals).
+_MINOR_UNIT_DIGITS = {
+    **dict.fromkeys(
+        [
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ],
+        0,
+    ),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +69,15 @@ class Money:
     @property
     def is_free(self) -> bool:
         return self.amount == 0
+
+    @property
+    def minor_unit_digits(self) -> int:
+        return _MINOR_UNIT_DIGITS.get(self.currency, 2)
+
+    def display(self) -> str:
+        """``12.50 GBP``, ``1250 JPY``, ``1.250 KWD``: the amount in major units."""
+        digits = self.minor_unit_digits
+        return f"{Decimal(self.amount).scaleb(-digits):.{digits}f} {self.currency}"
 
 
 def cpd_credits(value: Decimal | str | int, *, field: str = "cpd_credits") -> Decimal:

@@ -259,4 +259,4 @@ def local_time(moment: datetime, timezone: str) -> str:
 
 
 def money_text(money: Money) -> str:
-    return f"{money.amount / 100:.2f} {money.currency}"
+    return money.display()
