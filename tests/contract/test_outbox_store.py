@@ -118,7 +118,7 @@ async def test_mark_dispatched_settles_the_task(backend: Backend) -> None:
     assert await store.pending_count() == 2
 
     await store.claim_due(T0, limit=10, lease_seconds=LEASE)
-    await store.mark_dispatched(done.id, T0 + timedelta(seconds=1))
+    await store.mark_dispatched([done.id], T0 + timedelta(seconds=1))
 
     assert await store.pending_count() == 1
     far_future = T0 + timedelta(days=365)
@@ -131,7 +131,7 @@ async def test_operators_see_each_task_in_its_state(backend: Backend) -> None:
     store = backend.outbox_store
     await store.claim_due(T0, limit=10, lease_seconds=LEASE)
     await store.mark_failed(waiting.id, "try again", T0)  # still pending, retried later
-    await store.mark_dispatched(sent.id, T0)
+    await store.mark_dispatched([sent.id], T0)
     await store.mark_completed(done.id, T0 + timedelta(seconds=2))
     await store.mark_failed(broken.id, "permanent", None)
 
@@ -160,7 +160,7 @@ async def test_a_failed_task_can_be_retried_once_it_failed(backend: Backend) -> 
     store = backend.outbox_store
     await store.claim_due(T0, limit=10, lease_seconds=LEASE)
     await store.mark_failed(broken.id, "permanent", None)
-    await store.mark_dispatched(fine.id, T0)
+    await store.mark_dispatched([fine.id], T0)
 
     later = T0 + timedelta(hours=1)
     assert not await store.retry(fine.id, later)  # not failed: nothing to retry
@@ -214,3 +214,16 @@ async def test_known_says_which_task_ids_were_ever_committed(backend: Backend) -
         waiting.id,
     }
     assert await backend.outbox_store.known([]) == set()
+
+
+async def test_a_relays_batch_is_marked_dispatched_at_once(backend: Backend) -> None:
+    first, second, left = Task("t", {"n": 1}), Task("t", {"n": 2}), Task("t", {"n": 3})
+    await commit_tasks(backend, first, second, left)
+    store = backend.outbox_store
+    await store.claim_due(T0, limit=10, lease_seconds=LEASE)
+
+    await store.mark_dispatched([first.id, second.id], T0)
+
+    dispatched = await store.records(TaskState.DISPATCHED, 10)
+    assert {r.task.id for r in dispatched} == {first.id, second.id}
+    assert await store.pending_count() == 1

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from datetime import timedelta
 from enum import StrEnum
+from uuid import UUID
 
 from cpd.domain.tasks import Task
 from cpd.ports.persistence import OutboxStore, UnitOfWorkFactory
@@ -42,6 +43,7 @@ class OutboxRelay:
         claimed = await self._store.claim_due(
             self._clock.now(), self._batch_size, self._lease_seconds
         )
+        handed_on: list[UUID] = []
         for item in claimed:
             try:
                 await self._queue.enqueue(item.task, attempt=item.attempts)
@@ -57,10 +59,13 @@ class OutboxRelay:
                     exc,
                 )
                 await self._store.mark_failed(item.task.id, repr(exc)[:2000], retry_at)
-            else:  # an inline queue ran it already; a worker's queue will report back
-                done = self._queue.runs_inline
-                mark = self._store.mark_completed if done else self._store.mark_dispatched
-                await mark(item.task.id, self._clock.now())
+            else:
+                if self._queue.runs_inline:  # it ran already
+                    await self._store.mark_completed(item.task.id, self._clock.now())
+                else:  # a worker's queue holds it and will report back
+                    handed_on.append(item.task.id)
+        if handed_on:  # one statement for the batch, not one per task
+            await self._store.mark_dispatched(handed_on, self._clock.now())
         return len(claimed)
 
     async def drain(self) -> None:

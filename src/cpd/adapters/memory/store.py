@@ -772,9 +772,10 @@ class MemoryOutboxStore:
                 row.available_at = now + timedelta(seconds=lease_seconds)
             return [ClaimedTask(row.task, row.attempts, row.created_at) for row in due]
 
-    async def mark_dispatched(self, task_id: UUID, now: datetime) -> None:
+    async def mark_dispatched(self, task_ids: Collection[UUID], now: datetime) -> None:
         async with self._db.lock:
-            self._db.state.outbox[task_id].dispatched_at = now
+            for task_id in task_ids:
+                self._db.state.outbox[task_id].dispatched_at = now
 
     async def mark_failed(self, task_id: UUID, error: str, retry_at: datetime | None) -> None:
         async with self._db.lock:

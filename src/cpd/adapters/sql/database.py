@@ -282,8 +282,10 @@ class SqlOutboxStore:
         ]
         return sorted(claimed, key=lambda c: c.created_at)
 
-    async def mark_dispatched(self, task_id: UUID, now: datetime) -> None:
-        await self._update(task_id, dispatched_at=now)
+    async def mark_dispatched(self, task_ids: Collection[UUID], now: datetime) -> None:
+        query = update(t.outbox).where(t.outbox.c.id.in_(list(task_ids))).values(dispatched_at=now)
+        async with self._engine.begin() as connection:
+            await connection.execute(query)
 
     async def mark_completed(self, task_id: UUID, now: datetime) -> None:
         o = t.outbox.c
