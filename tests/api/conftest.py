@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from litestar.testing import TestClient
@@ -18,6 +18,19 @@ from cpd.domain.tasks import EmailMessage
 from cpd.entrypoints.http.app import create_app
 from cpd.entrypoints.observability import configure_logging
 from tests.conftest import make_settings, sqlite_url
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T], *, timeout: float = 5.0) -> T:
+    """The relay runs tasks in the background: wait for ``probe`` to give something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
+
 
 PASSWORD = "correct horse battery staple"
 

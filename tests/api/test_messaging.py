@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from tests.api.conftest import Api, Caller, assert_problem
+from tests.api.conftest import Api, Caller, assert_problem, eventually
 
 
-def eventually(fetch: Callable[[], dict[str, Any]], done: Callable[[dict[str, Any]], bool]) -> Any:
-    """Emails go out from the relay in the background: poll until ``done`` holds."""
-    deadline = time.monotonic() + 5
-    while True:
-        body = fetch()
-        if done(body):
-            return body
-        assert time.monotonic() < deadline, body
-        time.sleep(0.02)
+def polled(fetch: Callable[[], dict[str, Any]], done: Callable[[dict[str, Any]], bool]) -> Any:
+    """Emails go out from the relay in the background: the body once ``done`` holds."""
+    body = eventually(lambda: found if done(found := fetch()) else None)
+    assert body is not None, "timed out"
+    return body
 
 
 def booked(api: Api, **event_fields: Any) -> tuple[Caller, dict[str, Any], dict[str, Any], Caller]:
@@ -43,7 +38,7 @@ def get(api: Api, url: str, caller: Caller) -> dict[str, Any]:
 def test_staff_see_the_organizations_communications_and_outsiders_do_not(api: Api) -> None:
     admin, org, event, person = booked(api)
     url = f"/api/v1/organizations/{org['id']}/communications"
-    log = eventually(lambda: get(api, url, admin), lambda body: body["total"] == 1)
+    log = polled(lambda: get(api, url, admin), lambda body: body["total"] == 1)
     [entry] = log["items"]
     assert entry["template"] == "registration_confirmed"
     assert entry["subject"] == f"You're booked: {event['title']}"
@@ -78,10 +73,10 @@ def test_people_see_their_own_communications_only(api: Api) -> None:
     _, _, _, person = booked(api)
     other = api.user()
     url = "/api/v1/users/me/communications"
-    mine = eventually(lambda: get(api, url, person), lambda body: body["total"] == 2)
+    mine = polled(lambda: get(api, url, person), lambda body: body["total"] == 2)
     assert sorted(c["template"] for c in mine["items"]) == ["registration_confirmed", "welcome"]
     assert {c["recipient"] for c in mine["items"]} == {person.email}
-    theirs = eventually(lambda: get(api, url, other), lambda body: body["total"] == 1)
+    theirs = polled(lambda: get(api, url, other), lambda body: body["total"] == 1)
     assert [c["template"] for c in theirs["items"]] == ["welcome"]
 
 
@@ -89,7 +84,7 @@ def test_notifications_are_listed_counted_and_marked_read(api: Api) -> None:
     _, _, event, person = booked(api)
     other = api.user()
     url = "/api/v1/notifications"
-    listed = eventually(lambda: get(api, url, person), lambda body: body["total"] == 2)
+    listed = polled(lambda: get(api, url, person), lambda body: body["total"] == 2)
     assert listed["unread"] == 2
     titles = {n["kind"]: n["title"] for n in listed["items"]}
     assert titles["registration_confirmed"] == f"You're booked: {event['title']}"
@@ -114,7 +109,7 @@ def test_notifications_are_listed_counted_and_marked_read(api: Api) -> None:
     assert (all_read.status_code, all_read.json()) == (200, {"marked": 1})
     assert get(api, url, person)["unread"] == 0
     # The other person's welcome (written by the relay, maybe only now) is untouched.
-    others = eventually(lambda: get(api, url, other), lambda body: body["total"] == 1)
+    others = polled(lambda: get(api, url, other), lambda body: body["total"] == 1)
     assert others["unread"] == 1
     assert_problem(api.client.get(f"{url}?limit=0", headers=person.headers), 400, "limit")
 
@@ -144,7 +139,7 @@ def test_preferences_turn_optional_emails_off_but_notifications_still_arrive(api
         "/api/v1/registrations", json={"event_id": event["id"]}, headers=person.headers
     )
     assert response.json()["status"] == "waitlisted"
-    notifications = eventually(
+    notifications = polled(
         lambda: get(api, "/api/v1/notifications", person),
         lambda body: "registration_waitlisted" in [n["kind"] for n in body["items"]],
     )

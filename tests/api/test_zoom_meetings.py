@@ -4,8 +4,6 @@ comes back from a meeting's end, on every persistence, with the fake video adapt
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -16,19 +14,9 @@ from cpd.adapters.fake_meetings import FakeVideoMeetings
 from cpd.domain.attendance import AttendanceRecord
 from cpd.domain.meetings import Participant, SessionMeeting
 from cpd.services.meetings import MeetingBeingCreated
-from tests.api.conftest import Api, Caller
+from tests.api.conftest import Api, Caller, eventually
 
 T = TypeVar("T")
-
-
-def eventually(probe: Callable[[], T], *, timeout: float = 5.0) -> T:
-    """The relay runs tasks in the background: wait for ``probe`` to give something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.02)
 
 
 def video(api: Api) -> FakeVideoMeetings:
