@@ -6,11 +6,16 @@ Pure values only; rendering (Typst) and storage live behind ports.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
 
-from cpd.domain.errors import InvalidInput
+from cpd.domain.credentials import MIN_STATUS_LIST_BITS
+from cpd.domain.errors import Conflict, InvalidInput
+from cpd.domain.ids import new_id
 
 # Crockford's base32: digits and letters without I, L, O, U (no look-alikes, no accidental
 # words), so a code read off paper or over the phone survives being typed back.
@@ -182,3 +187,416 @@ def sample_fields() -> CertificateFields:
         signatory_title="Director of Education",
         issued_on=date(2026, 4, 3),
     )
+
+
+# -- Issued certificates ---------------------------------------------------------------------
+
+
+class CertificateStatus(StrEnum):
+    ISSUED = "issued"
+    REVOKED = "revoked"
+
+
+class CertificateSource(StrEnum):
+    EVENT = "event"  # an event registration whose attendance met the threshold
+    COURSE = "course"  # a completed course enrollment
+
+
+# Status-list positions: the n-th certificate of an organization takes list (n-1) // SIZE + 1
+# at a scattered index. The Bitstring Status List spec asks issuers not to hand out indexes in
+# issue order (a verifier could then date a credential, or tell neighbours apart); multiplying
+# by an odd constant modulo a power of two is a bijection, so no two certificates share a bit.
+_STATUS_SCATTER = 0x9E3779B1 % MIN_STATUS_LIST_BITS | 1
+
+
+def status_position(sequence: int) -> tuple[int, int]:
+    """(list number from 1, index in that list) of an organization's ``sequence``-th certificate."""
+    if sequence < 1:
+        raise InvalidInput("Certificate sequences start at 1.", field="sequence")
+    list_offset, position = divmod(sequence - 1, MIN_STATUS_LIST_BITS)
+    return list_offset + 1, position * _STATUS_SCATTER % MIN_STATUS_LIST_BITS
+
+
+def serial_number(organization_slug: str, sequence: int) -> str:
+    """``RSCE-000123``: the organization's initials (its slug's words) and its own count."""
+    initials = "".join(word[0] for word in organization_slug.split("-") if word)[:6].upper()
+    return f"{initials or 'CPD'}-{sequence:06d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """What a certificate is for, as printed: the event or course and the credits it carries."""
+
+    source: CertificateSource
+    source_id: UUID
+    title: str
+    cpd_credits: Decimal
+    credit_category: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    completed_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Who a certificate is for: the person's account and the name printed on it."""
+
+    user_id: UUID
+    name: str
+    registration_number: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise InvalidInput("The holder's name must not be empty.", field="holder_name")
+        if len(self.name) > TEXT_LIMITS["holder_name"]:
+            raise InvalidInput("The holder's name is too long.", field="holder_name")
+
+
+@dataclass(slots=True, kw_only=True)
+class Certificate:
+    """One person's certificate for one activity.
+
+    ``sequence`` is the organization's own count (the serial number and the credential status
+    position derive from it). Re-issuing keeps the id, code and serial, bumps ``version`` and
+    forgets the stored PDF (``pdf_key``), which the worker renders again.
+    """
+
+    id: UUID
+    organization_id: UUID
+    holder: Holder
+    activity: Activity
+    sequence: int
+    serial_number: str
+    verification_code: str
+    issued_at: datetime
+    registration_id: UUID | None = None
+    enrollment_id: UUID | None = None
+    template_id: UUID | None = None
+    badge_ids: tuple[UUID, ...] = ()
+    issued_by: UUID | None = None  # None: issued automatically
+    override_reason: str | None = None  # why staff issued it although the rules did not
+    version: int = 1
+    status: CertificateStatus = CertificateStatus.ISSUED
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+    pdf_key: str | None = None  # the stored PDF of the current version, once rendered
+    updated_at: datetime | None = None
+
+    @classmethod
+    def issue(
+        cls,
+        *,
+        organization_id: UUID,
+        organization_slug: str,
+        holder: Holder,
+        activity: Activity,
+        sequence: int,
+        now: datetime,
+        registration_id: UUID | None = None,
+        enrollment_id: UUID | None = None,
+        template_id: UUID | None = None,
+        badge_ids: tuple[UUID, ...] = (),
+        issued_by: UUID | None = None,
+        override_reason: str | None = None,
+    ) -> Certificate:
+        if override_reason is not None:
+            override_reason = _reason(override_reason, "override_reason")
+        return cls(
+            id=new_id(),
+            organization_id=organization_id,
+            holder=holder,
+            activity=activity,
+            sequence=sequence,
+            serial_number=serial_number(organization_slug, sequence),
+            verification_code=new_verification_code(),
+            issued_at=now,
+            registration_id=registration_id,
+            enrollment_id=enrollment_id,
+            template_id=template_id,
+            badge_ids=badge_ids,
+            issued_by=issued_by,
+            override_reason=override_reason,
+            updated_at=now,
+        )
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status is CertificateStatus.ISSUED
+
+    @property
+    def status_position(self) -> tuple[int, int]:
+        return status_position(self.sequence)
+
+    @property
+    def filename(self) -> str:
+        return f"certificate-{self.serial_number}.pdf"
+
+    @property
+    def storage_key(self) -> str:
+        """Where this version's PDF is kept: a new version never overwrites an old file."""
+        return f"certificates/{self.organization_id}/{self.id}-v{self.version}.pdf"
+
+    def revoke(self, reason: str, *, now: datetime) -> None:
+        if self.status is CertificateStatus.REVOKED:
+            raise Conflict("This certificate is already revoked.", field="status")
+        self.status = CertificateStatus.REVOKED
+        self.revoked_reason = _reason(reason, "reason")
+        self.revoked_at = now
+        self.updated_at = now
+
+    def reissue(
+        self, *, now: datetime, holder: Holder | None = None, activity: Activity | None = None
+    ) -> None:
+        """A corrected copy (a name spelled right, a changed title): same code, next version."""
+        if self.status is CertificateStatus.REVOKED:
+            raise Conflict("A revoked certificate cannot be re-issued.", field="status")
+        if holder is not None:
+            if holder.user_id != self.holder.user_id:
+                raise InvalidInput("A certificate keeps its holder.", field="holder")
+            self.holder = holder
+        if activity is not None:
+            if (activity.source, activity.source_id) != (
+                self.activity.source,
+                self.activity.source_id,
+            ):
+                raise InvalidInput("A certificate keeps its activity.", field="activity")
+            self.activity = activity
+        self.version += 1
+        self.pdf_key = None
+        self.updated_at = now
+
+    def rendered(self, key: str) -> None:
+        self.pdf_key = key
+
+    def fields(
+        self,
+        *,
+        organization_name: str,
+        verification_url: str,
+        logo: Logo | None = None,
+        signatory_name: str | None = None,
+        signatory_title: str | None = None,
+    ) -> CertificateFields:
+        """What the template prints for the current version."""
+        activity = self.activity
+        return CertificateFields(
+            holder_name=self.holder.name,
+            registration_number=self.holder.registration_number,
+            title=activity.title,
+            organization_name=organization_name,
+            cpd_credits=activity.cpd_credits,
+            credit_category=activity.credit_category,
+            serial_number=self.serial_number,
+            verification_code=self.verification_code,
+            verification_url=verification_url,
+            issued_on=self.issued_at.date(),
+            starts_on=activity.starts_on,
+            ends_on=activity.ends_on,
+            completed_on=activity.completed_on,
+            logo=logo,
+            signatory_name=signatory_name,
+            signatory_title=signatory_title,
+        )
+
+
+def _reason(text: str, field_name: str) -> str:
+    text = text.strip() if isinstance(text, str) else ""
+    if not text:
+        raise InvalidInput("Give a reason.", field=field_name)
+    if len(text) > 500:
+        raise InvalidInput("At most 500 characters.", field=field_name)
+    return text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verification:
+    """What anyone holding the code may learn: only what the certificate itself prints."""
+
+    valid: bool
+    status: CertificateStatus
+    holder_name: str
+    title: str
+    organization: str
+    issued_at: datetime
+    cpd_credits: Decimal
+    credit_category: str | None
+    serial_number: str
+    verification_code: str
+    version: int
+    revoked_reason: str | None = None
+    revoked_at: datetime | None = None
+
+    @classmethod
+    def of(cls, certificate: Certificate, organization_name: str) -> Verification:
+        return cls(
+            valid=certificate.is_valid,
+            status=certificate.status,
+            holder_name=certificate.holder.name,
+            title=certificate.activity.title,
+            organization=organization_name,
+            issued_at=certificate.issued_at,
+            cpd_credits=certificate.activity.cpd_credits,
+            credit_category=certificate.activity.credit_category,
+            serial_number=certificate.serial_number,
+            verification_code=certificate.verification_code,
+            version=certificate.version,
+            revoked_reason=certificate.revoked_reason,
+            revoked_at=certificate.revoked_at,
+        )
+
+
+# -- Templates and badges ----------------------------------------------------------------------
+
+MAX_TEMPLATE_BYTES = 512 * 1024
+# Templates may import nothing from outside: no package downloads at render time (the worker
+# has no network, and output must not change when a package does).
+_REMOTE_IMPORT = "@preview/"
+
+
+@dataclass(slots=True, kw_only=True)
+class CertificateTemplate:
+    """An organization's certificate design: Typst source defining ``certificate(c)``, plus
+    the logo and signatory it prints. One template per organization may be the default."""
+
+    id: UUID
+    organization_id: UUID
+    name: str
+    source: bytes
+    created_at: datetime
+    updated_at: datetime
+    logo: Logo | None = None
+    signatory_name: str | None = None
+    signatory_title: str | None = None
+    is_default: bool = False
+
+    @classmethod
+    def create(
+        cls, *, organization_id: UUID, now: datetime, details: dict[str, Any]
+    ) -> CertificateTemplate:
+        template = cls(
+            id=new_id(),
+            organization_id=organization_id,
+            name="",
+            source=b"",
+            created_at=now,
+            updated_at=now,
+        )
+        template._apply(details)
+        if not template.name:
+            raise InvalidInput("Must not be blank.", field="name")
+        if not template.source:
+            raise InvalidInput("Give the template's Typst source.", field="source")
+        return template
+
+    def update(self, changes: dict[str, Any], *, now: datetime) -> None:
+        self._apply(changes)
+        self.updated_at = now
+
+    def _apply(self, changes: dict[str, Any]) -> None:
+        for name, value in changes.items():
+            if name == "name":
+                self.name = _text(value, "name", 200)
+            elif name == "source":
+                self.source = check_template_source(value)
+            elif name == "logo":
+                self.logo = value if value is None or isinstance(value, Logo) else None
+            elif name in ("signatory_name", "signatory_title"):
+                setattr(self, name, None if value is None else _text(value, name, 120))
+            elif name == "is_default":
+                self.is_default = bool(value)
+            else:
+                raise InvalidInput("Unknown field.", field=name)
+
+
+def check_template_source(source: object) -> bytes:
+    """UTF-8 Typst source within the size limit that imports no remote packages."""
+    data = source.encode() if isinstance(source, str) else source
+    if not isinstance(data, bytes) or not data.strip():
+        raise InvalidInput("Give the template's Typst source.", field="source")
+    if len(data) > MAX_TEMPLATE_BYTES:
+        raise InvalidInput("A template must be at most 512 KiB.", field="source")
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        raise InvalidInput("A template must be UTF-8 text.", field="source") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _REMOTE_IMPORT in line:
+            raise InvalidInput(
+                f"line {number}: templates cannot import packages (@preview/...); "
+                "everything must be in the template itself.",
+                field="source",
+            )
+    return data
+
+
+BADGE_IMAGE_TYPES = frozenset({"image/png", "image/svg+xml"})  # what Open Badges allows
+MAX_BADGE_IMAGE_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class BadgeImage:
+    data: bytes
+    mime: str
+
+    def __post_init__(self) -> None:
+        if self.mime not in BADGE_IMAGE_TYPES:
+            raise InvalidInput("A badge image is PNG or SVG.", field="image")
+        if not self.data or len(self.data) > MAX_BADGE_IMAGE_BYTES:
+            raise InvalidInput("A badge image must be between 1 byte and 512 KiB.", field="image")
+
+
+@dataclass(slots=True, kw_only=True)
+class Badge:
+    """An organization's badge, awarded with the certificates of the events and courses it
+    lists in ``awarded_for``; it becomes the Open Badges ``Achievement`` of their credentials."""
+
+    id: UUID
+    organization_id: UUID
+    name: str
+    description: str
+    criteria: str
+    created_at: datetime
+    updated_at: datetime
+    image: BadgeImage | None = None
+    awarded_for: tuple[UUID, ...] = field(default_factory=tuple)  # event and course ids
+
+    @classmethod
+    def create(cls, *, organization_id: UUID, now: datetime, details: dict[str, Any]) -> Badge:
+        badge = cls(
+            id=new_id(),
+            organization_id=organization_id,
+            name="",
+            description="",
+            criteria="",
+            created_at=now,
+            updated_at=now,
+        )
+        badge._apply(details)
+        for required in ("name", "description", "criteria"):
+            if not getattr(badge, required):
+                raise InvalidInput("Must not be blank.", field=required)
+        return badge
+
+    def update(self, changes: dict[str, Any], *, now: datetime) -> None:
+        self._apply(changes)
+        self.updated_at = now
+
+    def _apply(self, changes: dict[str, Any]) -> None:
+        limits = {"name": 200, "description": 2000, "criteria": 5000}
+        for name, value in changes.items():
+            if name in limits:
+                setattr(self, name, _text(value, name, limits[name]))
+            elif name == "image":
+                self.image = value if value is None or isinstance(value, BadgeImage) else None
+            elif name == "awarded_for":
+                self.awarded_for = tuple(dict.fromkeys(value))
+            else:
+                raise InvalidInput("Unknown field.", field=name)
+
+
+def _text(value: object, field_name: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("Must not be blank.", field=field_name)
+    if len(value.strip()) > limit:
+        raise InvalidInput(f"Must be at most {limit} characters.", field=field_name)
+    return value.strip()

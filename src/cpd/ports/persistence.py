@@ -12,8 +12,11 @@ from cpd.domain.accounts import Member, Membership, Organization, Role, User
 from cpd.domain.attendance import AttendanceRecord
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.catalog import CourseFilters, CourseView, EventFilters, EventView
+from cpd.domain.certificates import Badge, Certificate, CertificateTemplate
 from cpd.domain.courses import Course, Enrollment
+from cpd.domain.credentials import SigningKey
 from cpd.domain.events import Event, SeatLedger
+from cpd.domain.jobs import Job
 from cpd.domain.meetings import SessionMeeting, SessionRegistrant
 from cpd.domain.messaging import (
     Communication,
@@ -218,6 +221,104 @@ class MeetingRepository(Protocol):
     ) -> list[SessionRegistrant]: ...
 
 
+class CertificateRepository(Protocol):
+    """Issued certificates. One per person per activity, ever: a revoked one stays revoked
+    and blocks another (re-issuing corrects a certificate in place)."""
+
+    async def add(self, *certificates: Certificate) -> None:
+        """Insert; a second certificate of one holder for one activity raises Conflict."""
+        ...
+
+    async def get(self, certificate_id: UUID) -> Certificate | None: ...
+    async def get_for_update(self, certificate_id: UUID) -> Certificate | None:
+        """Load and lock the row until commit (revoke and re-issue serialise)."""
+        ...
+
+    async def by_code(self, verification_code: str) -> Certificate | None:
+        """``verification_code`` in its canonical grouped form."""
+        ...
+
+    async def save(self, certificate: Certificate) -> None: ...
+    async def holders(self, source_id: UUID) -> set[UUID]:
+        """Everyone who has a certificate (issued or revoked) for the event or course."""
+        ...
+
+    async def for_activity(self, source_id: UUID, holder_id: UUID) -> Certificate | None: ...
+    async def unrendered(self, source_id: UUID, limit: int) -> list[Certificate]:
+        """Issued certificates of the activity whose current version has no stored PDF yet,
+        oldest sequence first."""
+        ...
+
+    async def record_pdf(self, certificate_id: UUID, version: int, key: str) -> bool:
+        """Note the stored PDF of ``version``; False (nothing written) when the certificate
+        has moved on to another version meanwhile."""
+        ...
+
+    async def list_for_holder(self, user_id: UUID, page: PageRequest) -> Page[Certificate]:
+        """Newest first."""
+        ...
+
+    async def list_for_activity(self, source_id: UUID, page: PageRequest) -> Page[Certificate]:
+        """By sequence."""
+        ...
+
+    async def reserve_sequences(self, organization_id: UUID, count: int) -> int:
+        """Take the organization's next ``count`` certificate numbers and return the first.
+        Concurrent transactions get disjoint ranges; numbers of a rolled-back transaction
+        are reused (serials stay gapless)."""
+        ...
+
+    async def revoked_sequences(self, organization_id: UUID) -> list[int]:
+        """Sequences of the organization's revoked certificates (for its status lists)."""
+        ...
+
+
+class CertificateTemplateRepository(Protocol):
+    async def add(self, template: CertificateTemplate) -> None:
+        """Insert; when it is the default, the organization's other templates stop being."""
+        ...
+
+    async def get(self, template_id: UUID) -> CertificateTemplate | None: ...
+    async def save(self, template: CertificateTemplate) -> None:
+        """Write; when it is the default, the organization's other templates stop being."""
+        ...
+
+    async def delete(self, template_id: UUID) -> None: ...
+    async def list_for_organization(self, organization_id: UUID) -> list[CertificateTemplate]:
+        """By name."""
+        ...
+
+    async def default_for(self, organization_id: UUID) -> CertificateTemplate | None: ...
+
+
+class BadgeRepository(Protocol):
+    async def add(self, badge: Badge) -> None: ...
+    async def get(self, badge_id: UUID) -> Badge | None: ...
+    async def get_many(self, badge_ids: Collection[UUID]) -> list[Badge]: ...
+    async def save(self, badge: Badge) -> None: ...
+    async def delete(self, badge_id: UUID) -> None: ...
+    async def list_for_organization(self, organization_id: UUID, page: PageRequest) -> Page[Badge]:
+        """By name."""
+        ...
+
+    async def awarded_for(self, organization_id: UUID, source_id: UUID) -> list[Badge]:
+        """The organization's badges that come with certificates of this event or course."""
+        ...
+
+
+class SigningKeyRepository(Protocol):
+    async def add(self, organization_id: UUID, key: SigningKey) -> None: ...
+    async def for_organization(self, organization_id: UUID) -> list[SigningKey]:
+        """Newest first: the first signs, all of them verify."""
+        ...
+
+
+class JobRepository(Protocol):
+    async def add(self, job: Job) -> None: ...
+    async def get(self, job_id: UUID) -> Job | None: ...
+    async def save(self, job: Job) -> None: ...
+
+
 class IdempotencyStore(Protocol):
     """Responses remembered per caller and ``Idempotency-Key``, so a retried request gets the
     first answer instead of doing the work twice."""
@@ -341,6 +442,16 @@ class UnitOfWork(Protocol):
     def idempotency(self) -> IdempotencyStore: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def certificates(self) -> CertificateRepository: ...
+    @property
+    def certificate_templates(self) -> CertificateTemplateRepository: ...
+    @property
+    def badges(self) -> BadgeRepository: ...
+    @property
+    def signing_keys(self) -> SigningKeyRepository: ...
+    @property
+    def jobs(self) -> JobRepository: ...
     @property
     def communications(self) -> CommunicationLog: ...
     @property

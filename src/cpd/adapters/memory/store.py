@@ -20,9 +20,12 @@ from cpd.adapters.staged_outbox import StagedOutbox
 from cpd.domain.accounts import Member, Membership, Organization, Role, User
 from cpd.domain.attendance import AttendanceRecord
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
+from cpd.domain.certificates import Badge, Certificate, CertificateTemplate
 from cpd.domain.courses import Course, Enrollment
+from cpd.domain.credentials import SigningKey
 from cpd.domain.errors import Conflict
 from cpd.domain.events import Event, EventStatus, SeatLedger
+from cpd.domain.jobs import Job
 from cpd.domain.meetings import SessionMeeting, SessionRegistrant
 from cpd.domain.messaging import (
     Communication,
@@ -88,6 +91,12 @@ class MemoryState:
     notification_preferences: dict[UUID, NotificationPreferences] = field(default_factory=dict)
     meetings: dict[UUID, SessionMeeting] = field(default_factory=dict)  # by session id
     registrants: dict[tuple[UUID, UUID], SessionRegistrant] = field(default_factory=dict)
+    certificates: dict[UUID, Certificate] = field(default_factory=dict)
+    certificate_sequences: dict[UUID, int] = field(default_factory=dict)  # by organization
+    certificate_templates: dict[UUID, CertificateTemplate] = field(default_factory=dict)
+    badges: dict[UUID, Badge] = field(default_factory=dict)
+    signing_keys: dict[UUID, list[SigningKey]] = field(default_factory=dict)  # by organization
+    jobs: dict[UUID, Job] = field(default_factory=dict)
 
     def snapshot(self) -> MemoryState:
         return MemoryState(**{name: dict(table) for name, table in vars(self).items()})
@@ -702,6 +711,15 @@ class MemoryAttendanceRepository(_Repo):
         return len(await self.for_event(event_id))
 
 
+from cpd.adapters.memory.certificates import (  # noqa: E402 - they build on _Repo above
+    MemoryBadgeRepository,
+    MemoryCertificateRepository,
+    MemoryCertificateTemplateRepository,
+    MemoryJobRepository,
+    MemorySigningKeyRepository,
+)
+
+
 class MemoryUnitOfWork:
     def __init__(self, db: MemoryDatabase) -> None:
         self.db = db
@@ -721,6 +739,11 @@ class MemoryUnitOfWork:
         self.notifications = MemoryNotificationRepository(self)
         self.notification_preferences = MemoryNotificationPreferencesRepository(self)
         self.meetings = MemoryMeetingRepository(self)
+        self.certificates = MemoryCertificateRepository(self)
+        self.certificate_templates = MemoryCertificateTemplateRepository(self)
+        self.badges = MemoryBadgeRepository(self)
+        self.signing_keys = MemorySigningKeyRepository(self)
+        self.jobs = MemoryJobRepository(self)
         self.outbox = StagedOutbox()
         self._snapshot: MemoryState | None = None
 
