@@ -60,6 +60,12 @@ from cpd.ports.services import (
 from cpd.services.accounts import AccountService
 from cpd.services.attendance import AttendanceService
 from cpd.services.catalog import CatalogService
+from cpd.services.certificates import (
+    DELIVER_CERTIFICATE,
+    ISSUE_EVENT_CERTIFICATES,
+    RENDER_CERTIFICATE,
+    CertificateService,
+)
 from cpd.services.courses import CourseService
 from cpd.services.events import EventService
 from cpd.services.idempotency import IdempotencyService
@@ -117,6 +123,7 @@ class Container:
     messaging: MessagingService
     certificate_renderer: CertificateRenderer
     files: FileStorage
+    certificates: CertificateService
     _relay_stop: asyncio.Event = field(default_factory=asyncio.Event)
     _relay_task: asyncio.Task[None] | None = None
     _housekeeping_task: asyncio.Task[None] | None = None
@@ -240,7 +247,23 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     )
     video_meetings = _build_video_meetings(settings)
     meetings = MeetingService(uow, clock=clock, meetings=video_meetings)
+    certificate_renderer = TypstCertificateRenderer(
+        font_dirs=[Path(folder) for folder in settings.certificate_font_paths],
+        threads=settings.certificate_render_threads,
+    )
+    files = _build_file_storage(settings)
+    certificates = CertificateService(
+        uow,
+        clock=clock,
+        renderer=certificate_renderer,
+        files=files,
+        messaging=messaging,
+        public_base_url=settings.public_base_url,
+    )
     handlers: TaskHandlers = {
+        ISSUE_EVENT_CERTIFICATES: certificates.run_event_job,
+        RENDER_CERTIFICATE: certificates.render_task,
+        DELIVER_CERTIFICATE: certificates.deliver_task,
         ZOOM_EVENT: meetings.apply_event,
         SYNC_MEETINGS: meetings.sync_meetings,
         ADD_MEETING_REGISTRANTS: meetings.add_registrants,
@@ -288,11 +311,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         public_base_url=settings.public_base_url,
     )
     return Container(
-        certificate_renderer=TypstCertificateRenderer(
-            font_dirs=[Path(folder) for folder in settings.certificate_font_paths],
-            threads=settings.certificate_render_threads,
-        ),
-        files=_build_file_storage(settings),
+        certificate_renderer=certificate_renderer,
+        files=files,
+        certificates=certificates,
         calendars=calendars,
         video_meetings=video_meetings,
         meetings=meetings,

@@ -60,8 +60,8 @@ class Api:
         assert response.status_code == 200, response.text
         return dict(response.json())
 
-    def user(self, email: str | None = None) -> Caller:
-        account = self.register(email)
+    def user(self, email: str | None = None, **fields: str) -> Caller:
+        account = self.register(email, **fields)
         tokens = self.login(account["email"])
         return Caller(account, tokens)
 

@@ -84,4 +84,4 @@ class Job:
     def percent(self) -> int:
         if self.status is JobStatus.COMPLETED or (self.total == 0 and self.finished_at):
             return 100
-        return (self.done + self.failed) * 100 // self.total if self.total else 0
+        return min(100, (self.done + self.failed) * 100 // self.total) if self.total else 0

@@ -409,7 +409,8 @@ class CatalogReader(Protocol):
 
 class Outbox(Protocol):
     def add(self, task: Task) -> None:
-        """Record a task to run after, and only if, this transaction commits."""
+        """Record a task to run after, and only if, this transaction commits; a task whose
+        id was committed before (a deterministic id) is not recorded again."""
         ...
 
 

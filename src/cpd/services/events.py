@@ -14,6 +14,7 @@ from cpd.domain.events import Event, Session
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Cache, Clock
 from cpd.services.access import is_staff, require_staff
+from cpd.services.certificates import queue_event_certificates
 from cpd.services.meetings import queue_meeting_sync
 from cpd.services.registrations import cancel_everyone, offer_freed_seats
 from cpd.services.slugs import free_slug
@@ -90,7 +91,13 @@ class EventService:
             return await self._save(uow, event, had_meetings=had_meetings)
 
     async def complete(self, actor: Actor, event_id: UUID) -> EventView:
-        return await self._transition(actor, event_id, lambda e: e.complete(now=self._clock.now()))
+        """Completing the event starts issuing its attendees' certificates (a job)."""
+        async with self._uow() as uow:
+            event = await _staff_event(uow, actor, event_id, lock=True)
+            had_meetings = event.has_online_meetings
+            event.complete(now=self._clock.now())
+            await queue_event_certificates(uow, event, now=self._clock.now(), created_by=None)
+            return await self._save(uow, event, had_meetings=had_meetings)
 
     async def delete(self, actor: Actor, event_id: UUID) -> None:
         async with self._uow() as uow:

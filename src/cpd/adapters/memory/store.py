@@ -767,8 +767,10 @@ class MemoryUnitOfWork:
 
     async def commit(self) -> None:
         now = self.db.now()
-        for task in self.outbox.staged:
-            self.db.state.outbox[task.id] = OutboxRow(task, created_at=now, available_at=now)
+        for task in self.outbox.staged:  # a deterministic id already queued is not again
+            self.db.state.outbox.setdefault(
+                task.id, OutboxRow(task, created_at=now, available_at=now)
+            )
         had_tasks = bool(self.outbox.staged)
         self.outbox.staged = []
         self._snapshot = self.db.state.snapshot()  # later changes in this block roll back to here

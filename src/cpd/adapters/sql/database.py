@@ -29,6 +29,7 @@ from cpd.adapters.sql.messaging import (
     SqlNotificationRepository,
 )
 from cpd.adapters.sql.repositories import (
+    _dialect_insert,
     SqlAttendanceRepository,
     SqlCourseRepository,
     SqlEnrollmentRepository,
@@ -202,8 +203,13 @@ class SqlUnitOfWork:
         try:
             if had_tasks:
                 now = self._db.now()
+                # A task with a deterministic id (one email per certificate version) that is
+                # queued already is not queued again.
+                insert = _dialect_insert(self._connection)(t.outbox).on_conflict_do_nothing(
+                    index_elements=["id"]
+                )
                 await self._connection.execute(
-                    t.outbox.insert(),
+                    insert,
                     [
                         {
                             "id": task.id,

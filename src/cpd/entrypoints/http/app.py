@@ -16,6 +16,7 @@ from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive
 
 from cpd.bootstrap import Container, build_container
 from cpd.entrypoints.http.controllers.auth import AuthController
+from cpd.entrypoints.http.controllers.certificates import CertificatesController
 from cpd.entrypoints.http.controllers.courses import CoursesController
 from cpd.entrypoints.http.controllers.events import EventsController
 from cpd.entrypoints.http.controllers.health import HealthController
@@ -30,6 +31,7 @@ from cpd.entrypoints.http.controllers.registrations import (
     RegistrationsController,
 )
 from cpd.entrypoints.http.controllers.users import UsersController
+from cpd.entrypoints.http.controllers.verify_page import VerifyPageController
 from cpd.entrypoints.http.controllers.webhooks import WebhooksController
 from cpd.entrypoints.http.dependencies import DEPENDENCIES, response_cache_of
 from cpd.entrypoints.http.front import front_door
@@ -47,6 +49,7 @@ API_CONTROLLERS = [
     CoursesController,
     RegistrationsController,
     EventRegistrationsController,
+    CertificatesController,
     WebhooksController,
     CommunicationsController,
     NotificationsController,
@@ -85,6 +88,7 @@ def create_app(container: Container, *, run_relay: bool = True) -> Litestar:
     app = CpdApp(
         route_handlers=[
             HealthController,  # also at the root, where orchestrators look
+            VerifyPageController,  # where certificates' QR codes point
             Router("/api/v1", route_handlers=API_CONTROLLERS),
             # The unversioned prefix serves the current version for clients written against it.
             Router("/api", route_handlers=API_CONTROLLERS, include_in_schema=False),

@@ -1,0 +1,606 @@
+"""Issuing certificates, rendering and delivering them, and letting anyone verify them.
+
+Issuing is decided in a transaction (who is eligible, the organization's next serials); the
+PDF is rendered afterwards by the worker, stored, and emailed. Every step is idempotent: a
+certificate is unique per person and activity, a PDF is recorded for the version it was
+rendered from, and the email is keyed by its task. So a bulk job that dies halfway is simply
+run again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID, uuid5
+from zoneinfo import ZoneInfo
+
+from cpd.domain.accounts import Actor, Organization, User
+from cpd.domain.attendance import summarise
+from cpd.domain.certificates import (
+    Activity,
+    Certificate,
+    CertificateFields,
+    CertificateSource,
+    CertificateTemplate,
+    Holder,
+    Verification,
+    normalise_verification_code,
+)
+from cpd.domain.courses import Course, EnrollmentStatus
+from cpd.domain.errors import Conflict, InvalidInput, NotFound
+from cpd.domain.events import Event, EventStatus
+from cpd.domain.jobs import Job, JobStatus
+from cpd.domain.pages import Page, PageRequest
+from cpd.domain.registrations import RegistrationStatus
+from cpd.domain.tasks import Attachment, Task
+from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
+from cpd.ports.services import CertificateRenderer, Clock, FileStorage
+from cpd.services.access import is_staff, require_staff
+from cpd.services.messaging import MessagingService
+from cpd.services.notifications import certificate_email
+
+log = logging.getLogger(__name__)
+
+ISSUE_EVENT_CERTIFICATES = "issue_event_certificates"  # a bulk job: {"job_id"}
+RENDER_CERTIFICATE = "render_certificate"  # {"certificate_id", "version", "email"}
+DELIVER_CERTIFICATE = "deliver_certificate"  # {"certificate_id", "version"}
+EVENT_CERTIFICATES_JOB = "event_certificates"
+CERTIFICATE_NOT_FOUND = "Certificate not found."
+EVENT_NOT_FOUND = "Event not found."
+COURSE_NOT_FOUND = "Course not found."
+JOB_NOT_FOUND = "Job not found."
+ISSUE_BATCH = 200  # certificates created per transaction
+RENDER_BATCH = 50  # certificates rendered per call to the renderer (and per progress step)
+PDF = "application/pdf"
+_DELIVERY_NAMESPACE = UUID("0b6f3f9e-2d3c-4a51-9a64-7c1d2e8f5a10")
+
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    """Whether a person has earned the certificate, and if not, why (for staff overrides)."""
+
+    eligible: bool
+    reason: str = ""
+
+
+def event_activity(event: Event) -> Activity:
+    """An event as a certificate prints it: dates in the event's own time zone."""
+    zone = ZoneInfo(event.timezone)
+    starts = event.starts_at.astimezone(zone).date() if event.starts_at else None
+    ends = event.ends_at.astimezone(zone).date() if event.ends_at else None
+    return Activity(
+        source=CertificateSource.EVENT,
+        source_id=event.id,
+        title=event.title,
+        cpd_credits=event.cpd_credits,
+        credit_category=event.credit_category,
+        starts_on=starts or event.created_at.date(),
+        ends_on=ends if ends != starts else None,
+    )
+
+
+def course_activity(course: Course, completed_on: date) -> Activity:
+    return Activity(
+        source=CertificateSource.COURSE,
+        source_id=course.id,
+        title=course.title,
+        cpd_credits=course.cpd_credits,
+        credit_category=course.credit_category,
+        completed_on=completed_on,
+    )
+
+
+def holder_of(user: User) -> Holder:
+    """The name printed is the person's name on their account, as they last gave it."""
+    return Holder(
+        user_id=user.id,
+        name=f"{user.first_name} {user.last_name}",
+        registration_number=user.profile.registration_number,
+    )
+
+
+async def queue_event_certificates(
+    uow: UnitOfWork, event: Event, *, now: datetime, created_by: UUID | None
+) -> Job:
+    """Start the bulk job for a completed event, in the caller's transaction."""
+    job = Job.queue(
+        EVENT_CERTIFICATES_JOB,
+        organization_id=event.organization_id,
+        subject_id=event.id,
+        now=now,
+        created_by=created_by,
+    )
+    await uow.jobs.add(job)
+    uow.outbox.add(Task(ISSUE_EVENT_CERTIFICATES, {"job_id": str(job.id)}))
+    return job
+
+
+class CertificateService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        *,
+        clock: Clock,
+        renderer: CertificateRenderer,
+        files: FileStorage,
+        messaging: MessagingService,
+        public_base_url: str,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._renderer = renderer
+        self._files = files
+        self._messaging = messaging
+        self._base_url = public_base_url.rstrip("/")
+
+    def verification_url(self, code: str) -> str:
+        """What the QR code on the certificate points to: the public verification page."""
+        return f"{self._base_url}/verify/{code}"
+
+    # -- issuing ---------------------------------------------------------------------------
+
+    async def issue_for_event(self, actor: Actor, event_id: UUID) -> Job:
+        """Staff: issue every eligible attendee's certificate, as a job to follow."""
+        async with self._uow() as uow:
+            event = await uow.events.get(event_id)
+            if event is None:
+                raise NotFound(EVENT_NOT_FOUND)
+            await require_staff(uow, actor, event.organization_id, not_found=EVENT_NOT_FOUND)
+            if event.status is not EventStatus.COMPLETED:
+                raise Conflict(
+                    f"Certificates are issued once the event is completed; it is {event.status}.",
+                    field="status",
+                )
+            job = await queue_event_certificates(
+                uow, event, now=self._clock.now(), created_by=actor.user_id
+            )
+            await uow.commit()
+        return job
+
+    async def issue(
+        self,
+        actor: Actor,
+        source: CertificateSource,
+        source_id: UUID,
+        user_id: UUID,
+        *,
+        override_reason: str | None = None,
+    ) -> Certificate:
+        """Staff: issue one person's certificate now. When the rules say they have not earned
+        it, staff may issue it anyway with ``override_reason`` (kept on the certificate)."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            organization_id, activity, eligibility, link = await self._one(
+                uow, source, source_id, user_id, now
+            )
+            await require_staff(uow, actor, organization_id, not_found=_not_found(source))
+            if not eligibility.eligible and not (override_reason and override_reason.strip()):
+                raise Conflict(
+                    f"{eligibility.reason} Give override_reason to issue it anyway.",
+                    field="override_reason",
+                )
+            if await uow.certificates.for_activity(source_id, user_id) is not None:
+                raise Conflict(
+                    "This person already has a certificate for this activity.", field="user_id"
+                )
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise InvalidInput("No such user.", field="user_id")
+            (certificate,) = await self._create(
+                uow,
+                organization_id,
+                activity,
+                [(user, link)],
+                now=now,
+                issued_by=actor.user_id,
+                override_reason=None if eligibility.eligible else override_reason,
+            )
+            uow.outbox.add(_render_task(certificate, email=True))
+            await uow.commit()
+        return certificate
+
+    async def _one(
+        self, uow: UnitOfWork, source: CertificateSource, source_id: UUID, user_id: UUID,
+        now: datetime,
+    ) -> tuple[UUID, Activity, Eligibility, UUID | None]:  # fmt: skip
+        """(organization, activity, eligibility, registration or enrollment id) of one person."""
+        if source is CertificateSource.EVENT:
+            event = await uow.events.get(source_id)
+            if event is None:
+                raise NotFound(EVENT_NOT_FOUND)
+            registration = await uow.registrations.active_for(event.id, user_id)
+            return (
+                event.organization_id,
+                event_activity(event),
+                await _event_eligibility(uow, event, user_id),
+                registration.id if registration else None,
+            )
+        course = await uow.courses.get(source_id)
+        if course is None:
+            raise NotFound(COURSE_NOT_FOUND)
+        enrollment = await uow.enrollments.get(course.id, user_id)
+        completed = enrollment is not None and enrollment.status is EnrollmentStatus.COMPLETED
+        return (
+            course.organization_id,
+            course_activity(course, now.date()),
+            Eligibility(True) if completed else Eligibility(False, "The course is not completed."),
+            enrollment.id if enrollment else None,
+        )
+
+    async def _create(
+        self,
+        uow: UnitOfWork,
+        organization_id: UUID,
+        activity: Activity,
+        holders: Sequence[tuple[User, UUID | None]],
+        *,
+        now: datetime,
+        issued_by: UUID | None = None,
+        override_reason: str | None = None,
+    ) -> list[Certificate]:
+        """New certificates with the organization's next serials, its default template and
+        the badges that come with the activity."""
+        organization = await _organization(uow, organization_id)
+        template = await uow.certificate_templates.default_for(organization_id)
+        badges = await uow.badges.awarded_for(organization_id, activity.source_id)
+        first = await uow.certificates.reserve_sequences(organization_id, len(holders))
+        certificates = [
+            Certificate.issue(
+                organization_id=organization_id,
+                organization_slug=organization.slug,
+                holder=holder_of(user),
+                activity=activity,
+                sequence=first + offset,
+                now=now,
+                registration_id=link if activity.source is CertificateSource.EVENT else None,
+                enrollment_id=link if activity.source is CertificateSource.COURSE else None,
+                template_id=template.id if template else None,
+                badge_ids=tuple(b.id for b in badges),
+                issued_by=issued_by,
+                override_reason=override_reason,
+            )
+            for offset, (user, link) in enumerate(holders)
+        ]
+        await uow.certificates.add(*certificates)
+        return certificates
+
+    async def run_event_job(self, task: Task) -> None:
+        """The ``issue_event_certificates`` task: create the eligible attendees' certificates,
+        then render, store and email them in batches, counting progress on the job."""
+        job_id = UUID(str(task.payload["job_id"]))
+        async with self._uow() as uow:
+            job = await uow.jobs.get(job_id)
+            event = await uow.events.get(job.subject_id) if job else None
+            if job is None or job.status is JobStatus.COMPLETED:
+                return  # gone, or a redelivery of a finished job
+            if event is None:
+                job.fail("The event no longer exists.", now=self._clock.now())
+                await uow.jobs.save(job)
+                await uow.commit()
+                return
+            newcomers = await _eligible_without_certificate(uow, event)
+            waiting = len(await uow.certificates.unrendered(event.id, limit=1_000_000))
+            job.start(len(newcomers) + waiting, now=self._clock.now())
+            await uow.jobs.save(job)
+            await uow.commit()
+        links = dict(newcomers)
+        for start in range(0, len(newcomers), ISSUE_BATCH):
+            batch_ids = [user_id for user_id, _ in newcomers[start : start + ISSUE_BATCH]]
+            async with self._uow() as uow:
+                users = await uow.users.get_many(batch_ids)
+                await self._create(
+                    uow,
+                    event.organization_id,
+                    event_activity(event),
+                    [(user, links[user.id]) for user in users],
+                    now=self._clock.now(),
+                )
+                await uow.commit()
+        while batch := await self._unrendered(event.id):
+            rendered, errors = await self._render_batch(batch)
+            async with self._uow() as uow:
+                for certificate in rendered:
+                    uow.outbox.add(_deliver_task(certificate))
+                job = await uow.jobs.get(job_id)
+                assert job is not None
+                job.progress(done=len(rendered), failed=len(errors), errors=tuple(errors))
+                await uow.jobs.save(job)
+                await uow.commit()
+            if errors and not rendered:
+                break  # nothing renders (a broken template): stop, the job says why
+        async with self._uow() as uow:
+            job = await uow.jobs.get(job_id)
+            assert job is not None
+            job.finish(now=self._clock.now())
+            await uow.jobs.save(job)
+            await uow.commit()
+        log.info("certificates job %s: %s done, %s failed", job.id, job.done, job.failed)
+
+    async def _unrendered(self, source_id: UUID) -> list[Certificate]:
+        async with self._uow() as uow:
+            return await uow.certificates.unrendered(source_id, RENDER_BATCH)
+
+    # -- rendering and delivery ------------------------------------------------------------
+
+    async def _render_batch(
+        self, certificates: Sequence[Certificate]
+    ) -> tuple[list[Certificate], list[str]]:
+        """Render, store and record; a certificate that fails is reported, the rest go on."""
+        by_template: dict[UUID | None, list[Certificate]] = {}
+        for certificate in certificates:
+            by_template.setdefault(certificate.template_id, []).append(certificate)
+        rendered: list[Certificate] = []
+        errors: list[str] = []
+        for template_id, group in by_template.items():
+            design, organization = await self._design(group[0].organization_id, template_id)
+            fields = [self._fields(c, organization, design) for c in group]
+            source = design.source if design else None
+            try:
+                pdfs = await self._renderer.render_many(source, fields)
+            except InvalidInput:  # find which ones fail, render the others
+                pdfs = []
+                for one in fields:
+                    try:
+                        pdfs.append(await self._renderer.render(source, one))
+                    except InvalidInput as error:
+                        pdfs.append(b"")
+                        errors.append(f"{one.serial_number}: {error.detail}")
+            for certificate, pdf in zip(group, pdfs, strict=True):
+                if pdf and await self._store(certificate, pdf):
+                    rendered.append(certificate)
+        return rendered, errors
+
+    async def _store(self, certificate: Certificate, pdf: bytes) -> bool:
+        key = certificate.storage_key
+        await self._files.put(key, pdf, content_type=PDF)
+        async with self._uow() as uow:
+            current = await uow.certificates.record_pdf(certificate.id, certificate.version, key)
+            await uow.commit()
+        if current:
+            certificate.rendered(key)
+        return current
+
+    async def _design(
+        self, organization_id: UUID, template_id: UUID | None
+    ) -> tuple[CertificateTemplate | None, Organization]:
+        async with self._uow() as uow:
+            organization = await _organization(uow, organization_id)
+            template = await uow.certificate_templates.get(template_id) if template_id else None
+        return template, organization
+
+    def _fields(
+        self,
+        certificate: Certificate,
+        organization: Organization,
+        design: CertificateTemplate | None,
+    ) -> CertificateFields:
+        return certificate.fields(
+            organization_name=organization.name,
+            verification_url=self.verification_url(certificate.verification_code),
+            logo=design.logo if design else None,
+            signatory_name=design.signatory_name if design else None,
+            signatory_title=design.signatory_title if design else None,
+        )
+
+    async def render_task(self, task: Task) -> None:
+        """The ``render_certificate`` task: render the version it names, unless it is stale."""
+        certificate = await self._load(UUID(str(task.payload["certificate_id"])))
+        if certificate is None or certificate.version != int(task.payload["version"]):
+            return  # re-issued since: that version's own task renders it
+        if certificate.pdf_key is None:
+            rendered, errors = await self._render_batch([certificate])
+            if errors:
+                raise InvalidInput(errors[0], field="template")  # retried, then left to see
+            if not rendered:
+                return
+        if task.payload.get("email"):
+            async with self._uow() as uow:
+                uow.outbox.add(_deliver_task(certificate))
+                await uow.commit()
+
+    async def deliver_task(self, task: Task) -> None:
+        """The ``deliver_certificate`` task: email the PDF to its holder (once per task)."""
+        certificate = await self._load(UUID(str(task.payload["certificate_id"])))
+        if (
+            certificate is None
+            or not certificate.is_valid
+            or certificate.version != int(task.payload["version"])
+        ):
+            return
+        async with self._uow() as uow:
+            user = await uow.users.get(certificate.holder.user_id)
+            organization = await _organization(uow, certificate.organization_id)
+        if user is None:
+            return
+        pdf = await self._pdf(certificate)
+        email = certificate_email(
+            user,
+            organization,
+            certificate_id=certificate.id,
+            number=certificate.serial_number,
+            activity=certificate.activity.title,
+            credits=certificate.activity.cpd_credits,
+            credit_category=certificate.activity.credit_category,
+            issued_at=certificate.issued_at,
+            verify_url=self.verification_url(certificate.verification_code),
+            filename=certificate.filename,
+        )
+        await self._messaging.deliver(task.id, email, (Attachment(certificate.filename, PDF, pdf),))
+
+    async def _pdf(self, certificate: Certificate) -> bytes:
+        """The stored PDF of the current version, rendered now if the worker has not yet."""
+        if certificate.pdf_key is not None and await self._files.exists(certificate.pdf_key):
+            return await self._files.get(certificate.pdf_key)
+        design, organization = await self._design(
+            certificate.organization_id, certificate.template_id
+        )
+        pdf = await self._renderer.render(
+            design.source if design else None, self._fields(certificate, organization, design)
+        )
+        await self._store(certificate, pdf)
+        return pdf
+
+    async def _load(self, certificate_id: UUID) -> Certificate | None:
+        async with self._uow() as uow:
+            return await uow.certificates.get(certificate_id)
+
+    # -- staff changes ---------------------------------------------------------------------
+
+    async def revoke(self, actor: Actor, certificate_id: UUID, reason: str) -> Certificate:
+        async with self._uow() as uow:
+            certificate = await self._staff_certificate(uow, actor, certificate_id)
+            certificate.revoke(reason, now=self._clock.now())
+            await uow.certificates.save(certificate)
+            await uow.commit()
+        return certificate
+
+    async def reissue(
+        self, actor: Actor, certificate_id: UUID, *, holder_name: str | None = None
+    ) -> Certificate:
+        """A corrected copy with the same code: the holder's current name (or ``holder_name``)
+        and the activity's current title and credits. The new PDF is emailed again."""
+        async with self._uow() as uow:
+            certificate = await self._staff_certificate(uow, actor, certificate_id)
+            user = await uow.users.get(certificate.holder.user_id)
+            holder = holder_of(user) if user else certificate.holder
+            if holder_name is not None:
+                holder = Holder(holder.user_id, holder_name.strip(), holder.registration_number)
+            activity = await self._current_activity(uow, certificate)
+            certificate.reissue(now=self._clock.now(), holder=holder, activity=activity)
+            await uow.certificates.save(certificate)
+            uow.outbox.add(_render_task(certificate, email=True))
+            await uow.commit()
+        return certificate
+
+    async def _current_activity(self, uow: UnitOfWork, certificate: Certificate) -> Activity:
+        kept = certificate.activity
+        if kept.source is CertificateSource.EVENT:
+            event = await uow.events.get(kept.source_id)
+            return event_activity(event) if event else kept
+        course = await uow.courses.get(kept.source_id)
+        completed_on = kept.completed_on or certificate.issued_at.date()
+        return course_activity(course, completed_on) if course else kept
+
+    async def _staff_certificate(
+        self, uow: UnitOfWork, actor: Actor, certificate_id: UUID
+    ) -> Certificate:
+        certificate = await uow.certificates.get_for_update(certificate_id)
+        if certificate is None:
+            raise NotFound(CERTIFICATE_NOT_FOUND)
+        await require_staff(
+            uow, actor, certificate.organization_id, not_found=CERTIFICATE_NOT_FOUND
+        )
+        return certificate
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def mine(self, actor: Actor, page: PageRequest) -> Page[Certificate]:
+        async with self._uow() as uow:
+            return await uow.certificates.list_for_holder(actor.user_id, page)
+
+    async def for_event(self, actor: Actor, event_id: UUID, page: PageRequest) -> Page[Certificate]:
+        async with self._uow() as uow:
+            event = await uow.events.get(event_id)
+            if event is None:
+                raise NotFound(EVENT_NOT_FOUND)
+            await require_staff(uow, actor, event.organization_id, not_found=EVENT_NOT_FOUND)
+            return await uow.certificates.list_for_activity(event_id, page)
+
+    async def get(self, actor: Actor, certificate_id: UUID) -> Certificate:
+        """The holder and the organization's staff see it; to anyone else it does not exist."""
+        async with self._uow() as uow:
+            certificate = await uow.certificates.get(certificate_id)
+            if certificate is None or not (
+                certificate.holder.user_id == actor.user_id
+                or await is_staff(uow, actor, certificate.organization_id)
+            ):
+                raise NotFound(CERTIFICATE_NOT_FOUND)
+        return certificate
+
+    async def download(self, actor: Actor, certificate_id: UUID) -> tuple[Certificate, bytes]:
+        certificate = await self.get(actor, certificate_id)
+        return certificate, await self._pdf(certificate)
+
+    async def verify(self, code: str) -> Verification:
+        """Public: what the certificate with this code says, and whether it still stands."""
+        canonical = normalise_verification_code(code)
+        async with self._uow() as uow:
+            certificate = await uow.certificates.by_code(canonical)
+            if certificate is None:
+                raise NotFound("No certificate has this code.")
+            organization = await _organization(uow, certificate.organization_id)
+        return Verification.of(certificate, organization.name)
+
+    async def job(self, actor: Actor, job_id: UUID) -> Job:
+        async with self._uow() as uow:
+            job = await uow.jobs.get(job_id)
+            if job is None:
+                raise NotFound(JOB_NOT_FOUND)
+            if job.created_by != actor.user_id:
+                await require_staff(uow, actor, job.organization_id, not_found=JOB_NOT_FOUND)
+        return job
+
+
+async def _event_eligibility(uow: UnitOfWork, event: Event, user_id: UUID) -> Eligibility:
+    if event.status is not EventStatus.COMPLETED:
+        return Eligibility(False, f"The event is {event.status}, not completed.")
+    registration = await uow.registrations.active_for(event.id, user_id)
+    if registration is None or registration.status is not RegistrationStatus.CONFIRMED:
+        return Eligibility(False, "This person has no confirmed registration for the event.")
+    summaries = summarise(event, await uow.attendance.for_event(event.id, user_id))
+    if not summaries or not summaries[0].threshold_met:
+        percent = summaries[0].percent if summaries else 0
+        return Eligibility(
+            False,
+            f"Attended {percent}% of the event; the threshold is "
+            f"{event.attendance_threshold_percent}%.",
+        )
+    return Eligibility(True)
+
+
+async def _eligible_without_certificate(
+    uow: UnitOfWork, event: Event
+) -> list[tuple[UUID, UUID | None]]:
+    """(person, registration) of everyone who earned a certificate and has none yet: confirmed
+    registrants whose attendance met the event's threshold."""
+    if event.status is not EventStatus.COMPLETED:
+        return []
+    summaries = summarise(event, await uow.attendance.for_event(event.id))
+    met = {summary.user_id for summary in summaries if summary.threshold_met}
+    have = await uow.certificates.holders(event.id)
+    confirmed = await uow.registrations.confirmed_for(event.id, user_ids=met - have, ids=())
+    return [(r.user_id, r.id) for r in sorted(confirmed, key=lambda r: r.created_at)]
+
+
+async def _organization(uow: UnitOfWork, organization_id: UUID) -> Organization:
+    organization = await uow.organizations.get(organization_id)
+    if organization is None:  # the foreign key makes this unreachable
+        raise NotFound("Organization not found.")
+    return organization
+
+
+def _not_found(source: CertificateSource) -> str:
+    return EVENT_NOT_FOUND if source is CertificateSource.EVENT else COURSE_NOT_FOUND
+
+
+def delivery_id(certificate: Certificate) -> UUID:
+    """One email per certificate version, whichever path (a job, a re-issue) reaches it."""
+    return uuid5(_DELIVERY_NAMESPACE, f"{certificate.id}:{certificate.version}")
+
+
+def _render_task(certificate: Certificate, *, email: bool) -> Task:
+    return Task(
+        RENDER_CERTIFICATE,
+        {"certificate_id": str(certificate.id), "version": certificate.version, "email": email},
+    )
+
+
+def _deliver_task(certificate: Certificate) -> Task:
+    """Its id is the delivery's: a job and a re-issue that both reach a version queue one."""
+    return Task(
+        DELIVER_CERTIFICATE,
+        {"certificate_id": str(certificate.id), "version": certificate.version},
+        id=delivery_id(certificate),
+    )

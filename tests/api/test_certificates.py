@@ -1,0 +1,313 @@
+"""Certificates over HTTP: earned at a completed event, rendered, emailed, verified by anyone,
+corrected and revoked by staff, and invisible across organizations."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pypdf
+import pytest
+from litestar.testing import TestClient
+
+from cpd.bootstrap import build_container
+from cpd.entrypoints.http.app import create_app
+from tests.api.conftest import Api, Caller, assert_problem, eventually
+from tests.conftest import make_settings, sqlite_url
+from tests.unit.fakes import FakeClock
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("memory", id="memory"),
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def timed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Api, FakeClock]]:
+    """The app with a clock the test moves: register before the event, then move past it."""
+    overrides: dict[str, Any] = {}
+    if request.param == "sqlite":
+        path = tmp_path / "cpd.sqlite"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        overrides = {"persistence": "sql", "database_url": sqlite_url(path)}
+    elif request.param == "postgres":
+        url = request.getfixturevalue("postgres_database")
+        overrides = {"persistence": "sql", "database_url": url, "db_pool_size": 2}
+    clock = FakeClock()
+    settings = make_settings(outbox_poll_seconds=0.05, auto_migrate=False, **overrides)
+    container = build_container(settings, clock=clock)
+    with TestClient(create_app(container)) as client:
+        yield Api(client, container), clock
+
+
+def pdf_text(pdf: bytes) -> str:
+    return " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+class Course:
+    """An organization whose event Alice attended in full and Bob for a quarter."""
+
+    def __init__(self, api: Api, clock: FakeClock) -> None:
+        self.api, self.clock = api, clock
+        self.owner = api.user()
+        self.org = api.organization(self.owner, name="Royal Society of Ethics")
+        self.alice = api.user(first_name="Łukasz", last_name="Żółć")
+        self.bob = api.user()
+        # Tokens are dated by the app's clock and checked against the wall clock: everyone
+        # logs in before the clock moves past the event.
+        self.rival = api.user()
+        api.organization(self.rival, name="Rival Society")
+        self.member = api.user()
+        api.add_member(self.org, self.owner, self.member, "member")
+        starts = clock.now() + timedelta(days=1)
+        self.event = api.event(
+            self.owner,
+            self.org,
+            attendance_threshold_percent=75,
+            cpd_credits="2.5",
+            credit_category="Category 1",
+            sessions=[
+                {
+                    "title": "All day",
+                    "starts_at": starts.isoformat(),
+                    "ends_at": (starts + timedelta(hours=2)).isoformat(),
+                }
+            ],
+        )
+        self.base = f"/api/v1/events/{self.event['id']}"
+        for person in (self.alice, self.bob):
+            booked = api.client.post(
+                "/api/v1/registrations",
+                json={"event_id": self.event["id"]},
+                headers={**person.headers, "Idempotency-Key": f"k-{person.id}"},
+            )
+            assert booked.status_code == 201, booked.text
+            assert booked.json()["status"] == "confirmed"
+        clock.advance(days=2)
+        session = self.event["sessions"][0]["id"]
+        recorded = api.client.post(
+            f"{self.base}/sessions/{session}/attendance",
+            headers=self.owner.headers,
+            json={
+                "attendees": [
+                    {"user_id": self.alice.id},
+                    {"user_id": self.bob.id, "minutes_attended": 30},
+                ]
+            },
+        )
+        assert recorded.status_code == 200, recorded.text
+
+    def complete(self) -> None:
+        done = self.api.client.post(f"{self.base}/complete", headers=self.owner.headers)
+        assert done.status_code == 200, done.text
+
+    def certificates(self, caller: Caller | None = None) -> list[dict[str, Any]]:
+        listed = self.api.client.get(
+            f"{self.base}/certificates", headers=(caller or self.owner).headers
+        )
+        assert listed.status_code == 200, listed.text
+        return list(listed.json()["items"])
+
+
+@pytest.fixture
+def course(timed: tuple[Api, FakeClock]) -> Course:
+    return Course(*timed)
+
+
+def test_completing_an_event_certifies_those_who_attended_enough(course: Course) -> None:
+    api, alice = course.api, course.alice
+    course.complete()
+    issued = eventually(lambda: [c for c in course.certificates() if c["pdf_ready"]])
+    assert [c["holder_name"] for c in issued] == ["Łukasz Żółć"]  # Bob attended 25% of 75%
+    certificate = issued[0]
+    assert certificate["serial_number"] == "RSOE-000001"
+    assert (certificate["cpd_credits"], certificate["credit_category"]) == ("2.5", "Category 1")
+    assert certificate["status"] == "issued" and certificate["version"] == 1
+
+    mine = api.client.get("/api/v1/certificates", headers=alice.headers).json()
+    assert [c["id"] for c in mine["items"]] == [certificate["id"]]
+    download = api.client.get(certificate["download_url"], headers=alice.headers)
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "application/pdf"
+    assert "RSOE-000001" in download.headers["content-disposition"]
+    text = pdf_text(download.content)
+    assert "Łukasz Żółć" in text and certificate["verification_code"] in text
+
+    (email,) = api.sent_mail(alice.email, about="certificate")
+    (attachment,) = email.attachments
+    assert attachment.content_type == "application/pdf"
+    assert attachment.filename == "certificate-RSOE-000001.pdf"
+    assert "Łukasz Żółć" in pdf_text(attachment.data)
+    logged = api.client.get("/api/v1/users/me/communications", headers=alice.headers).json()
+    assert "certificate_issued" in [c["template"] for c in logged["items"]]
+
+
+def test_anyone_verifies_a_code_and_sees_only_what_is_printed(course: Course) -> None:
+    api = course.api
+    course.complete()
+    (certificate,) = eventually(course.certificates)
+    code = certificate["verification_code"]
+    typed = code.replace("-", "").lower()  # as a person might type it back
+    verified = api.client.get(f"/api/v1/certificates/verify/{typed}")
+    assert verified.status_code == 200, verified.text
+    body = verified.json()
+    assert body == {
+        "valid": True,
+        "status": "issued",
+        "holder_name": "Łukasz Żółć",
+        "title": course.event["title"],
+        "organization": "Royal Society of Ethics",
+        "issued_at": body["issued_at"],
+        "cpd_credits": "2.5",
+        "credit_category": "Category 1",
+        "serial_number": "RSOE-000001",
+        "verification_code": code,
+        "version": 1,
+    }
+    assert course.alice.email not in verified.text
+    page = api.client.get(f"/verify/{code}")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["cache-control"] == "no-store"
+    assert "Valid certificate" in page.text and "Łukasz Żółć" in page.text
+
+    assert_problem(api.client.get("/api/v1/certificates/verify/not-a-code"), 400, "code")
+    unknown = "0000-0000-0000-0000-00"
+    assert_problem(api.client.get(f"/api/v1/certificates/verify/{unknown}"), 404)
+    assert api.client.get(f"/verify/{unknown}").status_code == 404
+    assert api.client.get("/verify/<script>").status_code == 404
+
+
+def test_staff_override_revoke_and_reissue(course: Course) -> None:
+    api, owner, bob = course.api, course.owner, course.bob
+    course.complete()
+    (alices,) = eventually(course.certificates)
+    manual = {"source": "event", "source_id": course.event["id"], "user_id": bob.id}
+
+    refused = assert_problem(
+        api.client.post("/api/v1/certificates", json=manual, headers=owner.headers),
+        409,
+        "override_reason",
+    )
+    assert "25%" in refused["detail"] and "75%" in refused["detail"]
+    granted = api.client.post(
+        "/api/v1/certificates",
+        json=manual | {"override_reason": "Attended the recording"},
+        headers=owner.headers,
+    )
+    assert granted.status_code == 201, granted.text
+    bobs = granted.json()
+    assert (bobs["serial_number"], bobs["override_reason"]) == (
+        "RSOE-000002",
+        "Attended the recording",
+    )
+    assert_problem(
+        api.client.post(
+            "/api/v1/certificates", json=manual | {"override_reason": "x"}, headers=owner.headers
+        ),
+        409,
+        "user_id",
+    )
+    assert eventually(lambda: api.sent_mail(bob.email, about="certificate"))
+
+    revoked = api.client.post(
+        f"/api/v1/certificates/{alices['id']}/revoke",
+        json={"reason": "Issued in error"},
+        headers=owner.headers,
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert (revoked.json()["status"], revoked.json()["revoked_reason"]) == (
+        "revoked",
+        "Issued in error",
+    )
+    check = api.client.get(f"/api/v1/certificates/verify/{alices['verification_code']}").json()
+    assert (check["valid"], check["status"], check["revoked_reason"]) == (
+        False,
+        "revoked",
+        "Issued in error",
+    )
+    page = api.client.get(f"/verify/{alices['verification_code']}").text
+    assert "revoked" in page and "Issued in error" in page
+    assert_problem(
+        api.client.post(
+            f"/api/v1/certificates/{alices['id']}/revoke", json={"reason": "again"},
+            headers=owner.headers,
+        ),
+        409,
+    )  # fmt: skip
+    assert_problem(
+        api.client.post(f"/api/v1/certificates/{alices['id']}/reissue", headers=owner.headers),
+        409,
+    )
+
+    reissued = api.client.post(
+        f"/api/v1/certificates/{bobs['id']}/reissue",
+        json={"holder_name": "Robert O'Brien"},
+        headers=owner.headers,
+    )
+    assert reissued.status_code == 200, reissued.text
+    again = reissued.json()
+    assert (again["version"], again["verification_code"], again["serial_number"]) == (
+        2,
+        bobs["verification_code"],
+        bobs["serial_number"],
+    )
+    pdf = api.client.get(again["download_url"], headers=bob.headers).content
+    assert "Robert O'Brien" in pdf_text(pdf)
+    assert eventually(lambda: len(api.sent_mail(bob.email, about="certificate")) == 2)
+
+
+def test_bulk_issue_is_a_job_with_progress(course: Course) -> None:
+    api, owner = course.api, course.owner
+    early = api.client.post(f"{course.base}/certificates/issue", headers=owner.headers)
+    assert_problem(early, 409, "status")  # not completed yet
+    course.complete()
+    eventually(course.certificates)
+    started = api.client.post(f"{course.base}/certificates/issue", headers=owner.headers)
+    assert started.status_code == 202, started.text
+    job = started.json()
+    assert job["status"] in {"queued", "running", "completed"}
+    finished = eventually(
+        lambda: (
+            found
+            if (found := api.client.get(job["url"], headers=owner.headers).json())["status"]
+            == "completed"
+            else None
+        )
+    )
+    assert finished["percent"] == 100
+    assert (finished["total"], finished["failed"]) == (0, 0)  # Alice has hers already
+    assert len(course.certificates()) == 1
+
+
+def test_certificates_stay_inside_their_organization(course: Course) -> None:
+    api = course.api
+    course.complete()
+    (certificate,) = eventually(course.certificates)
+    path = f"/api/v1/certificates/{certificate['id']}"
+    rival, member = course.rival, course.member
+    for stranger in (rival, course.bob):
+        assert_problem(api.client.get(path, headers=stranger.headers), 404)
+        assert_problem(api.client.get(f"{path}/download", headers=stranger.headers), 404)
+    for caller, status in ((rival, 404), (member, 403)):
+        assert_problem(
+            api.client.post(f"{path}/revoke", json={"reason": "x"}, headers=caller.headers),
+            status,
+        )
+        assert_problem(api.client.post(f"{path}/reissue", headers=caller.headers), status)
+        assert_problem(
+            api.client.post(f"{course.base}/certificates/issue", headers=caller.headers), status
+        )
+        assert_problem(
+            api.client.get(f"{course.base}/certificates", headers=caller.headers), status
+        )
+    job = api.client.post(f"{course.base}/certificates/issue", headers=course.owner.headers)
+    assert_problem(api.client.get(job.json()["url"], headers=rival.headers), 404)
+    assert api.client.get("/api/v1/certificates", headers=rival.headers).json()["items"] == []
+    assert_problem(api.client.get(path), 401)
+    assert_problem(api.client.get("/api/v1/certificates"), 401)
