@@ -127,7 +127,7 @@ def test_completing_an_event_certifies_those_who_attended_enough(course: Course)
     certificate = issued[0]
     assert certificate["serial_number"] == "RSOE-000001"
     assert (certificate["cpd_credits"], certificate["credit_category"]) == ("2.5", "Category 1")
-    assert certificate["status"] == "issued" and certificate["version"] == 1
+    assert (certificate["status"], certificate["version"]) == ("issued", 1)
 
     mine = api.client.get("/api/v1/certificates", headers=alice.headers).json()
     assert [c["id"] for c in mine["items"]] == [certificate["id"]]
@@ -136,7 +136,8 @@ def test_completing_an_event_certifies_those_who_attended_enough(course: Course)
     assert download.headers["content-type"] == "application/pdf"
     assert "RSOE-000001" in download.headers["content-disposition"]
     text = pdf_text(download.content)
-    assert "Łukasz Żółć" in text and certificate["verification_code"] in text
+    assert "Łukasz Żółć" in text
+    assert certificate["verification_code"] in text
 
     (email,) = api.sent_mail(alice.email, about="certificate")
     (attachment,) = email.attachments
@@ -174,7 +175,8 @@ def test_anyone_verifies_a_code_and_sees_only_what_is_printed(course: Course) ->
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert page.headers["cache-control"] == "no-store"
-    assert "Valid certificate" in page.text and "Łukasz Żółć" in page.text
+    assert "Valid certificate" in page.text
+    assert "Łukasz Żółć" in page.text
 
     assert_problem(api.client.get("/api/v1/certificates/verify/not-a-code"), 400, "code")
     unknown = "0000-0000-0000-0000-00"
@@ -194,7 +196,7 @@ def test_staff_override_revoke_and_reissue(course: Course) -> None:
         409,
         "override_reason",
     )
-    assert "25%" in refused["detail"] and "75%" in refused["detail"]
+    assert "Attended 25% of the event; the threshold is 75%." in refused["detail"]
     granted = api.client.post(
         "/api/v1/certificates",
         json=manual | {"override_reason": "Attended the recording"},
@@ -232,7 +234,8 @@ def test_staff_override_revoke_and_reissue(course: Course) -> None:
         "Issued in error",
     )
     page = api.client.get(f"/verify/{alices['verification_code']}").text
-    assert "revoked" in page and "Issued in error" in page
+    assert "This certificate was revoked" in page
+    assert "Issued in error" in page
     assert_problem(
         api.client.post(
             f"/api/v1/certificates/{alices['id']}/revoke", json={"reason": "again"},

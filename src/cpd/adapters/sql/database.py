@@ -29,7 +29,6 @@ from cpd.adapters.sql.messaging import (
     SqlNotificationRepository,
 )
 from cpd.adapters.sql.repositories import (
-    _dialect_insert,
     SqlAttendanceRepository,
     SqlCourseRepository,
     SqlEnrollmentRepository,
@@ -43,6 +42,7 @@ from cpd.adapters.sql.repositories import (
     SqlRegistrationRepository,
     SqlUserRepository,
     SqlWebhookInbox,
+    _dialect_insert,
 )
 from cpd.adapters.staged_outbox import StagedOutbox
 from cpd.domain.errors import Conflict
