@@ -13,7 +13,7 @@ from cpd.adapters.sql.migrations import migrate
 from cpd.bootstrap import Container, build_container
 from cpd.settings import Settings
 
-pytest_plugins = ["tests.postgres", "tests.redis_server", "tests.smtp_server"]
+pytest_plugins = ["tests.postgres", "tests.redis_server", "tests.s3_server", "tests.smtp_server"]
 
 FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 64}
 

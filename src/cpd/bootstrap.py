@@ -33,6 +33,7 @@ from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
 from cpd.adapters.payments.offline import OfflineGateway
 from cpd.adapters.payments.stripe_gateway import StripeGateway
 from cpd.adapters.redis_store import RedisAttemptThrottle, RedisCache, RedisProbe
+from cpd.adapters.s3_storage import S3FileStorage
 from cpd.adapters.saq_queue import SaqTaskQueue, open_queue
 from cpd.adapters.sql.catalog import SqlCatalogReader
 from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
@@ -196,6 +197,8 @@ class Container:
             await self.redis.aclose()
         if self.saq_queue is not None:
             await self.saq_queue.disconnect()
+        if isinstance(self.files, S3FileStorage):
+            await self.files.aclose()
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -374,6 +377,16 @@ def _build_mailer(settings: Settings) -> Mailer:
 def _build_file_storage(settings: Settings) -> FileStorage:
     if settings.file_storage == "memory":
         return MemoryFileStorage()
+    if settings.file_storage == "s3":
+        assert settings.s3_bucket  # Settings.check ensured it
+        return S3FileStorage(
+            settings.s3_bucket,
+            prefix=settings.s3_prefix,
+            endpoint_url=settings.s3_endpoint_url or None,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id or None,
+            secret_access_key=settings.s3_secret_access_key or None,
+        )
     return LocalFileStorage(Path(settings.file_storage_dir))
 
 

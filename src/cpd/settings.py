@@ -7,6 +7,7 @@ the composition root, so tests build settings directly.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Literal
 
@@ -14,6 +15,7 @@ import msgspec
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"  # noqa: S105
 PREFIX = "CPD_"
+_S3_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 
 
 class SettingsError(ValueError):
@@ -68,8 +70,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     task_heartbeat_seconds: int = 15  # a task silent this long (its worker died) is retried
     worker_concurrency: int = 10
     worker_sweep_seconds: int = 60  # how often a worker looks for tasks of dead workers
-    file_storage: Literal["local", "memory"] = "local"  # where PDFs are kept (S3: not yet)
+    file_storage: Literal["local", "memory", "s3"] = "local"  # where PDFs are kept
     file_storage_dir: str = "./var/files"
+    s3_bucket: str | None = None  # required with file_storage=s3
+    s3_endpoint_url: str | None = None  # MinIO, Ceph...; None: AWS S3
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None  # None (both): the SDK's default credential chain
+    s3_secret_access_key: str | None = None
+    s3_prefix: str = ""  # keys are stored under this folder of the bucket
     certificate_font_dirs: str = ""  # extra font folders (e.g. CJK), separated like PATH
     certificate_render_threads: int = 2  # Typst compiles in parallel threads (it frees the GIL)
     log_level: str = "INFO"
@@ -160,6 +168,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         missing = [p for p in self.certificate_font_paths if not os.path.isdir(p)]
         if missing:
             raise SettingsError(f"CPD_CERTIFICATE_FONT_DIRS: not a folder: {', '.join(missing)}.")
+        if self.file_storage == "s3" and not self.s3_bucket:
+            raise SettingsError("CPD_FILE_STORAGE=s3 needs CPD_S3_BUCKET.")
+        if bool(self.s3_access_key_id) != bool(self.s3_secret_access_key):
+            raise SettingsError(
+                "CPD_S3_ACCESS_KEY_ID and CPD_S3_SECRET_ACCESS_KEY go together (or leave both "
+                "unset for the default credential chain)."
+            )
+        if self.s3_prefix.strip("/") and not _S3_PREFIX.fullmatch(self.s3_prefix.strip("/")):
+            raise SettingsError(
+                "CPD_S3_PREFIX: a folder path of names made of letters, digits, '.', '_' and "
+                "'-' (each starting with a letter or digit)."
+            )
         if self.certificate_render_threads < 1:
             raise SettingsError("CPD_CERTIFICATE_RENDER_THREADS must be at least 1.")
         if not self.jwt_algorithm.startswith("HS") and not (

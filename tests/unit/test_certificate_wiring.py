@@ -11,10 +11,12 @@ import pypdf
 import pytest
 
 from cpd.adapters.file_storage import LocalFileStorage, MemoryFileStorage
+from cpd.adapters.s3_storage import S3FileStorage
 from cpd.bootstrap import build_container
 from cpd.domain.certificates import sample_fields
 from cpd.settings import Settings, SettingsError
 from tests.conftest import make_settings
+from tests.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server
 
 CJK_FONTS = Path(__file__).parent.parent / "fixtures" / "fonts"
 
@@ -35,12 +37,41 @@ def test_settings_read_the_certificate_and_storage_variables(tmp_path: Path) -> 
     assert defaults.certificate_font_paths == []
 
 
+def test_s3_storage_is_accepted_with_a_bucket() -> None:
+    settings = Settings.from_env(
+        {
+            "CPD_FILE_STORAGE": "s3",
+            "CPD_S3_BUCKET": "cpd-files",
+            "CPD_S3_ENDPOINT_URL": "http://minio:9000",
+            "CPD_S3_REGION": "eu-west-3",
+            "CPD_S3_ACCESS_KEY_ID": "key",
+            "CPD_S3_SECRET_ACCESS_KEY": "secret",
+            "CPD_S3_PREFIX": "cpd/prod/",
+        }
+    )
+    assert (settings.file_storage, settings.s3_bucket, settings.s3_prefix) == (
+        "s3",
+        "cpd-files",
+        "cpd/prod/",
+    )
+    assert (settings.s3_endpoint_url, settings.s3_region) == ("http://minio:9000", "eu-west-3")
+    assert (settings.s3_access_key_id, settings.s3_secret_access_key) == ("key", "secret")
+    aws = Settings.from_env({"CPD_FILE_STORAGE": "s3", "CPD_S3_BUCKET": "cpd-files"})
+    assert (aws.s3_endpoint_url, aws.s3_region, aws.s3_prefix) == (None, "us-east-1", "")
+    assert (aws.s3_access_key_id, aws.s3_secret_access_key) == (None, None)  # default chain
+
+
 @pytest.mark.parametrize(
     ("env", "says"),
     [
         ({"CPD_CERTIFICATE_FONT_DIRS": "/no/such/folder"}, "CPD_CERTIFICATE_FONT_DIRS"),
         ({"CPD_CERTIFICATE_RENDER_THREADS": "0"}, "CPD_CERTIFICATE_RENDER_THREADS"),
-        ({"CPD_FILE_STORAGE": "s3"}, "CPD_FILE_STORAGE"),  # not implemented: refused, not faked
+        ({"CPD_FILE_STORAGE": "s3"}, "CPD_S3_BUCKET"),
+        ({"CPD_FILE_STORAGE": "ftp"}, "CPD_FILE_STORAGE"),
+        ({"CPD_S3_ACCESS_KEY_ID": "key"}, "CPD_S3_SECRET_ACCESS_KEY"),
+        ({"CPD_S3_SECRET_ACCESS_KEY": "secret"}, "CPD_S3_ACCESS_KEY_ID"),
+        ({"CPD_S3_PREFIX": "../elsewhere"}, "CPD_S3_PREFIX"),
+        ({"CPD_S3_PREFIX": "a//b"}, "CPD_S3_PREFIX"),
     ],
 )
 def test_bad_certificate_settings_are_refused(env: dict[str, str], says: str) -> None:
@@ -64,3 +95,27 @@ async def test_the_container_renders_with_the_configured_fonts_and_stores(tmp_pa
     stored = (tmp_path / "files" / "certificates" / "one.pdf").read_bytes()
     assert "山田花子" in pypdf.PdfReader(io.BytesIO(stored)).pages[0].extract_text()
     assert isinstance(build_container(make_settings()).files, MemoryFileStorage)
+
+
+async def test_the_container_wires_s3_storage_and_closes_it(s3_server: S3Server) -> None:
+    bucket = s3_server.new_bucket()
+    app = build_container(
+        make_settings(
+            file_storage="s3",
+            s3_bucket=bucket,
+            s3_endpoint_url=s3_server.endpoint_url,
+            s3_region=REGION,
+            s3_access_key_id=ACCESS_KEY_ID,
+            s3_secret_access_key=SECRET_ACCESS_KEY,
+            s3_prefix="cpd",
+        )
+    )
+    assert isinstance(app.files, S3FileStorage)
+    await app.startup(run_relay=False)
+    await app.files.put("certificates/one.pdf", b"%PDF-1.7", content_type="application/pdf")
+    stored = s3_server.client().get_object(Bucket=bucket, Key="cpd/certificates/one.pdf")
+    assert stored["Body"].read() == b"%PDF-1.7"
+    assert stored["ContentType"] == "application/pdf"
+    assert app.files.is_open
+    await app.shutdown()
+    assert not app.files.is_open  # closed with the container

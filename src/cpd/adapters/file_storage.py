@@ -1,4 +1,5 @@
-"""File storage: a local folder (the default, ``./var/files``) and a dict in memory (tests).
+"""File storage: a local folder (the default, ``./var/files``) and a dict in memory (tests);
+an S3-compatible bucket is in ``s3_storage`` and shares ``check_key``.
 
 Keys are checked before they touch a path: relative segments of letters, digits, ``.``, ``_``
 and ``-`` only, so no key can climb out of the folder (``..``, absolute paths, backslashes,
