@@ -1,4 +1,5 @@
-"""The operator CLI: ``cpd serve | worker | migrate | tasks | create-superuser | seed-demo``."""
+"""The operator CLI: ``cpd serve | worker | migrate | tasks | certificates | create-superuser |
+seed-demo``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import click
 
 from cpd.bootstrap import Container, build_container
 from cpd.domain.errors import DomainError
+from cpd.domain.jobs import Job, JobStatus
 from cpd.domain.tasks import TaskState
 from cpd.entrypoints.observability import configure_logging
 from cpd.entrypoints.worker import run_worker
@@ -248,6 +250,51 @@ def ping_task(seconds: float) -> None:
     """Queue a diagnostic task that waits ``seconds``: follow it with `cpd tasks list`."""
     task = _run(lambda c: queue_ping(c.uow, seconds))
     click.echo(f"queued ping task {task.id}")
+
+
+@main.group()
+def certificates() -> None:
+    """Certificates: issue an event's in bulk, verify a code."""
+
+
+@certificates.command("issue")
+@click.option("--event", "event_id", required=True, type=click.UUID, help="A completed event.")
+def issue_certificates(event_id: UUID) -> None:
+    """Issue, render and queue the emails of every eligible attendee's certificate, here and
+    now, with a progress bar (the job shows in GET /api/v1/jobs/{id} too)."""
+
+    def work(container: Container) -> Awaitable[Job]:
+        bar: Any = None
+
+        def progress(job: Job) -> None:
+            nonlocal bar
+            if bar is None and job.status is JobStatus.RUNNING:
+                bar = click.progressbar(length=job.total, label="certificates", show_pos=True)
+                bar.__enter__()
+            elif bar is not None:
+                bar.update(job.done + job.failed - bar.pos)
+                if job.finished_at is not None:
+                    bar.__exit__(None, None, None)
+
+        return container.certificates.issue_for_event_now(event_id, progress)
+
+    job = _run(work)
+    click.echo(f"job {job.id}: {job.status.value}, {job.done} issued, {job.failed} failed")
+    for error in job.errors:
+        click.echo(f"  {error}", err=True)
+    if job.status is JobStatus.FAILED:
+        raise SystemExit(1)
+
+
+@certificates.command("verify")
+@click.argument("code")
+def verify_certificate(code: str) -> None:
+    """What the certificate with this verification code says, and whether it stands."""
+    found = _run(lambda c: c.certificates.verify(code))
+    state = "VALID" if found.valid else f"REVOKED: {found.revoked_reason}"
+    click.echo(f"{found.serial_number} {state}")
+    click.echo(f"  {found.holder_name}: {found.title} ({found.organization})")
+    click.echo(f"  issued {found.issued_at:%Y-%m-%d}, {found.cpd_credits} CPD credits")
 
 
 if __name__ == "__main__":  # pragma: no cover

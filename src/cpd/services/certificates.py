@@ -10,9 +10,10 @@ run again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo
 
@@ -267,24 +268,61 @@ class CertificateService:
         return certificates
 
     async def run_event_job(self, task: Task) -> None:
-        """The ``issue_event_certificates`` task: create the eligible attendees' certificates,
-        then render, store and email them in batches, counting progress on the job."""
-        job_id = UUID(str(task.payload["job_id"]))
+        """The ``issue_event_certificates`` task."""
+        await self.run_job(UUID(str(task.payload["job_id"])))
+
+    async def issue_for_event_now(
+        self, event_id: UUID, on_progress: Callable[[Job], None] | None = None
+    ) -> Job:
+        """Operators (the CLI): run the bulk job for a completed event in this process."""
+        async with self._uow() as uow:
+            event = await uow.events.get(event_id)
+            if event is None:
+                raise NotFound(EVENT_NOT_FOUND)
+            if event.status is not EventStatus.COMPLETED:
+                raise Conflict(f"The event is {event.status}, not completed.", field="status")
+            job = Job.queue(
+                EVENT_CERTIFICATES_JOB,
+                organization_id=event.organization_id,
+                subject_id=event.id,
+                now=self._clock.now(),
+                created_by=None,
+            )
+            await uow.jobs.add(job)
+            await uow.commit()
+        return await self.run_job(job.id, on_progress)
+
+    async def run_job(self, job_id: UUID, on_progress: Callable[[Job], None] | None = None) -> Job:
+        """Create the eligible attendees' certificates, then render, store and email them in
+        batches, counting progress on the job (``on_progress`` sees each step)."""
+
+        async def step(change: Callable[[Job], None], tasks: Sequence[Task] = ()) -> Job:
+            async with self._uow() as uow:
+                job = await uow.jobs.get(job_id)
+                assert job is not None
+                change(job)
+                await uow.jobs.save(job)
+                for task in tasks:
+                    uow.outbox.add(task)
+                await uow.commit()
+            if on_progress is not None:
+                on_progress(job)
+            return job
+
         async with self._uow() as uow:
             job = await uow.jobs.get(job_id)
             event = await uow.events.get(job.subject_id) if job else None
-            if job is None or job.status is JobStatus.COMPLETED:
-                return  # gone, or a redelivery of a finished job
-            if event is None:
-                job.fail("The event no longer exists.", now=self._clock.now())
-                await uow.jobs.save(job)
-                await uow.commit()
-                return
-            newcomers = await _eligible_without_certificate(uow, event)
-            waiting = len(await uow.certificates.unrendered(event.id, limit=1_000_000))
-            job.start(len(newcomers) + waiting, now=self._clock.now())
-            await uow.jobs.save(job)
-            await uow.commit()
+            if job is None:
+                raise NotFound(JOB_NOT_FOUND)
+            if job.status is JobStatus.COMPLETED:
+                return job  # a redelivery of a finished job
+            newcomers = await _eligible_without_certificate(uow, event) if event else []
+            waiting = len(await uow.certificates.unrendered(job.subject_id, limit=1_000_000))
+        if event is None:
+            return await step(
+                lambda j: j.fail("The event no longer exists.", now=self._clock.now())
+            )
+        await step(lambda j: j.start(len(newcomers) + waiting, now=self._clock.now()))
         links = dict(newcomers)
         for start in range(0, len(newcomers), ISSUE_BATCH):
             batch_ids = [user_id for user_id, _ in newcomers[start : start + ISSUE_BATCH]]
@@ -300,23 +338,15 @@ class CertificateService:
                 await uow.commit()
         while batch := await self._unrendered(event.id):
             rendered, errors = await self._render_batch(batch)
-            async with self._uow() as uow:
-                for certificate in rendered:
-                    uow.outbox.add(_deliver_task(certificate))
-                job = await uow.jobs.get(job_id)
-                assert job is not None
-                job.progress(done=len(rendered), failed=len(errors), errors=tuple(errors))
-                await uow.jobs.save(job)
-                await uow.commit()
+            await step(
+                partial(Job.progress, done=len(rendered), failed=len(errors), errors=(*errors,)),
+                [_deliver_task(certificate) for certificate in rendered],
+            )
             if errors and not rendered:
                 break  # nothing renders (a broken template): stop, the job says why
-        async with self._uow() as uow:
-            job = await uow.jobs.get(job_id)
-            assert job is not None
-            job.finish(now=self._clock.now())
-            await uow.jobs.save(job)
-            await uow.commit()
+        job = await step(lambda j: j.finish(now=self._clock.now()))
         log.info("certificates job %s: %s done, %s failed", job.id, job.done, job.failed)
+        return job
 
     async def _unrendered(self, source_id: UUID) -> list[Certificate]:
         async with self._uow() as uow:
