@@ -339,8 +339,8 @@ class Certificate:
     def revoke(self, reason: str, *, now: datetime) -> None:
         if self.status is CertificateStatus.REVOKED:
             raise Conflict("This certificate is already revoked.", field="status")
+        self.revoked_reason = _reason(reason, "reason")  # checked before anything changes
         self.status = CertificateStatus.REVOKED
-        self.revoked_reason = _reason(reason, "reason")
         self.revoked_at = now
         self.updated_at = now
 
