@@ -17,6 +17,10 @@ from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive
 from cpd.bootstrap import Container, build_container
 from cpd.entrypoints.http.controllers.auth import AuthController
 from cpd.entrypoints.http.controllers.courses import CoursesController
+from cpd.entrypoints.http.controllers.credentials import (
+    CredentialsController,
+    IssuerProfileController,
+)
 from cpd.entrypoints.http.controllers.events import EventsController
 from cpd.entrypoints.http.controllers.health import HealthController
 from cpd.entrypoints.http.controllers.messaging import (
@@ -50,6 +54,7 @@ API_CONTROLLERS = [
     WebhooksController,
     CommunicationsController,
     NotificationsController,
+    CredentialsController,
     HealthController,
 ]
 log = logging.getLogger(__name__)
@@ -85,6 +90,7 @@ def create_app(container: Container, *, run_relay: bool = True) -> Litestar:
     app = CpdApp(
         route_handlers=[
             HealthController,  # also at the root, where orchestrators look
+            IssuerProfileController,  # /organizations/{slug}: credentials' issuer id
             Router("/api/v1", route_handlers=API_CONTROLLERS),
             # The unversioned prefix serves the current version for clients written against it.
             Router("/api", route_handlers=API_CONTROLLERS, include_in_schema=False),
