@@ -21,6 +21,7 @@ from saq import Queue
 from sqlalchemy.engine import make_url
 
 from cpd.adapters.calendars import IcalendarWriter
+from cpd.adapters.credential_signing import Ed25519CredentialSigner
 from cpd.adapters.email_rendering import JinjaEmailRenderer
 from cpd.adapters.fake_meetings import DEV_WEBHOOK_SECRET, FakeVideoMeetings
 from cpd.adapters.file_storage import LocalFileStorage, MemoryFileStorage
@@ -41,6 +42,7 @@ from cpd.adapters.sql.migrations import migrate
 from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock
 from cpd.adapters.typst_certificates import TypstCertificateRenderer
 from cpd.adapters.zoom import ZoomMeetings
+from cpd.domain.credentials import CredentialUrls
 from cpd.domain.errors import InvalidInput
 from cpd.ports.persistence import CatalogReader, HealthProbe, OutboxStore, UnitOfWorkFactory
 from cpd.ports.services import (
@@ -68,6 +70,7 @@ from cpd.services.certificates import (
     CertificateService,
 )
 from cpd.services.courses import CourseService
+from cpd.services.credentials import CredentialService
 from cpd.services.events import EventService
 from cpd.services.idempotency import IdempotencyService
 from cpd.services.meetings import (
@@ -125,6 +128,7 @@ class Container:
     certificate_renderer: CertificateRenderer
     files: FileStorage
     certificates: CertificateService
+    credentials: CredentialService
     _relay_stop: asyncio.Event = field(default_factory=asyncio.Event)
     _relay_task: asyncio.Task[None] | None = None
     _housekeeping_task: asyncio.Task[None] | None = None
@@ -317,6 +321,12 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         certificate_renderer=certificate_renderer,
         files=files,
         certificates=certificates,
+        credentials=CredentialService(
+            uow,
+            clock=clock,
+            signer=Ed25519CredentialSigner(settings.credential_signing_secret),
+            urls=CredentialUrls(settings.public_base_url),
+        ),
         calendars=calendars,
         video_meetings=video_meetings,
         meetings=meetings,

@@ -139,8 +139,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 "CPD_CREDENTIAL_KEY_SECRET (or CPD_SECRET_KEY) must be set in production: "
                 "it protects the organizations' signing keys."
             )
-        if self.credential_key_secret is not None and len(self.credential_key_secret) < 32:
-            raise SettingsError("CPD_CREDENTIAL_KEY_SECRET must be at least 32 characters.")
+        if len(self.credential_signing_secret) < 32:  # the signer refuses shorter ones
+            raise SettingsError(
+                "CPD_CREDENTIAL_KEY_SECRET (or CPD_SECRET_KEY, its fallback) must be at least "
+                "32 characters."
+            )
         if self.payment_provider == "stripe" and not (
             self.stripe_api_key and self.stripe_webhook_secret
         ):

@@ -148,3 +148,18 @@ def test_production_refuses_the_public_secret_for_credential_keys() -> None:
                 "CPD_JWT_PUBLIC_KEY_FILE": "/k.pub",
             }
         )
+
+
+def test_a_short_secret_key_is_refused_where_credential_keys_fall_back_to_it() -> None:
+    """With RS256 tokens CPD_SECRET_KEY is not checked for tokens, but it still wraps the
+    credential signing keys when CPD_CREDENTIAL_KEY_SECRET is unset: too short is refused
+    here rather than by the signer at start-up."""
+    with pytest.raises(SettingsError, match="CPD_CREDENTIAL_KEY_SECRET"):
+        Settings.from_env(
+            {
+                "CPD_SECRET_KEY": "short",
+                "CPD_JWT_ALGORITHM": "RS256",
+                "CPD_JWT_PRIVATE_KEY_FILE": "/k.pem",
+                "CPD_JWT_PUBLIC_KEY_FILE": "/k.pub",
+            }
+        )

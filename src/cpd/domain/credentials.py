@@ -70,6 +70,9 @@ class CredentialUrls:
     def achievement(self, organization_slug: str, source_id: UUID) -> str:
         return f"{self.base_url}/organizations/{organization_slug}/achievements/{source_id}"
 
+    def badge_image(self, badge_id: UUID) -> str:
+        return f"{self.base_url}/api/v1/badges/{badge_id}/image"
+
 
 def pseudonymous_subject_id(organization_id: UUID, holder_id: UUID) -> str:
     """``credentialSubject.id`` (and the JWT ``sub``) without personal data: a name-based UUID
@@ -96,6 +99,11 @@ class IssuerProfile:
         if self.image:
             profile["image"] = {"id": self.image, "type": "Image"}
         return profile
+
+
+def issuer_profile_document(profile: IssuerProfile) -> dict[str, Any]:
+    """The ``Profile`` served at the issuer id, standing alone (hence its own ``@context``)."""
+    return {"@context": list(OB_CREDENTIAL_CONTEXTS), **profile.to_json()}
 
 
 @dataclass(frozen=True, slots=True)

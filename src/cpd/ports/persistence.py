@@ -272,6 +272,11 @@ class CertificateRepository(Protocol):
         """Sequences of the organization's revoked certificates (for its status lists)."""
         ...
 
+    async def last_sequence(self, organization_id: UUID) -> int:
+        """The organization's highest certificate number taken so far (0 before the first):
+        its status lists run from 1 to ``status_position(last_sequence)``'s list."""
+        ...
+
 
 class CertificateTemplateRepository(Protocol):
     async def add(self, template: CertificateTemplate) -> None:

@@ -99,6 +99,9 @@ class MemoryCertificateRepository(_Repo):
         self._state.certificate_sequences[organization_id] = last + count
         return last + 1
 
+    async def last_sequence(self, organization_id: UUID) -> int:
+        return self._state.certificate_sequences.get(organization_id, 0)
+
     async def revoked_sequences(self, organization_id: UUID) -> list[int]:
         return sorted(
             c.sequence

@@ -18,6 +18,10 @@ from cpd.bootstrap import Container, build_container
 from cpd.entrypoints.http.controllers.auth import AuthController
 from cpd.entrypoints.http.controllers.certificates import CertificatesController
 from cpd.entrypoints.http.controllers.courses import CoursesController
+from cpd.entrypoints.http.controllers.credentials import (
+    CredentialsController,
+    IssuerProfileController,
+)
 from cpd.entrypoints.http.controllers.events import EventsController
 from cpd.entrypoints.http.controllers.health import HealthController
 from cpd.entrypoints.http.controllers.messaging import (
@@ -53,6 +57,7 @@ API_CONTROLLERS = [
     WebhooksController,
     CommunicationsController,
     NotificationsController,
+    CredentialsController,
     HealthController,
 ]
 log = logging.getLogger(__name__)
@@ -89,6 +94,7 @@ def create_app(container: Container, *, run_relay: bool = True) -> Litestar:
         route_handlers=[
             HealthController,  # also at the root, where orchestrators look
             VerifyPageController,  # where certificates' QR codes point
+            IssuerProfileController,  # /organizations/{slug}: credentials' issuer id
             Router("/api/v1", route_handlers=API_CONTROLLERS),
             # The unversioned prefix serves the current version for clients written against it.
             Router("/api", route_handlers=API_CONTROLLERS, include_in_schema=False),

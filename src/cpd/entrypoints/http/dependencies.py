@@ -85,6 +85,7 @@ DEPENDENCIES = {
     "calendars": _service("calendars"),
     "messaging": _service("messaging"),
     "certificates": _service("certificates"),
+    "credentials": _service("credentials"),
     "response_cache": Provide(provide_response_cache, sync_to_thread=False),
     "actor": Provide(provide_actor),
     "optional_actor": Provide(provide_optional_actor),
