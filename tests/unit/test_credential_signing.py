@@ -328,13 +328,26 @@ def test_claims_must_mirror_the_credential_and_times_hold(
             verify_credential_jwt(signed(good | {claim: value}), jwks, now=NOW)
     with pytest.raises(CredentialVerificationError, match="claims"):
         verify_credential_jwt(signed({k: v for k, v in good.items() if k != "iss"}), jwks, now=NOW)
+    # A verifier's clock a little behind ours is fine; a lot behind is not.
+    assert verify_credential_jwt(signed(good), jwks, now=NOW - timedelta(seconds=59))
     with pytest.raises(CredentialVerificationError, match="not valid yet"):
-        verify_credential_jwt(signed(good), jwks, now=NOW - timedelta(seconds=1))
+        verify_credential_jwt(signed(good), jwks, now=NOW - timedelta(seconds=61))
+    with pytest.raises(CredentialVerificationError, match="not valid yet"):
+        verify_credential_jwt(
+            signed(good), jwks, now=NOW - timedelta(seconds=1), leeway=timedelta()
+        )
 
     expiring = credential(valid_until=NOW + timedelta(days=1))
     token = signer.sign(expiring, key)
     assert verify_credential_jwt(token, jwks, now=NOW + timedelta(hours=23))["exp"]
     with pytest.raises(CredentialVerificationError, match="expired"):
-        verify_credential_jwt(token, jwks, now=NOW + timedelta(days=1))
+        verify_credential_jwt(token, jwks, now=NOW + timedelta(days=1, minutes=2))
+    payload = verify_credential_jwt(token, jwks, now=NOW)
+    for exp in (payload["exp"] + 3600, True, None):  # exp must mirror validUntil
+        changed = {k: v for k, v in payload.items() if k != "exp"} | (
+            {} if exp is None else {"exp": exp}
+        )
+        with pytest.raises(CredentialVerificationError, match="claims"):
+            verify_credential_jwt(signed(changed), jwks, now=NOW)
     with pytest.raises(pyjwt.ExpiredSignatureError):
         outside_verify(token, jwks)  # PyJWT uses the real clock: a day past validUntil

@@ -18,7 +18,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -34,6 +34,7 @@ JWT_TYPE = "JWT"  # OB 3.0 section 8.2.2: ``typ``, if present, MUST be "JWT"
 ALLOWED_HEADERS = frozenset({"alg", "kid", "typ"})  # OB 3.0: additional JOSE headers NOT allowed
 PUBLIC_JWK_MEMBERS = ("kty", "crv", "x", "kid", "alg", "use")
 MIN_SECRET_LENGTH = 32
+CLOCK_LEEWAY = timedelta(seconds=60)  # how far a verifier's clock may be from the issuer's
 _WRAP_VERSION = b"\x01"
 _NONCE_BYTES = 12
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")  # no "+", "/" or padding: one encoding per value
@@ -115,14 +116,20 @@ class Ed25519CredentialSigner:
 
 
 def verify_credential_jwt(
-    token: str, jwks: Mapping[str, Any], *, now: datetime | None = None
+    token: str,
+    jwks: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+    leeway: timedelta = CLOCK_LEEWAY,
 ) -> dict[str, Any]:
     """Verify a VC-JWT from the issuer's public JWKS only, as an outside verifier would.
 
     Strict on purpose: the key is chosen by ``kid`` and the algorithm is pinned by that key
     (Ed25519 means ``EdDSA``; ``none``, HMAC and others are refused), headers beyond
     ``alg``/``kid``/``typ`` are refused, and the registered claims must mirror the credential
-    as OB 3.0 section 8.2 requires. Returns the payload (the credential plus its claims).
+    as OB 3.0 section 8.2 requires; ``exp`` must match ``validUntil``. Times allow ``leeway``
+    either way, since a verifier's clock is not ours. Returns the payload (the credential plus
+    its claims).
     """
     parts = token.split(".")
     if len(parts) != 3 or not all(parts):
@@ -144,11 +151,11 @@ def verify_credential_jwt(
     except (InvalidSignature, ValueError, UnicodeEncodeError):
         raise CredentialVerificationError("bad signature") from None
     payload = _json_object(parts[1], "payload")
-    _check_claims(payload, now or datetime.now(UTC))
+    _check_claims(payload, now or datetime.now(UTC), leeway)
     return payload
 
 
-def _check_claims(payload: Mapping[str, Any], now: datetime) -> None:
+def _check_claims(payload: Mapping[str, Any], now: datetime, leeway: timedelta) -> None:
     try:
         issuer = payload["issuer"]
         issuer_id = issuer["id"] if isinstance(issuer, Mapping) else issuer
@@ -162,13 +169,16 @@ def _check_claims(payload: Mapping[str, Any], now: datetime) -> None:
         if isinstance(subject, Mapping) and "id" in subject:
             mirrored.append((payload["sub"], subject["id"]))
         expires = payload.get("exp")
+        if "validUntil" in payload or expires is not None:
+            valid_until = int(parse_rfc3339(payload["validUntil"]).timestamp())
+            mirrored.append((expires, valid_until))
     except (KeyError, TypeError, ValueError):
         raise CredentialVerificationError("missing or malformed claims") from None
-    if any(claim != value for claim, value in mirrored):
+    if any(claim != value or type(claim) is bool for claim, value in mirrored):
         raise CredentialVerificationError("claims do not match the credential")
-    if valid_from > now:
+    if valid_from > now + leeway:
         raise CredentialVerificationError("not valid yet")
-    if expires is not None and (not isinstance(expires, int) or expires <= now.timestamp()):
+    if expires is not None and expires <= (now - leeway).timestamp():
         raise CredentialVerificationError("expired")
 
 
