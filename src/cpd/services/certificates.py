@@ -336,21 +336,22 @@ class CertificateService:
                     now=self._clock.now(),
                 )
                 await uow.commit()
-        while batch := await self._unrendered(event.id):
+        failed: set[UUID] = set()  # tried in this run: not again until the job runs again
+        while batch := await self._unrendered(event.id, skip=failed):
             rendered, errors = await self._render_batch(batch)
+            failed |= {c.id for c in batch} - {c.id for c in rendered}
             await step(
                 partial(Job.progress, done=len(rendered), failed=len(errors), errors=(*errors,)),
                 [_deliver_task(certificate) for certificate in rendered],
             )
-            if errors and not rendered:
-                break  # nothing renders (a broken template): stop, the job says why
         job = await step(lambda j: j.finish(now=self._clock.now()))
         log.info("certificates job %s: %s done, %s failed", job.id, job.done, job.failed)
         return job
 
-    async def _unrendered(self, source_id: UUID) -> list[Certificate]:
+    async def _unrendered(self, source_id: UUID, *, skip: set[UUID]) -> list[Certificate]:
         async with self._uow() as uow:
-            return await uow.certificates.unrendered(source_id, RENDER_BATCH)
+            found = await uow.certificates.unrendered(source_id, RENDER_BATCH + len(skip))
+        return [c for c in found if c.id not in skip][:RENDER_BATCH]
 
     # -- rendering and delivery ------------------------------------------------------------
 
@@ -457,7 +458,8 @@ class CertificateService:
             verify_url=self.verification_url(certificate.verification_code),
             filename=certificate.filename,
         )
-        await self._messaging.deliver(task.id, email, (Attachment(certificate.filename, PDF, pdf),))
+        attachment = Attachment(certificate.filename, PDF, pdf)
+        await self._messaging.deliver(delivery_id(certificate), email, (attachment,))
 
     async def _pdf(self, certificate: Certificate) -> bytes:
         """The stored PDF of the current version, rendered now if the worker has not yet."""
