@@ -118,6 +118,25 @@ class AchievementFacts:
     credit_category: str | None = None
     image: str | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        achievement: dict[str, Any] = {
+            "id": self.id,
+            "type": ["Achievement"],
+            "name": self.name,
+            "description": self.description,
+            "criteria": {"narrative": self.criteria},
+            "creditsAvailable": float(self.cpd_credits),
+            "tag": ["CPD", *([self.credit_category] if self.credit_category else [])],
+        }
+        if self.image:
+            achievement["image"] = {"id": self.image, "type": "Image"}
+        return achievement
+
+
+def achievement_document(achievement: AchievementFacts) -> dict[str, Any]:
+    """The ``Achievement`` served at its id, standing alone (hence its own ``@context``)."""
+    return {"@context": list(OB_CREDENTIAL_CONTEXTS), **achievement.to_json()}
+
 
 @dataclass(frozen=True, slots=True)
 class StatusEntry:
@@ -171,17 +190,7 @@ def open_badge_credential(facts: CredentialFacts) -> dict[str, Any]:
     ``creditsEarned`` on the subject, both defined by OB 3.0; the CPD category is a ``tag``.
     """
     achievement = facts.achievement
-    achievement_json: dict[str, Any] = {
-        "id": achievement.id,
-        "type": ["Achievement"],
-        "name": achievement.name,
-        "description": achievement.description,
-        "criteria": {"narrative": achievement.criteria},
-        "creditsAvailable": float(achievement.cpd_credits),
-        "tag": ["CPD", *([achievement.credit_category] if achievement.credit_category else [])],
-    }
-    if achievement.image:
-        achievement_json["image"] = {"id": achievement.image, "type": "Image"}
+    achievement_json = achievement.to_json()
     credential: dict[str, Any] = {
         "@context": list(OB_CREDENTIAL_CONTEXTS),
         "id": facts.id,

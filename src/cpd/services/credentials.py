@@ -8,11 +8,19 @@ organization's signing key is made the first time one is needed.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from cpd.domain.accounts import Actor, Organization
-from cpd.domain.certificates import Badge, Certificate, CertificateSource, status_position
+from cpd.domain.certificates import (
+    Activity,
+    Badge,
+    Certificate,
+    CertificateSource,
+    status_position,
+)
 from cpd.domain.credentials import (
     AchievementFacts,
     BitstringStatusList,
@@ -21,6 +29,7 @@ from cpd.domain.credentials import (
     IssuerProfile,
     SigningKey,
     StatusEntry,
+    achievement_document,
     issuer_profile_document,
     open_badge_credential,
     pseudonymous_subject_id,
@@ -30,6 +39,7 @@ from cpd.domain.errors import NotFound
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Clock, CredentialSigner
 from cpd.services.access import is_staff
+from cpd.services.certificates import course_activity, event_activity
 
 CERTIFICATE_NOT_FOUND = "Certificate not found."
 ORGANIZATION_NOT_FOUND = "Organization not found."
@@ -108,6 +118,30 @@ class CredentialService:
             organization = await self._organization(uow, organization_slug)
         return issuer_profile_document(self._issuer(organization))
 
+    async def achievement(self, organization_slug: str, achievement_id: UUID) -> dict[str, Any]:
+        """An ``Achievement`` credentials name by id: a badge of the organization, or one of
+        its public (or completed) events or published courses. Anything else is NotFound."""
+        async with self._uow() as uow:
+            organization = await self._organization(uow, organization_slug)
+            badge = await uow.badges.get(achievement_id)
+            event = await uow.events.get(achievement_id) if badge is None else None
+            course = (
+                await uow.courses.get(achievement_id) if badge is None and event is None else None
+            )
+        activity: Activity | None = None
+        if event is not None and event.is_public and event.organization_id == organization.id:
+            activity = event_activity(event)
+        elif course is not None and course.is_public and course.organization_id == organization.id:
+            activity = course_activity(course, self._clock.now().date())
+        elif badge is not None and badge.organization_id == organization.id:
+            activity = Activity(CertificateSource.EVENT, badge.id, badge.name, Decimal(0))
+        if activity is None:
+            raise NotFound("Achievement not found.")
+        facts = self._achievement(activity, organization.slug, badge)
+        if badge is not None:  # a badge names no one activity, so no credits of its own
+            facts = replace(facts, cpd_credits=Decimal(0), credit_category=None)
+        return achievement_document(facts)
+
     # -- helpers -------------------------------------------------------------------------------
 
     @staticmethod
@@ -166,16 +200,15 @@ class CredentialService:
             issuer=self._issuer(organization),
             subject_id=pseudonymous_subject_id(organization.id, certificate.holder.user_id),
             holder_name=certificate.holder.name,
-            achievement=self._achievement(certificate, organization.slug, badge),
+            achievement=self._achievement(certificate.activity, organization.slug, badge),
             issued_at=certificate.issued_at,
             status=StatusEntry(self._urls.status_list(organization.slug, list_number), index),
         )
 
     def _achievement(
-        self, certificate: Certificate, organization_slug: str, badge: Badge | None
+        self, activity: Activity, organization_slug: str, badge: Badge | None
     ) -> AchievementFacts:
         """The badge that came with the certificate, or else the event or course itself."""
-        activity = certificate.activity
         if badge is not None:
             return AchievementFacts(
                 id=self._urls.achievement(organization_slug, badge.id),

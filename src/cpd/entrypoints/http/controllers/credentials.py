@@ -99,3 +99,15 @@ class IssuerProfileController(Controller):
     ) -> Response[dict[str, Any]]:
         profile = await credentials.issuer_profile(organization_slug)
         return Response(profile, media_type=JSON, headers={"Cache-Control": SHARED_MAX_AGE})
+
+    @get(
+        "/{organization_slug:str}/achievements/{achievement_id:uuid}",
+        media_type=JSON,
+        summary="An Open Badges 3.0 Achievement a credential names (a badge, event or course)",
+        responses=documented(400, 404),
+    )
+    async def achievement(
+        self, organization_slug: Slug, achievement_id: UUID, credentials: CredentialService
+    ) -> Response[dict[str, Any]]:
+        found = await credentials.achievement(organization_slug, achievement_id)
+        return Response(found, media_type=JSON, headers={"Cache-Control": SHARED_MAX_AGE})
