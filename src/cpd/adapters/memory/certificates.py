@@ -18,19 +18,28 @@ ALREADY_CERTIFIED = "This person already has a certificate for this activity."
 
 class MemoryCertificateRepository(_Repo):
     async def add(self, *certificates: Certificate) -> None:
+        """All or nothing, as SQL's one statement: a clash anywhere in the batch (with a stored
+        certificate or another of the batch) stores none of them."""
         stored = self._state.certificates
+        seen: list[Certificate] = []
         for certificate in certificates:
-            for other in stored.values():
+            for other in (*stored.values(), *seen):
                 if (other.activity.source_id, other.holder.user_id) == (
                     certificate.activity.source_id,
                     certificate.holder.user_id,
                 ):
                     raise Conflict(ALREADY_CERTIFIED, field="user_id")
-                if other.verification_code == certificate.verification_code or (
-                    other.organization_id == certificate.organization_id
-                    and other.sequence == certificate.sequence
+                if (
+                    other.id == certificate.id
+                    or other.verification_code == certificate.verification_code
+                    or (
+                        other.organization_id == certificate.organization_id
+                        and other.sequence == certificate.sequence
+                    )
                 ):
                     raise Conflict("This change clashes with existing data.")
+            seen.append(certificate)
+        for certificate in certificates:
             stored[certificate.id] = copy.deepcopy(certificate)
 
     async def get(self, certificate_id: UUID) -> Certificate | None:
@@ -95,6 +104,8 @@ class MemoryCertificateRepository(_Repo):
         return _page(copy.deepcopy(found), page)
 
     async def reserve_sequences(self, organization_id: UUID, count: int) -> int:
+        if count < 1:
+            raise ValueError("Reserve at least one certificate number.")
         last = self._state.certificate_sequences.get(organization_id, 0)
         self._state.certificate_sequences[organization_id] = last + count
         return last + 1
@@ -195,7 +206,8 @@ class MemorySigningKeyRepository(_Repo):
 
     async def for_organization(self, organization_id: UUID) -> list[SigningKey]:
         keys = self._state.signing_keys.get(organization_id, [])
-        return sorted(keys, key=lambda k: k.created_at, reverse=True)
+        # Ties broken by kid, as the SQL adapter does (not by the order they were added in).
+        return sorted(keys, key=lambda k: (k.created_at, k.kid), reverse=True)
 
 
 class MemoryJobRepository(_Repo):

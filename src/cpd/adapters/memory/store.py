@@ -319,6 +319,12 @@ class MemoryEventRepository(_Repo):
         registrations = self._state.registrations
         for registration_id in [k for k, r in registrations.items() if r.event_id == event_id]:
             del registrations[registration_id]
+        certificates = self._state.certificates  # as ON DELETE SET NULL
+        for certificate_id, certificate in list(certificates.items()):
+            if certificate.registration_id is not None and (
+                certificate.registration_id not in registrations
+            ):
+                certificates[certificate_id] = replace(certificate, registration_id=None)
         meetings = self._state.meetings  # as ON DELETE CASCADE, and their registrants
         for session_id in [k for k, m in meetings.items() if m.event_id == event_id]:
             del meetings[session_id]
@@ -671,6 +677,11 @@ class MemoryCourseRepository(_Repo):
         enrollments = self._state.enrollments
         for key in [key for key in enrollments if key[0] == course_id]:  # as ON DELETE CASCADE
             del enrollments[key]
+        kept = {enrollment.id for enrollment in enrollments.values()}
+        certificates = self._state.certificates  # as ON DELETE SET NULL
+        for certificate_id, certificate in list(certificates.items()):
+            if certificate.enrollment_id is not None and certificate.enrollment_id not in kept:
+                certificates[certificate_id] = replace(certificate, enrollment_id=None)
 
 
 class MemoryEnrollmentRepository(_Repo):

@@ -23,6 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from cpd.adapters.sql import tables as t
+from cpd.adapters.sql.certificates import (
+    SqlBadgeRepository,
+    SqlCertificateRepository,
+    SqlCertificateTemplateRepository,
+    SqlJobRepository,
+    SqlSigningKeyRepository,
+)
 from cpd.adapters.sql.messaging import (
     SqlCommunicationLog,
     SqlNotificationPreferencesRepository,
@@ -53,6 +60,13 @@ _COURSE_SLUG = ("slug", "This organization already has a course with this slug."
 _ENROLLED = (None, "You are already enrolled in this course.")
 _REGISTERED = ("event_id", "You already have a registration for this event.")
 _CHECK_IN_CODE = ("check_in_code", "This check-in code is already in use.")
+# The memory adapter's ALREADY_CERTIFIED, word for word.
+_CERTIFIED = ("user_id", "This person already has a certificate for this activity.")
+# Only a race can hit it: saving a default first clears the organization's other default.
+_DEFAULT_TEMPLATE = (
+    "is_default",
+    "Another template was made the default at the same time; try again.",
+)
 
 # Unique constraints and the field each protects: PostgreSQL names the constraint, SQLite the
 # columns. Checked in order; no marker is a substring of another table's message.
@@ -73,6 +87,10 @@ _UNIQUE_FIELDS: dict[str, tuple[str | None, str]] = {
     "registrations.event_id, registrations.user_id": _REGISTERED,
     "uq_registrations_check_in_code": _CHECK_IN_CODE,
     "registrations.check_in_code": _CHECK_IN_CODE,
+    "uq_certificates_source_id_holder_id": _CERTIFIED,
+    "certificates.source_id, certificates.holder_id": _CERTIFIED,
+    "uq_certificate_templates_default_organization_id": _DEFAULT_TEMPLATE,
+    "certificate_templates.organization_id": _DEFAULT_TEMPLATE,
 }
 
 
@@ -181,6 +199,11 @@ class SqlUnitOfWork:
         self.notifications = SqlNotificationRepository(self._connection)
         self.notification_preferences = SqlNotificationPreferencesRepository(self._connection)
         self.meetings = SqlMeetingRepository(self._connection)
+        self.certificates = SqlCertificateRepository(self._connection)
+        self.certificate_templates = SqlCertificateTemplateRepository(self._connection)
+        self.badges = SqlBadgeRepository(self._connection)
+        self.signing_keys = SqlSigningKeyRepository(self._connection)
+        self.jobs = SqlJobRepository(self._connection)
         return self
 
     async def __aexit__(
