@@ -12,8 +12,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
-import pytest
-
 from cpd.adapters.credential_signing import Ed25519CredentialSigner, verify_credential_jwt
 from cpd.domain.certificates import Activity, Certificate, CertificateSource, Holder
 from cpd.domain.credentials import BitstringStatusList, CredentialUrls
@@ -28,19 +26,6 @@ VC_JWT = "application/vc+jwt"
 def run(api: Api, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     result: T = api.client.blocking_portal.call(work)
     return result
-
-
-@pytest.fixture(autouse=True)
-def _certificate_storage(api: Api) -> None:
-    """Certificates are stored in memory so far; the SQL repositories come separately, and
-    these tests run on SQLite and PostgreSQL as soon as a unit of work has them."""
-
-    async def has_certificates() -> bool:
-        async with api.container.uow() as uow:
-            return hasattr(uow, "certificates")
-
-    if not run(api, has_certificates):
-        pytest.skip("this persistence has no certificate repositories yet")
 
 
 def issue(

@@ -426,6 +426,7 @@ async def test_sequences_are_consecutive_and_per_organization(backend: Backend) 
     await given(backend, first, second)
 
     async with backend.uow() as uow:
+        assert await uow.certificates.last_sequence(first.id) == 0
         assert await uow.certificates.reserve_sequences(first.id, 3) == 1  # 1, 2, 3
         assert await uow.certificates.reserve_sequences(first.id, 1) == 4
         assert await uow.certificates.reserve_sequences(second.id, 2) == 1
@@ -436,6 +437,8 @@ async def test_sequences_are_consecutive_and_per_organization(backend: Backend) 
         assert await uow.certificates.reserve_sequences(second.id, 1) == 3
         await uow.commit()
     async with backend.uow() as uow:
+        assert await uow.certificates.last_sequence(first.id) == 15
+        assert await uow.certificates.last_sequence(second.id) == 3
         with pytest.raises(ValueError, match="at least one"):
             await uow.certificates.reserve_sequences(first.id, 0)
 
@@ -459,6 +462,7 @@ async def test_sequences_of_a_rolled_back_transaction_are_reused(backend: Backen
         await fail_after_reserving()
 
     async with backend.uow() as uow:
+        assert await uow.certificates.last_sequence(organization.id) == 2  # nothing counted
         assert await uow.certificates.reserve_sequences(organization.id, 1) == 3  # no gap
         await uow.commit()
 

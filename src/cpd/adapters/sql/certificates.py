@@ -213,6 +213,11 @@ class SqlCertificateRepository(_Repository):
         last = int((await self._db.execute(statement)).scalar_one())
         return last - count + 1
 
+    async def last_sequence(self, organization_id: UUID) -> int:
+        s = t.certificate_sequences.c
+        query = select(s.last_sequence).where(s.organization_id == organization_id)
+        return int((await self._db.execute(query)).scalar() or 0)
+
     async def revoked_sequences(self, organization_id: UUID) -> list[int]:
         c = self._c
         query = (

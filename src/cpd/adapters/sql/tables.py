@@ -610,7 +610,7 @@ certificates = Table(
 signing_keys = Table(
     "signing_keys",
     metadata,
-    Column("kid", String(100), primary_key=True),
+    Column("kid", String(1000), primary_key=True),  # "<JWKS URL>#<RFC 7638 thumbprint>"
     Column(
         "organization_id",
         GUID,

@@ -164,7 +164,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "signing_keys",
-        sa.Column("kid", sa.String(length=100), nullable=False),
+        sa.Column("kid", sa.String(length=1000), nullable=False),
         _guid("organization_id", nullable=False),
         sa.Column("algorithm", sa.String(length=20), nullable=False),
         sa.Column("public_jwk", _json(), nullable=False),
