@@ -60,6 +60,7 @@ from cpd.ports.services import (
 from cpd.services.accounts import AccountService
 from cpd.services.attendance import AttendanceService
 from cpd.services.catalog import CatalogService
+from cpd.services.certificate_design import CertificateDesignService
 from cpd.services.courses import CourseService
 from cpd.services.events import EventService
 from cpd.services.idempotency import IdempotencyService
@@ -116,6 +117,7 @@ class Container:
     meetings: MeetingService
     messaging: MessagingService
     certificate_renderer: CertificateRenderer
+    certificate_design: CertificateDesignService
     files: FileStorage
     _relay_stop: asyncio.Event = field(default_factory=asyncio.Event)
     _relay_task: asyncio.Task[None] | None = None
@@ -287,10 +289,14 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         throttle=throttle,
         public_base_url=settings.public_base_url,
     )
+    certificate_renderer = TypstCertificateRenderer(
+        font_dirs=[Path(folder) for folder in settings.certificate_font_paths],
+        threads=settings.certificate_render_threads,
+    )
     return Container(
-        certificate_renderer=TypstCertificateRenderer(
-            font_dirs=[Path(folder) for folder in settings.certificate_font_paths],
-            threads=settings.certificate_render_threads,
+        certificate_renderer=certificate_renderer,
+        certificate_design=CertificateDesignService(
+            uow, clock=clock, renderer=certificate_renderer
         ),
         files=_build_file_storage(settings),
         calendars=calendars,

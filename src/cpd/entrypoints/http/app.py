@@ -16,6 +16,11 @@ from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive
 
 from cpd.bootstrap import Container, build_container
 from cpd.entrypoints.http.controllers.auth import AuthController
+from cpd.entrypoints.http.controllers.certificate_design import (
+    BadgeImagesController,
+    BadgesController,
+    CertificateTemplatesController,
+)
 from cpd.entrypoints.http.controllers.courses import CoursesController
 from cpd.entrypoints.http.controllers.events import EventsController
 from cpd.entrypoints.http.controllers.health import HealthController
@@ -50,6 +55,9 @@ API_CONTROLLERS = [
     WebhooksController,
     CommunicationsController,
     NotificationsController,
+    CertificateTemplatesController,
+    BadgesController,
+    BadgeImagesController,
     HealthController,
 ]
 log = logging.getLogger(__name__)

@@ -84,6 +84,7 @@ DEPENDENCIES = {
     "meetings": _service("meetings"),
     "calendars": _service("calendars"),
     "messaging": _service("messaging"),
+    "certificate_design": _service("certificate_design"),
     "response_cache": Provide(provide_response_cache, sync_to_thread=False),
     "actor": Provide(provide_actor),
     "optional_actor": Provide(provide_optional_actor),
