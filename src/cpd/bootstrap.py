@@ -63,6 +63,7 @@ from cpd.ports.services import (
 from cpd.services.accounts import AccountService
 from cpd.services.attendance import AttendanceService
 from cpd.services.catalog import CatalogService
+from cpd.services.certificate_design import CertificateDesignService
 from cpd.services.certificates import (
     DELIVER_CERTIFICATE,
     ISSUE_EVENT_CERTIFICATES,
@@ -126,6 +127,7 @@ class Container:
     meetings: MeetingService
     messaging: MessagingService
     certificate_renderer: CertificateRenderer
+    certificate_design: CertificateDesignService
     files: FileStorage
     certificates: CertificateService
     credentials: CredentialService
@@ -326,6 +328,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             clock=clock,
             signer=Ed25519CredentialSigner(settings.credential_signing_secret),
             urls=CredentialUrls(settings.public_base_url),
+        ),
+        certificate_design=CertificateDesignService(
+            uow, clock=clock, renderer=certificate_renderer
         ),
         calendars=calendars,
         video_meetings=video_meetings,

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from cpd.domain.auth import AccessClaims, IssuedToken, RefreshClaims
 from cpd.domain.catalog import EventView
-from cpd.domain.certificates import CertificateFields
+from cpd.domain.certificates import CertificateFields, Logo
 from cpd.domain.credentials import SigningKey
 from cpd.domain.meetings import (
     Meeting,
@@ -197,6 +197,12 @@ class CertificateRenderer(Protocol):
     async def check_template(self, source: bytes) -> None:
         """Compile ``source`` with sample data; raise InvalidInput (field ``source``) with the
         compiler's message and line when it fails or does not make exactly one page."""
+        ...
+
+    async def check_logo(self, logo: Logo) -> None:
+        """Decode ``logo`` as an image of its type; raise InvalidInput (field ``logo``) when it
+        is not one (a truncated PNG, SVG that does not parse). Check uploads with this: rendering
+        may leave a raster logo it cannot decode out of the certificate without a word."""
         ...
 
 

@@ -16,6 +16,11 @@ from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive
 
 from cpd.bootstrap import Container, build_container
 from cpd.entrypoints.http.controllers.auth import AuthController
+from cpd.entrypoints.http.controllers.certificate_design import (
+    BadgeImagesController,
+    BadgesController,
+    CertificateTemplatesController,
+)
 from cpd.entrypoints.http.controllers.certificates import CertificatesController
 from cpd.entrypoints.http.controllers.courses import CoursesController
 from cpd.entrypoints.http.controllers.credentials import (
@@ -58,6 +63,9 @@ API_CONTROLLERS = [
     CommunicationsController,
     NotificationsController,
     CredentialsController,
+    CertificateTemplatesController,
+    BadgesController,
+    BadgeImagesController,
     HealthController,
 ]
 log = logging.getLogger(__name__)

@@ -86,6 +86,7 @@ DEPENDENCIES = {
     "messaging": _service("messaging"),
     "certificates": _service("certificates"),
     "credentials": _service("credentials"),
+    "certificate_design": _service("certificate_design"),
     "response_cache": Provide(provide_response_cache, sync_to_thread=False),
     "actor": Provide(provide_actor),
     "optional_actor": Provide(provide_optional_actor),

@@ -1,0 +1,224 @@
+"""Certificate design below HTTP: when templates are compiled, how logos are checked, and the
+rules the API's schemas repeat from the domain."""
+
+from __future__ import annotations
+
+import struct
+import typing
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+import pytest
+
+from cpd.adapters.typst_certificates import DEFAULT_TEMPLATE, TypstCertificateRenderer
+from cpd.bootstrap import Container
+from cpd.domain.accounts import Actor, Organization, Role
+from cpd.domain.certificates import (
+    BADGE_IMAGE_TYPES,
+    LOGO_TYPES,
+    CertificateFields,
+    CertificateTemplate,
+    Logo,
+    sample_fields,
+)
+from cpd.domain.errors import InvalidInput, NotFound, PermissionDenied
+from cpd.domain.ids import new_id
+from cpd.domain.pages import PageRequest
+from cpd.entrypoints.http.controllers.certificate_design import BadgeImageType, LogoType
+from cpd.services.certificate_design import CertificateDesignService, preview_fields
+from tests.unit.fakes import actor_of, register
+
+SOURCE = b"#let certificate(c) = [#c.holder_name]"
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+def png(width: int = 8, height: int = 4) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        checksum = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + checksum
+
+    rows = b"".join(b"\x00" + b"\x10\x20\x30" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+PNG = png()
+
+
+@dataclass
+class RecordingRenderer:
+    """The renderer port, recording what was compiled; ``refuse`` makes every check fail."""
+
+    calls: list[str] = field(default_factory=list)
+    refuse: bool = False
+
+    async def render(self, template: bytes | None, fields: CertificateFields) -> bytes:
+        self.calls.append("render")
+        return b"%PDF"
+
+    async def render_many(
+        self, template: bytes | None, many: Sequence[CertificateFields]
+    ) -> list[bytes]:
+        return [await self.render(template, one) for one in many]
+
+    async def check_template(self, source: bytes) -> None:
+        self.calls.append("check_template")
+        if self.refuse:
+            raise InvalidInput("line 1, column 1: nope", field="source")
+
+    async def check_logo(self, logo: Logo) -> None:
+        self.calls.append("check_logo")
+
+
+@dataclass
+class Studio:
+    service: CertificateDesignService
+    renderer: RecordingRenderer
+    org: Organization
+    admin: Actor
+    member: Actor
+    root: Actor
+
+
+@pytest.fixture
+async def studio(container: Container) -> Studio:
+    admin = actor_of(await register(container, "admin@example.com"))
+    member = actor_of(await register(container, "member@example.com"))
+    root = await container.accounts.create_superuser(
+        email="root@example.com", password="root password!", first_name="Root", last_name="Rook"
+    )
+    org = await container.organizations.create(admin, name="Acme Training")
+    await container.organizations.add_member(
+        admin, org.id, email="member@example.com", role=Role.MEMBER
+    )
+    renderer = RecordingRenderer()
+    service = CertificateDesignService(container.uow, clock=container.clock, renderer=renderer)
+    return Studio(service, renderer, org, admin, member, actor_of(root))
+
+
+async def test_a_template_is_saved_only_once_it_compiled(studio: Studio) -> None:
+    studio.renderer.refuse = True
+    with pytest.raises(InvalidInput):
+        await studio.service.create_template(
+            studio.admin, studio.org.id, {"name": "T", "source": SOURCE}
+        )
+    assert await studio.service.templates(studio.admin, studio.org.id) == []
+
+    studio.renderer.refuse = False
+    studio.renderer.calls.clear()
+    logo = Logo(PNG, "image/png")
+    template = await studio.service.create_template(
+        studio.admin, studio.org.id, {"name": "T", "source": SOURCE, "logo": logo}
+    )
+    # the logo, the sample check, its own logo and signatory, the optional fields left out
+    assert studio.renderer.calls == ["check_logo", "check_template", "render", "render"]
+
+    studio.renderer.calls.clear()
+    await studio.service.update_template(
+        studio.admin, studio.org.id, template.id, {"name": "Renamed", "is_default": True}
+    )
+    assert studio.renderer.calls == []  # nothing printed changed: nothing to compile
+    await studio.service.update_template(
+        studio.admin, studio.org.id, template.id, {"signatory_name": "Dr Who"}
+    )
+    assert studio.renderer.calls == ["check_template", "render", "render"]  # the logo was checked
+
+
+async def test_members_may_not_and_a_missing_organization_is_not_found(studio: Studio) -> None:
+    with pytest.raises(PermissionDenied):
+        await studio.service.templates(studio.member, studio.org.id)
+    with pytest.raises(PermissionDenied):
+        await studio.service.badges(studio.member, studio.org.id, PageRequest())
+    # A superadmin passes the staff rule everywhere, but not into an organization that is not
+    with pytest.raises(NotFound, match="Organization"):
+        await studio.service.create_badge(
+            studio.root, new_id(), {"name": "B", "description": "D", "criteria": "C"}
+        )
+    assert await studio.service.templates(studio.root, studio.org.id) == []
+
+
+@pytest.mark.parametrize("awarded_for", ["not a list", [str(new_id())], [new_id()]])
+async def test_awarded_for_must_name_the_organization_s_events_or_courses(
+    studio: Studio, awarded_for: object
+) -> None:
+    details = {"name": "B", "description": "D", "criteria": "C", "awarded_for": awarded_for}
+    with pytest.raises(InvalidInput) as error:
+        await studio.service.create_badge(studio.admin, studio.org.id, details)
+    assert error.value.field == "awarded_for"
+
+
+def test_previews_print_the_template_s_own_logo_and_signatory() -> None:
+    assert preview_fields(None) == sample_fields()
+    logo = Logo(PNG, "image/png")
+    template = CertificateTemplate.create(
+        organization_id=new_id(),
+        now=NOW,
+        details={"name": "T", "source": SOURCE, "logo": logo, "signatory_name": "Dr Who"},
+    )
+    looks = preview_fields(template)
+    assert (looks.logo, looks.signatory_name, looks.signatory_title) == (logo, "Dr Who", None)
+    assert looks.holder_name == sample_fields().holder_name
+
+
+def test_the_api_offers_the_image_types_the_domain_accepts() -> None:
+    assert set(typing.get_args(LogoType)) == LOGO_TYPES
+    assert set(typing.get_args(BadgeImageType)) == BADGE_IMAGE_TYPES
+
+
+# -- The Typst adapter's logo check ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def renderer() -> TypstCertificateRenderer:
+    return TypstCertificateRenderer()
+
+
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="2"/></svg>'
+
+
+@pytest.mark.parametrize(
+    ("data", "mime"),
+    [(PNG, "image/png"), (SVG, "image/svg+xml")],
+)
+async def test_readable_logos_pass(
+    renderer: TypstCertificateRenderer, data: bytes, mime: str
+) -> None:
+    await renderer.check_logo(Logo(data, mime))
+
+
+@pytest.mark.parametrize(
+    ("data", "mime", "says"),
+    [
+        (PNG[:-20], "image/png", "image/png"),  # truncated
+        (b"plain text", "image/png", "PNG signature"),
+        (PNG, "image/jpeg", "Jpeg"),  # labelled as what it is not
+        (b"GIF89a", "image/gif", "image/gif"),
+        (b"<svg", "image/svg+xml", "SVG"),
+        (b"\xff\xfe<svg/>", "image/svg+xml", "UTF-8"),
+    ],
+)
+async def test_unreadable_logos_are_refused_naming_the_logo(
+    renderer: TypstCertificateRenderer, data: bytes, mime: str, says: str
+) -> None:
+    with pytest.raises(InvalidInput) as error:
+        await renderer.check_logo(Logo(data, mime))
+    assert error.value.field == "logo"
+    assert says in error.value.detail
+    assert "line" not in error.value.detail  # the check's own lines mean nothing to anyone
+
+
+async def test_rendering_alone_would_let_a_broken_raster_logo_through(
+    renderer: TypstCertificateRenderer,
+) -> None:
+    """Why uploads are checked with ``check_logo``: the SVG that carries a raster logo into
+    templates skips an image it cannot decode, and the certificate comes out without it."""
+    broken = Logo(b"\x89PNG\r\n\x1a\n and then nothing", "image/png")
+    pdf = await renderer.render(DEFAULT_TEMPLATE, replace(sample_fields(), logo=broken))
+    assert pdf.startswith(b"%PDF")
