@@ -189,6 +189,9 @@ def test_a_template_is_named_and_edited_field_by_field() -> None:
     assert (template.name, template.is_default) == ("Gold", True)
     template.update({"signatory_name": "Dr Roe", "logo": None}, now=NOW + timedelta(hours=1))
     assert (template.signatory_name, template.updated_at) == ("Dr Roe", NOW + timedelta(hours=1))
+    with pytest.raises(InvalidInput) as not_an_image:
+        template.update({"logo": b"png bytes"}, now=NOW)
+    assert not_an_image.value.field == "logo"
     with pytest.raises(InvalidInput) as unknown:
         template.update({"colour": "red"}, now=NOW)
     assert unknown.value.field == "colour"
@@ -215,6 +218,10 @@ def test_a_badge_needs_its_words_and_a_proper_image() -> None:
         BadgeImage(b"GIF89a", "image/gif")
     with pytest.raises(InvalidInput):
         badge.update({"name": " "}, now=NOW)
+    for field, junk in (("awarded_for", "not-a-list"), ("awarded_for", [1]), ("image", b"png")):
+        with pytest.raises(InvalidInput) as refused:
+            badge.update({field: junk}, now=NOW)
+        assert refused.value.field == field
 
 
 def test_a_job_counts_progress_and_keeps_a_bounded_error_list() -> None:

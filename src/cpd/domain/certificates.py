@@ -499,7 +499,9 @@ class CertificateTemplate:
             elif name == "source":
                 self.source = check_template_source(value)
             elif name == "logo":
-                self.logo = value if value is None or isinstance(value, Logo) else None
+                if value is not None and not isinstance(value, Logo):
+                    raise InvalidInput("Give the logo as an image.", field="logo")
+                self.logo = value
             elif name in ("signatory_name", "signatory_title"):
                 setattr(self, name, None if value is None else _text(value, name, 120))
             elif name == "is_default":
@@ -587,8 +589,12 @@ class Badge:
             if name in limits:
                 setattr(self, name, _text(value, name, limits[name]))
             elif name == "image":
-                self.image = value if value is None or isinstance(value, BadgeImage) else None
+                if value is not None and not isinstance(value, BadgeImage):
+                    raise InvalidInput("Give the image as a PNG or SVG.", field="image")
+                self.image = value
             elif name == "awarded_for":
+                if isinstance(value, str | bytes) or not all(isinstance(v, UUID) for v in value):
+                    raise InvalidInput("Give a list of event and course ids.", field=name)
                 self.awarded_for = tuple(dict.fromkeys(value))
             else:
                 raise InvalidInput("Unknown field.", field=name)
