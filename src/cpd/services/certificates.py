@@ -323,19 +323,8 @@ class CertificateService:
                 lambda j: j.fail("The event no longer exists.", now=self._clock.now())
             )
         await step(lambda j: j.start(len(newcomers) + waiting, now=self._clock.now()))
-        links = dict(newcomers)
         for start in range(0, len(newcomers), ISSUE_BATCH):
-            batch_ids = [user_id for user_id, _ in newcomers[start : start + ISSUE_BATCH]]
-            async with self._uow() as uow:
-                users = await uow.users.get_many(batch_ids)
-                await self._create(
-                    uow,
-                    event.organization_id,
-                    event_activity(event),
-                    [(user, links[user.id]) for user in users],
-                    now=self._clock.now(),
-                )
-                await uow.commit()
+            await self._issue_batch(event, newcomers[start : start + ISSUE_BATCH])
         failed: set[UUID] = set()  # tried in this run: not again until the job runs again
         while batch := await self._unrendered(event.id, skip=failed):
             rendered, errors = await self._render_batch(batch)
@@ -347,6 +336,34 @@ class CertificateService:
         job = await step(lambda j: j.finish(now=self._clock.now()))
         log.info("certificates job %s: %s done, %s failed", job.id, job.done, job.failed)
         return job
+
+    async def _issue_batch(
+        self, event: Event, batch: Sequence[tuple[UUID, UUID | None]], attempts: int = 3
+    ) -> None:
+        """Certificates for ``batch`` (person, registration), skipping whoever got one
+        meanwhile. Two jobs of one event at once (completion's and a staff run) race on the
+        unique (activity, holder) index: the loser's transaction rolls back whole, serials
+        included, and it tries again without the people the winner certified."""
+        links = dict(batch)
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self._uow() as uow:
+                    have = await uow.certificates.holders(event.id)
+                    users = await uow.users.get_many([u for u in links if u not in have])
+                    if users:
+                        await self._create(
+                            uow,
+                            event.organization_id,
+                            event_activity(event),
+                            [(user, links[user.id]) for user in users],
+                            now=self._clock.now(),
+                        )
+                        await uow.commit()
+                return
+            except Conflict:
+                if attempt == attempts:
+                    raise
+                log.info("certificates of event %s issued concurrently; trying again", event.id)
 
     async def _unrendered(self, source_id: UUID, *, skip: set[UUID]) -> list[Certificate]:
         async with self._uow() as uow:
