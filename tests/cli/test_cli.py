@@ -8,18 +8,23 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
 from cpd.bootstrap import build_container
+from cpd.domain.accounts import Actor
 from cpd.domain.catalog import CourseFilters, EventFilters
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints import cli
+from cpd.services.attendance import AttendanceEntry
 from cpd.settings import Settings
 from tests.conftest import FAST_ARGON2
+from tests.unit.fakes import FakeClock
 
 
 @pytest.fixture
@@ -203,3 +208,81 @@ def test_the_worker_needs_the_saq_queue(env: dict[str, str]) -> None:
     code, output = run("worker")
     assert code == 1
     assert "CPD_TASK_QUEUE=saq" in output
+
+
+def test_certificates_issue_with_progress_then_verify(env: dict[str, str]) -> None:
+    """An operator issues a completed event's certificates from the command line and checks
+    one by its code; emails go out through the outbox as they would from the API."""
+    assert run("migrate")[0] == 0
+    clock = FakeClock()
+
+    async def completed_event() -> tuple[str, str]:
+        app = build_container(Settings.from_env(), clock=clock)
+        await app.startup(run_relay=False)
+        try:
+            owner = Actor((await app.accounts.register(
+                email="owner@example.org", password="a sound passphrase", first_name="O",
+                last_name="W",
+            )).id)  # fmt: skip
+            organization = await app.organizations.create(owner, name="Royal Society of Ethics")
+            starts = clock.now() + timedelta(days=1)
+            event = await app.events.create(
+                owner,
+                organization.id,
+                {"title": "Ethics", "format": "online"},
+                [{"title": "Day", "starts_at": starts, "ends_at": starts + timedelta(hours=1)}],
+            )
+            await app.events.publish(owner, event.id)
+            people = []
+            for n in range(3):
+                user = await app.accounts.register(
+                    email=f"p{n}@example.org", password="a sound passphrase", first_name="Ada",
+                    last_name=f"Lovelace{n}",
+                )  # fmt: skip
+                people.append(Actor(user.id))
+                await app.registrations.register(people[-1], event.id)
+            clock.advance(days=2)
+            await app.attendance.record(
+                owner, event.id, event.sessions[0].id,
+                [AttendanceEntry(user_id=p.user_id) for p in people[:2]],
+            )  # fmt: skip
+            # Completing queues a job; the operator's run below gets there first.
+            await app.events.complete(owner, event.id)
+            return str(event.id), str(people[0].user_id)
+        finally:
+            await app.shutdown()
+
+    event_id, first = asyncio.run(completed_event())
+    code, output = run("certificates", "issue", "--event", event_id)
+    assert code == 0, output
+    assert "certificates" in output  # the progress bar's label
+    assert "completed, 2 issued, 0 failed" in output
+
+    async def verification_code() -> str:
+        app = build_container(Settings.from_env())
+        try:
+            async with app.uow() as uow:
+                page = await uow.certificates.list_for_holder(UUID(first), PageRequest(10, 0))
+            return page.items[0].verification_code
+        finally:
+            await app.shutdown()
+
+    verification = asyncio.run(verification_code())
+    code, output = run("certificates", "verify", verification.lower().replace("-", ""))
+    assert code == 0, output
+    assert output.splitlines()[0] == "RSOE-000001 VALID"
+    assert "Ada Lovelace0: Ethics (Royal Society of Ethics)" in output
+    certificate_mail = [
+        p
+        for p in Path(env["CPD_MAIL_OUTBOX_DIR"]).glob("*.eml")
+        if b"certificate-RSOE" in p.read_bytes()
+    ]
+    assert len(certificate_mail) == 2
+
+    assert run("certificates", "issue", "--event", event_id)[1].endswith(
+        "completed, 0 issued, 0 failed\n"
+    )  # a second run finds nobody new
+    code, output = run("certificates", "verify", "0000-0000-0000-0000-00")
+    assert (code, output.strip()) == (1, "Error: No certificate has this code.")
+    code, output = run("certificates", "issue", "--event", str(UUID(int=1)))
+    assert (code, output.strip()) == (1, "Error: Event not found.")
