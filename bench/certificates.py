@@ -18,7 +18,7 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,11 +26,16 @@ from typing import Any
 import pypdf
 import segno
 import typst
+from tests.conftest import make_settings
+from tests.unit.fakes import FakeClock
 from tests.unit.test_typst_certificates import tiny_png
 
 from cpd.adapters import typst_certificates as tc
 from cpd.adapters.file_storage import LocalFileStorage
+from cpd.bootstrap import build_container
+from cpd.domain.accounts import Actor
 from cpd.domain.certificates import CertificateFields, Logo, new_verification_code
+from cpd.services.attendance import AttendanceEntry
 
 NAMES = [
     "Łukasz Żółć",
@@ -42,6 +47,9 @@ NAMES = [
     "Jean-Baptiste Lefèvre",
     "Margaret Thompson-Whitfield",
 ]
+
+
+PASSWORD = "a sound passphrase"  # noqa: S105 - throwaway accounts in a throwaway database
 
 
 def certificates(count: int) -> list[CertificateFields]:
@@ -196,6 +204,63 @@ async def bulk(many: list[CertificateFields], threads: int, folder: Path) -> dic
     }
 
 
+async def through_the_job(count: int, threads: int, folder: Path) -> dict[str, float]:
+    """The product path: a completed event's job (``CertificateService.run_job``) issues
+    ``count`` certificates (eligibility, serials, rows), renders them in batches, stores each
+    in a local folder, records it and queues its email, on the embedded SQLite file."""
+    clock = FakeClock()
+    settings = make_settings(
+        persistence="sql",
+        database_url=f"sqlite+aiosqlite:///{folder / 'bench.sqlite'}",
+        auto_migrate=True,
+        file_storage="local",
+        file_storage_dir=str(folder / "files"),
+        certificate_render_threads=threads,
+    )
+    app = build_container(settings, clock=clock)
+    await app.startup(run_relay=False)
+    try:
+        owner_user = await app.accounts.register(
+            email="owner@example.org", password=PASSWORD, first_name="O",
+            last_name="Wner",
+        )  # fmt: skip
+        owner = Actor(owner_user.id)
+        organization = await app.organizations.create(owner, name="Royal Society of Ethics")
+        starts = clock.now() + timedelta(days=1)
+        event = await app.events.create(
+            owner,
+            organization.id,
+            {"title": "Advanced Clinical Governance: Risk, Audit and Patient Safety",
+             "format": "online", "cpd_credits": "12.5"},
+            [{"title": "Day", "starts_at": starts, "ends_at": starts + timedelta(hours=6)}],
+        )  # fmt: skip
+        await app.events.publish(owner, event.id)
+        people = []
+        for n in range(count):
+            first, _, last = NAMES[n % len(NAMES)].partition(" ")
+            user = await app.accounts.register(
+                email=f"p{n}@example.org", password=PASSWORD, first_name=first,
+                last_name=f"{last} {n}",
+            )  # fmt: skip
+            people.append(Actor(user.id))
+            await app.registrations.register(people[-1], event.id)
+        clock.advance(days=2)
+        await app.attendance.record(
+            owner, event.id, event.sessions[0].id,
+            [AttendanceEntry(user_id=p.user_id) for p in people],
+        )  # fmt: skip
+        await app.events.complete(owner, event.id)  # its own job waits in the outbox
+        await app.certificate_renderer.render_many(None, certificates(threads))  # warm
+        job = await app.certificates.issue_for_event(owner, event.id)
+        started = time.perf_counter()
+        finished = await app.certificates.run_job(job.id)
+        seconds = time.perf_counter() - started
+        assert (finished.done, finished.failed) == (count, 0), finished
+    finally:
+        await app.shutdown()
+    return {"total ms/cert": per_item_ms(seconds, count), "total s": seconds}
+
+
 def reportlab_baseline(many: list[CertificateFields], fast_qr: bool) -> float | None:
     """A minimal certificate with ReportLab (same texts, logo, QR code, Noto fonts); seconds."""
     try:
@@ -290,6 +355,19 @@ def main() -> None:
             cells = " | ".join(f"{value:.2f}" for value in figures.values())
             print(f"| Typst, {threads} thread(s) | {cells} |")
         print("(columns: render ms/cert, store ms/cert, total ms/cert, total s, mean PDF KiB)")
+
+    print("\n### The product path: a completed event's job, on the embedded SQLite\n")
+    with tempfile.TemporaryDirectory() as folder:
+        for threads in (1, 2):
+            root = Path(folder) / str(threads)
+            root.mkdir()
+            figures = asyncio.run(through_the_job(args.count, threads, root))
+            cells = " | ".join(f"{value:.2f}" for value in figures.values())
+            print(f"| run_job, {threads} render thread(s) | {cells} |")
+        print(
+            "(columns: total ms/cert, total s: eligibility, serials, rows, render, store, record,"
+        )
+        print(" queue the email; the emails themselves are sent by their own tasks)")
 
     print("\n### Alternative: pages of one document, split with pypdf (1 thread, ms/cert)\n")
     for per_document in (10, 50):

@@ -3,22 +3,27 @@ corrected and revoked by staff, and invisible across organizations."""
 
 from __future__ import annotations
 
+import base64
 import io
 import shutil
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pypdf
 import pytest
 from litestar.testing import TestClient
 
+from cpd.adapters.credential_signing import verify_credential_jwt
 from cpd.bootstrap import build_container
 from cpd.entrypoints.http.app import create_app
 from tests.api.conftest import Api, Caller, assert_problem, eventually
 from tests.conftest import make_settings, sqlite_url
 from tests.unit.fakes import FakeClock
+from tests.unit.test_typst_certificates import tiny_png
 
 
 @pytest.fixture(
@@ -314,3 +319,57 @@ def test_certificates_stay_inside_their_organization(course: Course) -> None:
     assert api.client.get("/api/v1/certificates", headers=rival.headers).json()["items"] == []
     assert_problem(api.client.get(path), 401)
     assert_problem(api.client.get("/api/v1/certificates"), 401)
+
+
+def test_a_configured_badge_comes_with_the_certificate_and_its_credential(
+    course: Course,
+) -> None:
+    api, owner, alice = course.api, course.owner, course.alice
+    png = tiny_png(16, 16)
+    made = api.client.post(
+        f"/api/v1/organizations/{course.org['id']}/badges",
+        json={
+            "name": "Ethics Practitioner",
+            "description": "Completed the ethics day",
+            "criteria": "Attend at least 75% of the day",
+            "image": {"media_type": "image/png", "data": base64.b64encode(png).decode()},
+            "awarded_for": [course.event["id"]],
+        },
+        headers=owner.headers,
+    )
+    assert made.status_code == 201, made.text
+    badge = made.json()
+    course.complete()
+    (certificate,) = eventually(course.certificates)
+    assert certificate["badge_ids"] == [badge["id"]]
+
+    token = api.client.get(
+        f"/api/v1/certificates/{certificate['id']}/credential", headers=alice.headers
+    ).text
+    jwks = api.client.get(
+        f"/api/v1/organizations/{course.org['slug']}/.well-known/jwks.json"
+    ).json()
+    payload = verify_credential_jwt(token, jwks, now=course.clock.now())
+    achievement = payload["credentialSubject"]["achievement"]
+    assert (achievement["name"], achievement["image"]["id"]) == (
+        "Ethics Practitioner",
+        badge["image_url"],
+    )
+    assert achievement["creditsAvailable"] == 2.5
+    # Every URL in it answers, anonymously: the achievement itself and the badge's image.
+    served = api.client.get(urlsplit(achievement["id"]).path)
+    assert served.status_code == 200, served.text
+    assert served.json()["name"] == "Ethics Practitioner"
+    assert served.json()["@context"][0] == "https://www.w3.org/ns/credentials/v2"
+    assert api.client.get(urlsplit(badge["image_url"]).path).content == png
+    event_achievement = f"/organizations/{course.org['slug']}/achievements/{course.event['id']}"
+    assert api.client.get(event_achievement).json()["name"] == course.event["title"]
+    for unknown in (
+        f"/organizations/{course.org['slug']}/achievements/{uuid.uuid4()}",
+        f"/organizations/no-such-org/achievements/{course.event['id']}",
+    ):
+        assert_problem(api.client.get(unknown), 404)
+    rival_org = api.client.get("/api/v1/organizations", headers=course.rival.headers).json()
+    rival_slug = rival_org["items"][0]["slug"]
+    for foreign in (course.event["id"], badge["id"]):  # not the rival's to describe
+        assert_problem(api.client.get(f"/organizations/{rival_slug}/achievements/{foreign}"), 404)
