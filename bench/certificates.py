@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import json
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -36,6 +37,7 @@ from cpd.bootstrap import build_container
 from cpd.domain.accounts import Actor
 from cpd.domain.certificates import CertificateFields, Logo, new_verification_code
 from cpd.services.attendance import AttendanceEntry
+from cpd.services.certificates import CertificateService
 
 NAMES = [
     "Łukasz Żółć",
@@ -204,6 +206,40 @@ async def bulk(many: list[CertificateFields], threads: int, folder: Path) -> dic
     }
 
 
+@contextlib.contextmanager
+def time_spent_in(methods: dict[str, tuple[type, str]]) -> Iterator[dict[str, float]]:
+    """Seconds spent in each of these async methods while the block runs (wrapped in place,
+    restored after): where the job's time goes."""
+    spent = dict.fromkeys(methods, 0.0)
+    originals = {label: getattr(owner, name) for label, (owner, name) in methods.items()}
+
+    def timing(label: str, method: Any) -> Any:
+        async def timed_method(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - started
+
+        return timed_method
+
+    for label, (owner, name) in methods.items():
+        setattr(owner, name, timing(label, originals[label]))
+    try:
+        yield spent
+    finally:
+        for label, (owner, name) in methods.items():
+            setattr(owner, name, originals[label])
+
+
+JOB_STEPS = {
+    "issue (eligibility, serials, rows)": (CertificateService, "_issue_batch"),
+    "find unrendered": (CertificateService, "_unrendered"),
+    "render (render_many)": (tc.TypstCertificateRenderer, "render_many"),
+    "store files + record": (CertificateService, "_store"),
+}
+
+
 async def through_the_job(count: int, threads: int, folder: Path) -> dict[str, float]:
     """The product path: a completed event's job (``CertificateService.run_job``) issues
     ``count`` certificates (eligibility, serials, rows), renders them in batches, stores each
@@ -252,13 +288,18 @@ async def through_the_job(count: int, threads: int, folder: Path) -> dict[str, f
         await app.events.complete(owner, event.id)  # its own job waits in the outbox
         await app.certificate_renderer.render_many(None, certificates(threads))  # warm
         job = await app.certificates.issue_for_event(owner, event.id)
-        started = time.perf_counter()
-        finished = await app.certificates.run_job(job.id)
-        seconds = time.perf_counter() - started
+        with time_spent_in(JOB_STEPS) as spent:
+            started = time.perf_counter()
+            finished = await app.certificates.run_job(job.id)
+            seconds = time.perf_counter() - started
         assert (finished.done, finished.failed) == (count, 0), finished
     finally:
         await app.shutdown()
-    return {"total ms/cert": per_item_ms(seconds, count), "total s": seconds}
+    steps = {label: per_item_ms(value, count) for label, value in spent.items()}
+    steps["the rest (job progress, queueing emails)"] = per_item_ms(
+        seconds - sum(spent.values()), count
+    )
+    return {"total ms/cert": per_item_ms(seconds, count), "total s": seconds} | steps
 
 
 def reportlab_baseline(many: list[CertificateFields], fast_qr: bool) -> float | None:
@@ -362,12 +403,13 @@ def main() -> None:
             root = Path(folder) / str(threads)
             root.mkdir()
             figures = asyncio.run(through_the_job(args.count, threads, root))
-            cells = " | ".join(f"{value:.2f}" for value in figures.values())
-            print(f"| run_job, {threads} render thread(s) | {cells} |")
-        print(
-            "(columns: total ms/cert, total s: eligibility, serials, rows, render, store, record,"
-        )
-        print(" queue the email; the emails themselves are sent by their own tasks)")
+            total, seconds = figures.pop("total ms/cert"), figures.pop("total s")
+            print(
+                f"| run_job, {threads} render thread(s) | {total:.2f} ms/cert | {seconds:.2f} s |"
+            )
+            for step, ms in figures.items():
+                print(f"|   {step} | {ms:.2f} ms/cert | |")
+        print("(everything a job does but send the emails, which are tasks of their own)")
 
     print("\n### Alternative: pages of one document, split with pypdf (1 thread, ms/cert)\n")
     for per_document in (10, 50):
