@@ -373,3 +373,21 @@ def test_a_configured_badge_comes_with_the_certificate_and_its_credential(
     rival_slug = rival_org["items"][0]["slug"]
     for foreign in (course.event["id"], badge["id"]):  # not the rival's to describe
         assert_problem(api.client.get(f"/organizations/{rival_slug}/achievements/{foreign}"), 404)
+
+
+def test_attendance_corrected_after_completion_certifies_who_then_qualifies(
+    course: Course,
+) -> None:
+    api, owner = course.api, course.owner
+    course.complete()
+    eventually(course.certificates)
+    session = course.event["sessions"][0]["id"]
+    corrected = api.client.post(
+        f"{course.base}/sessions/{session}/attendance",
+        headers=owner.headers,
+        json={"attendees": [{"user_id": course.bob.id}]},  # Bob was there after all
+    )
+    assert corrected.status_code == 200, corrected.text
+    both = eventually(lambda: len(course.certificates()) == 2 and course.certificates())
+    assert sorted(c["serial_number"] for c in both) == ["RSOE-000001", "RSOE-000002"]
+    assert eventually(lambda: api.sent_mail(course.bob.email, about="certificate"))

@@ -19,6 +19,7 @@ from cpd.domain.events import Event, EventStatus
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Clock
 from cpd.services.access import is_staff, require_staff
+from cpd.services.certificates import queue_event_certificates
 from cpd.services.events import EVENT_NOT_FOUND
 
 
@@ -85,6 +86,8 @@ class AttendanceService:
                     ) from None
                 records.append(record)
             await uow.attendance.record(records)
+            if event.status is EventStatus.COMPLETED:  # a correction may earn a certificate
+                await queue_event_certificates(uow, event, now=now, created_by=None)
             await uow.commit()
         return records
 

@@ -48,6 +48,7 @@ from cpd.domain.registrations import Registration, RegistrationStatus
 from cpd.domain.tasks import Task
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Clock, VideoMeetings
+from cpd.services.certificates import queue_event_certificates
 
 ZOOM_EVENT = "zoom_event"
 SYNC_MEETINGS = "sync_meetings"
@@ -199,6 +200,8 @@ class MeetingService:
             ]
             if records:
                 await uow.attendance.record(records)
+                if event.status is EventStatus.COMPLETED:  # late attendance may earn some
+                    await queue_event_certificates(uow, event, now=now, created_by=None)
             stored = await uow.meetings.get(session_id)
             if stored is not None and stored.meeting_id == meeting_id:
                 await uow.meetings.save(replace(stored, attendance_synced_at=now))
