@@ -34,15 +34,9 @@ from cpd.services.access import require_staff
 ORGANIZATION_NOT_FOUND = "Organization not found."
 TEMPLATE_NOT_FOUND = "Certificate template not found."
 BADGE_NOT_FOUND = "Badge not found."
-BADGE_IMAGE_PATH = "/api/v1/badges/{badge_id}/image"
 MAX_AWARDED_FOR = 100
 # What decides how a template's certificates look: a change to any of them is checked again.
 _LOOKS = ("source", "logo", "signatory_name", "signatory_title")
-
-
-def badge_image_url(public_base_url: str, badge_id: UUID) -> str:
-    """The public address of a badge's image (what an Open Badges achievement names)."""
-    return public_base_url.rstrip("/") + BADGE_IMAGE_PATH.format(badge_id=badge_id)
 
 
 def preview_fields(template: CertificateTemplate | None) -> CertificateFields:

@@ -23,6 +23,7 @@ from cpd.domain.certificates import (
     CertificateTemplate,
     Logo,
 )
+from cpd.domain.credentials import CredentialUrls
 from cpd.domain.errors import InvalidInput
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.controllers.auth import BEARER
@@ -32,7 +33,6 @@ from cpd.entrypoints.http.schemas import set_fields
 from cpd.services.certificate_design import (
     MAX_AWARDED_FOR,
     CertificateDesignService,
-    badge_image_url,
 )
 
 PDF = "application/pdf"
@@ -219,7 +219,7 @@ def badge_out(badge: Badge, public_base_url: str) -> BadgeOut:
         description=badge.description,
         criteria=badge.criteria,
         image=None if image is None else ImageOut(image.mime, len(image.data)),
-        image_url=None if image is None else badge_image_url(public_base_url, badge.id),
+        image_url=None if image is None else CredentialUrls(public_base_url).badge_image(badge.id),
         awarded_for=list(badge.awarded_for),
         created_at=badge.created_at,
         updated_at=badge.updated_at,
