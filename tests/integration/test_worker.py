@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -21,11 +22,15 @@ from redis.asyncio import Redis
 from saq import Status
 from tests.conftest import make_settings
 from tests.smtp_server import SmtpServer
+from tests.unit.fakes import FakeClock
 
 from cpd.adapters.saq_queue import build_worker
 from cpd.bootstrap import Container, build_container
+from cpd.domain.accounts import Actor
 from cpd.domain.messaging import WELCOME, OutgoingEmail
+from cpd.domain.pages import PageRequest
 from cpd.domain.tasks import TaskState
+from cpd.services.attendance import AttendanceEntry
 from cpd.services.notifications import send_email_task
 from cpd.services.outbox import queue_ping
 
@@ -224,3 +229,77 @@ async def test_a_task_whose_worker_is_killed_completes_exactly_once_after_restar
         "ping",
     )
     assert finished[0]["duration_ms"] >= 3000
+
+
+async def test_certificates_are_rendered_stored_and_emailed_by_the_worker(
+    redis: str, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    """Production's path: completing an event queues the job, the relay hands it to Redis, a
+    worker issues and renders the certificates into the shared file storage, and their
+    emails (the PDF attached) reach an SMTP server through a second trip of the outbox."""
+    database = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    settings = worker_settings(
+        database,
+        redis,
+        smtp_port=smtp_server.port,
+        file_storage="local",
+        file_storage_dir=str(tmp_path / "files"),
+    )
+    clock = FakeClock()
+    web_app = build_container(make_settings(**settings), clock=clock)
+    await web_app.startup(run_relay=False)
+    try:
+        owner = Actor((await register(web_app, "owner@example.org")).id)
+        organization = await web_app.organizations.create(owner, name="Royal Society of Ethics")
+        starts = clock.now() + timedelta(days=1)
+        event = await web_app.events.create(
+            owner,
+            organization.id,
+            {"title": "Ethics", "format": "online"},
+            [{"title": "Day", "starts_at": starts, "ends_at": starts + timedelta(hours=1)}],
+        )
+        await web_app.events.publish(owner, event.id)
+        people = [Actor((await register(web_app, f"p{n}@example.org")).id) for n in range(3)]
+        for someone in people:
+            await web_app.registrations.register(someone, event.id)
+        clock.advance(days=2)
+        await web_app.attendance.record(
+            owner, event.id, event.sessions[0].id,
+            [AttendanceEntry(user_id=p.user_id) for p in people],
+        )  # fmt: skip
+        await web_app.events.complete(owner, event.id)
+        async with running_worker(settings):
+            page = PageRequest(limit=10, offset=0)
+
+            async def all_emailed() -> bool:
+                await web_app.relay.drain()  # the job's email tasks, once it queued them
+                return sum(1 for r in smtp_server.handler.received if _pdf_of(r)) == 3
+
+            await until(all_emailed)
+        found = await web_app.certificates.for_event(owner, event.id, page)
+        assert [c.serial_number for c in found.items] == [
+            "RSOE-000001",
+            "RSOE-000002",
+            "RSOE-000003",
+        ]
+        stored = sorted((tmp_path / "files" / "certificates").rglob("*.pdf"))
+        assert len(stored) == 3
+        assert all(c.pdf_key for c in found.items)
+        mailed = {r.rcpt_tos[0]: _pdf_of(r) for r in smtp_server.handler.received if _pdf_of(r)}
+        assert sorted(mailed) == [f"p{n}@example.org" for n in range(3)]
+        assert set(mailed.values()) == {p.read_bytes() for p in stored}
+    finally:
+        await web_app.shutdown()
+
+
+async def register(app: Container, email: str) -> Any:
+    return await app.accounts.register(
+        email=email, password="a sound passphrase", first_name="Pat", last_name="Doe"
+    )
+
+
+def _pdf_of(received: Any) -> bytes | None:
+    for part in received.message.iter_attachments():
+        if part.get_content_type() == "application/pdf":
+            return bytes(part.get_content())
+    return None
