@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from cpd.adapters.memory.certificates import ALREADY_CERTIFIED
 from cpd.adapters.sql import tables
-from cpd.adapters.sql.database import SqlDatabase, conflict_from, create_engine
+from cpd.adapters.sql.conflicts import conflict_from
+from cpd.adapters.sql.database import SqlDatabase, create_engine
 from cpd.domain.accounts import Organization, User
 from cpd.domain.certificates import (
     Activity,

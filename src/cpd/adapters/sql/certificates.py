@@ -10,6 +10,7 @@ from sqlalchemy import Row, Select, Text, cast, delete, func, insert, select, up
 from sqlalchemy.exc import IntegrityError
 
 from cpd.adapters.sql import tables as t
+from cpd.adapters.sql.conflicts import conflict_from
 from cpd.adapters.sql.repositories import _dialect_insert, _Repository
 from cpd.domain.certificates import (
     Activity,
@@ -117,9 +118,6 @@ class SqlCertificateRepository(_Repository):
                     insert(t.certificates), [_certificate_values(c) for c in certificates]
                 )
         except IntegrityError as error:
-            # Imported here: database.py imports this module to build its unit of work.
-            from cpd.adapters.sql.database import conflict_from
-
             raise conflict_from(error) from None
 
     async def get(self, certificate_id: UUID) -> Certificate | None:
