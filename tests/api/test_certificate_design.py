@@ -121,8 +121,11 @@ def test_the_shipped_default_and_a_custom_template_are_stored_and_previewed(
 
     listed = api.client.get(templates_url(org), headers=owner.headers)
     assert listed.status_code == 200, listed.text
-    assert [t["name"] for t in listed.json()] == ["A plain one", "Our classic"]
-    assert all("source" not in t for t in listed.json())
+    assert [t["name"] for t in listed.json()["items"]] == ["A plain one", "Our classic"]
+    assert all("source" not in t for t in listed.json()["items"])
+    assert listed.json()["total"] == 2
+    second_page = api.client.get(f"{templates_url(org)}?limit=1&offset=1", headers=owner.headers)
+    assert [t["name"] for t in second_page.json()["items"]] == ["Our classic"]
     one = api.client.get(f"{templates_url(org)}/{custom['id']}", headers=owner.headers).json()
     assert one["source"] == CUSTOM
     assert one["source_size"] == len(CUSTOM.encode())
@@ -171,7 +174,7 @@ def test_a_template_that_does_not_compile_is_refused_with_its_line(
     )
     problem = assert_problem(response, 400, "source")
     assert says in problem["detail"]
-    assert api.client.get(templates_url(org), headers=owner.headers).json() == []
+    assert api.client.get(templates_url(org), headers=owner.headers).json()["items"] == []
 
 
 def test_only_one_template_is_the_default(api: Api, owner: Caller, org: dict[str, Any]) -> None:
@@ -182,7 +185,7 @@ def test_only_one_template_is_the_default(api: Api, owner: Caller, org: dict[str
 
     def defaults(organization: dict[str, Any]) -> list[str]:
         found = api.client.get(templates_url(organization), headers=owner.headers).json()
-        return [t["id"] for t in found if t["is_default"]]
+        return [t["id"] for t in found["items"] if t["is_default"]]
 
     assert defaults(org) == [second["id"]]
     changed = api.client.patch(
@@ -273,7 +276,7 @@ def test_a_deleted_template_is_gone(api: Api, owner: Caller, org: dict[str, Any]
     assert_problem(api.client.get(url, headers=owner.headers), 404)
     assert_problem(api.client.get(f"{url}/preview", headers=owner.headers), 404)
     assert_problem(api.client.delete(url, headers=owner.headers), 404)
-    assert api.client.get(templates_url(org), headers=owner.headers).json() == []
+    assert api.client.get(templates_url(org), headers=owner.headers).json()["items"] == []
 
 
 # -- Badges ------------------------------------------------------------------------------------
@@ -442,7 +445,7 @@ def test_another_organization_s_designs_are_out_of_reach(
     for method, url in smuggled:
         assert_problem(call(method, url, rival), 404)
 
-    assert api.client.get(templates_url(rival_org), headers=rival.headers).json() == []
+    assert api.client.get(templates_url(rival_org), headers=rival.headers).json()["items"] == []
     assert api.client.get(badges_url(rival_org), headers=rival.headers).json()["total"] == 0
     still = api.client.get(f"{templates_url(org)}/{template['id']}", headers=owner.headers).json()
     assert still["name"] == template["name"]

@@ -185,6 +185,13 @@ class BadgePage(Struct):
     offset: int
 
 
+class TemplatePage(Struct):
+    items: list[TemplateOut]
+    total: int
+    limit: int
+    offset: int
+
+
 def template_out(template: CertificateTemplate) -> TemplateOut:
     return TemplateOut(**_template_fields(template))
 
@@ -269,10 +276,15 @@ class CertificateTemplatesController(Controller):
         responses=documented(401, 403, 404),
     )
     async def list_templates(
-        self, organization_id: UUID, actor: Actor, certificate_design: CertificateDesignService
-    ) -> list[TemplateOut]:
+        self,
+        organization_id: UUID,
+        actor: Actor,
+        certificate_design: CertificateDesignService,
+        page: PageRequest,
+    ) -> TemplatePage:
         found = await certificate_design.templates(actor, organization_id)
-        return [template_out(t) for t in found]
+        shown = found[page.offset : page.offset + page.limit]
+        return TemplatePage([template_out(t) for t in shown], len(found), page.limit, page.offset)
 
     @post(
         "/",
