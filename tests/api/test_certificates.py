@@ -373,6 +373,10 @@ def test_a_configured_badge_comes_with_the_certificate_and_its_credential(
     rival_slug = rival_org["items"][0]["slug"]
     for foreign in (course.event["id"], badge["id"]):  # not the rival's to describe
         assert_problem(api.client.get(f"/organizations/{rival_slug}/achievements/{foreign}"), 404)
+    # Awarded, the badge stays: credentials name it and its image for good.
+    badge_url = f"/api/v1/organizations/{course.org['id']}/badges/{badge['id']}"
+    assert_problem(api.client.delete(badge_url, headers=owner.headers), 409, "badge_id")
+    assert api.client.get(urlsplit(badge["image_url"]).path).status_code == 200
 
 
 def test_attendance_corrected_after_completion_certifies_who_then_qualifies(

@@ -483,6 +483,25 @@ async def test_revoked_sequences_of_an_organization(backend: Backend) -> None:
         assert await uow.certificates.revoked_sequences(uuid4()) == []
 
 
+async def test_whether_a_badge_was_awarded_with_an_organization_s_certificates(
+    backend: Backend,
+) -> None:
+    world = await a_world(backend, people=2)
+    other = await a_world(backend, people=1)
+    carried, unused = uuid4(), uuid4()
+    await add(
+        backend,
+        a_certificate(world, 0, 1, badge_ids=(uuid4(), carried)),
+        a_certificate(world, 1, 2),
+        a_certificate(other, 0, 1, badge_ids=(unused,)),
+    )
+    async with backend.uow() as uow:
+        assert await uow.certificates.badge_awarded(world.organization.id, carried)
+        assert not await uow.certificates.badge_awarded(world.organization.id, unused)
+        assert not await uow.certificates.badge_awarded(other.organization.id, carried)
+        assert await uow.certificates.badge_awarded(other.organization.id, unused)
+
+
 async def test_deleted_registrations_and_enrollments_are_forgotten(backend: Backend) -> None:
     """The certificate stays (SQL's ON DELETE SET NULL) when its event or course goes."""
     world = await a_world(backend, people=2)

@@ -268,6 +268,10 @@ class CertificateRepository(Protocol):
         are reused (serials stay gapless)."""
         ...
 
+    async def badge_awarded(self, organization_id: UUID, badge_id: UUID) -> bool:
+        """Whether any of the organization's certificates carries the badge."""
+        ...
+
     async def revoked_sequences(self, organization_id: UUID) -> list[int]:
         """Sequences of the organization's revoked certificates (for its status lists)."""
         ...

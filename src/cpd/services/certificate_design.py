@@ -25,7 +25,7 @@ from cpd.domain.certificates import (
     Logo,
     sample_fields,
 )
-from cpd.domain.errors import InvalidInput, NotFound
+from cpd.domain.errors import Conflict, InvalidInput, NotFound
 from cpd.domain.pages import Page, PageRequest
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import CertificateRenderer, Clock
@@ -202,8 +202,15 @@ class CertificateDesignService:
         return badge
 
     async def delete_badge(self, actor: Actor, organization_id: UUID, badge_id: UUID) -> None:
+        """Only a badge never awarded: issued credentials name it (and its image) for good."""
         async with self._uow() as uow:
             await _badge(uow, actor, organization_id, badge_id)
+            if await uow.certificates.badge_awarded(organization_id, badge_id):
+                raise Conflict(
+                    "This badge was awarded with certificates whose credentials name it, so it "
+                    "stays; to stop awarding it, empty its awarded_for.",
+                    field="badge_id",
+                )
             await uow.badges.delete(badge_id)
             await uow.commit()
 

@@ -113,6 +113,12 @@ class MemoryCertificateRepository(_Repo):
     async def last_sequence(self, organization_id: UUID) -> int:
         return self._state.certificate_sequences.get(organization_id, 0)
 
+    async def badge_awarded(self, organization_id: UUID, badge_id: UUID) -> bool:
+        return any(
+            c.organization_id == organization_id and badge_id in c.badge_ids
+            for c in self._state.certificates.values()
+        )
+
     async def revoked_sequences(self, organization_id: UUID) -> list[int]:
         return sorted(
             c.sequence

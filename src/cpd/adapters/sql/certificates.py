@@ -216,6 +216,13 @@ class SqlCertificateRepository(_Repository):
         query = select(s.last_sequence).where(s.organization_id == organization_id)
         return int((await self._db.execute(query)).scalar() or 0)
 
+    async def badge_awarded(self, organization_id: UUID, badge_id: UUID) -> bool:
+        c = self._c
+        # As ``awarded_for``: each id is a quoted fixed-length string in the JSON text.
+        carried = cast(c.badge_ids, Text).contains(f'"{badge_id}"', autoescape=True)
+        query = select(c.id).where(c.organization_id == organization_id, carried).limit(1)
+        return (await self._db.execute(query)).first() is not None
+
     async def revoked_sequences(self, organization_id: UUID) -> list[int]:
         c = self._c
         query = (
