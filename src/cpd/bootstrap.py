@@ -362,7 +362,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         payments=payments,
         catalog=CatalogService(catalog_reader, uow, cache=catalog_cache),
         catalog_cache=catalog_cache,
-        health_probes=[database, *([RedisProbe(redis)] if redis else [])],
+        health_probes=[
+            database,
+            *([RedisProbe(redis)] if redis else []),
+            *([files] if isinstance(files, S3FileStorage) else []),
+        ],
         redis=redis,
     )
 

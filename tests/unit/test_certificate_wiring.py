@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from litestar.testing import TestClient
 
 from cpd.adapters.file_storage import LocalFileStorage, MemoryFileStorage
 from cpd.adapters.s3_storage import S3FileStorage
 from cpd.bootstrap import build_container
 from cpd.domain.certificates import sample_fields
+from cpd.entrypoints.http.app import create_app
 from cpd.settings import Settings, SettingsError
 from tests.conftest import make_settings
 from tests.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server
@@ -117,5 +119,24 @@ async def test_the_container_wires_s3_storage_and_closes_it(s3_server: S3Server)
     assert stored["Body"].read() == b"%PDF-1.7"
     assert stored["ContentType"] == "application/pdf"
     assert app.files.is_open
+    assert app.files in app.health_probes  # /ready asks the bucket too
+    await app.files.ping()
     await app.shutdown()
     assert not app.files.is_open  # closed with the container
+
+
+async def test_readiness_says_when_the_bucket_is_gone(s3_server: S3Server) -> None:
+    app = build_container(
+        make_settings(
+            file_storage="s3",
+            s3_bucket="no-such-bucket-here",
+            s3_endpoint_url=s3_server.endpoint_url,
+            s3_region=REGION,
+            s3_access_key_id=ACCESS_KEY_ID,
+            s3_secret_access_key=SECRET_ACCESS_KEY,
+        )
+    )
+    with TestClient(create_app(app)) as client:
+        ready = client.get("/ready")
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "unavailable: S3FileStorage"

@@ -120,6 +120,11 @@ class S3FileStorage:
             raise
         return True
 
+    async def ping(self) -> None:
+        """Readiness (``HealthProbe``): the bucket answers and these credentials reach it."""
+        client = await self._open()
+        await client.head_bucket(Bucket=self._bucket)
+
     async def aclose(self) -> None:
         """Close the client's connections; the next call opens a new one."""
         async with self._opening:

@@ -19,7 +19,11 @@ class HealthController(Controller):
     async def health(self) -> Health:
         return Health(status="ok")
 
-    @get("/ready", summary="Readiness: the database (and Redis, if used) answer; 503 otherwise")
+    @get(
+        "/ready",
+        summary="Readiness: the database (and Redis and the S3 bucket, if used) answer; 503 "
+        "otherwise",
+    )
     async def ready(self, state: State) -> Response[Health]:
         for probe in container_of(state).health_probes:
             try:
