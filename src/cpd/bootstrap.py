@@ -21,7 +21,7 @@ from saq import Queue
 from sqlalchemy.engine import make_url
 
 from cpd.adapters.calendars import IcalendarWriter
-from cpd.adapters.credential_signing import Ed25519CredentialSigner
+from cpd.adapters.credential_signing import JwsCredentialSigner
 from cpd.adapters.email_rendering import JinjaEmailRenderer
 from cpd.adapters.fake_meetings import DEV_WEBHOOK_SECRET, FakeVideoMeetings
 from cpd.adapters.file_storage import LocalFileStorage, MemoryFileStorage
@@ -326,7 +326,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         credentials=CredentialService(
             uow,
             clock=clock,
-            signer=Ed25519CredentialSigner(settings.credential_signing_secret),
+            signer=JwsCredentialSigner(
+                settings.credential_signing_secret, settings.credential_algorithm
+            ),
             urls=CredentialUrls(settings.public_base_url),
         ),
         certificate_design=CertificateDesignService(

@@ -85,6 +85,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Wraps organizations' credential signing keys at rest; unset falls back to secret_key.
     # Its own variable so rotating the token secret does not orphan every signing key.
     credential_key_secret: str | None = None
+    # New organizations' signing keys: Ed25519, or RSA for verifiers that only know RS256
+    # (the one algorithm Open Badges 3.0 requires everywhere). Existing keys keep theirs.
+    credential_algorithm: Literal["EdDSA", "RS256"] = "EdDSA"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

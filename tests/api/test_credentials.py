@@ -12,12 +12,18 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from cpd.adapters.credential_signing import Ed25519CredentialSigner, verify_credential_jwt
+import jwt as pyjwt
+from litestar.testing import TestClient
+
+from cpd.adapters.credential_signing import JwsCredentialSigner, verify_credential_jwt
+from cpd.bootstrap import build_container
 from cpd.domain.certificates import Activity, Certificate, CertificateSource, Holder
 from cpd.domain.credentials import BitstringStatusList, CredentialUrls
 from cpd.domain.ids import new_id
+from cpd.entrypoints.http.app import create_app
 from cpd.entrypoints.http.front import _CACHEABLE
 from tests.api.conftest import Api, Caller, assert_problem
+from tests.conftest import make_settings
 
 T = TypeVar("T")
 VC_JWT = "application/vc+jwt"
@@ -223,7 +229,7 @@ def test_credentials_signed_before_a_new_key_still_verify(api: Api) -> None:
     before = credential_of(api, certificate.id, holder)
 
     settings = api.container.settings
-    signer = Ed25519CredentialSigner(settings.credential_signing_secret)
+    signer = JwsCredentialSigner(settings.credential_signing_secret)
     newer = signer.generate_key(
         CredentialUrls(settings.public_base_url).jwks(org["slug"]), datetime.now(UTC)
     )
@@ -249,3 +255,26 @@ def test_the_openapi_document_lists_the_credential_routes(api: Api) -> None:
     status = paths["/api/v1/organizations/{organization_slug}/credentials/status/{list_number}"]
     assert VC_JWT in status["get"]["responses"]["200"]["content"]
     assert "/organizations/{organization_slug}" in paths
+
+
+def test_organizations_can_sign_with_rs256_for_verifiers_that_know_nothing_else() -> None:
+    """CPD_CREDENTIAL_ALGORITHM=RS256: new keys are RSA, and a third-party JOSE library with
+    only RS256 enabled verifies the credential from the published JWKS."""
+    container = build_container(make_settings(credential_algorithm="RS256"))
+    with TestClient(create_app(container)) as client:
+        rs256 = Api(client, container)
+        owner, holder = rs256.user(), rs256.user()
+        org = rs256.organization(owner)
+        certificate = issue(rs256, org, holder)
+        token = credential_of(rs256, certificate.id, holder)
+        jwks = jwks_of(rs256, org["slug"])
+    (key,) = jwks["keys"]
+    assert (key["kty"], key["alg"]) == ("RSA", "RS256")
+    claims = pyjwt.decode(
+        token,
+        key=pyjwt.PyJWK(key).key,
+        algorithms=["RS256"],
+        options={"require": ["iss", "jti", "nbf"], "verify_aud": False},
+    )
+    assert claims["credentialSubject"]["identifier"][0]["identityHash"] == "Hana Hart"
+    assert verify_credential_jwt(token, jwks)["id"] == claims["jti"]

@@ -5,6 +5,8 @@ JWKS only (``verify_credential_jwt``)."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -14,7 +16,7 @@ from uuid import UUID
 import jsonschema_rs
 import pytest
 
-from cpd.adapters.credential_signing import Ed25519CredentialSigner, verify_credential_jwt
+from cpd.adapters.credential_signing import JwsCredentialSigner, verify_credential_jwt
 from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor, Organization, Role
 from cpd.domain.certificates import (
@@ -35,6 +37,7 @@ from cpd.domain.credentials import (
 )
 from cpd.domain.errors import NotFound
 from cpd.domain.ids import new_id
+from cpd.services.credentials import CredentialService
 from tests.unit.fakes import FakeClock, actor_of, register
 from tests.unit.test_domain_credentials import OB3_SCHEMA
 
@@ -307,7 +310,7 @@ async def test_a_credential_signed_before_a_new_key_still_verifies(
     before = await app.credentials.credential(cast.holder, certificate.id)
 
     clock.advance(days=30)
-    signer = Ed25519CredentialSigner(app.settings.credential_signing_secret)
+    signer = JwsCredentialSigner(app.settings.credential_signing_secret)
     newer = signer.generate_key(cast.urls.jwks(cast.org.slug), clock.now())
     async with app.uow() as uow:
         await uow.signing_keys.add(cast.org.id, newer)
@@ -322,6 +325,30 @@ async def test_a_credential_signed_before_a_new_key_still_verifies(
     assert old["id"] == new["id"]
     assert before != after
     assert before.split(".")[0] != after.split(".")[0]  # a different kid in the header
+
+
+async def test_switching_to_rs256_signs_the_next_credential_with_a_new_rsa_key(
+    cast: Cast, clock: FakeClock
+) -> None:
+    """CPD_CREDENTIAL_ALGORITHM changed on a running platform: an organization whose only key
+    is Ed25519 gets an RSA key at its next signature (listed in its JWKS first), and what the
+    Ed25519 key signed still verifies."""
+    certificate = await issue(cast)
+    before = await cast.app.credentials.credential(cast.holder, certificate.id)
+    clock.advance(minutes=1)
+    switched = CredentialService(  # a restart with the new setting, on the same data
+        cast.app.uow,
+        clock=clock,
+        signer=JwsCredentialSigner(cast.app.settings.credential_signing_secret, "RS256"),
+        urls=cast.urls,
+    )
+    jwks = await switched.jwks(cast.org.slug)
+    assert [key["alg"] for key in jwks["keys"]] == ["RS256", "EdDSA"]  # type: ignore[index]
+    after = await switched.credential(cast.holder, certificate.id)
+    assert json.loads(base64.urlsafe_b64decode(after.split(".")[0] + "=="))["alg"] == "RS256"
+    for token in (before, after):
+        assert verify_credential_jwt(token, jwks, now=clock.now())
+    assert await switched.jwks(cast.org.slug) == jwks  # one RSA key, not one per call
 
 
 # --- status lists -------------------------------------------------------------------------------

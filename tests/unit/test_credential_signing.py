@@ -19,12 +19,14 @@ from uuid import uuid4
 
 import jwt as pyjwt
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cpd.adapters.credential_signing import (
     CredentialKeyError,
     CredentialVerificationError,
-    Ed25519CredentialSigner,
+    JwsCredentialSigner,
     verify_credential_jwt,
 )
 from cpd.domain.credentials import (
@@ -48,12 +50,12 @@ NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
 
 
 @pytest.fixture
-def signer() -> Ed25519CredentialSigner:
-    return Ed25519CredentialSigner(SECRET)
+def signer() -> JwsCredentialSigner:
+    return JwsCredentialSigner(SECRET)
 
 
 @pytest.fixture
-def key(signer: Ed25519CredentialSigner) -> SigningKey:
+def key(signer: JwsCredentialSigner) -> SigningKey:
     return signer.generate_key(URLS.jwks(SLUG), NOW)
 
 
@@ -77,7 +79,7 @@ def credential(index: int = 7, **overrides: Any) -> dict[str, Any]:
     return open_badge_credential(CredentialFacts(**values))
 
 
-def published(signer: Ed25519CredentialSigner, *keys: SigningKey) -> dict[str, Any]:
+def published(signer: JwsCredentialSigner, *keys: SigningKey) -> dict[str, Any]:
     """What ``/.well-known/jwks.json`` serves, through JSON as a client receives it."""
     parsed: dict[str, Any] = json.loads(json.dumps(signer.public_jwks(keys)))
     return parsed
@@ -103,7 +105,7 @@ def outside_verify(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
     claims: dict[str, Any] = pyjwt.decode(
         token,
         key=pyjwt.PyJWK(jwk).key,
-        algorithms=["EdDSA"],
+        algorithms=[jwk["alg"]],  # pinned by the key the verifier chose
         options={"require": ["iss", "jti", "nbf"], "verify_aud": False},
     )
     return claims
@@ -127,7 +129,7 @@ def outside_revoked(claims: dict[str, Any], status_token: str, jwks: dict[str, A
 
 
 def test_a_credential_verifies_with_only_the_public_key_then_reads_as_revoked(
-    signer: Ed25519CredentialSigner, key: SigningKey
+    signer: JwsCredentialSigner, key: SigningKey
 ) -> None:
     document = credential(index=1234)
     token = signer.sign(document, key)
@@ -151,7 +153,7 @@ def test_a_credential_verifies_with_only_the_public_key_then_reads_as_revoked(
     assert outside_revoked(claims, status_list_jwt([0, 1234]), jwks)
 
 
-def test_the_jwt_follows_ob3_section_8_2(signer: Ed25519CredentialSigner, key: SigningKey) -> None:
+def test_the_jwt_follows_ob3_section_8_2(signer: JwsCredentialSigner, key: SigningKey) -> None:
     document = credential()
     header, payload, _ = segments(signer.sign(document, key))
 
@@ -172,7 +174,7 @@ def test_the_jwt_follows_ob3_section_8_2(signer: Ed25519CredentialSigner, key: S
     )
 
 
-def test_jwks_has_public_members_only(signer: Ed25519CredentialSigner, key: SigningKey) -> None:
+def test_jwks_has_public_members_only(signer: JwsCredentialSigner, key: SigningKey) -> None:
     other = signer.generate_key(URLS.jwks(SLUG), NOW)
     jwks = signer.public_jwks([key, other])
     text = json.dumps(jwks)
@@ -198,16 +200,16 @@ def test_jwks_has_public_members_only(signer: Ed25519CredentialSigner, key: Sign
 
 
 def test_private_keys_are_wrapped_under_the_secret(
-    signer: Ed25519CredentialSigner, key: SigningKey
+    signer: JwsCredentialSigner, key: SigningKey
 ) -> None:
     document = credential()
     assert len(key.private_material) == 1 + 12 + 32 + 16  # version, nonce, key, GCM tag
     # A signer built from the same secret (another process) signs with the stored key.
-    again = Ed25519CredentialSigner(SECRET).sign(document, key)
+    again = JwsCredentialSigner(SECRET).sign(document, key)
     outside_verify(again, published(signer, key))
 
     with pytest.raises(CredentialKeyError):
-        Ed25519CredentialSigner(SECRET + "-rotated").sign(document, key)
+        JwsCredentialSigner(SECRET + "-rotated").sign(document, key)
     other = signer.generate_key(URLS.jwks("other-org"), NOW)
     swapped = SigningKey(
         kid=key.kid,
@@ -225,7 +227,7 @@ def test_private_keys_are_wrapped_under_the_secret(
             document, SigningKey(key.kid, key.algorithm, key.public_jwk, bytes(flipped), NOW)
         )
     with pytest.raises(ValueError, match="32"):
-        Ed25519CredentialSigner("short")
+        JwsCredentialSigner("short")
 
 
 # --- attacks and mistakes our verifier refuses -----------------------------------------------
@@ -237,7 +239,7 @@ def forge(header: dict[str, Any], payload: dict[str, Any], signature: bytes) -> 
 
 
 def test_tampered_payloads_and_wrong_keys_are_refused(
-    signer: Ed25519CredentialSigner, key: SigningKey
+    signer: JwsCredentialSigner, key: SigningKey
 ) -> None:
     token = signer.sign(credential(), key)
     jwks = published(signer, key)
@@ -261,7 +263,7 @@ def test_tampered_payloads_and_wrong_keys_are_refused(
 
 
 def test_alg_none_and_algorithm_confusion_are_refused(
-    signer: Ed25519CredentialSigner, key: SigningKey
+    signer: JwsCredentialSigner, key: SigningKey
 ) -> None:
     jwks = published(signer, key)
     header, payload, _ = segments(signer.sign(credential(), key))
@@ -282,7 +284,7 @@ def test_alg_none_and_algorithm_confusion_are_refused(
 
 
 def test_extra_headers_wrong_typ_and_malformed_tokens_are_refused(
-    signer: Ed25519CredentialSigner, key: SigningKey
+    signer: JwsCredentialSigner, key: SigningKey
 ) -> None:
     jwks = published(signer, key)
     token = signer.sign(credential(), key)
@@ -306,7 +308,7 @@ def test_extra_headers_wrong_typ_and_malformed_tokens_are_refused(
 
 
 def test_claims_must_mirror_the_credential_and_times_hold(
-    signer: Ed25519CredentialSigner, key: SigningKey
+    signer: JwsCredentialSigner, key: SigningKey
 ) -> None:
     jwks = published(signer, key)
     private = Ed25519PrivateKey.from_private_bytes(signer._unwrap(key))
@@ -351,3 +353,79 @@ def test_claims_must_mirror_the_credential_and_times_hold(
             verify_credential_jwt(signed(changed), jwks, now=NOW)
     with pytest.raises(pyjwt.ExpiredSignatureError):
         outside_verify(token, jwks)  # PyJWT uses the real clock: a day past validUntil
+
+
+@pytest.fixture(scope="module")
+def rsa_signer() -> JwsCredentialSigner:
+    return JwsCredentialSigner(SECRET, "RS256")
+
+
+@pytest.fixture(scope="module")
+def rsa_key(rsa_signer: JwsCredentialSigner) -> SigningKey:
+    return rsa_signer.generate_key(URLS.jwks(SLUG), NOW)
+
+
+def test_rs256_keys_sign_credentials_any_verifier_checks(
+    rsa_signer: JwsCredentialSigner, rsa_key: SigningKey
+) -> None:
+    """RS256, the algorithm OB 3.0 asks every implementation to support."""
+    assert (rsa_key.algorithm, rsa_key.public_jwk["kty"], rsa_key.public_jwk["alg"]) == (
+        "RS256",
+        "RSA",
+        "RS256",
+    )
+    assert len(unb64(rsa_key.public_jwk["n"])) == 256  # 2048 bits
+    token = rsa_signer.sign(credential(), rsa_key)
+    header, payload, _ = segments(token)
+    assert header == {"alg": "RS256", "kid": rsa_key.kid, "typ": "JWT"}
+    jwks = published(rsa_signer, rsa_key)
+    assert set(jwks["keys"][0]) == {"kty", "n", "e", "kid", "alg", "use"}  # nothing private
+    assert verify_credential_jwt(token, jwks, now=NOW) == payload
+    assert outside_verify(token, jwks)["jti"] == payload["id"]  # PyJWT agrees
+
+
+def test_an_organization_may_hold_keys_of_both_algorithms(
+    signer: JwsCredentialSigner,
+    key: SigningKey,
+    rsa_signer: JwsCredentialSigner,
+    rsa_key: SigningKey,
+) -> None:
+    """Switching CPD_CREDENTIAL_ALGORITHM makes new keys; credentials signed before verify on."""
+    jwks = published(signer, rsa_key, key)
+    for token in (signer.sign(credential(), key), rsa_signer.sign(credential(), rsa_key)):
+        assert verify_credential_jwt(token, jwks, now=NOW)
+    by_eddsa_signer = signer.sign(credential(), rsa_key)  # a key signs with its own algorithm
+    assert segments(by_eddsa_signer)[0]["alg"] == "RS256"
+    assert verify_credential_jwt(by_eddsa_signer, jwks, now=NOW)
+
+
+def test_the_key_pins_the_algorithm_not_the_token(
+    signer: JwsCredentialSigner,
+    key: SigningKey,
+    rsa_signer: JwsCredentialSigner,
+    rsa_key: SigningKey,
+) -> None:
+    jwks = published(signer, rsa_key, key)
+    _, payload, _ = segments(rsa_signer.sign(credential(), rsa_key))
+    modulus = unb64(rsa_key.public_jwk["n"])
+    for alg, kid in (("EdDSA", rsa_key.kid), ("RS256", key.kid), ("HS256", rsa_key.kid)):
+        header = {"alg": alg, "kid": kid, "typ": "JWT"}
+        unsigned = forge(header, payload, b"").rsplit(".", 1)[0]
+        mac = hmac.new(modulus, unsigned.encode(), "sha256").digest()  # HMAC with the public key
+        with pytest.raises(CredentialVerificationError, match="algorithm"):
+            verify_credential_jwt(f"{unsigned}.{b64(mac)}", jwks, now=NOW)
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - on purpose
+    numbers = weak.public_key().public_numbers()
+    small = {
+        "kty": "RSA", "kid": "weak", "alg": "RS256",
+        "n": b64(numbers.n.to_bytes(128, "big")), "e": b64(numbers.e.to_bytes(3, "big")),
+    }  # fmt: skip
+    unsigned = forge({"alg": "RS256", "kid": "weak", "typ": "JWT"}, payload, b"").rsplit(".", 1)[0]
+    signature = weak.sign(unsigned.encode(), padding.PKCS1v15(), hashes.SHA256())
+    with pytest.raises(CredentialVerificationError):
+        verify_credential_jwt(f"{unsigned}.{b64(signature)}", {"keys": [small]}, now=NOW)
+
+
+def test_only_eddsa_and_rs256_are_offered() -> None:
+    with pytest.raises(ValueError, match="EdDSA or RS256"):
+        JwsCredentialSigner(SECRET, "ES256")  # type: ignore[arg-type]

@@ -138,6 +138,13 @@ def test_credential_key_secret_falls_back_to_the_secret_key_and_has_a_minimum_le
         Settings.from_env({"CPD_CREDENTIAL_KEY_SECRET": "too-short"})
 
 
+def test_the_credential_algorithm_is_eddsa_unless_rs256_is_asked_for() -> None:
+    assert Settings().credential_algorithm == "EdDSA"
+    assert Settings.from_env({"CPD_CREDENTIAL_ALGORITHM": "RS256"}).credential_algorithm == "RS256"
+    with pytest.raises(SettingsError, match="CPD_CREDENTIAL_ALGORITHM"):
+        Settings.from_env({"CPD_CREDENTIAL_ALGORITHM": "HS256"})
+
+
 def test_production_refuses_the_public_secret_for_credential_keys() -> None:
     with pytest.raises(SettingsError, match="CPD_CREDENTIAL_KEY_SECRET"):
         Settings.from_env(

@@ -52,6 +52,11 @@ class CredentialSigner(Protocol):
     """Signs Open Badges credentials (and status lists) with an organization's own key, so
     anyone can verify them from the published JWKS without calling us."""
 
+    @property
+    def algorithm(self) -> str:
+        """What ``generate_key`` makes, and so what new credentials are signed with."""
+        ...
+
     def generate_key(self, jwks_url: str, now: datetime) -> SigningKey:
         """A new key whose ``kid`` is ``{jwks_url}#{thumbprint}`` (a dereferenceable URI)."""
         ...

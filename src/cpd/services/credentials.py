@@ -78,12 +78,12 @@ class CredentialService:
 
     async def jwks(self, organization_slug: str) -> dict[str, object]:
         """Every public key of the organization, newest first: a credential signed before a
-        new key was made still verifies. Never empty for an organization that exists."""
+        new key was made still verifies. It always holds the key the next credential will be
+        signed with (made now if need be), so a verifier's cached copy is never behind."""
         async with self._uow() as uow:
             organization = await self._organization(uow, organization_slug)
+            await self._signing_key(uow, organization)  # the key that will sign is listed
             keys = await uow.signing_keys.for_organization(organization.id)
-            if not keys:
-                keys = [await self._signing_key(uow, organization)]
         return self._signer.public_jwks(keys)
 
     async def status_list(self, organization_slug: str, list_number: int) -> str:
@@ -172,17 +172,24 @@ class CredentialService:
         Two first requests at once must not make two keys: the organization's row is locked
         and the keys read again before one is made, so the second request finds the first's.
         """
-        keys = await uow.signing_keys.for_organization(organization.id)
+        keys = await self._usable_keys(uow, organization)
         if keys:
             return keys[0]
         await uow.organizations.get_for_update(organization.id)
-        keys = await uow.signing_keys.for_organization(organization.id)
+        keys = await self._usable_keys(uow, organization)
         if keys:
             return keys[0]
         key = self._signer.generate_key(self._urls.jwks(organization.slug), self._clock.now())
         await uow.signing_keys.add(organization.id, key)
         await uow.commit()
         return key
+
+    async def _usable_keys(self, uow: UnitOfWork, organization: Organization) -> list[SigningKey]:
+        """The organization's keys of the configured algorithm, newest first: after
+        CPD_CREDENTIAL_ALGORITHM changes, the next signature makes a key of the new one (the
+        old keys stay published, so what they signed still verifies)."""
+        keys = await uow.signing_keys.for_organization(organization.id)
+        return [key for key in keys if key.algorithm == self._signer.algorithm]
 
     def _issuer(self, organization: Organization) -> IssuerProfile:
         issuer_id = self._urls.issuer(organization.slug)
