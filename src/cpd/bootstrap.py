@@ -259,6 +259,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     certificate_renderer = TypstCertificateRenderer(
         font_dirs=[Path(folder) for folder in settings.certificate_font_paths],
         threads=settings.certificate_render_threads,
+        check_seconds=settings.certificate_check_seconds,
     )
     files = _build_file_storage(settings)
     certificates = CertificateService(

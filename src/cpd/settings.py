@@ -80,6 +80,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     s3_prefix: str = ""  # keys are stored under this folder of the bucket
     certificate_font_dirs: str = ""  # extra font folders (e.g. CJK), separated like PATH
     certificate_render_threads: int = 2  # Typst compiles in parallel threads (it frees the GIL)
+    certificate_check_seconds: float = 20.0  # an uploaded template's test compile, at most
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     # Wraps organizations' credential signing keys at rest; unset falls back to secret_key.
@@ -186,6 +187,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 "CPD_S3_PREFIX: a folder path of names made of letters, digits, '.', '_' and "
                 "'-' (each starting with a letter or digit)."
             )
+        if self.certificate_check_seconds <= 0:
+            raise SettingsError("CPD_CERTIFICATE_CHECK_SECONDS must be above 0.")
         if self.certificate_render_threads < 1:
             raise SettingsError("CPD_CERTIFICATE_RENDER_THREADS must be at least 1.")
         if not self.jwt_algorithm.startswith("HS") and not (

@@ -68,6 +68,7 @@ def test_s3_storage_is_accepted_with_a_bucket() -> None:
     [
         ({"CPD_CERTIFICATE_FONT_DIRS": "/no/such/folder"}, "CPD_CERTIFICATE_FONT_DIRS"),
         ({"CPD_CERTIFICATE_RENDER_THREADS": "0"}, "CPD_CERTIFICATE_RENDER_THREADS"),
+        ({"CPD_CERTIFICATE_CHECK_SECONDS": "0"}, "CPD_CERTIFICATE_CHECK_SECONDS"),
         ({"CPD_FILE_STORAGE": "s3"}, "CPD_S3_BUCKET"),
         ({"CPD_FILE_STORAGE": "ftp"}, "CPD_FILE_STORAGE"),
         ({"CPD_S3_ACCESS_KEY_ID": "key"}, "CPD_S3_SECRET_ACCESS_KEY"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import struct
+import time
 import zlib
 from dataclasses import replace
 from pathlib import Path
@@ -251,3 +252,30 @@ async def test_an_unreadable_font_file_is_logged_not_fatal(tmp_path: Path) -> No
         pdf = await renderer.render(None, sample_fields())
     assert sample_fields().holder_name in pdf_text(pdf)
     assert [entry["event"] for entry in logs] == ["certificate_font_unreadable"]
+
+
+async def test_a_template_that_compiles_forever_is_stopped_and_refused() -> None:
+    """An uploaded template is code: one that loops for minutes is stopped after the time
+    limit (its child process killed), whatever sample it happens to loop on."""
+    quick = TypstCertificateRenderer(check_seconds=1.5)
+    endless = b"#let certificate(c) = { for i in range(10000000000) { } }"
+    started = time.monotonic()
+    with pytest.raises(InvalidInput, match=r"took longer than 1\.5 s") as slow:
+        await quick.check_template(endless)
+    assert slow.value.field == "source"
+    assert time.monotonic() - started < 10
+    only_without_a_number = (
+        b"#let certificate(c) = { if c.registration_number == none "
+        b"{ for i in range(10000000000) { } } else [#c.holder_name] }"
+    )
+    sparse = replace(sample_fields(), registration_number=None)
+    await quick.check_template(only_without_a_number)  # the full sample passes...
+    with pytest.raises(InvalidInput, match="took longer"):  # ...the sparse one does not
+        await quick.check_template(
+            only_without_a_number, [("", sample_fields()), ("a course", sparse)]
+        )
+    with pytest.raises(InvalidInput, match=r"panicked.*\(a course\)"):
+        await quick.check_template(
+            b'#let certificate(c) = { if c.registration_number == none { panic("no") } }',
+            [("", sample_fields()), ("a course", sparse)],
+        )

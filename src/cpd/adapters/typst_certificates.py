@@ -17,10 +17,12 @@ import asyncio
 import base64
 import io
 import json
+import multiprocessing
 import re
 import threading
 from collections.abc import Iterable, Sequence
 from functools import cached_property
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Literal
 
@@ -74,7 +76,11 @@ LOGGER = "cpd.certificates"  # looked up when used: a logger cached at import wo
 class TypstCertificateRenderer:
     """The ``CertificateRenderer`` port on Typst."""
 
-    def __init__(self, *, font_dirs: Sequence[Path] = (), threads: int = 2) -> None:
+    def __init__(
+        self, *, font_dirs: Sequence[Path] = (), threads: int = 2, check_seconds: float = 20.0
+    ) -> None:
+        self._extra_font_dirs = list(font_dirs)
+        self._check_seconds = check_seconds
         self._font_dirs = [BUNDLED_FONTS, *font_dirs]
         self._fonts = typst.Fonts(
             include_system_fonts=False,
@@ -105,8 +111,43 @@ class TypstCertificateRenderer:
         )
         return [pdf for chunk in done for pdf in chunk]
 
-    async def check_template(self, source: bytes) -> None:
-        await asyncio.to_thread(self.render_sync, source, sample_fields())
+    async def check_template(
+        self, source: bytes, samples: Sequence[tuple[str, CertificateFields]] = ()
+    ) -> None:
+        """In a child process killed after ``check_seconds``: a template is code, and Typst,
+        which caps ``while`` loops and recursion, still runs ``for i in range(10^10)`` for
+        minutes; a thread running it could never be stopped."""
+        checks = list(samples) or [("", sample_fields())]
+        problem = await asyncio.to_thread(self._check_in_child, source, checks)
+        if problem is not None:
+            raise InvalidInput(problem, field="source")
+
+    def _check_in_child(
+        self, source: bytes, samples: list[tuple[str, CertificateFields]]
+    ) -> str | None:
+        context = multiprocessing.get_context("forkserver")  # never fork a threaded process
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(
+            target=_check_template_here,
+            args=(source, samples, self._extra_font_dirs, sender),
+            daemon=True,
+        )
+        child.start()
+        sender.close()
+        try:
+            if not receiver.poll(self._check_seconds):
+                return (
+                    f"The template took longer than {self._check_seconds:g} s to compile with "
+                    "sample data; simplify it (look for long loops)."
+                )
+            problem: str | None = receiver.recv()
+            return problem
+        except EOFError:  # the child died without a word (out of memory, killed)
+            return "The template could not be compiled: the compiler stopped."
+        finally:
+            child.kill()
+            child.join()
+            receiver.close()
 
     async def check_logo(self, logo: Logo) -> None:
         await asyncio.to_thread(self._check_logo_sync, logo)
@@ -195,6 +236,25 @@ class TypstCertificateRenderer:
                 missing=missing,
                 hint="add a font folder with these characters to CPD_CERTIFICATE_FONT_DIRS",
             )
+
+
+def _check_template_here(
+    source: bytes,
+    samples: list[tuple[str, CertificateFields]],
+    font_dirs: list[Path],
+    report: Connection,
+) -> None:
+    """The child process of ``check_template``: what is wrong with the template, or None."""
+    renderer = TypstCertificateRenderer(font_dirs=font_dirs, threads=1)
+    problem = None
+    for note, fields in samples:
+        try:
+            renderer.render_sync(source, fields)
+        except InvalidInput as error:
+            problem = f"{error.detail} ({note})" if note else error.detail
+            break
+    report.send(problem)
+    report.close()
 
 
 def qr_svg(url: str) -> str:

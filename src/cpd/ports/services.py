@@ -199,9 +199,13 @@ class CertificateRenderer(Protocol):
         """One PDF per certificate, in order; cheaper per certificate than ``render``."""
         ...
 
-    async def check_template(self, source: bytes) -> None:
-        """Compile ``source`` with sample data; raise InvalidInput (field ``source``) with the
-        compiler's message and line when it fails or does not make exactly one page."""
+    async def check_template(
+        self, source: bytes, samples: Sequence[tuple[str, CertificateFields]] = ()
+    ) -> None:
+        """Compile ``source`` with each of ``samples`` (a note for the message, the fields;
+        none given: the product's sample data); raise InvalidInput (field ``source``) with the
+        compiler's message and line when one fails, does not make exactly one page, or the
+        check outlasts its time limit (an uploaded template is someone's code)."""
         ...
 
     async def check_logo(self, logo: Logo) -> None:

@@ -150,17 +150,19 @@ class CertificateDesignService:
         the template's logo and signatory, then with the optional fields left out."""
         if new_logo and template.logo is not None:
             await self._renderer.check_logo(template.logo)
-        await self._renderer.check_template(template.source)
         looks = preview_fields(template)
-        await self._renderer.render(template.source, looks)
-        try:
-            await self._renderer.render(template.source, sparse_fields(looks))
-        except InvalidInput as error:
-            raise InvalidInput(
-                f"{error.detail} (with a certificate for a course that has no registration "
-                "number or credit category)",
-                field=error.field,
-            ) from None
+        await self._renderer.check_template(
+            template.source,
+            [
+                ("", sample_fields()),
+                ("", looks),
+                (
+                    "with a certificate for a course that has no registration number or "
+                    "credit category",
+                    sparse_fields(looks),
+                ),
+            ],
+        )
 
     # -- Badges --------------------------------------------------------------------------------
 
