@@ -314,6 +314,16 @@ def test_certificates_stay_inside_their_organization(course: Course) -> None:
         assert_problem(
             api.client.get(f"{course.base}/certificates", headers=caller.headers), status
         )
+    manual = {
+        "source": "event",
+        "source_id": course.event["id"],
+        "user_id": course.bob.id,
+        "override_reason": "x",
+    }
+    for caller, status in ((rival, 404), (member, 403), (course.bob, 404)):
+        assert_problem(
+            api.client.post("/api/v1/certificates", json=manual, headers=caller.headers), status
+        )
     job = api.client.post(f"{course.base}/certificates/issue", headers=course.owner.headers)
     assert_problem(api.client.get(job.json()["url"], headers=rival.headers), 404)
     assert api.client.get("/api/v1/certificates", headers=rival.headers).json()["items"] == []
