@@ -16,6 +16,7 @@ from uuid import UUID
 from cpd.domain.credentials import MIN_STATUS_LIST_BITS
 from cpd.domain.errors import Conflict, InvalidInput
 from cpd.domain.ids import new_id
+from cpd.domain.text import checked_text
 
 # Crockford's base32: digits and letters without I, L, O, U (no look-alikes, no accidental
 # words), so a code read off paper or over the phone survives being typed back.
@@ -495,7 +496,7 @@ class CertificateTemplate:
     def _apply(self, changes: dict[str, Any]) -> None:
         for name, value in changes.items():
             if name == "name":
-                self.name = _text(value, "name", 200)
+                self.name = checked_text(value, "name", 200)
             elif name == "source":
                 self.source = check_template_source(value)
             elif name == "logo":
@@ -503,7 +504,7 @@ class CertificateTemplate:
                     raise InvalidInput("Give the logo as an image.", field="logo")
                 self.logo = value
             elif name in ("signatory_name", "signatory_title"):
-                setattr(self, name, None if value is None else _text(value, name, 120))
+                setattr(self, name, None if value is None else checked_text(value, name, 120))
             elif name == "is_default":
                 self.is_default = bool(value)
             else:
@@ -587,7 +588,7 @@ class Badge:
         limits = {"name": 200, "description": 2000, "criteria": 5000}
         for name, value in changes.items():
             if name in limits:
-                setattr(self, name, _text(value, name, limits[name]))
+                setattr(self, name, checked_text(value, name, limits[name]))
             elif name == "image":
                 if value is not None and not isinstance(value, BadgeImage):
                     raise InvalidInput("Give the image as a PNG or SVG.", field="image")
@@ -598,11 +599,3 @@ class Badge:
                 self.awarded_for = tuple(dict.fromkeys(value))
             else:
                 raise InvalidInput("Unknown field.", field=name)
-
-
-def _text(value: object, field_name: str, limit: int) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput("Must not be blank.", field=field_name)
-    if len(value.strip()) > limit:
-        raise InvalidInput(f"Must be at most {limit} characters.", field=field_name)
-    return value.strip()

@@ -13,6 +13,7 @@ from cpd.domain.accounts import check_slug
 from cpd.domain.errors import Conflict, InvalidInput
 from cpd.domain.ids import new_id
 from cpd.domain.money import Money, cpd_credits
+from cpd.domain.text import checked_text
 
 
 class CourseMode(StrEnum):
@@ -106,11 +107,11 @@ class Course:
     def _apply(self, changes: dict[str, Any]) -> None:
         for name, value in changes.items():
             if name == "title":
-                self.title = _text(value, "title", 200)
+                self.title = checked_text(value, "title", 200)
             elif name == "slug":
                 self.slug = check_slug(value)
             elif name == "description":
-                self.description = _text(value or "", "description", 20_000, blank_ok=True)
+                self.description = checked_text(value or "", "description", 20_000, blank_ok=True)
             elif name == "mode":
                 self.mode = _mode(value)
             elif name == "price":
@@ -118,7 +119,7 @@ class Course:
             elif name == "cpd_credits":
                 self.cpd_credits = cpd_credits(value)
             elif name == "credit_category":
-                self.credit_category = None if value is None else _text(value, name, 100)
+                self.credit_category = None if value is None else checked_text(value, name, 100)
             else:
                 raise InvalidInput("Unknown field.", field=name)
 
@@ -130,16 +131,6 @@ class Enrollment:
     user_id: UUID
     enrolled_at: datetime
     status: EnrollmentStatus = EnrollmentStatus.ACTIVE
-
-
-def _text(value: Any, field_name: str, limit: int, *, blank_ok: bool = False) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput("Must be text.", field=field_name)
-    if not value.strip() and not blank_ok:
-        raise InvalidInput("Must not be blank.", field=field_name)
-    if len(value.strip()) > limit:
-        raise InvalidInput(f"Must be at most {limit} characters.", field=field_name)
-    return value.strip()
 
 
 def _mode(value: Any) -> CourseMode:

@@ -16,6 +16,7 @@ from cpd.domain.accounts import check_slug
 from cpd.domain.errors import Conflict, InvalidInput, NotFound
 from cpd.domain.ids import new_id
 from cpd.domain.money import Money, cpd_credits
+from cpd.domain.text import checked_text
 
 DEFAULT_ATTENDANCE_THRESHOLD = 75
 T = TypeVar("T")
@@ -63,7 +64,7 @@ class Session:
     join_url: str | None = None
 
     def __post_init__(self) -> None:
-        self.title = _text(self.title, "sessions.title", 200)
+        self.title = checked_text(self.title, "sessions.title", 200)
         _aware(self.starts_at, "sessions.starts_at")
         _aware(self.ends_at, "sessions.ends_at")
         if self.ends_at <= self.starts_at:
@@ -287,17 +288,6 @@ class Event:
             raise InvalidInput(f"An {self.format} event needs a venue.", field="venue")
 
 
-def _text(value: Any, field_name: str, limit: int, *, blank_ok: bool = False) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput("Must be text.", field=field_name)
-    text = value.strip()
-    if not text and not blank_ok:
-        raise InvalidInput("Must not be blank.", field=field_name)
-    if len(text) > limit:
-        raise InvalidInput(f"Must be at most {limit} characters.", field=field_name)
-    return text
-
-
 def _aware(value: Any, field_name: str) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise InvalidInput("Give a date-time with a UTC offset.", field=field_name)
@@ -337,7 +327,7 @@ def _threshold(value: Any) -> int:
 def _tags(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple):
         raise InvalidInput("Give a list of tags.", field="tags")
-    tags = tuple(dict.fromkeys(_text(t, "tags", 50).lower() for t in value))
+    tags = tuple(dict.fromkeys(checked_text(t, "tags", 50).lower() for t in value))
     if len(tags) > MAX_TAGS:
         raise InvalidInput(f"At most {MAX_TAGS} tags.", field="tags")
     return tags
@@ -366,14 +356,14 @@ def _choice(kind: type[EventFormat], value: Any, field_name: str) -> EventFormat
 
 
 def _optional_text(field_name: str, limit: int) -> Any:
-    return lambda value: None if value is None else _text(value, field_name, limit)
+    return lambda value: None if value is None else checked_text(value, field_name, limit)
 
 
 _SETTERS: dict[str, Any] = {
-    "title": lambda v: _text(v, "title", 200),
+    "title": lambda v: checked_text(v, "title", 200),
     "slug": check_slug,
-    "summary": lambda v: _text(v or "", "summary", 500, blank_ok=True),
-    "description": lambda v: _text(v or "", "description", 20_000, blank_ok=True),
+    "summary": lambda v: checked_text(v or "", "summary", 500, blank_ok=True),
+    "description": lambda v: checked_text(v or "", "description", 20_000, blank_ok=True),
     "format": lambda v: _choice(EventFormat, v, "format"),
     "venue": _venue,
     "timezone": _timezone,
@@ -407,5 +397,5 @@ def _session_fields(spec: dict[str, Any]) -> dict[str, Any]:
     fields = dict(spec)
     for name, limit in (("room", 200), ("join_url", 2000)):
         if fields.get(name) is not None:
-            fields[name] = _text(fields[name], f"sessions.{name}", limit)
+            fields[name] = checked_text(fields[name], f"sessions.{name}", limit)
     return fields
