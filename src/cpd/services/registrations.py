@@ -39,7 +39,7 @@ from cpd.ports.services import Cache, CalendarWriter, Clock, PaymentGateway
 from cpd.services import idempotency
 from cpd.services.access import require_staff
 from cpd.services.batching import Batcher
-from cpd.services.idempotency import IdempotentRequest, KeyTaken
+from cpd.services.idempotency import IdempotentRequest, InFlight, KeyTaken
 from cpd.services.meetings import meeting_registrants_task, queue_meeting_registrant
 from cpd.services.messaging import Delivery, MessagingService
 from cpd.services.notifications import (
@@ -110,6 +110,7 @@ class RegistrationService:
         self._payments = payments
         self._refund_policy = refund_policy
         self._seat_desk = Batcher(self._decide_seats)
+        self._in_flight = InFlight()
 
     async def register(
         self,
@@ -239,6 +240,21 @@ class RegistrationService:
             "attendees": [[a.name, a.email, a.registration_number] for a in attendees],
         }
         request = IdempotentRequest.of(actor.user_id, key, what)
+
+        async def work() -> bytes:
+            return await self._book_once(actor, event_id, request, answer, seats, attendees)
+
+        return await self._in_flight.run(request, work)
+
+    async def _book_once(
+        self,
+        actor: Actor,
+        event_id: UUID,
+        request: IdempotentRequest,
+        answer: Callable[[Booking], bytes],
+        seats: int,
+        attendees: tuple[Attendee, ...],
+    ) -> bytes:
         found = await idempotency.find(self._uow, request)
         if found is None:
             try:
