@@ -237,7 +237,10 @@ class RegistrationService:
         what = {
             "event_id": str(event_id),
             "seats": seats,
-            "attendees": [[a.name, a.email, a.registration_number] for a in attendees],
+            "attendees": [
+                {"name": a.name, "email": a.email, "registration_number": a.registration_number}
+                for a in attendees
+            ],
         }
         request = IdempotentRequest.of(actor.user_id, key, what)
 
