@@ -57,9 +57,21 @@ def assert_hardened(response: Any) -> None:
     assert csp(response)["frame-ancestors"] == "'none'"
 
 
-def test_api_answers_are_hardened_routed_from_cache_and_as_problems(api: Api) -> None:
+def test_api_answers_are_hardened_routed_from_cache_and_as_problems(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = api.container.catalog
+    events_json = catalog.events_json
+    built: list[object] = []
+
+    async def counted(*args: Any) -> bytes:
+        built.append(args)
+        return await events_json(*args)
+
+    monkeypatch.setattr(catalog, "events_json", counted)
     first = api.client.get("/api/v1/events")  # fills the response cache
     cached = api.client.get("/api/v1/events")  # answered by the front door before routing
+    assert len(built) == 1  # the second never reached the router
     problem = api.client.get("/api/v1/users/me")
     for response in (first, cached, problem, api.client.get("/health")):
         assert_hardened(response)
