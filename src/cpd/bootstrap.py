@@ -73,7 +73,6 @@ from cpd.services.certificates import (
 from cpd.services.courses import CourseService
 from cpd.services.credentials import CredentialService
 from cpd.services.events import EventService
-from cpd.services.idempotency import IdempotencyService
 from cpd.services.meetings import (
     ADD_MEETING_REGISTRANTS,
     SYNC_MEETINGS,
@@ -118,7 +117,6 @@ class Container:
     attendance: AttendanceService
     registrations: RegistrationService
     reminders: ReminderService
-    idempotency: IdempotencyService
     payments: PaymentGateway
     catalog: CatalogService
     catalog_cache: Cache
@@ -361,7 +359,6 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         attendance=AttendanceService(uow, clock=clock),
         registrations=registrations,
         reminders=ReminderService(uow, outbox_store, clock=clock),
-        idempotency=IdempotencyService(uow, clock=clock),
         payments=payments,
         catalog=CatalogService(catalog_reader, uow, cache=catalog_cache),
         catalog_cache=catalog_cache,

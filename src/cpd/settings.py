@@ -89,6 +89,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # New organizations' signing keys: Ed25519, or RSA for verifiers that only know RS256
     # (the one algorithm Open Badges 3.0 requires everywhere). Existing keys keep theirs.
     credential_algorithm: Literal["EdDSA", "RS256"] = "EdDSA"
+    openapi_docs: bool | None = None  # /schema and its pages; None: on except in production
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -128,6 +129,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def credential_signing_secret(self) -> str:
         return self.credential_key_secret or self.secret_key
+
+    @property
+    def serves_openapi_docs(self) -> bool:
+        return not self.is_production if self.openapi_docs is None else self.openapi_docs
 
     @property
     def should_auto_migrate(self) -> bool:
