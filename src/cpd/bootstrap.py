@@ -205,6 +205,10 @@ class Container:
             await self.saq_queue.disconnect()
         if isinstance(self.files, S3FileStorage):
             await self.files.aclose()
+        if isinstance(self.files, LocalFileStorage):
+            self.files.close()
+        if isinstance(self.mailer, FileOutboxMailer):
+            self.mailer.close()
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
