@@ -209,3 +209,23 @@ async def test_the_job_records_the_looping_certificate_and_issues_the_rest(world
     assert time.monotonic() - started < 8
     _, pdf = await world.app.certificates.download(world.people[0], page.items[0].id)
     assert pdf.startswith(b"%PDF")
+
+
+def environ_of(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/environ").read_bytes()
+
+
+async def test_compiling_children_get_no_secrets_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CPD_SECRET_KEY", "s3cret-" * 6)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-s3cret")
+    renderer = TypstCertificateRenderer(processes=1)
+    try:
+        await renderer.render(None, sample_fields())
+        (child,) = renderer._renders._children
+        environ = environ_of(child.process.pid)
+    finally:
+        renderer.close()
+    assert b"s3cret" not in environ
+    assert b"RAYON_NUM_THREADS=1" in environ

@@ -27,6 +27,9 @@ from cpd.adapters import typst_worker
 T = TypeVar("T")
 # One thread per child (the pool is the parallelism); an aborting child says one line.
 STARTUP_SECONDS = 60.0
+# What a child needs of the environment to start Python; nothing else (no CPD_*, AWS_* secret
+# is within reach of a compile that escaped Typst).
+_PASSED_ON = ("PATH", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "LANG", "LC_ALL", "TMPDIR")
 CHILD_ENV = {"RAYON_NUM_THREADS": "1", "RUST_BACKTRACE": "0"}
 
 
@@ -57,7 +60,7 @@ class _Child:
                 ],
                 pass_fds=(request_read, reply_write),
                 stdin=subprocess.DEVNULL,
-                env=os.environ | CHILD_ENV,
+                env={k: os.environ[k] for k in _PASSED_ON if k in os.environ} | CHILD_ENV,
             )
         except BaseException:
             os.close(request_write)

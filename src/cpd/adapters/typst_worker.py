@@ -94,8 +94,9 @@ def _limit_memory(mebibytes: int) -> None:
 
 
 def _die_with_parent(parent: int) -> None:
-    """Killed when the service dies, even mid-compile (Linux; elsewhere the closed pipe ends
-    the child once its compile returns)."""
+    """Killed when the service dies, even mid-compile (Linux: when the spawning thread ends,
+    and the pool's threads live as long as the pool; elsewhere the closed pipe ends the child
+    once its compile returns)."""
     if sys.platform.startswith("linux"):
         import ctypes
         import signal
