@@ -111,20 +111,18 @@ class TypstCertificateRenderer:
     async def render_many(
         self, template: bytes | None, many: Sequence[CertificateFields]
     ) -> list[bytes | InvalidInput]:
-        """Spread over the pool's children, each compiling its share one by one.
+        """One pool job per certificate: a slow one holds one child while the others take
+        the rest, and a cancelled batch starts nothing more.
 
         Measured (bench/certificates.py): compiling a batch as pages of one document and
         splitting it with pypdf cost more per certificate than single compiles on a reused
         compiler, so there is no splitting here.
         """
-        if not many:
-            return []
-        size = -(-len(many) // self._renders.processes)
-        chunks = [many[start : start + size] for start in range(0, len(many), size)]
-        done = await asyncio.gather(
-            *(self._renders.run(self._render_chunk, template, chunk) for chunk in chunks)
+        return list(
+            await asyncio.gather(
+                *(self._renders.run(self._render_here, template, fields) for fields in many)
+            )
         )
-        return [outcome for chunk in done for outcome in chunk]
 
     async def render_png(
         self, template: bytes | None, fields: CertificateFields, ppi: float
@@ -175,11 +173,6 @@ class TypstCertificateRenderer:
             raise InvalidInput(
                 self._problem(error, self._checks, what="logo"), field="logo"
             ) from None
-
-    def _render_chunk(
-        self, template: bytes | None, chunk: Sequence[CertificateFields]
-    ) -> list[bytes | InvalidInput]:
-        return [self._render_here(template, fields) for fields in chunk]
 
     def _render_here(
         self, template: bytes | None, fields: CertificateFields
