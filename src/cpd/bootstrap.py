@@ -63,7 +63,7 @@ from cpd.ports.services import (
 from cpd.services.accounts import AccountService
 from cpd.services.attendance import AttendanceService
 from cpd.services.catalog import CatalogService
-from cpd.services.certificate_design import CertificateDesignService
+from cpd.services.certificate_design import CertificateDesignService, CheckSlots
 from cpd.services.certificates import (
     DELIVER_CERTIFICATE,
     ISSUE_EVENT_CERTIFICATES,
@@ -203,6 +203,12 @@ class Container:
             await self.saq_queue.disconnect()
         if isinstance(self.files, S3FileStorage):
             await self.files.aclose()
+        if isinstance(self.certificate_renderer, TypstCertificateRenderer):
+            self.certificate_renderer.close()
+        if isinstance(self.files, LocalFileStorage):
+            self.files.close()
+        if isinstance(self.mailer, FileOutboxMailer):
+            self.mailer.close()
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -256,8 +262,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     meetings = MeetingService(uow, clock=clock, meetings=video_meetings)
     certificate_renderer = TypstCertificateRenderer(
         font_dirs=[Path(folder) for folder in settings.certificate_font_paths],
-        threads=settings.certificate_render_threads,
+        processes=settings.certificate_render_processes,
+        render_seconds=settings.certificate_render_seconds,
+        check_processes=settings.certificate_checks_at_once,
         check_seconds=settings.certificate_check_seconds,
+        memory_mib=settings.certificate_render_memory_mib,
     )
     files = _build_file_storage(settings)
     certificates = CertificateService(
@@ -331,7 +340,13 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             urls=CredentialUrls(settings.public_base_url),
         ),
         certificate_design=CertificateDesignService(
-            uow, clock=clock, renderer=certificate_renderer
+            uow,
+            clock=clock,
+            renderer=certificate_renderer,
+            checks=CheckSlots(
+                at_once=settings.certificate_checks_at_once,
+                per_organization=settings.certificate_checks_per_organization,
+            ),
         ),
         calendars=calendars,
         video_meetings=video_meetings,
