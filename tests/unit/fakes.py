@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from cpd.adapters.mail import MemoryMailer
 from cpd.adapters.memory.cache import MemoryCache
@@ -16,6 +17,8 @@ from cpd.adapters.memory.store import MemoryDatabase
 from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor, Organization, Role, User
 from cpd.domain.catalog import CourseFilters, EventFilters
+from cpd.domain.money import Money
+from cpd.domain.registrations import Registration
 from cpd.domain.tasks import EmailMessage
 from cpd.services.attendance import AttendanceService
 from cpd.services.catalog import CatalogService
@@ -190,6 +193,24 @@ class CatalogWorld:
             await uow.users.add(user)
             await uow.commit()
         return user
+
+    async def registered(self, user: User, event_id: UUID) -> Registration:
+        """A free, confirmed registration stored directly (booking is not under test here)."""
+        async with self.db.unit_of_work() as uow:
+            event = await uow.events.get(event_id)
+            assert event is not None
+            registration = Registration.open(
+                event_id=event_id,
+                user_id=user.id,
+                seats=1,
+                seats_free=None,
+                waitlist_waiting=False,
+                unit_price=Money(0, event.price.currency),
+                now=self.clock.now(),
+            )
+            await uow.registrations.add(registration)
+            await uow.commit()
+        return registration
 
     async def probe_cache(self) -> None:
         """Put a marker in the catalog cache; ``cache_was_cleared`` tells if it is gone."""

@@ -9,7 +9,7 @@ from typing import Protocol, Self
 from uuid import UUID
 
 from cpd.domain.accounts import Member, Membership, Organization, Role, User
-from cpd.domain.attendance import AttendanceRecord
+from cpd.domain.attendance import AttendanceRecord, WalkInRecord
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.catalog import CourseFilters, CourseView, EventFilters, EventView
 from cpd.domain.certificates import Badge, Certificate, CertificateTemplate
@@ -136,7 +136,14 @@ class AttendanceRepository(Protocol):
     async def for_event(
         self, event_id: UUID, user_id: UUID | None = None
     ) -> list[AttendanceRecord]: ...
-    async def count_for_event(self, event_id: UUID) -> int: ...
+    async def record_walk_ins(self, records: list[WalkInRecord]) -> None:
+        """Insert or replace, keyed by (session, email): the latest record wins."""
+        ...
+
+    async def walk_ins_for_event(self, event_id: UUID) -> list[WalkInRecord]: ...
+    async def count_for_event(self, event_id: UUID) -> int:
+        """Attendance records and walk-ins together."""
+        ...
 
 
 class RegistrationRepository(Protocol):

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from cpd.adapters.staged_outbox import StagedOutbox
 from cpd.domain.accounts import Member, Membership, Organization, Role, User
-from cpd.domain.attendance import AttendanceRecord
+from cpd.domain.attendance import AttendanceRecord, WalkInRecord
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.certificates import Badge, Certificate, CertificateTemplate
 from cpd.domain.courses import Course, Enrollment
@@ -82,6 +82,7 @@ class MemoryState:
     courses: dict[UUID, Course] = field(default_factory=dict)
     enrollments: dict[tuple[UUID, UUID], Enrollment] = field(default_factory=dict)
     attendance: dict[tuple[UUID, UUID], AttendanceRecord] = field(default_factory=dict)
+    walk_ins: dict[tuple[UUID, str], WalkInRecord] = field(default_factory=dict)
     registrations: dict[UUID, Registration] = field(default_factory=dict)
     seats_taken: dict[UUID, int] = field(default_factory=dict)
     webhooks: dict[tuple[str, str], datetime] = field(default_factory=dict)
@@ -343,11 +344,13 @@ class MemoryEventRepository(_Repo):
         ):
             raise Conflict("This organization already has an event with this slug.", field="slug")
 
-    def _drop_attendance(self, matches: Callable[[AttendanceRecord], bool]) -> None:
+    def _drop_attendance(self, matches: Callable[[AttendanceRecord | WalkInRecord], bool]) -> None:
         """What SQL's ON DELETE CASCADE does: attendance goes with its session or event."""
-        attendance = self._state.attendance
+        attendance, walk_ins = self._state.attendance, self._state.walk_ins
         for key in [key for key, record in attendance.items() if matches(record)]:
             del attendance[key]
+        for walk_in in [key for key, record in walk_ins.items() if matches(record)]:
+            del walk_ins[walk_in]
 
 
 class MemoryRegistrationRepository(_Repo):
@@ -718,8 +721,18 @@ class MemoryAttendanceRepository(_Repo):
             key=lambda r: (r.user_id, r.session_id),
         )
 
+    async def record_walk_ins(self, records: list[WalkInRecord]) -> None:
+        for record in records:
+            self._state.walk_ins[(record.session_id, record.email)] = record
+
+    async def walk_ins_for_event(self, event_id: UUID) -> list[WalkInRecord]:
+        return sorted(
+            (r for r in self._state.walk_ins.values() if r.event_id == event_id),
+            key=lambda r: (r.email, r.session_id),
+        )
+
     async def count_for_event(self, event_id: UUID) -> int:
-        return len(await self.for_event(event_id))
+        return len(await self.for_event(event_id)) + len(await self.walk_ins_for_event(event_id))
 
 
 from cpd.adapters.memory.certificates import (  # noqa: E402 - they build on _Repo above

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from cpd.adapters.catalog_documents import event_document
 from cpd.adapters.sql import tables as t
 from cpd.domain.accounts import Member, Membership, Organization, Role, User, UserProfile
-from cpd.domain.attendance import AttendanceRecord, AttendanceSource
+from cpd.domain.attendance import AttendanceRecord, AttendanceSource, WalkInRecord
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.courses import Course, CourseMode, CourseStatus, Enrollment, EnrollmentStatus
 from cpd.domain.events import Event, EventFormat, EventStatus, SeatLedger, Session, Venue
@@ -573,22 +573,31 @@ class SqlAttendanceRepository(_Repository):
     async def record(self, records: list[AttendanceRecord]) -> None:
         """One upsert keyed by (session, attendee); within one call the last record wins."""
         latest = {(r.session_id, r.user_id): r for r in records}
-        if not latest:
-            return
         rows = [asdict(r) | {"source": r.source.value} for r in latest.values()]
-        insert_ = _dialect_insert(self._db)(t.attendance)
-        replaced = {
-            name: insert_.excluded[name]
-            for name in rows[0]
-            if name not in {"session_id", "user_id"}
-        }
+        await self._upsert(t.attendance, "user_id", rows)
+
+    async def record_walk_ins(self, records: list[WalkInRecord]) -> None:
+        latest = {(r.session_id, r.email): r for r in records}
+        await self._upsert(t.walk_ins, "email", [asdict(r) for r in latest.values()])
+
+    async def _upsert(self, table: Any, attendee: str, rows: list[dict[str, Any]]) -> None:
+        """Insert, or replace the row of the same (session, ``attendee``)."""
+        if not rows:
+            return
+        insert_ = _dialect_insert(self._db)(table)
+        key = {"session_id", attendee}
+        replaced = {name: insert_.excluded[name] for name in rows[0] if name not in key}
         await self._db.execute(
             insert_.on_conflict_do_update(
-                index_elements=[t.attendance.c.session_id, t.attendance.c.user_id],
-                set_=replaced,
+                index_elements=[table.c.session_id, table.c[attendee]], set_=replaced
             ),
             rows,
         )
+
+    async def walk_ins_for_event(self, event_id: UUID) -> list[WalkInRecord]:
+        c = t.walk_ins.c
+        query = select(t.walk_ins).where(c.event_id == event_id).order_by(c.email, c.session_id)
+        return [WalkInRecord(**row._mapping) for row in await self._db.execute(query)]
 
     async def for_event(
         self, event_id: UUID, user_id: UUID | None = None
@@ -601,8 +610,11 @@ class SqlAttendanceRepository(_Repository):
         return [_attendance(row) for row in await self._db.execute(query)]
 
     async def count_for_event(self, event_id: UUID) -> int:
-        query = select(func.count()).where(t.attendance.c.event_id == event_id)
-        return int((await self._db.execute(query)).scalar_one())
+        total = 0
+        for table in (t.attendance, t.walk_ins):
+            query = select(func.count()).where(table.c.event_id == event_id)
+            total += int((await self._db.execute(query)).scalar_one())
+        return total
 
 
 def _registration_values(registration: Registration) -> dict[str, Any]:

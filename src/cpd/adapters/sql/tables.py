@@ -320,6 +320,28 @@ attendance = Table(
     Index("ix_attendance_user_id", "user_id"),
 )
 
+# Walk-ins: attendance of people staff let in unregistered, under what staff typed (no account).
+walk_ins = Table(
+    "walk_ins",
+    metadata,
+    Column("id", GUID, primary_key=True),
+    Column("event_id", GUID, ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "session_id",
+        GUID,
+        ForeignKey("event_sessions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("email", String(254), nullable=False),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("minutes_attended", Integer, nullable=False),
+    _timestamp("recorded_at"),
+    _timestamp("checked_in_at", nullable=True),
+    UniqueConstraint("session_id", "email", name="uq_walk_ins_session_id_email"),
+    Index("ix_walk_ins_event_id", "event_id"),
+)
+
 # Registrations. One active registration (``cpd.domain.registrations.ACTIVE``) per person per
 # event, enforced by a partial unique index so a race between two requests ends in Conflict.
 ACTIVE_REGISTRATION = text("status IN ('pending_payment', 'confirmed', 'waitlisted', 'offered')")
