@@ -25,6 +25,7 @@ from cpd.domain.courses import Course, Enrollment
 from cpd.domain.credentials import SigningKey
 from cpd.domain.errors import Conflict
 from cpd.domain.events import Event, EventStatus, SeatLedger
+from cpd.domain.invitations import Invitation
 from cpd.domain.jobs import Job
 from cpd.domain.meetings import SessionMeeting, SessionRegistrant
 from cpd.domain.messaging import (
@@ -75,6 +76,7 @@ class MemoryState:
     users: dict[UUID, User] = field(default_factory=dict)
     organizations: dict[UUID, Organization] = field(default_factory=dict)
     memberships: dict[tuple[UUID, UUID], Membership] = field(default_factory=dict)
+    invitations: dict[UUID, Invitation] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
     password_resets: dict[str, PasswordResetToken] = field(default_factory=dict)
     outbox: dict[UUID, OutboxRow] = field(default_factory=dict)
@@ -268,6 +270,41 @@ class MemoryRefreshTokenRepository(_Repo):
         for jti, record in list(tokens.items()):
             if matches(record) and record.revoked_at is None:
                 tokens[jti] = replace(record, revoked_at=now)
+
+
+class MemoryInvitationRepository(_Repo):
+    async def add(self, invitation: Invitation) -> None:
+        if any(i.token_hash == invitation.token_hash for i in self._state.invitations.values()):
+            raise Conflict("This change clashes with existing data.")  # as SQL's unique index
+        self._state.invitations[invitation.id] = copy.copy(invitation)
+
+    async def save(self, invitation: Invitation) -> None:
+        self._state.invitations[invitation.id] = copy.copy(invitation)
+
+    async def get(self, organization_id: UUID, invitation_id: UUID) -> Invitation | None:
+        found = self._state.invitations.get(invitation_id)
+        return copy.copy(found) if found and found.organization_id == organization_id else None
+
+    async def get_by_token_hash(self, token_hash: str) -> Invitation | None:
+        invitations = self._state.invitations.values()
+        return copy.copy(next((i for i in invitations if i.token_hash == token_hash), None))
+
+    async def open_for_email(self, organization_id: UUID, email: str) -> list[Invitation]:
+        return [
+            copy.copy(i)
+            for i in self._state.invitations.values()
+            if i.organization_id == organization_id
+            and i.email == email
+            and i.accepted_at is None
+            and i.revoked_at is None
+        ]
+
+    async def list_for_organization(
+        self, organization_id: UUID, page: PageRequest
+    ) -> Page[Invitation]:
+        mine = [i for i in self._state.invitations.values() if i.organization_id == organization_id]
+        mine.sort(key=lambda i: (i.created_at, i.id), reverse=True)
+        return _page([copy.copy(i) for i in mine], page)
 
 
 class MemoryPasswordResetRepository(_Repo):
@@ -750,6 +787,7 @@ class MemoryUnitOfWork:
         self.users = MemoryUserRepository(self)
         self.organizations = MemoryOrganizationRepository(self)
         self.memberships = MemoryMembershipRepository(self)
+        self.invitations = MemoryInvitationRepository(self)
         self.refresh_tokens = MemoryRefreshTokenRepository(self)
         self.password_resets = MemoryPasswordResetRepository(self)
         self.events = MemoryEventRepository(self)

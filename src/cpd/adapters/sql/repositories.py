@@ -32,6 +32,7 @@ from cpd.domain.attendance import AttendanceRecord, AttendanceSource, WalkInReco
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.courses import Course, CourseMode, CourseStatus, Enrollment, EnrollmentStatus
 from cpd.domain.events import Event, EventFormat, EventStatus, SeatLedger, Session, Venue
+from cpd.domain.invitations import Invitation
 from cpd.domain.meetings import SessionMeeting, SessionRegistrant
 from cpd.domain.money import Money, canonical_credits
 from cpd.domain.pages import Page, PageRequest
@@ -229,6 +230,60 @@ class SqlMembershipRepository(_Repository):
             page,
             lambda r: Member(r.id, r.email, r.first_name, r.last_name, Role(r.role), r.created_at),
         )
+
+
+def _invitation(row: Row[Any]) -> Invitation:
+    return Invitation(**(dict(row._mapping) | {"role": Role(row.role)}))
+
+
+class SqlInvitationRepository(_Repository):
+    async def add(self, invitation: Invitation) -> None:
+        values = asdict(invitation) | {"role": invitation.role.value}
+        await self._db.execute(insert(t.invitations).values(values))
+
+    async def save(self, invitation: Invitation) -> None:
+        c = t.invitations.c
+        await self._db.execute(
+            update(t.invitations)
+            .where(c.id == invitation.id)
+            .values(
+                accepted_at=invitation.accepted_at,
+                accepted_by=invitation.accepted_by,
+                revoked_at=invitation.revoked_at,
+            )
+        )
+
+    async def get(self, organization_id: UUID, invitation_id: UUID) -> Invitation | None:
+        c = t.invitations.c
+        return await self._one(c.organization_id == organization_id, c.id == invitation_id)
+
+    async def get_by_token_hash(self, token_hash: str) -> Invitation | None:
+        return await self._one(t.invitations.c.token_hash == token_hash)
+
+    async def _one(self, *conditions: Any) -> Invitation | None:
+        row = (await self._db.execute(select(t.invitations).where(*conditions))).first()
+        return _invitation(row) if row else None
+
+    async def open_for_email(self, organization_id: UUID, email: str) -> list[Invitation]:
+        c = t.invitations.c
+        query = select(t.invitations).where(
+            c.organization_id == organization_id,
+            c.email == email,
+            c.accepted_at.is_(None),
+            c.revoked_at.is_(None),
+        )
+        return [_invitation(row) for row in await self._db.execute(query)]
+
+    async def list_for_organization(
+        self, organization_id: UUID, page: PageRequest
+    ) -> Page[Invitation]:
+        c = t.invitations.c
+        query = (
+            select(t.invitations)
+            .where(c.organization_id == organization_id)
+            .order_by(c.created_at.desc(), c.id.desc())
+        )
+        return await self._page(query, page, _invitation)
 
 
 def _refresh_token(row: Row[Any]) -> RefreshTokenRecord:

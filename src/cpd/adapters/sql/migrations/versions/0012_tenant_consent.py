@@ -1,4 +1,6 @@
-"""walk_ins: attendance of people without a registration, as staff typed them
+"""walk_ins: attendance of people without a registration, as staff typed them;
+organizations.approved_at: new organizations may await a superadmin's approval;
+invitations: joining an organization is by an emailed link the invited account accepts
 
 Revision ID: 0012
 Revises: 0010
@@ -26,6 +28,9 @@ def _utc(name: str, *, nullable: bool = False) -> sa.Column[object]:
 
 
 def upgrade() -> None:
+    op.add_column("organizations", _utc("approved_at", nullable=True))
+    # Organizations already running were trusted when they were made: they stay approved.
+    op.execute("UPDATE organizations SET approved_at = created_at")
     op.create_table(
         "walk_ins",
         _guid("id"),
@@ -50,8 +55,49 @@ def upgrade() -> None:
         sa.UniqueConstraint("session_id", "email", name="uq_walk_ins_session_id_email"),
     )
     op.create_index("ix_walk_ins_event_id", "walk_ins", ["event_id"])
+    op.create_table(
+        "invitations",
+        _guid("id"),
+        _guid("organization_id"),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        _guid("invited_by", nullable=True),
+        _utc("created_at"),
+        _utc("expires_at"),
+        _utc("accepted_at", nullable=True),
+        _guid("accepted_by", nullable=True),
+        _utc("revoked_at", nullable=True),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name="fk_invitations_organization_id_organizations",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["invited_by"],
+            ["users.id"],
+            name="fk_invitations_invited_by_users",
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["accepted_by"],
+            ["users.id"],
+            name="fk_invitations_accepted_by_users",
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_invitations"),
+        sa.UniqueConstraint("token_hash", name="uq_invitations_token_hash"),
+    )
+    op.create_index(
+        "ix_invitations_organization_id_email", "invitations", ["organization_id", "email"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_invitations_organization_id_email", table_name="invitations")
+    op.drop_table("invitations")
     op.drop_index("ix_walk_ins_event_id", table_name="walk_ins")
     op.drop_table("walk_ins")
+    with op.batch_alter_table("organizations") as batch:
+        batch.drop_column("approved_at")
