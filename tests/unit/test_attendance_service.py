@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 
 from cpd.domain.accounts import Actor, User
-from cpd.domain.attendance import AttendanceSource
+from cpd.domain.attendance import AttendanceRecord, AttendanceSource
 from cpd.domain.catalog import EventView, SessionView
 from cpd.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cpd.domain.ids import new_id
 from cpd.services.attendance import AttendanceEntry, WalkIn
-from tests.unit.fakes import CatalogWorld, Tenants, actor_of, event_details, session_spec
+from tests.unit.fakes import START, CatalogWorld, Tenants, actor_of, event_details, session_spec
 
 
 @dataclass
@@ -214,6 +214,24 @@ async def test_anyone_not_registered_refuses_the_whole_batch_alike(
         refusals.append((caught.value.field, caught.value.detail))
     assert refusals == [("attendees[1].user_id", "Not a confirmed registration of this event.")] * 3
     assert await report(world, tenants, day.event) == {}
+
+
+async def test_records_without_a_registration_show_no_account(
+    world: CatalogWorld, tenants: Tenants, day: Day
+) -> None:
+    """Attendance recorded before the rule (any user id, no registration) reveals nobody."""
+    stranger = await world.user("stranger@example.com", first_name="Real", last_name="Person")
+    async with world.db.unit_of_work() as uow:
+        event = await uow.events.get(day.event.id)
+        assert event is not None
+        legacy = AttendanceRecord.record(
+            event.session(day.first.id), stranger.id, source=AttendanceSource.STAFF, now=START
+        )
+        await uow.attendance.record([legacy])
+        await uow.commit()
+    entries = [AttendanceEntry(day.ada.id)]
+    await world.attendance.record(tenants.staff, day.event.id, day.first.id, entries)
+    assert set(await report(world, tenants, day.event)) == {"ada@example.com"}
 
 
 async def test_walk_ins_are_kept_as_typed_and_never_matched_to_accounts(

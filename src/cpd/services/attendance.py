@@ -115,7 +115,11 @@ class AttendanceService:
         async with self._uow() as uow:
             event = await _event(uow, event_id)
             await require_staff(uow, actor, event.organization_id, not_found=EVENT_NOT_FOUND)
-            summaries = summarise(event, await uow.attendance.for_event(event_id))
+            records = await uow.attendance.for_event(event_id)
+            # Records from before attendance needed a registration (any user id staff typed)
+            # are left out: showing their account's details is the leak this rule closed.
+            registered = {r.user_id for r in records if r.registration_id is not None}
+            summaries = summarise(event, [r for r in records if r.user_id in registered])
             users = {u.id: u for u in await uow.users.get_many([s.user_id for s in summaries])}
             walk_ins = summarise_walk_ins(event, await uow.attendance.walk_ins_for_event(event_id))
         attendees = [AttendeeSummary(users[s.user_id], s) for s in summaries if s.user_id in users]
