@@ -60,6 +60,7 @@ async def seed_catalog(
             name=f"Institute {n:02d} of {rng.choice(TOPICS).title()}",
             slug=f"institute-{n:02d}",
             now=now,
+            approved=True,
         )
         for n in range(organizations)
     ]

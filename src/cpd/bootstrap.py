@@ -42,6 +42,7 @@ from cpd.adapters.sql.migrations import migrate
 from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock
 from cpd.adapters.typst_certificates import TypstCertificateRenderer
 from cpd.adapters.zoom import ZoomMeetings
+from cpd.domain.accounts import OrganizationSignup
 from cpd.domain.credentials import CredentialUrls
 from cpd.domain.errors import InvalidInput
 from cpd.ports.persistence import CatalogReader, HealthProbe, OutboxStore, UnitOfWorkFactory
@@ -368,7 +369,13 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         tokens=tokens,
         hasher=hasher,
         accounts=accounts,
-        organizations=OrganizationService(uow, clock=clock, catalog_cache=catalog_cache),
+        organizations=OrganizationService(
+            uow,
+            clock=clock,
+            public_base_url=settings.public_base_url,
+            catalog_cache=catalog_cache,
+            signup=OrganizationSignup(settings.organization_signup_mode),
+        ),
         events=EventService(uow, clock=clock, catalog_cache=catalog_cache),
         courses=CourseService(uow, clock=clock, catalog_cache=catalog_cache),
         attendance=AttendanceService(uow, clock=clock),

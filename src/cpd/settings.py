@@ -86,6 +86,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     certificate_check_seconds: float = 20.0  # an uploaded template's test compile, at most
     certificate_checks_at_once: int = 2  # template checks and previews in this process
     certificate_checks_per_organization: int = 1  # of those, by one organization
+    # Who may create organizations: open | approval | closed (superadmins only). Unset:
+    # approval in production (new ones publish once a superadmin approves), open elsewhere.
+    organization_signup: Literal["open", "approval", "closed"] | None = None
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     # Wraps organizations' credential signing keys at rest; unset falls back to secret_key.
@@ -126,6 +129,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def certificate_font_paths(self) -> list[str]:
         return [part for part in self.certificate_font_dirs.split(os.pathsep) if part.strip()]
+
+    @property
+    def organization_signup_mode(self) -> str:
+        if self.organization_signup is not None:
+            return self.organization_signup
+        return "approval" if self.is_production else "open"
 
     @property
     def uses_dev_secret(self) -> bool:

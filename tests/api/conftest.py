@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ def eventually(probe: Callable[[], T], *, timeout: float = 5.0) -> T:
 
 
 PASSWORD = "correct horse battery staple"
+INVITES = "invites you to join"  # the subject of an invitation email
 
 
 @dataclass
@@ -81,13 +83,29 @@ class Api:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
-    def add_member(self, org: dict[str, Any], admin: Caller, member: Caller, role: str) -> None:
+    def invite(self, org: dict[str, Any], admin: Caller, email: str, role: str) -> str:
+        """Invite ``email``; the token of the link in the invitation email it then receives."""
+        email = email.strip().lower()
+        before = len(self.invitations_to(email))
         response = self.client.post(
-            f"/api/v1/organizations/{org['id']}/members",
-            json={"email": member.email, "role": role},
+            f"/api/v1/organizations/{org['id']}/invitations",
+            json={"email": email, "role": role},
             headers=admin.headers,
         )
-        assert response.status_code == 201, response.text
+        assert response.status_code == 202, response.text
+        arrived = eventually(lambda: self.invitations_to(email)[before:])
+        assert arrived, f"no invitation reached {email}"
+        found = re.search(r"/invitations/accept\?token=([\w-]+)", arrived[-1].text)
+        assert found, arrived[-1].text
+        return found.group(1)
+
+    def add_member(self, org: dict[str, Any], admin: Caller, member: Caller, role: str) -> None:
+        """``member`` joins as members do: invited by ``admin``, accepting the emailed link."""
+        token = self.invite(org, admin, member.email, role)
+        response = self.client.post(
+            "/api/v1/invitations/accept", json={"token": token}, headers=member.headers
+        )
+        assert response.status_code == 200, response.text
 
     def event(
         self, owner: Caller, org: dict[str, Any], *, publish: bool = True, **fields: Any
@@ -123,6 +141,12 @@ class Api:
             assert published.status_code == 200, published.text
             event = dict(published.json())
         return event
+
+    def invitations_to(self, email: str) -> list[EmailMessage]:
+        """Invitation emails that reached ``email`` so far, oldest first."""
+        mailer = self.container.mailer
+        assert isinstance(mailer, MemoryMailer)
+        return [m for m in mailer.sent if m.to == email and INVITES in m.subject]
 
     def sent_mail(self, to: str, *, about: str = "", timeout: float = 3.0) -> list[EmailMessage]:
         """Mail is sent by the relay in the background: wait briefly for it to arrive.
@@ -168,6 +192,13 @@ def assert_problem(response: Any, status: int, field: str | None = None) -> dict
     return body
 
 
+@pytest.fixture
+def api_settings() -> dict[str, Any]:
+    """Settings the ``api`` fixture adds; a test changes them with
+    ``@pytest.mark.parametrize("api_settings", [{...}])``."""
+    return {}
+
+
 @pytest.fixture(
     params=[
         pytest.param("memory", id="memory"),
@@ -175,16 +206,18 @@ def assert_problem(response: Any, status: int, field: str | None = None) -> dict
         pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
     ]
 )
-def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
+def api(
+    request: pytest.FixtureRequest, tmp_path: Path, api_settings: dict[str, Any]
+) -> Iterator[Api]:
     """The app on each persistence: in memory, the embedded SQLite file, and PostgreSQL."""
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, Any] = dict(api_settings)
     if request.param == "sqlite":
         path = tmp_path / "cpd.sqlite"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        overrides = {"persistence": "sql", "database_url": sqlite_url(path)}
+        overrides |= {"persistence": "sql", "database_url": sqlite_url(path)}
     elif request.param == "postgres":
         url = request.getfixturevalue("postgres_database")
-        overrides = {"persistence": "sql", "database_url": url, "db_pool_size": 2}
+        overrides |= {"persistence": "sql", "database_url": url, "db_pool_size": 2}
     settings = make_settings(outbox_poll_seconds=0.05, auto_migrate=False, **overrides)
     configure_logging(settings)
     container = build_container(settings)

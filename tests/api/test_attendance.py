@@ -10,10 +10,22 @@ from typing import Any
 from tests.api.conftest import Api, Caller, assert_problem
 
 
+def _register(api: Api, caller: Caller, event_id: str) -> dict[str, Any]:
+    response = api.client.post(
+        "/api/v1/registrations", json={"event_id": event_id}, headers=caller.headers
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
 def _setup(api: Api) -> tuple[Caller, Caller, Caller, dict[str, Any]]:
+    """An event whose attendees alice and bob are registered for it."""
     owner, alice, bob = api.user(), api.user(), api.user()
     org = api.organization(owner)
-    return owner, alice, bob, api.event(owner, org, attendance_threshold_percent=60)
+    event = api.event(owner, org, attendance_threshold_percent=60)
+    for caller in (alice, bob):
+        _register(api, caller, event["id"])
+    return owner, alice, bob, event
 
 
 def test_record_summarise_and_export(api: Api) -> None:
@@ -120,21 +132,14 @@ def test_attendance_needs_a_running_event(api: Api) -> None:
 
 
 def test_attendance_attaches_to_registrations(api: Api) -> None:
-    owner, alice, bob, event = _setup(api)
-    carol = api.user()
+    owner = api.user()
+    alice, carol, dave = api.user(), api.user(), api.user()
+    event = api.event(owner, api.organization(owner))
     morning = event["sessions"][0]["id"]
     url = f"/api/v1/events/{event['id']}/sessions/{morning}/attendance"
-
-    def register(caller: Caller, event_id: str) -> dict[str, Any]:
-        response = api.client.post(
-            "/api/v1/registrations", json={"event_id": event_id}, headers=caller.headers
-        )
-        assert response.status_code == 201, response.text
-        return dict(response.json())
-
-    alices = register(alice, event["id"])
-    carols = register(carol, event["id"])
-    elsewhere = register(bob, api.event(owner, api.organization(owner))["id"])
+    alices = _register(api, alice, event["id"])
+    carols = _register(api, carol, event["id"])
+    elsewhere = _register(api, dave, api.event(owner, api.organization(owner))["id"])
 
     recorded = api.client.post(
         url,
@@ -143,7 +148,7 @@ def test_attendance_attaches_to_registrations(api: Api) -> None:
             "attendees": [
                 {"registration_id": alices["id"]},  # by registration (a QR list, say)
                 {"user_id": carol.id},  # by person: attached to her registration
-                {"user_id": bob.id},  # a walk-in with no registration
+                {"walk_in": {"email": "Walk.In@Example.org", "first_name": "Wal"}},
             ]
         },
     )
@@ -151,15 +156,86 @@ def test_attendance_attaches_to_registrations(api: Api) -> None:
     assert [(r["user_id"], r["registration_id"]) for r in recorded.json()] == [
         (alice.id, alices["id"]),
         (carol.id, carols["id"]),
-        (bob.id, None),
+        (None, None),
     ]
+    assert recorded.json()[2]["walk_in"] == {
+        "email": "walk.in@example.org",
+        "first_name": "Wal",
+        "last_name": "",
+    }
 
     for attendee, field in [
         ({"registration_id": elsewhere["id"]}, "attendees[0].registration_id"),
         ({"registration_id": str(uuid.uuid4())}, "attendees[0].registration_id"),
+        ({"user_id": dave.id}, "attendees[0].user_id"),  # registered elsewhere only
         ({"user_id": alice.id, "registration_id": alices["id"]}, "attendees[0].user_id"),
+        ({"user_id": alice.id, "walk_in": {"email": "a@example.org"}}, "attendees[0].user_id"),
         ({"minutes_attended": 5}, "attendees[0].user_id"),
+        ({"walk_in": {"email": "not an email"}}, "attendees[0].walk_in.email"),
     ]:
         assert_problem(
             api.client.post(url, headers=owner.headers, json={"attendees": [attendee]}), 400, field
         )
+
+
+def test_staff_learn_nothing_of_other_tenants_users(api: Api) -> None:
+    """Staff of one organization name a user of another: refused exactly as an id nobody has,
+    and the report never shows that person's account."""
+    victim_owner, victim = api.user(), api.user(first_name="Vera", last_name="Secret")
+    victims_event = api.event(victim_owner, api.organization(victim_owner, "Victim College"))
+    _register(api, victim, victims_event["id"])
+    attacker = api.user()
+    event = api.event(attacker, api.organization(attacker, "Attacker Ltd"))
+    url = f"/api/v1/events/{event['id']}/sessions/{event['sessions'][0]['id']}/attendance"
+
+    def attempt(user_id: str) -> dict[str, Any]:
+        response = api.client.post(
+            url, headers=attacker.headers, json={"attendees": [{"user_id": user_id}]}
+        )
+        body = assert_problem(response, 400, "attendees[0].user_id")
+        return {k: v for k, v in body.items() if k not in ("instance", "request_id")}
+
+    assert attempt(victim.id) == attempt(str(uuid.uuid4()))
+    assert attempt(attacker.id) == attempt(str(uuid.uuid4()))  # not registered either
+    report = api.client.get(f"/api/v1/events/{event['id']}/attendance", headers=attacker.headers)
+    assert report.json() == []
+    assert victim.email not in report.text
+
+
+def test_walk_ins_appear_as_staff_typed_them(api: Api) -> None:
+    """A walk-in given the email of someone's account shows what staff typed, not the account."""
+    owner, alice, _, event = _setup(api)
+    stranger = api.user(first_name="Real", last_name="Name")
+    morning, afternoon = (s["id"] for s in event["sessions"])
+    base = f"/api/v1/events/{event['id']}"
+    for session, minutes, last_name in ((morning, 180, "Typo"), (afternoon, 60, "Typed")):
+        walk_in = {"email": stranger.email, "first_name": "As", "last_name": last_name}
+        recorded = api.client.post(
+            f"{base}/sessions/{session}/attendance",
+            headers=owner.headers,
+            json={"attendees": [{"walk_in": walk_in, "minutes_attended": minutes}]},
+        )
+        assert recorded.status_code == 200, recorded.text
+    api.client.post(
+        f"{base}/sessions/{morning}/attendance",
+        headers=owner.headers,
+        json={"attendees": [{"user_id": alice.id}]},
+    )
+    rows = api.client.get(f"{base}/attendance", headers=owner.headers).json()
+    walk_in = next(r for r in rows if r["walk_in"])
+    assert walk_in == {
+        "user_id": None,
+        "walk_in": True,
+        "email": stranger.email,
+        "first_name": "As",
+        "last_name": "Typed",
+        "sessions_attended": 2,
+        "minutes_attended": 240,
+        "scheduled_minutes": 360,
+        "percent": 66,
+        "threshold_percent": 60,
+        "threshold_met": True,
+    }
+    assert "Real" not in str(rows)
+    assert stranger.id not in str(rows)
+    assert [(r["email"], r["walk_in"]) for r in rows if not r["walk_in"]] == [(alice.email, False)]

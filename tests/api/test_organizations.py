@@ -91,34 +91,34 @@ def test_member_management(api: Api) -> None:
     admin, member, outsider = api.user(), api.user(), api.user()
     org = api.organization(admin)
     members_url = f"/api/v1/organizations/{org['id']}/members"
+    invitations_url = f"/api/v1/organizations/{org['id']}/invitations"
 
-    added = api.client.post(
-        members_url, json={"email": member.email.upper()}, headers=admin.headers
+    token = api.invite(org, admin, member.email.upper(), "member")
+    assert api.client.get(members_url, headers=admin.headers).json()["total"] == 1  # not yet
+    joined = api.client.post(
+        "/api/v1/invitations/accept", json={"token": token}, headers=member.headers
     )
-    assert added.status_code == 201
-    assert added.json()["role"] == "member"
-    assert_problem(
-        api.client.post(members_url, json={"email": member.email}, headers=admin.headers),
-        409,
-        "email",
-    )
-    assert_problem(
-        api.client.post(members_url, json={"email": "ghost@example.org"}, headers=admin.headers),
-        404,
-        "email",
-    )
+    assert joined.status_code == 200, joined.text
+    assert (joined.json()["organization"]["id"], joined.json()["role"]) == (org["id"], "member")
     assert_problem(
         api.client.post(
-            members_url, json={"email": outsider.email, "role": "king"}, headers=admin.headers
+            invitations_url, json={"email": outsider.email, "role": "king"}, headers=admin.headers
         ),
         400,
         "role",
     )
-    # A plain member may neither list nor add members.
+    assert_problem(
+        api.client.post(invitations_url, json={"email": "not an email"}, headers=admin.headers),
+        400,
+        "email",
+    )
+    # A plain member may neither list members nor invite.
     assert_problem(api.client.get(members_url, headers=member.headers), 403)
     assert_problem(
-        api.client.post(members_url, json={"email": outsider.email}, headers=member.headers), 403
+        api.client.post(invitations_url, json={"email": outsider.email}, headers=member.headers),
+        403,
     )
+    assert_problem(api.client.get(invitations_url, headers=member.headers), 403)
 
     promoted = api.client.patch(
         f"{members_url}/{member.id}", json={"role": "org_staff"}, headers=admin.headers
@@ -136,6 +136,63 @@ def test_member_management(api: Api) -> None:
     assert_problem(
         api.client.get(f"/api/v1/organizations/{org['id']}", headers=member.headers), 404
     )
+
+
+def test_an_invitation_says_sent_for_any_address_and_reveals_no_account(api: Api) -> None:
+    admin, known = api.user(), api.user(first_name="Known", last_name="Person")
+    org = api.organization(admin)
+    url = f"/api/v1/organizations/{org['id']}/invitations"
+    answers = []
+    for email in (known.email, "nobody-has-this@example.org"):
+        response = api.client.post(
+            url, json={"email": email, "role": "org_admin"}, headers=admin.headers
+        )
+        assert response.status_code == 202, response.text
+        body = response.json()
+        answers.append(sorted(body))
+        assert (body["email"], body["role"], body["status"]) == (email, "org_admin", "pending")
+        assert "Known" not in response.text
+        assert known.id not in response.text
+    assert answers[0] == answers[1]
+    # Nobody became a member, not even the address that has an account.
+    members = api.client.get(f"/api/v1/organizations/{org['id']}/members", headers=admin.headers)
+    assert [m["email"] for m in members.json()["items"]] == [admin.email]
+    assert api.sent_mail("nobody-has-this@example.org", about="invites you")
+
+
+def test_only_the_invited_account_accepts_and_a_withdrawn_link_fails(api: Api) -> None:
+    admin, invited, other = api.user(), api.user(), api.user()
+    org = api.organization(admin)
+    token = api.invite(org, admin, invited.email, "org_staff")
+    accept = "/api/v1/invitations/accept"
+    assert_problem(api.client.post(accept, json={"token": token}, headers=other.headers), 403)
+    assert_problem(api.client.post(accept, json={"token": token}), 401)
+    assert_problem(
+        api.client.post(accept, json={"token": "guessed"}, headers=invited.headers), 400, "token"
+    )
+
+    url = f"/api/v1/organizations/{org['id']}/invitations"
+    listed = api.client.get(url, headers=admin.headers).json()
+    assert [(i["email"], i["role"], i["status"]) for i in listed["items"]] == [
+        (invited.email, "org_staff", "pending")
+    ]
+    invitation_id = listed["items"][0]["id"]
+    revoked = api.client.delete(f"{url}/{invitation_id}", headers=admin.headers)
+    assert revoked.status_code == 204
+    assert_problem(
+        api.client.post(accept, json={"token": token}, headers=invited.headers), 400, "token"
+    )
+    assert api.client.get(url, headers=admin.headers).json()["items"][0]["status"] == "revoked"
+    assert_problem(api.client.delete(f"{url}/{uuid.uuid4()}", headers=admin.headers), 404)
+
+    again = api.invite(org, admin, invited.email, "org_staff")
+    assert (
+        api.client.post(accept, json={"token": again}, headers=invited.headers).status_code == 200
+    )
+    assert_problem(api.client.post(accept, json={"token": again}, headers=invited.headers), 400)
+    newest = api.client.get(url, headers=admin.headers).json()["items"][0]
+    assert newest["status"] == "accepted"
+    assert_problem(api.client.delete(f"{url}/{newest['id']}", headers=admin.headers), 409)
 
 
 def test_a_member_may_leave_but_not_remove_others(api: Api) -> None:
@@ -170,7 +227,10 @@ def _org_scoped_requests(org_id: str, user_id: str) -> list[tuple[str, str, dict
         ("GET", base, {}),
         ("PATCH", base, {"name": "Stolen"}),
         ("GET", f"{base}/members", {}),
-        ("POST", f"{base}/members", {"email": "anyone@example.org", "role": "org_admin"}),
+        ("POST", f"{base}/invitations", {"email": "anyone@example.org", "role": "org_admin"}),
+        ("GET", f"{base}/invitations", {}),
+        ("DELETE", f"{base}/invitations/{uuid.uuid4()}", {}),
+        ("POST", f"{base}/approve", {}),
         ("PATCH", f"{base}/members/{user_id}", {"role": "member"}),
         ("DELETE", f"{base}/members/{user_id}", {}),
     ]
@@ -214,3 +274,61 @@ def test_both_prefixes_and_trailing_slashes_are_served(api: Api, prefix: str) ->
     for path in (f"{prefix}/organizations", f"{prefix}/organizations/"):
         assert api.client.get(path, headers=caller.headers).status_code == 200
     assert api.client.get(f"{prefix}/users/me/", headers=caller.headers).status_code == 200
+
+
+APPROVAL = [{"organization_signup": "approval"}]
+
+
+@pytest.mark.parametrize("api_settings", APPROVAL)
+def test_a_new_organization_prepares_but_publishes_only_once_approved(api: Api) -> None:
+    owner = api.user()
+    org = api.organization(owner)
+    assert (org["status"], org["approved_at"]) == ("pending_approval", None)
+    draft = api.event(owner, org, publish=False, price={"amount": 2500, "currency": "GBP"})
+    refused = api.client.post(f"/api/v1/events/{draft['id']}/publish", headers=owner.headers)
+    assert "awaits approval" in assert_problem(refused, 409)["detail"]
+    course = api.client.post(
+        "/api/v1/courses",
+        json={"organization_id": org["id"], "title": "Ethics", "mode": "self_paced"},
+        headers=owner.headers,
+    )
+    assert course.status_code == 201, course.text
+    course_url = f"/api/v1/courses/{course.json()['id']}/publish"
+    assert_problem(api.client.post(course_url, headers=owner.headers), 409)
+    # Nobody can book (so nobody pays) for what is not published.
+    booker = api.user()
+    booking = api.client.post(
+        "/api/v1/registrations", json={"event_id": draft["id"]}, headers=booker.headers
+    )
+    assert booking.status_code == 404
+
+    approve_url = f"/api/v1/organizations/{org['id']}/approve"
+    assert_problem(api.client.post(approve_url, headers=owner.headers), 403)
+    assert_problem(api.client.post(approve_url, headers=booker.headers), 404)
+    root = api.superadmin()
+    approved = api.client.post(approve_url, headers=root.headers)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
+    assert approved.json()["approved_at"] is not None
+    seen = api.client.get(f"/api/v1/organizations/{org['id']}", headers=owner.headers).json()
+    assert seen["status"] == "approved"
+    published = api.client.post(f"/api/v1/events/{draft['id']}/publish", headers=owner.headers)
+    assert published.status_code == 200, published.text
+    assert api.client.post(course_url, headers=owner.headers).status_code == 200
+    # A superadmin's own organization needs no one's approval.
+    assert api.organization(root, "Platform Academy")["status"] == "approved"
+
+
+@pytest.mark.parametrize("api_settings", [{"organization_signup": "closed"}])
+def test_closed_signup_leaves_organizations_to_superadmins(api: Api) -> None:
+    refused = api.client.post(
+        "/api/v1/organizations", json={"name": "Mine"}, headers=api.user().headers
+    )
+    assert_problem(refused, 403)
+    assert api.organization(api.superadmin(), "Platform Academy")["status"] == "approved"
+
+
+def test_open_signup_approves_at_once(api: Api) -> None:
+    org = api.organization(api.user())
+    assert org["status"] == "approved"
+    assert org["approved_at"] == org["created_at"]

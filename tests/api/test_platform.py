@@ -59,6 +59,10 @@ def test_openapi_documents_every_route_with_bearer_security(api: Api) -> None:
         "/api/v1/organizations/{organization_id}",
         "/api/v1/organizations/{organization_id}/members",
         "/api/v1/organizations/{organization_id}/members/{user_id}",
+        "/api/v1/organizations/{organization_id}/invitations",
+        "/api/v1/organizations/{organization_id}/invitations/{invitation_id}",
+        "/api/v1/organizations/{organization_id}/approve",
+        "/api/v1/invitations/accept",
         "/health",
         "/ready",
     }

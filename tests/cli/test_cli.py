@@ -111,7 +111,10 @@ def test_create_superuser_without_input_fails_clearly(env: dict[str, str]) -> No
     assert output.strip() == "Error: Password must be at least 10 characters long. (password)"
 
 
-def test_seed_demo_prints_working_credentials_and_can_run_twice(env: dict[str, str]) -> None:
+def test_seed_demo_prints_working_credentials_and_can_run_twice(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CPD_ORGANIZATION_SIGNUP", "approval")  # production's default
     code, output = run("seed-demo")
     assert code == 0, output
     assert "demo-institute" in output
@@ -124,6 +127,49 @@ def test_seed_demo_prints_working_credentials_and_can_run_twice(env: dict[str, s
         "Data protection update",
         "Ethics in practice",
     ]
+    code, listed = run("organizations", "list")
+    assert code == 0, listed
+    assert "demo-institute" in listed
+    assert " approved " in listed
+
+
+def test_organizations_awaiting_approval_are_listed_and_approved(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CPD_ORGANIZATION_SIGNUP", "approval")
+    assert run("migrate")[0] == 0
+
+    async def signed_up() -> str:
+        app = build_container(Settings.from_env())
+        await app.startup(run_relay=False)
+        try:
+            user = await app.accounts.register(
+                email="founder@example.org", password="a sound passphrase", first_name="F",
+                last_name="O",
+            )  # fmt: skip
+            created = await app.organizations.create(Actor(user.id), name="Newcomers Academy")
+            await app.organizations.create(Actor(user.id, is_superadmin=True), name="Trusted")
+            return str(created.id)
+        finally:
+            await app.shutdown()
+
+    organization_id = asyncio.run(signed_up())
+    code, output = run("organizations", "list", "--pending")
+    assert code == 0, output
+    assert output.split() == [
+        organization_id,
+        "newcomers-academy",
+        "pending_approval",
+        "Newcomers",
+        "Academy",
+    ]
+    code, output = run("organizations", "approve", "newcomers-academy")
+    assert code == 0, output
+    assert output.startswith(f"organization newcomers-academy ({organization_id}) is approved")
+    assert run("organizations", "list", "--pending")[1] == "no organizations\n"
+    assert run("organizations", "approve", organization_id)[0] == 0  # again: no change
+    code, output = run("organizations", "approve", "nobody")
+    assert (code, output.strip()) == (1, "Error: Organization not found.")
 
 
 async def _published_titles() -> list[str]:

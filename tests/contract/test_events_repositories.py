@@ -11,7 +11,7 @@ from uuid import uuid4
 import pytest
 
 from cpd.domain.accounts import Organization, User
-from cpd.domain.attendance import AttendanceSource
+from cpd.domain.attendance import AttendanceSource, WalkInRecord
 from cpd.domain.courses import CourseMode, CourseStatus, EnrollmentStatus
 from cpd.domain.errors import Conflict
 from cpd.domain.events import Event, EventFormat, EventStatus, Venue
@@ -491,6 +491,47 @@ async def test_attendance_of_a_rolled_back_unit_of_work_is_not_kept(backend: Bac
 
     async with backend.uow() as uow:
         assert await uow.attendance.count_for_event(event.id) == 0
+
+
+async def test_walk_ins_round_trip_replace_per_email_and_go_with_their_session(
+    backend: Backend,
+) -> None:
+    event, alice, _ = await attendance_setup(backend)
+    first, second = event.sessions
+    first_visit = WalkInRecord.record(
+        first, email="wal@example.org", first_name="Wal", last_name="K", now=T0
+    )
+    correction = WalkInRecord.record(
+        first,
+        email="wal@example.org",
+        first_name="Wally",
+        last_name="K",
+        now=T0 + timedelta(microseconds=7),
+        minutes_attended=5,
+    )
+    other = WalkInRecord.record(
+        second, email="ann@example.org", first_name="Ann", last_name="", now=T0, minutes_attended=0
+    )
+    async with backend.uow() as uow:
+        await uow.attendance.record_walk_ins([first_visit, other])
+        await uow.attendance.record([make_attendance(first, alice)])
+        await uow.commit()
+    async with backend.uow() as uow:
+        await uow.attendance.record_walk_ins([correction])
+        await uow.attendance.record_walk_ins([])
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.attendance.walk_ins_for_event(event.id) == [other, correction]
+        assert await uow.attendance.count_for_event(event.id) == 3
+        assert await uow.attendance.walk_ins_for_event(uuid4()) == []
+        loaded = await uow.events.get(event.id)
+        assert loaded is not None
+        loaded.remove_session(second.id, now=T0 + timedelta(hours=1))
+        await uow.events.save(loaded)
+        await uow.commit()
+    async with backend.uow() as uow:
+        assert await uow.attendance.walk_ins_for_event(event.id) == [correction]
 
 
 # Users, in bulk

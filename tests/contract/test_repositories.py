@@ -8,8 +8,16 @@ from uuid import uuid4
 
 import pytest
 
-from cpd.domain.accounts import Membership, Organization, Role, User, UserProfile
+from cpd.domain.accounts import (
+    Membership,
+    Organization,
+    OrganizationStatus,
+    Role,
+    User,
+    UserProfile,
+)
 from cpd.domain.errors import Conflict
+from cpd.domain.invitations import Invitation
 from cpd.domain.pages import PageRequest
 from tests.contract.builders import (
     T0,
@@ -177,6 +185,108 @@ async def test_organization_add_get_save_and_slug(backend: Backend) -> None:
     assert loaded is not None
     assert loaded.contact_email == "office@example.org"
     assert loaded.slug == "royal-college"
+
+
+async def test_an_organizations_approval_round_trips(backend: Backend) -> None:
+    organization = make_organization("Newcomers")
+    assert organization.approved_at is None
+    await add_and_commit(backend, organization)
+    async with backend.uow() as uow:
+        loaded = await uow.organizations.get(organization.id)
+        assert loaded is not None
+        assert loaded.approved_at is None
+        loaded.approve(now=T0 + timedelta(days=1, microseconds=3))
+        await uow.organizations.save(loaded)
+        await uow.commit()
+    async with backend.uow() as uow:
+        approved = await uow.organizations.get(organization.id)
+    assert approved is not None
+    assert approved.approved_at == T0 + timedelta(days=1, microseconds=3)
+    assert approved.status is OrganizationStatus.APPROVED
+
+
+async def test_invitations_round_trip_list_newest_first_and_find_open_ones(
+    backend: Backend,
+) -> None:
+    organization, other, admin, invitee = (
+        make_organization(),
+        make_organization(),
+        make_user(),
+        make_user(),
+    )
+    await add_and_commit(backend, organization, other, admin, invitee)
+
+    def invite(email: str, minutes: int, where: Organization = organization) -> Invitation:
+        return Invitation.issue(
+            organization_id=where.id,
+            email=email,
+            role=Role.ORG_STAFF,
+            token_hash=f"{minutes:064d}",
+            invited_by=admin.id,
+            now=T0 + timedelta(minutes=minutes, microseconds=5),
+        )
+
+    first, second, third = (
+        invite("a@example.org", 1),
+        invite("a@example.org", 2),
+        invite("b@x.io", 3),
+    )
+    elsewhere = invite("a@example.org", 4, other)
+    async with backend.uow() as uow:
+        for invitation in (first, second, third, elsewhere):
+            await uow.invitations.add(invitation)
+        await uow.commit()
+    async with backend.uow() as uow:
+        first.revoke(now=T0 + timedelta(hours=1))
+        second.accept(invitee_as("a@example.org", invitee), now=T0 + timedelta(hours=2))
+        await uow.invitations.save(first)
+        await uow.invitations.save(second)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.invitations.get_by_token_hash(second.token_hash) == second
+        assert await uow.invitations.get(organization.id, third.id) == third
+        assert await uow.invitations.get(other.id, third.id) is None  # another tenant's id
+        assert await uow.invitations.get_by_token_hash("0" * 64) is None
+        assert await uow.invitations.open_for_email(organization.id, "a@example.org") == []
+        assert await uow.invitations.open_for_email(organization.id, "b@x.io") == [third]
+        page = await uow.invitations.list_for_organization(organization.id, PageRequest(2, 0))
+        rest = await uow.invitations.list_for_organization(organization.id, PageRequest(2, 2))
+    assert (page.items, page.total) == ([third, second], 3)
+    assert rest.items == [first]
+    assert second.accepted_by == invitee.id
+
+
+async def test_a_duplicate_invitation_token_is_a_conflict(backend: Backend) -> None:
+    organization, admin = make_organization(), make_user()
+    await add_and_commit(backend, organization, admin)
+    twins = [
+        Invitation.issue(
+            organization_id=organization.id,
+            email=f"{n}@example.org",
+            role=Role.MEMBER,
+            token_hash="f" * 64,
+            invited_by=admin.id,
+            now=T0,
+        )
+        for n in range(2)
+    ]
+
+    async def add_both() -> None:
+        async with backend.uow() as uow:
+            for invitation in twins:
+                await uow.invitations.add(invitation)
+            await uow.commit()
+
+    with pytest.raises(Conflict):
+        await add_both()
+    async with backend.uow() as uow:
+        assert await uow.invitations.get_by_token_hash("f" * 64) is None
+
+
+def invitee_as(email: str, user: User) -> User:
+    """``user`` holding ``email`` (the address an invitation was sent to)."""
+    return replace(user, email=email)
 
 
 async def test_duplicate_slug_is_a_conflict_on_slug(backend: Backend) -> None:

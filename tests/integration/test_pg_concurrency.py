@@ -19,6 +19,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import func, select
 from tests.conftest import make_settings
+from tests.unit.fakes import join
 
 from cpd.adapters.sql import tables
 from cpd.adapters.sql.database import SqlDatabase
@@ -59,9 +60,7 @@ async def mutual_demotions(app: Container, *, organizations: int, rounds: int) -
         second = await register(app, f"second{n}@example.org")
         a, b = Actor(first.id), Actor(second.id)
         organization = await app.organizations.create(a, name=f"Race {n}")
-        await app.organizations.add_member(
-            a, organization.id, email=second.email, role=Role.ORG_ADMIN
-        )
+        await join(app.organizations, app.outbox_store, a, organization.id, second, Role.ORG_ADMIN)
         pairs.append((organization.id, a, b))
 
     for _ in range(rounds):

@@ -8,15 +8,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from cpd.adapters.mail import MemoryMailer
 from cpd.adapters.memory.cache import MemoryCache
 from cpd.adapters.memory.catalog import MemoryCatalogReader
-from cpd.adapters.memory.store import MemoryDatabase
+from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
 from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor, Organization, Role, User
 from cpd.domain.catalog import CourseFilters, EventFilters
+from cpd.domain.invitations import InvitationView
+from cpd.domain.messaging import ORGANIZATION_INVITATION
+from cpd.domain.money import Money
+from cpd.domain.registrations import Registration
 from cpd.domain.tasks import EmailMessage
+from cpd.ports.persistence import OutboxStore
 from cpd.services.attendance import AttendanceService
 from cpd.services.catalog import CatalogService
 from cpd.services.courses import CourseService
@@ -56,6 +62,32 @@ async def register(
 
 def actor_of(user: User) -> Actor:
     return Actor(user_id=user.id, is_superadmin=user.is_superadmin)
+
+
+async def invitation_token(outbox: OutboxStore, invitation: InvitationView) -> str:
+    """The token of ``invitation``'s link, read from the outbox task as the mail carries it."""
+    for record in await outbox.records(None, 500):
+        payload = record.task.payload
+        if payload.get("template") == ORGANIZATION_INVITATION and payload.get("related_id") == str(
+            invitation.id
+        ):
+            assert payload["to"] == invitation.email
+            return str(payload["context"]["link"]).split("token=", 1)[1]
+    raise AssertionError(f"no invitation was emailed to {invitation.email}")
+
+
+async def join(
+    organizations: OrganizationService,
+    outbox: OutboxStore,
+    admin: Actor,
+    organization_id: UUID,
+    member: User,
+    role: Role,
+) -> None:
+    """``member`` joins as members do: invited by ``admin``, accepting the emailed link."""
+    sent = await organizations.invite(admin, organization_id, email=member.email, role=role)
+    token = await invitation_token(outbox, sent)
+    await organizations.accept_invitation(actor_of(member), token)
 
 
 def sent_mail(app: Container) -> list[EmailMessage]:
@@ -135,6 +167,9 @@ class CountingCatalogReader:
         return await self._inner.count_courses(filters)
 
 
+SITE_URL = "https://cpd.example"
+
+
 @dataclass
 class CatalogWorld:
     """One in-memory database with the event, course, attendance and catalog services on it,
@@ -162,7 +197,7 @@ class CatalogWorld:
             db=db,
             cache=cache,
             reader=reader,
-            organizations=OrganizationService(uow, clock=clock),
+            organizations=OrganizationService(uow, clock=clock, public_base_url=SITE_URL),
             events=EventService(uow, clock=clock, catalog_cache=cache),
             courses=CourseService(uow, clock=clock, catalog_cache=cache),
             attendance=AttendanceService(uow, clock=clock),
@@ -190,6 +225,24 @@ class CatalogWorld:
             await uow.users.add(user)
             await uow.commit()
         return user
+
+    async def registered(self, user: User, event_id: UUID) -> Registration:
+        """A free, confirmed registration stored directly (booking is not under test here)."""
+        async with self.db.unit_of_work() as uow:
+            event = await uow.events.get(event_id)
+            assert event is not None
+            registration = Registration.open(
+                event_id=event_id,
+                user_id=user.id,
+                seats=1,
+                seats_free=None,
+                waitlist_waiting=False,
+                unit_price=Money(0, event.price.currency),
+                now=self.clock.now(),
+            )
+            await uow.registrations.add(registration)
+            await uow.commit()
+        return registration
 
     async def probe_cache(self) -> None:
         """Put a marker in the catalog cache; ``cache_was_cleared`` tells if it is gone."""
@@ -237,8 +290,9 @@ class Tenants:
         other_admin = await world.user("admin@b.example", first_name="Bea", last_name="Brown")
         orgs = world.organizations
         org = await orgs.create(actor_of(admin), name="Acme Training")
-        await orgs.add_member(actor_of(admin), org.id, email=staff.email, role=Role.ORG_STAFF)
-        await orgs.add_member(actor_of(admin), org.id, email=member.email, role=Role.MEMBER)
+        outbox = MemoryOutboxStore(world.db)
+        await join(orgs, outbox, actor_of(admin), org.id, staff, Role.ORG_STAFF)
+        await join(orgs, outbox, actor_of(admin), org.id, member, Role.MEMBER)
         other_org = await orgs.create(actor_of(other_admin), name="Beta Academy")
         return cls(
             org=org,

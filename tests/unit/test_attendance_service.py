@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 
 from cpd.domain.accounts import Actor, User
-from cpd.domain.attendance import AttendanceSource
+from cpd.domain.attendance import AttendanceRecord, AttendanceSource
 from cpd.domain.catalog import EventView, SessionView
 from cpd.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cpd.domain.ids import new_id
-from cpd.services.attendance import AttendanceEntry
-from tests.unit.fakes import CatalogWorld, Tenants, actor_of, event_details, session_spec
+from cpd.services.attendance import AttendanceEntry, WalkIn
+from tests.unit.fakes import START, CatalogWorld, Tenants, actor_of, event_details, session_spec
 
 
 @dataclass
@@ -53,6 +53,8 @@ async def day(world: CatalogWorld, tenants: Tenants) -> Day:
     ada = await world.user("ada@example.com", first_name="Ada", last_name="Lovelace")
     bo = await world.user("bo@example.com", first_name="Bo", last_name="Diddley")
     cy = await world.user("cy@example.com", first_name="Cy", last_name="Twombly")
+    for person in (ada, bo, cy):
+        await world.registered(person, event.id)
     return Day(event, ada, bo, cy)
 
 
@@ -60,7 +62,7 @@ async def report(
     world: CatalogWorld, tenants: Tenants, event: EventView
 ) -> dict[str, tuple[int, int, int, bool]]:
     """email -> (sessions attended, minutes, percent, threshold met)."""
-    found = await world.attendance.summaries(tenants.staff, event.id)
+    found = (await world.attendance.summaries(tenants.staff, event.id)).attendees
     return {
         s.attendee.email: (
             s.summary.sessions_attended,
@@ -197,14 +199,69 @@ async def test_at_least_one_attendee_is_needed(
     assert caught.value.field == "attendees"
 
 
-async def test_an_unknown_user_refuses_the_whole_batch(
+async def test_anyone_not_registered_refuses_the_whole_batch_alike(
     world: CatalogWorld, tenants: Tenants, day: Day
 ) -> None:
-    entries = [AttendanceEntry(day.ada.id), AttendanceEntry(new_id()), AttendanceEntry(day.bo.id)]
-    with pytest.raises(InvalidInput, match="No such user") as caught:
-        await world.attendance.record(tenants.staff, day.event.id, day.first.id, entries)
-    assert caught.value.field == "attendees[1].user_id"
+    """An account without a confirmed registration is refused as an id nobody has."""
+    elsewhere = await event_with(world, tenants)
+    stranger = await world.user("stranger@example.com")
+    await world.registered(stranger, elsewhere.id)
+    refusals = []
+    for person in (new_id(), stranger.id, tenants.other_admin.user_id):
+        entries = [AttendanceEntry(day.ada.id), AttendanceEntry(person), AttendanceEntry(day.bo.id)]
+        with pytest.raises(InvalidInput) as caught:
+            await world.attendance.record(tenants.staff, day.event.id, day.first.id, entries)
+        refusals.append((caught.value.field, caught.value.detail))
+    assert refusals == [("attendees[1].user_id", "Not a confirmed registration of this event.")] * 3
     assert await report(world, tenants, day.event) == {}
+
+
+async def test_records_without_a_registration_show_no_account(
+    world: CatalogWorld, tenants: Tenants, day: Day
+) -> None:
+    """Attendance recorded before the rule (any user id, no registration) reveals nobody."""
+    stranger = await world.user("stranger@example.com", first_name="Real", last_name="Person")
+    async with world.db.unit_of_work() as uow:
+        event = await uow.events.get(day.event.id)
+        assert event is not None
+        legacy = AttendanceRecord.record(
+            event.session(day.first.id), stranger.id, source=AttendanceSource.STAFF, now=START
+        )
+        await uow.attendance.record([legacy])
+        await uow.commit()
+    entries = [AttendanceEntry(day.ada.id)]
+    await world.attendance.record(tenants.staff, day.event.id, day.first.id, entries)
+    assert set(await report(world, tenants, day.event)) == {"ada@example.com"}
+
+
+async def test_walk_ins_are_kept_as_typed_and_never_matched_to_accounts(
+    world: CatalogWorld, tenants: Tenants, day: Day
+) -> None:
+    typed = WalkIn("STRANGER@example.com ", "Typed", "Name")
+    await world.user("stranger@example.com", first_name="Real", last_name="Person")
+    await world.attendance.record(
+        tenants.staff,
+        day.event.id,
+        day.first.id,
+        [AttendanceEntry(walk_in=typed, minutes_attended=30), AttendanceEntry(day.ada.id)],
+    )
+    found = await world.attendance.summaries(tenants.staff, day.event.id)
+    assert [s.attendee.email for s in found.attendees] == ["ada@example.com"]
+    (walk_in,) = found.walk_ins
+    assert (walk_in.email, walk_in.first_name, walk_in.last_name) == (
+        "stranger@example.com",
+        "Typed",
+        "Name",
+    )
+    assert (walk_in.minutes_attended, walk_in.percent, walk_in.threshold_met) == (30, 16, False)
+    with pytest.raises(InvalidInput) as caught:
+        await world.attendance.record(
+            tenants.staff,
+            day.event.id,
+            day.first.id,
+            [AttendanceEntry(day.ada.id), AttendanceEntry(walk_in=WalkIn("nope"))],
+        )
+    assert caught.value.field == "attendees[1].walk_in.email"
 
 
 async def test_bad_minutes_refuse_the_whole_batch(
@@ -262,7 +319,7 @@ async def test_summaries_add_up_sessions_and_carry_who_attended(
         ],
     )
     found = await world.attendance.summaries(tenants.admin, day.event.id)
-    by_email = {s.attendee.email: s for s in found}
+    by_email = {s.attendee.email: s for s in found.attendees}
     assert set(by_email) == {"ada@example.com", "bo@example.com"}
     ada = by_email["ada@example.com"]
     assert (ada.attendee.first_name, ada.attendee.last_name) == ("Ada", "Lovelace")

@@ -30,7 +30,7 @@ from cpd.domain.ids import new_id
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.controllers.certificate_design import BadgeImageType, LogoType
 from cpd.services.certificate_design import CertificateDesignService, preview_fields
-from tests.unit.fakes import actor_of, register
+from tests.unit.fakes import actor_of, join, register
 
 SOURCE = b"#let certificate(c) = [#c.holder_name]"
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -99,13 +99,14 @@ class Studio:
 @pytest.fixture
 async def studio(container: Container) -> Studio:
     admin = actor_of(await register(container, "admin@example.com"))
-    member = actor_of(await register(container, "member@example.com"))
+    member_user = await register(container, "member@example.com")
+    member = actor_of(member_user)
     root = await container.accounts.create_superuser(
         email="root@example.com", password="root password!", first_name="Root", last_name="Rook"
     )
     org = await container.organizations.create(admin, name="Acme Training")
-    await container.organizations.add_member(
-        admin, org.id, email="member@example.com", role=Role.MEMBER
+    await join(
+        container.organizations, container.outbox_store, admin, org.id, member_user, Role.MEMBER
     )
     renderer = RecordingRenderer()
     service = CertificateDesignService(container.uow, clock=container.clock, renderer=renderer)

@@ -38,7 +38,7 @@ from cpd.domain.credentials import (
 from cpd.domain.errors import NotFound
 from cpd.domain.ids import new_id
 from cpd.services.credentials import CredentialService
-from tests.unit.fakes import FakeClock, actor_of, register
+from tests.unit.fakes import FakeClock, actor_of, join, register
 from tests.unit.test_domain_credentials import OB3_SCHEMA
 
 LOGO = "https://cdn.example.org/acme.png"
@@ -65,16 +65,15 @@ class Cast:
 async def cast(clocked: Container) -> Cast:
     app = clocked
     admin = actor_of(await register(app, "admin@example.com", last_name="Adams"))
-    staff = actor_of(await register(app, "staff@example.com", last_name="Stone"))
-    member = actor_of(await register(app, "member@example.com", last_name="Moss"))
+    staff_user = await register(app, "staff@example.com", last_name="Stone")
+    member_user = await register(app, "member@example.com", last_name="Moss")
+    staff, member = actor_of(staff_user), actor_of(member_user)
     holder = actor_of(await register(app, "holder@example.com", last_name="Hart"))
     outsider = actor_of(await register(app, "out@example.com", last_name="Owen"))
     other = actor_of(await register(app, "other@example.com", last_name="Ortiz"))
     org = await app.organizations.create(admin, name="Acme Training", logo_url=LOGO)
-    await app.organizations.add_member(
-        admin, org.id, email="staff@example.com", role=Role.ORG_STAFF
-    )
-    await app.organizations.add_member(admin, org.id, email="member@example.com", role=Role.MEMBER)
+    for user, role in ((staff_user, Role.ORG_STAFF), (member_user, Role.MEMBER)):
+        await join(app.organizations, app.outbox_store, admin, org.id, user, role)
     other_org = await app.organizations.create(other, name="Other College")
     return Cast(app, org, admin, staff, member, holder, outsider, other, other_org)
 

@@ -14,6 +14,7 @@ from cpd.domain.accounts import (
     Actor,
     Membership,
     Organization,
+    OrganizationStatus,
     Role,
     User,
     UserProfile,
@@ -230,6 +231,7 @@ def test_organization_create_checks_and_normalises() -> None:
         name="  Acme  ",
         slug="acme",
         now=START,
+        approved=True,
         contact_email="Office@Acme.Example",
         logo_url="https://acme.example/logo.png",
     )
@@ -251,7 +253,12 @@ def test_organization_create_checks_and_normalises() -> None:
     ],
 )
 def test_organization_create_refuses_bad_fields(overrides: dict[str, str], field: str) -> None:
-    values: dict[str, object] = {"name": "Acme", "slug": "acme", "now": START} | overrides
+    values: dict[str, object] = {
+        "name": "Acme",
+        "slug": "acme",
+        "now": START,
+        "approved": True,
+    } | overrides
     with pytest.raises(InvalidInput) as caught:
         Organization.create(**values)  # type: ignore[arg-type]
     assert caught.value.field == field
@@ -262,6 +269,7 @@ def test_organization_update_changes_given_fields_and_clears_named_ones() -> Non
         name="Acme",
         slug="acme",
         now=START,
+        approved=True,
         contact_email="a@acme.example",
         logo_url="https://acme.example/l.png",
     )
@@ -283,10 +291,28 @@ def test_organization_update_changes_given_fields_and_clears_named_ones() -> Non
 
 
 def test_organization_update_validates() -> None:
-    org = Organization.create(name="Acme", slug="acme", now=START)
+    org = Organization.create(name="Acme", slug="acme", now=START, approved=True)
     with pytest.raises(InvalidInput) as caught:
         org.update(now=START, logo_url="not a url")
     assert caught.value.field == "logo_url"
+
+
+def test_a_pending_organization_may_not_publish_until_approved() -> None:
+    org = Organization.create(name="Acme", slug="acme", now=START, approved=False)
+    assert (org.status, org.approved_at) == (OrganizationStatus.PENDING_APPROVAL, None)
+    with pytest.raises(Conflict, match="awaits approval"):
+        org.ensure_approved()
+    later = START + timedelta(hours=3)
+    org.approve(now=later)
+    org.approve(now=later + timedelta(days=1))  # again: the first approval stands
+    assert (org.status, org.approved_at, org.updated_at) == (
+        OrganizationStatus.APPROVED,
+        later,
+        later,
+    )
+    org.ensure_approved()
+    opened = Organization.create(name="Open", slug="open", now=START, approved=True)
+    assert (opened.status, opened.approved_at) == (OrganizationStatus.APPROVED, START)
 
 
 # --- permissions ----------------------------------------------------------------------------

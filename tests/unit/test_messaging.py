@@ -16,10 +16,11 @@ from cpd.adapters.email_rendering import JinjaEmailRenderer, MissingTemplateFiel
 from cpd.adapters.mail import MemoryMailer
 from cpd.adapters.memory.store import MemoryDatabase
 from cpd.bootstrap import Container, build_container
-from cpd.domain.accounts import Actor, Organization, User
+from cpd.domain.accounts import Actor, Organization, Role, User
 from cpd.domain.catalog import EventView
 from cpd.domain.errors import InvalidInput, NotFound
 from cpd.domain.events import Venue
+from cpd.domain.invitations import Invitation
 from cpd.domain.messaging import CommunicationStatus, OutgoingEmail
 from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
@@ -30,6 +31,7 @@ from cpd.services.notifications import (
     SEND_EMAIL,
     Links,
     certificate_email,
+    invitation_email,
     password_reset_email,
     registration_email,
     reminder_email,
@@ -91,6 +93,17 @@ def sample_emails() -> dict[str, OutgoingEmail]:
     }
     emails["welcome"] = welcome_email(user, site_url="https://cpd.example")
     emails["password_reset"] = password_reset_email(user, "https://cpd.example/reset?token=t")
+    invitation = Invitation.issue(
+        organization_id=host.id,
+        email="Invited@Example.org",
+        role=Role.ORG_STAFF,
+        token_hash="0" * 64,
+        invited_by=user.id,
+        now=START,
+    )
+    emails["organization_invitation"] = invitation_email(
+        invitation, host, "https://cpd.example/invitations/accept?token=t"
+    )
     emails["event_reminder"] = reminder_email(
         registration, user, event, host, LINKS, hours_before=1
     )
@@ -122,7 +135,9 @@ def test_every_template_renders_subject_summary_text_and_html() -> None:
         assert rendered.subject, name
         assert "\n" not in rendered.subject, name
         assert rendered.summary, name
-        assert rendered.text.startswith("Hello Zoë,\n"), name
+        # An invitation goes to an address, not an account: it knows no name.
+        greeting = "Hello,\n" if name == "organization_invitation" else "Hello Zoë,\n"
+        assert rendered.text.startswith(greeting), name
         assert rendered.html.startswith("<!DOCTYPE html>"), name
         assert f"<title>{escape(rendered.subject)}</title>" in rendered.html, name
     host_brand = renderer.render("registration_confirmed", emails["registration_confirmed"].context)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -10,9 +12,16 @@ from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor, Organization, Role
 from cpd.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cpd.domain.ids import new_id
+from cpd.domain.invitations import InvitationView
 from cpd.domain.pages import PageRequest
 from cpd.services.organizations import OrganizationChanges
-from tests.unit.fakes import actor_of, register
+from tests.unit.fakes import FakeClock, actor_of, invitation_token, register
+
+
+@pytest.fixture
+def container(clocked: Container) -> Container:
+    """On a clock the test moves: invitations expire."""
+    return clocked
 
 
 @dataclass
@@ -36,10 +45,25 @@ async def team(container: Container) -> Team:
         email="root@example.com", password="root password!", first_name="Root", last_name="Rook"
     )
     org = await container.organizations.create(admin, name="Acme Training")
-    orgs = container.organizations
-    await orgs.add_member(admin, org.id, email="staff@example.com", role=Role.ORG_STAFF)
-    await orgs.add_member(admin, org.id, email="member@example.com", role=Role.MEMBER)
+    for email, role in (("staff@example.com", Role.ORG_STAFF), ("member@example.com", Role.MEMBER)):
+        await invite_and_accept(container, admin, org.id, email, role)
     return Team(org, admin, staff, member, outsider, actor_of(root))
+
+
+async def invite_and_accept(
+    app: Container, admin: Actor, organization_id: UUID, email: str, role: Role
+) -> None:
+    sent = await app.organizations.invite(admin, organization_id, email=email, role=role)
+    async with app.uow() as uow:
+        user = await uow.users.get_by_email(email)
+    assert user is not None
+    token = await invitation_token(app.outbox_store, sent)
+    await app.organizations.accept_invitation(actor_of(user), token)
+
+
+async def invitations_to(app: Container, team: Team, email: str) -> list[InvitationView]:
+    page = await app.organizations.invitations(team.admin, team.org.id, PageRequest())
+    return [i for i in page.items if i.email == email]
 
 
 async def roles_of(app: Container, team: Team) -> dict[str, Role]:
@@ -225,43 +249,102 @@ async def test_list_members_paginates(container: Container, team: Team) -> None:
     assert page.total == 3
 
 
-async def test_add_member(container: Container, team: Team) -> None:
-    added = await container.organizations.add_member(
-        team.admin, team.org.id, email=" OUT@example.com", role=Role.ORG_STAFF
-    )
-    assert (added.user_id, added.email, added.role) == (
-        team.outsider.user_id,
-        "out@example.com",
-        Role.ORG_STAFF,
-    )
-    assert (await container.organizations.get(team.outsider, team.org.id)).id == team.org.id
-    assert (await roles_of(container, team))["out@example.com"] is Role.ORG_STAFF
-
-
-async def test_add_member_needs_an_existing_account_not_yet_a_member(
+async def test_an_invitation_accepted_by_its_address_makes_the_membership(
     container: Container, team: Team
 ) -> None:
     orgs = container.organizations
-    with pytest.raises(NotFound) as unknown:
-        await orgs.add_member(team.admin, team.org.id, email="new@example.com", role=Role.MEMBER)
-    assert unknown.value.field == "email"
-    with pytest.raises(Conflict) as duplicate:
-        await orgs.add_member(team.admin, team.org.id, email="staff@example.com", role=Role.MEMBER)
-    assert duplicate.value.field == "email"
+    sent = await orgs.invite(team.admin, team.org.id, email=" OUT@example.com", role=Role.ORG_STAFF)
+    assert (sent.email, sent.role, sent.status) == ("out@example.com", Role.ORG_STAFF, "pending")
+    assert (await roles_of(container, team)).get("out@example.com") is None  # not yet
+    token = await invitation_token(container.outbox_store, sent)
+    joined = await orgs.accept_invitation(team.outsider, token)
+    assert (joined.organization.id, joined.membership.role) == (team.org.id, Role.ORG_STAFF)
+    assert (await orgs.get(team.outsider, team.org.id)).id == team.org.id
+    assert (await roles_of(container, team))["out@example.com"] is Role.ORG_STAFF
+    with pytest.raises(InvalidInput) as spent:  # a link works once
+        await orgs.accept_invitation(team.outsider, token)
+    assert spent.value.field == "token"
+    listed = await invitations_to(container, team, "out@example.com")
+    assert [(i.status, i.invited_by) for i in listed] == [("accepted", team.admin.user_id)]
+
+
+async def test_an_invitation_answers_alike_for_any_address_and_tells_nobody(
+    container: Container, team: Team
+) -> None:
+    orgs = container.organizations
+    known = await orgs.invite(team.admin, team.org.id, email="out@example.com", role=Role.MEMBER)
+    unknown = await orgs.invite(team.admin, team.org.id, email="new@example.com", role=Role.MEMBER)
+    assert type(known) is type(unknown)
+    assert (known.status, unknown.status) == ("pending", "pending")
+    assert (known.expires_at - known.created_at) == timedelta(days=7)
+    assert await invitation_token(container.outbox_store, unknown)
+
+
+async def test_only_the_invited_address_accepts_before_expiry_unless_withdrawn(
+    container: Container, team: Team, clock: FakeClock
+) -> None:
+    orgs = container.organizations
+    first = await orgs.invite(team.admin, team.org.id, email="out@example.com", role=Role.ORG_ADMIN)
+    token = await invitation_token(container.outbox_store, first)
+    with pytest.raises(PermissionDenied):  # the link leaked to someone else
+        await orgs.accept_invitation(team.member, token)
+    with pytest.raises(InvalidInput):
+        await orgs.accept_invitation(team.outsider, token + "x")
+    assert (await roles_of(container, team)).get("out@example.com") is None
+
+    # Inviting again withdraws the earlier link; withdrawing the new one stops it too.
+    second = await orgs.invite(team.admin, team.org.id, email="out@example.com", role=Role.MEMBER)
+    newer = await invitation_token(container.outbox_store, second)
+    with pytest.raises(InvalidInput):
+        await orgs.accept_invitation(team.outsider, token)
+    statuses = {i.id: i.status for i in await invitations_to(container, team, "out@example.com")}
+    assert statuses == {first.id: "revoked", second.id: "pending"}
+    await orgs.revoke_invitation(team.admin, team.org.id, second.id)
+    with pytest.raises(InvalidInput):
+        await orgs.accept_invitation(team.outsider, newer)
+
+    third = await orgs.invite(team.admin, team.org.id, email="out@example.com", role=Role.MEMBER)
+    lapsing = await invitation_token(container.outbox_store, third)
+    clock.advance(days=7)
+    with pytest.raises(InvalidInput):
+        await orgs.accept_invitation(team.outsider, lapsing)
+    statuses = {i.id: i.status for i in await invitations_to(container, team, "out@example.com")}
+    assert statuses[third.id] == "expired"
+    assert (await roles_of(container, team)).get("out@example.com") is None
+
+
+async def test_a_member_accepting_again_is_told_so(container: Container, team: Team) -> None:
+    orgs = container.organizations
+    sent = await orgs.invite(
+        team.admin, team.org.id, email="staff@example.com", role=Role.ORG_ADMIN
+    )
+    token = await invitation_token(container.outbox_store, sent)
+    with pytest.raises(Conflict):
+        await orgs.accept_invitation(team.staff, token)
     assert (await roles_of(container, team))["staff@example.com"] is Role.ORG_STAFF
 
 
-@pytest.mark.parametrize("who", ["staff", "member"])
-async def test_only_admins_add_members(container: Container, team: Team, who: str) -> None:
-    with pytest.raises(PermissionDenied):
-        await container.organizations.add_member(
-            getattr(team, who), team.org.id, email="out@example.com", role=Role.ORG_ADMIN
-        )
+async def test_an_accepted_invitation_cannot_be_withdrawn(container: Container, team: Team) -> None:
+    orgs = container.organizations
+    (accepted,) = await invitations_to(container, team, "staff@example.com")
+    with pytest.raises(Conflict):
+        await orgs.revoke_invitation(team.admin, team.org.id, accepted.id)
     with pytest.raises(NotFound):
-        await container.organizations.add_member(
-            team.outsider, team.org.id, email="out@example.com", role=Role.ORG_ADMIN
-        )
-    assert "out@example.com" not in await roles_of(container, team)
+        await orgs.revoke_invitation(team.admin, team.org.id, uuid4())
+
+
+@pytest.mark.parametrize("who", ["staff", "member"])
+async def test_only_admins_invite_and_see_invitations(
+    container: Container, team: Team, who: str
+) -> None:
+    orgs = container.organizations
+    actor = getattr(team, who)
+    with pytest.raises(PermissionDenied):
+        await orgs.invite(actor, team.org.id, email="out@example.com", role=Role.ORG_ADMIN)
+    with pytest.raises(PermissionDenied):
+        await orgs.invitations(actor, team.org.id, PageRequest())
+    with pytest.raises(NotFound):
+        await orgs.invite(team.outsider, team.org.id, email="out@example.com", role=Role.MEMBER)
 
 
 async def test_change_role(container: Container, team: Team) -> None:

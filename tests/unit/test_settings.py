@@ -61,12 +61,22 @@ def test_from_env_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -
         ("CPD_ENVIRONMENT", "staging"),
         ("CPD_JWT_ALGORITHM", "none"),
         ("CPD_OUTBOX_POLL_SECONDS", "soon"),
+        ("CPD_ORGANIZATION_SIGNUP", "anyone"),
     ],
 )
 def test_invalid_values_name_the_variable(variable: str, value: str) -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({variable: value})
     assert variable in str(caught.value)
+
+
+def test_organization_signup_needs_approval_in_production_unless_set() -> None:
+    production = {"CPD_ENVIRONMENT": "production", "CPD_SECRET_KEY": GOOD_SECRET}
+    assert Settings.from_env(production).organization_signup_mode == "approval"
+    assert Settings.from_env({}).organization_signup_mode == "open"
+    assert Settings.from_env({"CPD_ENVIRONMENT": "test"}).organization_signup_mode == "open"
+    chosen = Settings.from_env(production | {"CPD_ORGANIZATION_SIGNUP": "closed"})
+    assert chosen.organization_signup_mode == "closed"
 
 
 def test_production_refuses_the_public_development_secret() -> None:

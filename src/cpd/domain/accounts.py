@@ -160,6 +160,26 @@ class User:
         self.updated_at = now
 
 
+class OrganizationSignup(StrEnum):
+    """Who may create an organization, and whether it may publish before a superadmin
+    approves it (``CPD_ORGANIZATION_SIGNUP``)."""
+
+    OPEN = "open"  # anyone signed in; approved at once
+    APPROVAL = "approval"  # anyone signed in; prepares, publishes once approved
+    CLOSED = "closed"  # superadmins only
+
+
+class OrganizationStatus(StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+
+
+AWAITING_APPROVAL = (
+    "This organization awaits approval by the platform's administrators: until then it can "
+    "prepare drafts but not publish or take payments."
+)
+
+
 @dataclass(slots=True)
 class Organization:
     id: UUID
@@ -169,6 +189,7 @@ class Organization:
     updated_at: datetime
     contact_email: str | None = None
     logo_url: str | None = None
+    approved_at: datetime | None = None  # None: awaiting a superadmin's approval
 
     @classmethod
     def create(
@@ -177,6 +198,7 @@ class Organization:
         name: str,
         slug: str,
         now: datetime,
+        approved: bool,
         contact_email: str | None = None,
         logo_url: str | None = None,
     ) -> Organization:
@@ -188,7 +210,25 @@ class Organization:
             updated_at=now,
             contact_email=_check_contact_email(contact_email),
             logo_url=_check_logo_url(logo_url),
+            approved_at=now if approved else None,
         )
+
+    @property
+    def status(self) -> OrganizationStatus:
+        if self.approved_at is None:
+            return OrganizationStatus.PENDING_APPROVAL
+        return OrganizationStatus.APPROVED
+
+    def approve(self, *, now: datetime) -> None:
+        """Let the organization publish and take payments; approving again changes nothing."""
+        if self.approved_at is None:
+            self.approved_at = now
+            self.updated_at = now
+
+    def ensure_approved(self) -> None:
+        """What publishing an event or course (and so taking payments) requires."""
+        if self.approved_at is None:
+            raise Conflict(AWAITING_APPROVAL)
 
     def update(
         self,

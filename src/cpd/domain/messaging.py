@@ -16,6 +16,7 @@ WELCOME = "welcome"
 PASSWORD_RESET = "password_reset"  # noqa: S105 - a template name
 EVENT_REMINDER = "event_reminder"
 CERTIFICATE_ISSUED = "certificate_issued"
+ORGANIZATION_INVITATION = "organization_invitation"
 REGISTRATION_PREFIX = "registration_"  # + a registration status, or offer_expired
 
 REMINDER_HOURS = frozenset({1, 24})

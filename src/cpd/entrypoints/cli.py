@@ -1,5 +1,5 @@
-"""The operator CLI: ``cpd serve | worker | migrate | tasks | certificates | create-superuser |
-seed-demo``."""
+"""The operator CLI: ``cpd serve | worker | migrate | tasks | certificates | organizations |
+create-superuser | seed-demo``."""
 
 from __future__ import annotations
 
@@ -174,6 +174,37 @@ def seed_demo_command() -> None:
     for credential in credentials:
         click.echo(f"{credential.role.value:10} {credential.email:28} {credential.password}")
     click.echo("catalog: 2 published events and a free course (GET /api/v1/events, /courses)")
+
+
+@main.group()
+def organizations() -> None:
+    """Organizations: list them with their status, approve one."""
+
+
+@organizations.command("list")
+@click.option("--pending", is_flag=True, help="Only those awaiting approval.")
+def list_organizations(pending: bool) -> None:
+    """Organizations by name: id, slug, status, name."""
+    found = _run(lambda c: c.organizations.all_for_operator(pending_only=pending))
+    for organization in found:
+        click.echo(
+            f"{organization.id}  {organization.slug:30} {organization.status.value:17} "
+            f"{organization.name}"
+        )
+    if not found:
+        click.echo("no organizations")
+
+
+@organizations.command("approve")
+@click.argument("organization")
+def approve_organization(organization: str) -> None:
+    """Let ORGANIZATION (an id or slug) publish and take payments."""
+    approved = _run(lambda c: c.organizations.approve_as_operator(organization))
+    assert approved.approved_at is not None
+    click.echo(
+        f"organization {approved.slug} ({approved.id}) is approved since "
+        f"{approved.approved_at.isoformat(timespec='seconds')}"
+    )
 
 
 @main.command()

@@ -9,7 +9,7 @@ from typing import Protocol, Self
 from uuid import UUID
 
 from cpd.domain.accounts import Member, Membership, Organization, Role, User
-from cpd.domain.attendance import AttendanceRecord
+from cpd.domain.attendance import AttendanceRecord, WalkInRecord
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.catalog import CourseFilters, CourseView, EventFilters, EventView
 from cpd.domain.certificates import Badge, Certificate, CertificateTemplate
@@ -17,6 +17,7 @@ from cpd.domain.courses import Course, Enrollment
 from cpd.domain.credentials import SigningKey
 from cpd.domain.events import Event, SeatLedger
 from cpd.domain.idempotency import IdempotencyRecord
+from cpd.domain.invitations import Invitation
 from cpd.domain.jobs import Job
 from cpd.domain.meetings import SessionMeeting, SessionRegistrant
 from cpd.domain.messaging import (
@@ -62,6 +63,22 @@ class MembershipRepository(Protocol):
     async def remove(self, organization_id: UUID, user_id: UUID) -> None: ...
     async def count_with_role(self, organization_id: UUID, role: Role) -> int: ...
     async def list_members(self, organization_id: UUID, page: PageRequest) -> Page[Member]: ...
+
+
+class InvitationRepository(Protocol):
+    async def add(self, invitation: Invitation) -> None: ...
+    async def save(self, invitation: Invitation) -> None: ...
+    async def get(self, organization_id: UUID, invitation_id: UUID) -> Invitation | None: ...
+    async def get_by_token_hash(self, token_hash: str) -> Invitation | None: ...
+    async def open_for_email(self, organization_id: UUID, email: str) -> list[Invitation]:
+        """Neither accepted nor revoked (expired ones too), to the normalised ``email``."""
+        ...
+
+    async def list_for_organization(
+        self, organization_id: UUID, page: PageRequest
+    ) -> Page[Invitation]:
+        """Newest first."""
+        ...
 
 
 class RefreshTokenRepository(Protocol):
@@ -137,7 +154,14 @@ class AttendanceRepository(Protocol):
     async def for_event(
         self, event_id: UUID, user_id: UUID | None = None
     ) -> list[AttendanceRecord]: ...
-    async def count_for_event(self, event_id: UUID) -> int: ...
+    async def record_walk_ins(self, records: list[WalkInRecord]) -> None:
+        """Insert or replace, keyed by (session, email): the latest record wins."""
+        ...
+
+    async def walk_ins_for_event(self, event_id: UUID) -> list[WalkInRecord]: ...
+    async def count_for_event(self, event_id: UUID) -> int:
+        """Attendance records and walk-ins together."""
+        ...
 
 
 class RegistrationRepository(Protocol):
@@ -438,6 +462,8 @@ class UnitOfWork(Protocol):
     def organizations(self) -> OrganizationRepository: ...
     @property
     def memberships(self) -> MembershipRepository: ...
+    @property
+    def invitations(self) -> InvitationRepository: ...
     @property
     def refresh_tokens(self) -> RefreshTokenRepository: ...
     @property

@@ -22,6 +22,14 @@ async def require_staff(
     raise PermissionDenied("Only org_admin and org_staff may do this.")
 
 
+async def require_approved(uow: UnitOfWork, organization_id: UUID) -> None:
+    """Publishing (and so registrations and payments) waits for the platform's approval."""
+    organization = await uow.organizations.get(organization_id)
+    if organization is None:  # an event or course always has its organization (foreign key)
+        raise NotFound("Organization not found.")
+    organization.ensure_approved()
+
+
 async def is_staff(uow: UnitOfWork, actor: Actor | None, organization_id: UUID) -> bool:
     if actor is None:
         return False

@@ -11,26 +11,42 @@ from cpd.domain.attendance import (
     AttendanceRecord,
     AttendanceSource,
     AttendanceSummary,
+    WalkInRecord,
+    WalkInSummary,
     summarise,
+    summarise_walk_ins,
     summary_for,
 )
 from cpd.domain.errors import Conflict, InvalidInput, NotFound
-from cpd.domain.events import Event, EventStatus
+from cpd.domain.events import Event, EventStatus, Session
+from cpd.domain.registrations import Registration
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Clock
 from cpd.services.access import is_staff, require_staff
 from cpd.services.certificates import queue_event_certificates
 from cpd.services.events import EVENT_NOT_FOUND
 
+NOT_REGISTERED = "Not a confirmed registration of this event."
+
+
+@dataclass(frozen=True, slots=True)
+class WalkIn:
+    """Someone without a registration whom staff let in, as staff typed them."""
+
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+
 
 @dataclass(frozen=True, slots=True)
 class AttendanceEntry:
-    """Who attended, by person or by registration (exactly one)."""
+    """Who attended: a registered person, a registration, or a walk-in (exactly one)."""
 
     user_id: UUID | None = None
     minutes_attended: int | None = None
     checked_in_at: datetime | None = None
     registration_id: UUID | None = None
+    walk_in: WalkIn | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +55,14 @@ class AttendeeSummary:
 
     attendee: User
     summary: AttendanceSummary
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceReport:
+    """Registered attendees (with their account's details) and walk-ins (as typed)."""
+
+    attendees: list[AttendeeSummary]
+    walk_ins: list[WalkInSummary]
 
 
 class AttendanceService:
@@ -54,8 +78,12 @@ class AttendanceService:
         entries: list[AttendanceEntry],
         *,
         source: AttendanceSource = AttendanceSource.STAFF,
-    ) -> list[AttendanceRecord]:
-        """Record (or correct) attendance for one session; all entries or none are saved."""
+    ) -> list[AttendanceRecord | WalkInRecord]:
+        """Record (or correct) attendance for one session; all entries or none are saved.
+
+        Only the event's confirmed registrants, by person or registration, and walk-ins by
+        the email staff type: any other person is refused alike, whether or not they have
+        an account, so an event's staff learn nothing of the platform's users."""
         if not entries:
             raise InvalidInput("Give at least one attendee.", field="attendees")
         now = self._clock.now()
@@ -66,38 +94,36 @@ class AttendanceService:
                 raise Conflict(f"Attendance cannot be recorded for a {event.status} event.")
             session = event.session(session_id)
             attendees = await _attendees(uow, event_id, entries)
-            records = []
-            for index, (entry, (user_id, registration_id)) in enumerate(
-                zip(entries, attendees, strict=True)
-            ):
+            records: list[AttendanceRecord | WalkInRecord] = []
+            for index, (entry, attendee) in enumerate(zip(entries, attendees, strict=True)):
                 try:
-                    record = AttendanceRecord.record(
-                        session,
-                        user_id,
-                        source=source,
-                        now=now,
-                        minutes_attended=entry.minutes_attended,
-                        checked_in_at=entry.checked_in_at,
-                        registration_id=registration_id,
-                    )
+                    records.append(_record(session, entry, attendee, source=source, now=now))
                 except InvalidInput as error:  # say which entry of the batch was wrong
                     raise InvalidInput(
                         error.detail, field=f"attendees[{index}].{error.field}"
                     ) from None
-                records.append(record)
-            await uow.attendance.record(records)
+            await uow.attendance.record([r for r in records if isinstance(r, AttendanceRecord)])
+            await uow.attendance.record_walk_ins(
+                [r for r in records if isinstance(r, WalkInRecord)]
+            )
             if event.status is EventStatus.COMPLETED:  # a correction may earn a certificate
                 await queue_event_certificates(uow, event, now=now, created_by=None)
             await uow.commit()
         return records
 
-    async def summaries(self, actor: Actor, event_id: UUID) -> list[AttendeeSummary]:
+    async def summaries(self, actor: Actor, event_id: UUID) -> AttendanceReport:
         async with self._uow() as uow:
             event = await _event(uow, event_id)
             await require_staff(uow, actor, event.organization_id, not_found=EVENT_NOT_FOUND)
-            summaries = summarise(event, await uow.attendance.for_event(event_id))
+            records = await uow.attendance.for_event(event_id)
+            # Records from before attendance needed a registration (any user id staff typed)
+            # are left out: showing their account's details is the leak this rule closed.
+            registered = {r.user_id for r in records if r.registration_id is not None}
+            summaries = summarise(event, [r for r in records if r.user_id in registered])
             users = {u.id: u for u in await uow.users.get_many([s.user_id for s in summaries])}
-        return [AttendeeSummary(users[s.user_id], s) for s in summaries if s.user_id in users]
+            walk_ins = summarise_walk_ins(event, await uow.attendance.walk_ins_for_event(event_id))
+        attendees = [AttendeeSummary(users[s.user_id], s) for s in summaries if s.user_id in users]
+        return AttendanceReport(attendees, walk_ins)
 
     async def my_summary(self, actor: Actor, event_id: UUID) -> AttendanceSummary:
         async with self._uow() as uow:
@@ -113,37 +139,66 @@ class AttendanceService:
         )
 
 
+def _record(
+    session: Session,
+    entry: AttendanceEntry,
+    attendee: tuple[UUID, UUID] | WalkIn,
+    *,
+    source: AttendanceSource,
+    now: datetime,
+) -> AttendanceRecord | WalkInRecord:
+    if isinstance(attendee, WalkIn):
+        return WalkInRecord.record(
+            session,
+            email=attendee.email,
+            first_name=attendee.first_name,
+            last_name=attendee.last_name,
+            now=now,
+            minutes_attended=entry.minutes_attended,
+            checked_in_at=entry.checked_in_at,
+        )
+    user_id, registration_id = attendee
+    return AttendanceRecord.record(
+        session,
+        user_id,
+        source=source,
+        now=now,
+        minutes_attended=entry.minutes_attended,
+        checked_in_at=entry.checked_in_at,
+        registration_id=registration_id,
+    )
+
+
 async def _attendees(
     uow: UnitOfWork, event_id: UUID, entries: list[AttendanceEntry]
-) -> list[tuple[UUID, UUID | None]]:
-    """(person, registration) per entry. A person's attendance attaches to their confirmed
-    registration; one without (a walk-in staff let in) is recorded with none."""
+) -> list[tuple[UUID, UUID] | WalkIn]:
+    """(person, their confirmed registration) or the walk-in, per entry. Accounts are never
+    looked up: a person without a confirmed registration gets the answer an unknown id gets."""
     user_ids = {e.user_id for e in entries if e.user_id is not None}
     registration_ids = {e.registration_id for e in entries if e.registration_id is not None}
     confirmed = await uow.registrations.confirmed_for(
         event_id, user_ids=user_ids, ids=registration_ids
     )
     by_id = {r.id: r for r in confirmed}
-    by_user = {r.user_id: r.id for r in confirmed}
-    known = {u.id for u in await uow.users.get_many(list(user_ids))}
-    found: list[tuple[UUID, UUID | None]] = []
+    by_user: dict[UUID | None, Registration] = {r.user_id: r for r in confirmed}
+    found: list[tuple[UUID, UUID] | WalkIn] = []
     for index, entry in enumerate(entries):
-        if (entry.user_id is None) == (entry.registration_id is None):
+        given = [entry.user_id, entry.registration_id, entry.walk_in]
+        if sum(value is not None for value in given) != 1:
             raise InvalidInput(
-                "Give either user_id or registration_id.", field=f"attendees[{index}].user_id"
+                "Give one of user_id, registration_id or walk_in.",
+                field=f"attendees[{index}].user_id",
             )
+        if entry.walk_in is not None:
+            found.append(entry.walk_in)
+            continue
         if entry.registration_id is not None:
-            registration = by_id.get(entry.registration_id)
-            if registration is None:
-                raise InvalidInput(
-                    "Not a confirmed registration of this event.",
-                    field=f"attendees[{index}].registration_id",
-                )
-            found.append((registration.user_id, registration.id))
-        elif entry.user_id not in known:
-            raise InvalidInput("No such user.", field=f"attendees[{index}].user_id")
+            registration, field = by_id.get(entry.registration_id), "registration_id"
         else:
-            found.append((entry.user_id, by_user.get(entry.user_id)))
+            registration, field = by_user.get(entry.user_id), "user_id"
+        if registration is None:
+            raise InvalidInput(NOT_REGISTERED, field=f"attendees[{index}].{field}")
+        found.append((registration.user_id, registration.id))
     return found
 
 

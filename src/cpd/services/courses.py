@@ -12,7 +12,7 @@ from cpd.domain.courses import Course, Enrollment
 from cpd.domain.errors import Conflict, NotFound
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Cache, Clock
-from cpd.services.access import require_staff
+from cpd.services.access import require_approved, require_staff
 from cpd.services.slugs import free_slug
 
 COURSE_NOT_FOUND = "Course not found."
@@ -61,7 +61,8 @@ class CourseService:
         return await self._change(actor, course_id, change)
 
     async def publish(self, actor: Actor, course_id: UUID) -> CourseView:
-        async def publish(_: UnitOfWork, course: Course) -> None:
+        async def publish(uow: UnitOfWork, course: Course) -> None:
+            await require_approved(uow, course.organization_id)
             course.publish(now=self._clock.now())
 
         return await self._change(actor, course_id, publish)

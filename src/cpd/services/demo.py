@@ -43,8 +43,13 @@ async def seed_demo(
     async with uow() as tx:
         organization = await tx.organizations.get_by_slug(DEMO_SLUG)
         if organization is None:
-            organization = Organization.create(name="Demo Institute", slug=DEMO_SLUG, now=now)
+            organization = Organization.create(
+                name="Demo Institute", slug=DEMO_SLUG, now=now, approved=True
+            )
             await tx.organizations.add(organization)
+        elif organization.approved_at is None:  # its events are published below
+            organization.approve(now=now)
+            await tx.organizations.save(organization)
         for (email, first, last, role), password_hash in zip(DEMO_USERS, hashes, strict=True):
             user = await tx.users.get_by_email(email)
             if user is None:

@@ -13,7 +13,7 @@ from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.events import Event, Session
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Cache, Clock
-from cpd.services.access import is_staff, require_staff
+from cpd.services.access import is_staff, require_approved, require_staff
 from cpd.services.certificates import queue_event_certificates
 from cpd.services.meetings import queue_meeting_sync
 from cpd.services.registrations import cancel_everyone, offer_freed_seats
@@ -79,7 +79,12 @@ class EventService:
             return await self._finish(uow, event)
 
     async def publish(self, actor: Actor, event_id: UUID) -> EventView:
-        return await self._transition(actor, event_id, lambda e: e.publish(now=self._clock.now()))
+        async with self._uow() as uow:
+            event = await _staff_event(uow, actor, event_id, lock=True)
+            await require_approved(uow, event.organization_id)
+            had_meetings = event.has_online_meetings
+            event.publish(now=self._clock.now())
+            return await self._save(uow, event, had_meetings=had_meetings)
 
     async def cancel(self, actor: Actor, event_id: UUID) -> EventView:
         """Cancelling the event cancels every registration with a full refund."""
@@ -137,15 +142,6 @@ class EventService:
             if event is None or not (event.is_public or staff):
                 raise NotFound(EVENT_NOT_FOUND)
         return event.sessions if staff else [replace(s, join_url=None) for s in event.sessions]
-
-    async def _transition(
-        self, actor: Actor, event_id: UUID, step: Callable[[Event], None]
-    ) -> EventView:
-        async with self._uow() as uow:
-            event = await _staff_event(uow, actor, event_id, lock=True)
-            had_meetings = event.has_online_meetings
-            step(event)
-            return await self._save(uow, event, had_meetings=had_meetings)
 
     async def _edit_sessions(self, actor: Actor, event_id: UUID, edit: Callable[[Event], T]) -> T:
         async with self._uow() as uow:

@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 
 from cpd.domain.accounts import Organization, User
 from cpd.domain.events import Event
+from cpd.domain.invitations import Invitation
 from cpd.domain.messaging import (
     CERTIFICATE_ISSUED,
     EVENT_REMINDER,
+    ORGANIZATION_INVITATION,
     PASSWORD_RESET,
     REGISTRATION_PREFIX,
     WELCOME,
@@ -100,6 +102,26 @@ def password_reset_email(user: User, link: str, *, valid_for: str = "an hour") -
         context={"first_name": user.first_name, "link": link, "valid_for": valid_for},
         user_id=user.id,
         related=Related("user", user.id),
+    )
+
+
+def invitation_email(
+    invitation: Invitation, organization: Organization, link: str, *, valid_for: str = "7 days"
+) -> OutgoingEmail:
+    """To an address, not an account: nobody is looked up by the email an admin typed."""
+    return OutgoingEmail(
+        template=ORGANIZATION_INVITATION,
+        to=invitation.email,
+        context={
+            "brand": brand_of(organization),
+            "first_name": "",
+            "email": invitation.email,
+            "role": invitation.role.value.replace("_", " ").removeprefix("org "),
+            "link": link,
+            "valid_for": valid_for,
+        },
+        organization_id=organization.id,
+        related=Related("invitation", invitation.id),
     )
 
 

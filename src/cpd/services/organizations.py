@@ -1,7 +1,10 @@
-"""Organizations (tenants) and who belongs to them."""
+"""Organizations (tenants) and who belongs to them: members join by accepting an emailed
+invitation, never by being added."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -10,6 +13,7 @@ from cpd.domain.accounts import (
     Member,
     Membership,
     Organization,
+    OrganizationSignup,
     Role,
     can_manage_members,
     can_manage_organization,
@@ -18,14 +22,25 @@ from cpd.domain.accounts import (
     ensure_an_admin_remains,
     normalise_email,
 )
-from cpd.domain.errors import Conflict, NotFound, PermissionDenied
-from cpd.domain.pages import Page, PageRequest
+from cpd.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from cpd.domain.invitations import INVALID_LINK, Invitation, InvitationView
+from cpd.domain.pages import MAX_PAGE_SIZE, Page, PageRequest
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Cache, Clock
+from cpd.services.notifications import invitation_email, send_email_task
 from cpd.services.slugs import free_slug
 
 ORGANIZATION_NOT_FOUND = "Organization not found."
 MEMBER_NOT_FOUND = "Member not found."
+INVITATION_NOT_FOUND = "Invitation not found."
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """What accepting an invitation made: a membership of this organization."""
+
+    organization: Organization
+    membership: Membership
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +53,19 @@ class OrganizationChanges:
 
 class OrganizationService:
     def __init__(
-        self, uow: UnitOfWorkFactory, *, clock: Clock, catalog_cache: Cache | None = None
+        self,
+        uow: UnitOfWorkFactory,
+        *,
+        clock: Clock,
+        public_base_url: str,
+        catalog_cache: Cache | None = None,
+        signup: OrganizationSignup = OrganizationSignup.OPEN,
     ) -> None:
         self._uow = uow
         self._clock = clock
+        self._public_base_url = public_base_url.rstrip("/")
         self._catalog_cache = catalog_cache  # event pages show the organization's name
+        self._signup = signup
 
     async def create(
         self,
@@ -53,7 +76,11 @@ class OrganizationService:
         contact_email: str | None = None,
         logo_url: str | None = None,
     ) -> Organization:
-        """Create an organization whose creator becomes its first org_admin."""
+        """Create an organization whose creator becomes its first org_admin. How signup is
+        set decides who may, and whether it may publish before a superadmin approves it."""
+        if self._signup is OrganizationSignup.CLOSED and not actor.is_superadmin:
+            raise PermissionDenied("Only the platform's administrators create organizations.")
+        approved = self._signup is OrganizationSignup.OPEN or actor.is_superadmin
         now = self._clock.now()
         async with self._uow() as uow:
             chosen = await free_slug(
@@ -63,7 +90,12 @@ class OrganizationService:
                 taken_message="This slug is taken.",
             )
             organization = Organization.create(
-                name=name, slug=chosen, now=now, contact_email=contact_email, logo_url=logo_url
+                name=name,
+                slug=chosen,
+                now=now,
+                approved=approved,
+                contact_email=contact_email,
+                logo_url=logo_url,
             )
             await uow.organizations.add(organization)
             await uow.memberships.add(
@@ -104,6 +136,37 @@ class OrganizationService:
             await self._catalog_cache.clear()
         return organization
 
+    async def approve(self, actor: Actor, organization_id: UUID) -> Organization:
+        """A superadmin lets an organization publish and take payments."""
+        async with self._uow() as uow:
+            organization, _ = await _visible(uow, actor, organization_id, lock=True)
+            if not actor.is_superadmin:
+                raise PermissionDenied("Only the platform's administrators approve organizations.")
+            return await self._approve(uow, organization)
+
+    async def approve_as_operator(self, reference: str) -> Organization:
+        """The CLI's approval (whoever runs it operates the platform): by id or slug."""
+        async with self._uow() as uow:
+            organization = await _by_reference(uow, reference)
+            return await self._approve(uow, organization)
+
+    async def all_for_operator(self, *, pending_only: bool = False) -> list[Organization]:
+        """Every organization, for the CLI (optionally only those awaiting approval)."""
+        found: list[Organization] = []
+        async with self._uow() as uow:
+            while True:
+                page = await uow.organizations.list_all(PageRequest(MAX_PAGE_SIZE, len(found)))
+                found += page.items
+                if not page.items or len(found) >= page.total:
+                    break
+        return [o for o in found if o.approved_at is None or not pending_only]
+
+    async def _approve(self, uow: UnitOfWork, organization: Organization) -> Organization:
+        organization.approve(now=self._clock.now())
+        await uow.organizations.save(organization)
+        await uow.commit()
+        return organization
+
     async def list_members(
         self, actor: Actor, organization_id: UUID, page: PageRequest
     ) -> Page[Member]:
@@ -113,23 +176,80 @@ class OrganizationService:
                 raise PermissionDenied("Only org_admin and org_staff may list members.")
             return await uow.memberships.list_members(organization_id, page)
 
-    async def add_member(
+    async def invite(
         self, actor: Actor, organization_id: UUID, *, email: str, role: Role
-    ) -> Member:
+    ) -> InvitationView:
+        """Email a link that makes whoever holds ``email``'s account a member with ``role``
+        once they accept it. Accounts are not looked up: the answer is the same for any
+        address. A new invitation to the same address withdraws the earlier ones."""
+        email = normalise_email(email)
+        now = self._clock.now()
+        secret = secrets.token_urlsafe(32)
+        async with self._uow() as uow:
+            organization, membership = await _visible(uow, actor, organization_id, lock=True)
+            _require_member_manager(actor, membership)
+            for earlier in await uow.invitations.open_for_email(organization_id, email):
+                earlier.revoke(now=now)
+                await uow.invitations.save(earlier)
+            invitation = Invitation.issue(
+                organization_id=organization_id,
+                email=email,
+                role=role,
+                token_hash=_digest(secret),
+                invited_by=actor.user_id,
+                now=now,
+            )
+            await uow.invitations.add(invitation)
+            link = f"{self._public_base_url}/invitations/accept?token={secret}"
+            uow.outbox.add(send_email_task(invitation_email(invitation, organization, link)))
+            await uow.commit()
+        return InvitationView.of(invitation, now)
+
+    async def invitations(
+        self, actor: Actor, organization_id: UUID, page: PageRequest
+    ) -> Page[InvitationView]:
+        async with self._uow() as uow:
+            _, membership = await _visible(uow, actor, organization_id)
+            _require_member_manager(actor, membership)
+            found = await uow.invitations.list_for_organization(organization_id, page)
+        now = self._clock.now()
+        return Page(
+            [InvitationView.of(i, now) for i in found.items], found.total, page.limit, page.offset
+        )
+
+    async def revoke_invitation(
+        self, actor: Actor, organization_id: UUID, invitation_id: UUID
+    ) -> None:
         async with self._uow() as uow:
             _, membership = await _visible(uow, actor, organization_id, lock=True)
             _require_member_manager(actor, membership)
-            user = await uow.users.get_by_email(normalise_email(email))
-            if user is None:
-                raise NotFound(
-                    "No account uses this email; ask them to sign up first.", field="email"
-                )
-            if await uow.memberships.get(organization_id, user.id) is not None:
-                raise Conflict("This user is already a member.", field="email")
-            now = self._clock.now()
-            await uow.memberships.add(Membership(organization_id, user.id, role, created_at=now))
+            invitation = await uow.invitations.get(organization_id, invitation_id)
+            if invitation is None:
+                raise NotFound(INVITATION_NOT_FOUND)
+            invitation.revoke(now=self._clock.now())
+            await uow.invitations.save(invitation)
             await uow.commit()
-        return Member(user.id, user.email, user.first_name, user.last_name, role, joined_at=now)
+
+    async def accept_invitation(self, actor: Actor, token: str) -> Joined:
+        """The signed-in account of the invited address joins with the invited role."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            found = await uow.invitations.get_by_token_hash(_digest(token))
+            if found is None:
+                raise InvalidInput(INVALID_LINK, field="token")
+            # Under the organization's lock, as revoking is: a withdrawn link cannot win a race.
+            organization = await uow.organizations.get_for_update(found.organization_id)
+            invitation = await uow.invitations.get_by_token_hash(_digest(token))
+            user = await uow.users.get(actor.user_id)
+            if organization is None or invitation is None or user is None:
+                raise InvalidInput(INVALID_LINK, field="token")
+            membership = invitation.accept(user, now=now)
+            if await uow.memberships.get(organization.id, user.id) is not None:
+                raise Conflict("You are already a member of this organization.")
+            await uow.memberships.add(membership)
+            await uow.invitations.save(invitation)
+            await uow.commit()
+        return Joined(organization, membership)
 
     async def change_role(
         self, actor: Actor, organization_id: UUID, user_id: UUID, role: Role
@@ -170,6 +290,20 @@ async def _visible(
     if organization is None or not can_view_organization(actor, membership):
         raise NotFound(ORGANIZATION_NOT_FOUND)
     return organization, membership
+
+
+async def _by_reference(uow: UnitOfWork, reference: str) -> Organization:
+    try:
+        found = await uow.organizations.get_for_update(UUID(reference))
+    except ValueError:
+        found = await uow.organizations.get_by_slug(reference.strip().lower())
+    if found is None:
+        raise NotFound(ORGANIZATION_NOT_FOUND)
+    return found
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _require_member_manager(actor: Actor, membership: Membership | None) -> None:

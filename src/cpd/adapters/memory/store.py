@@ -18,7 +18,7 @@ from uuid import UUID
 
 from cpd.adapters.staged_outbox import StagedOutbox
 from cpd.domain.accounts import Member, Membership, Organization, Role, User
-from cpd.domain.attendance import AttendanceRecord
+from cpd.domain.attendance import AttendanceRecord, WalkInRecord
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.certificates import Badge, Certificate, CertificateTemplate
 from cpd.domain.courses import Course, Enrollment
@@ -26,6 +26,7 @@ from cpd.domain.credentials import SigningKey
 from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.events import Event, EventStatus, SeatLedger
 from cpd.domain.idempotency import IDEMPOTENCY_KEY_NOT_FOUND, IdempotencyRecord
+from cpd.domain.invitations import Invitation
 from cpd.domain.jobs import Job
 from cpd.domain.meetings import SessionMeeting, SessionRegistrant
 from cpd.domain.messaging import (
@@ -76,6 +77,7 @@ class MemoryState:
     users: dict[UUID, User] = field(default_factory=dict)
     organizations: dict[UUID, Organization] = field(default_factory=dict)
     memberships: dict[tuple[UUID, UUID], Membership] = field(default_factory=dict)
+    invitations: dict[UUID, Invitation] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
     password_resets: dict[str, PasswordResetToken] = field(default_factory=dict)
     outbox: dict[UUID, OutboxRow] = field(default_factory=dict)
@@ -83,6 +85,7 @@ class MemoryState:
     courses: dict[UUID, Course] = field(default_factory=dict)
     enrollments: dict[tuple[UUID, UUID], Enrollment] = field(default_factory=dict)
     attendance: dict[tuple[UUID, UUID], AttendanceRecord] = field(default_factory=dict)
+    walk_ins: dict[tuple[UUID, str], WalkInRecord] = field(default_factory=dict)
     registrations: dict[UUID, Registration] = field(default_factory=dict)
     seats_taken: dict[UUID, int] = field(default_factory=dict)
     webhooks: dict[tuple[str, str], datetime] = field(default_factory=dict)
@@ -270,6 +273,41 @@ class MemoryRefreshTokenRepository(_Repo):
                 tokens[jti] = replace(record, revoked_at=now)
 
 
+class MemoryInvitationRepository(_Repo):
+    async def add(self, invitation: Invitation) -> None:
+        if any(i.token_hash == invitation.token_hash for i in self._state.invitations.values()):
+            raise Conflict("This change clashes with existing data.")  # as SQL's unique index
+        self._state.invitations[invitation.id] = copy.copy(invitation)
+
+    async def save(self, invitation: Invitation) -> None:
+        self._state.invitations[invitation.id] = copy.copy(invitation)
+
+    async def get(self, organization_id: UUID, invitation_id: UUID) -> Invitation | None:
+        found = self._state.invitations.get(invitation_id)
+        return copy.copy(found) if found and found.organization_id == organization_id else None
+
+    async def get_by_token_hash(self, token_hash: str) -> Invitation | None:
+        invitations = self._state.invitations.values()
+        return copy.copy(next((i for i in invitations if i.token_hash == token_hash), None))
+
+    async def open_for_email(self, organization_id: UUID, email: str) -> list[Invitation]:
+        return [
+            copy.copy(i)
+            for i in self._state.invitations.values()
+            if i.organization_id == organization_id
+            and i.email == email
+            and i.accepted_at is None
+            and i.revoked_at is None
+        ]
+
+    async def list_for_organization(
+        self, organization_id: UUID, page: PageRequest
+    ) -> Page[Invitation]:
+        mine = [i for i in self._state.invitations.values() if i.organization_id == organization_id]
+        mine.sort(key=lambda i: (i.created_at, i.id), reverse=True)
+        return _page([copy.copy(i) for i in mine], page)
+
+
 class MemoryPasswordResetRepository(_Repo):
     async def add(self, token: PasswordResetToken) -> None:
         self._state.password_resets[token.token_hash] = token
@@ -344,11 +382,13 @@ class MemoryEventRepository(_Repo):
         ):
             raise Conflict("This organization already has an event with this slug.", field="slug")
 
-    def _drop_attendance(self, matches: Callable[[AttendanceRecord], bool]) -> None:
+    def _drop_attendance(self, matches: Callable[[AttendanceRecord | WalkInRecord], bool]) -> None:
         """What SQL's ON DELETE CASCADE does: attendance goes with its session or event."""
-        attendance = self._state.attendance
+        attendance, walk_ins = self._state.attendance, self._state.walk_ins
         for key in [key for key, record in attendance.items() if matches(record)]:
             del attendance[key]
+        for walk_in in [key for key, record in walk_ins.items() if matches(record)]:
+            del walk_ins[walk_in]
 
 
 class MemoryRegistrationRepository(_Repo):
@@ -732,8 +772,18 @@ class MemoryAttendanceRepository(_Repo):
             key=lambda r: (r.user_id, r.session_id),
         )
 
+    async def record_walk_ins(self, records: list[WalkInRecord]) -> None:
+        for record in records:
+            self._state.walk_ins[(record.session_id, record.email)] = record
+
+    async def walk_ins_for_event(self, event_id: UUID) -> list[WalkInRecord]:
+        return sorted(
+            (r for r in self._state.walk_ins.values() if r.event_id == event_id),
+            key=lambda r: (r.email, r.session_id),
+        )
+
     async def count_for_event(self, event_id: UUID) -> int:
-        return len(await self.for_event(event_id))
+        return len(await self.for_event(event_id)) + len(await self.walk_ins_for_event(event_id))
 
 
 from cpd.adapters.memory.certificates import (  # noqa: E402 - they build on _Repo above
@@ -751,6 +801,7 @@ class MemoryUnitOfWork:
         self.users = MemoryUserRepository(self)
         self.organizations = MemoryOrganizationRepository(self)
         self.memberships = MemoryMembershipRepository(self)
+        self.invitations = MemoryInvitationRepository(self)
         self.refresh_tokens = MemoryRefreshTokenRepository(self)
         self.password_resets = MemoryPasswordResetRepository(self)
         self.events = MemoryEventRepository(self)

@@ -42,6 +42,7 @@ from cpd.adapters.sql.repositories import (
     SqlEnrollmentRepository,
     SqlEventRepository,
     SqlIdempotencyStore,
+    SqlInvitationRepository,
     SqlMeetingRepository,
     SqlMembershipRepository,
     SqlOrganizationRepository,
@@ -139,6 +140,7 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(self._connection)
         self.organizations = SqlOrganizationRepository(self._connection)
         self.memberships = SqlMembershipRepository(self._connection)
+        self.invitations = SqlInvitationRepository(self._connection)
         self.refresh_tokens = SqlRefreshTokenRepository(self._connection)
         self.password_resets = SqlPasswordResetRepository(self._connection)
         self.events = SqlEventRepository(self._connection)

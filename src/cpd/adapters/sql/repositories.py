@@ -29,12 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from cpd.adapters.catalog_documents import event_document
 from cpd.adapters.sql import tables as t
 from cpd.domain.accounts import Member, Membership, Organization, Role, User, UserProfile
-from cpd.domain.attendance import AttendanceRecord, AttendanceSource
+from cpd.domain.attendance import AttendanceRecord, AttendanceSource, WalkInRecord
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.courses import Course, CourseMode, CourseStatus, Enrollment, EnrollmentStatus
 from cpd.domain.errors import NotFound
 from cpd.domain.events import Event, EventFormat, EventStatus, SeatLedger, Session, Venue
 from cpd.domain.idempotency import IDEMPOTENCY_KEY_NOT_FOUND, IdempotencyRecord
+from cpd.domain.invitations import Invitation
 from cpd.domain.meetings import SessionMeeting, SessionRegistrant
 from cpd.domain.money import Money, canonical_credits
 from cpd.domain.pages import Page, PageRequest
@@ -232,6 +233,60 @@ class SqlMembershipRepository(_Repository):
             page,
             lambda r: Member(r.id, r.email, r.first_name, r.last_name, Role(r.role), r.created_at),
         )
+
+
+def _invitation(row: Row[Any]) -> Invitation:
+    return Invitation(**(dict(row._mapping) | {"role": Role(row.role)}))
+
+
+class SqlInvitationRepository(_Repository):
+    async def add(self, invitation: Invitation) -> None:
+        values = asdict(invitation) | {"role": invitation.role.value}
+        await self._db.execute(insert(t.invitations).values(values))
+
+    async def save(self, invitation: Invitation) -> None:
+        c = t.invitations.c
+        await self._db.execute(
+            update(t.invitations)
+            .where(c.id == invitation.id)
+            .values(
+                accepted_at=invitation.accepted_at,
+                accepted_by=invitation.accepted_by,
+                revoked_at=invitation.revoked_at,
+            )
+        )
+
+    async def get(self, organization_id: UUID, invitation_id: UUID) -> Invitation | None:
+        c = t.invitations.c
+        return await self._one(c.organization_id == organization_id, c.id == invitation_id)
+
+    async def get_by_token_hash(self, token_hash: str) -> Invitation | None:
+        return await self._one(t.invitations.c.token_hash == token_hash)
+
+    async def _one(self, *conditions: Any) -> Invitation | None:
+        row = (await self._db.execute(select(t.invitations).where(*conditions))).first()
+        return _invitation(row) if row else None
+
+    async def open_for_email(self, organization_id: UUID, email: str) -> list[Invitation]:
+        c = t.invitations.c
+        query = select(t.invitations).where(
+            c.organization_id == organization_id,
+            c.email == email,
+            c.accepted_at.is_(None),
+            c.revoked_at.is_(None),
+        )
+        return [_invitation(row) for row in await self._db.execute(query)]
+
+    async def list_for_organization(
+        self, organization_id: UUID, page: PageRequest
+    ) -> Page[Invitation]:
+        c = t.invitations.c
+        query = (
+            select(t.invitations)
+            .where(c.organization_id == organization_id)
+            .order_by(c.created_at.desc(), c.id.desc())
+        )
+        return await self._page(query, page, _invitation)
 
 
 def _refresh_token(row: Row[Any]) -> RefreshTokenRecord:
@@ -576,22 +631,31 @@ class SqlAttendanceRepository(_Repository):
     async def record(self, records: list[AttendanceRecord]) -> None:
         """One upsert keyed by (session, attendee); within one call the last record wins."""
         latest = {(r.session_id, r.user_id): r for r in records}
-        if not latest:
-            return
         rows = [asdict(r) | {"source": r.source.value} for r in latest.values()]
-        insert_ = _dialect_insert(self._db)(t.attendance)
-        replaced = {
-            name: insert_.excluded[name]
-            for name in rows[0]
-            if name not in {"session_id", "user_id"}
-        }
+        await self._upsert(t.attendance, "user_id", rows)
+
+    async def record_walk_ins(self, records: list[WalkInRecord]) -> None:
+        latest = {(r.session_id, r.email): r for r in records}
+        await self._upsert(t.walk_ins, "email", [asdict(r) for r in latest.values()])
+
+    async def _upsert(self, table: Any, attendee: str, rows: list[dict[str, Any]]) -> None:
+        """Insert, or replace the row of the same (session, ``attendee``)."""
+        if not rows:
+            return
+        insert_ = _dialect_insert(self._db)(table)
+        key = {"session_id", attendee}
+        replaced = {name: insert_.excluded[name] for name in rows[0] if name not in key}
         await self._db.execute(
             insert_.on_conflict_do_update(
-                index_elements=[t.attendance.c.session_id, t.attendance.c.user_id],
-                set_=replaced,
+                index_elements=[table.c.session_id, table.c[attendee]], set_=replaced
             ),
             rows,
         )
+
+    async def walk_ins_for_event(self, event_id: UUID) -> list[WalkInRecord]:
+        c = t.walk_ins.c
+        query = select(t.walk_ins).where(c.event_id == event_id).order_by(c.email, c.session_id)
+        return [WalkInRecord(**row._mapping) for row in await self._db.execute(query)]
 
     async def for_event(
         self, event_id: UUID, user_id: UUID | None = None
@@ -604,8 +668,11 @@ class SqlAttendanceRepository(_Repository):
         return [_attendance(row) for row in await self._db.execute(query)]
 
     async def count_for_event(self, event_id: UUID) -> int:
-        query = select(func.count()).where(t.attendance.c.event_id == event_id)
-        return int((await self._db.execute(query)).scalar_one())
+        total = 0
+        for table in (t.attendance, t.walk_ins):
+            query = select(func.count()).where(table.c.event_id == event_id)
+            total += int((await self._db.execute(query)).scalar_one())
+        return total
 
 
 def _registration_values(registration: Registration) -> dict[str, Any]:

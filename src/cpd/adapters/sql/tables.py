@@ -71,6 +71,7 @@ organizations = Table(
     Column("logo_url", String(2000)),
     _timestamp("created_at"),
     _timestamp("updated_at"),
+    _timestamp("approved_at", nullable=True),  # None: awaiting a superadmin's approval
 )
 
 memberships = Table(
@@ -86,6 +87,25 @@ memberships = Table(
     Column("role", String(20), nullable=False),
     _timestamp("created_at"),
     Index("ix_memberships_user_id", "user_id"),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", GUID, primary_key=True),
+    Column(
+        "organization_id", GUID, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("email", String(254), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("invited_by", GUID, ForeignKey("users.id", ondelete="SET NULL")),
+    _timestamp("created_at"),
+    _timestamp("expires_at"),
+    _timestamp("accepted_at", nullable=True),
+    Column("accepted_by", GUID, ForeignKey("users.id", ondelete="SET NULL")),
+    _timestamp("revoked_at", nullable=True),
+    Index("ix_invitations_organization_id_email", "organization_id", "email"),
 )
 
 refresh_tokens = Table(
@@ -318,6 +338,28 @@ attendance = Table(
     UniqueConstraint("session_id", "user_id", name="uq_attendance_session_id_user_id"),
     Index("ix_attendance_event_id_user_id", "event_id", "user_id"),
     Index("ix_attendance_user_id", "user_id"),
+)
+
+# Walk-ins: attendance of people staff let in unregistered, under what staff typed (no account).
+walk_ins = Table(
+    "walk_ins",
+    metadata,
+    Column("id", GUID, primary_key=True),
+    Column("event_id", GUID, ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "session_id",
+        GUID,
+        ForeignKey("event_sessions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("email", String(254), nullable=False),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("minutes_attended", Integer, nullable=False),
+    _timestamp("recorded_at"),
+    _timestamp("checked_in_at", nullable=True),
+    UniqueConstraint("session_id", "email", name="uq_walk_ins_session_id_email"),
+    Index("ix_walk_ins_event_id", "event_id"),
 )
 
 # Registrations. One active registration (``cpd.domain.registrations.ACTIVE``) per person per

@@ -34,7 +34,10 @@ from cpd.entrypoints.http.controllers.messaging import (
     NotificationsController,
 )
 from cpd.entrypoints.http.controllers.organization_catalog import OrganizationCatalogController
-from cpd.entrypoints.http.controllers.organizations import OrganizationsController
+from cpd.entrypoints.http.controllers.organizations import (
+    InvitationsController,
+    OrganizationsController,
+)
 from cpd.entrypoints.http.controllers.registrations import (
     EventRegistrationsController,
     RegistrationsController,
@@ -54,6 +57,7 @@ API_CONTROLLERS = [
     AuthController,
     UsersController,
     OrganizationsController,
+    InvitationsController,
     OrganizationCatalogController,
     EventsController,
     CoursesController,

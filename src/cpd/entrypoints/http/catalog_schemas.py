@@ -14,11 +14,17 @@ from uuid import UUID
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from cpd.domain.attendance import AttendanceSummary
+from cpd.domain.attendance import (
+    AttendanceRecord,
+    AttendanceSource,
+    AttendanceSummary,
+    WalkInRecord,
+    WalkInSummary,
+)
 from cpd.domain.catalog import CourseView, EventView
 from cpd.domain.courses import CourseMode
 from cpd.domain.events import EventFormat
-from cpd.services.attendance import AttendeeSummary
+from cpd.services.attendance import AttendanceEntry, AttendeeSummary, WalkIn
 
 AwareDateTime = Annotated[datetime, Meta(tz=True)]
 Title = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
@@ -116,13 +122,33 @@ class CoursePatch(Struct, forbid_unknown_fields=True):
     credit_category: Annotated[str, Meta(max_length=100)] | UnsetType | None = UNSET
 
 
+class WalkInIn(Struct, forbid_unknown_fields=True):
+    """Someone without a registration; shown in the report exactly as given here."""
+
+    email: Annotated[str, Meta(max_length=254, examples=["ada@example.org"])]
+    first_name: Annotated[str, Meta(max_length=100)] = ""
+    last_name: Annotated[str, Meta(max_length=100)] = ""
+
+
 class AttendeeIn(Struct, forbid_unknown_fields=True):
-    """One attendee, by ``user_id`` or by ``registration_id`` (give one)."""
+    """One attendee: a confirmed registrant by ``user_id`` or ``registration_id``, or a
+    ``walk_in`` by email (give one)."""
 
     user_id: UUID | None = None
     registration_id: UUID | None = None
+    walk_in: WalkInIn | None = None
     minutes_attended: Annotated[int, Meta(ge=0)] | None = None
     checked_in_at: AwareDateTime | None = None
+
+    def entry(self) -> AttendanceEntry:
+        walk_in = self.walk_in
+        return AttendanceEntry(
+            self.user_id,
+            self.minutes_attended,
+            self.checked_in_at,
+            self.registration_id,
+            WalkIn(walk_in.email, walk_in.first_name, walk_in.last_name) if walk_in else None,
+        )
 
 
 class AttendanceIn(Struct):
@@ -145,8 +171,51 @@ class CoursePage:
     offset: int
 
 
+class WalkInOut(Struct):
+    email: str
+    first_name: str
+    last_name: str
+
+
+class AttendanceOut(Struct):
+    """One recorded attendance: of a registrant (``user_id``) or of a ``walk_in``."""
+
+    id: UUID
+    event_id: UUID
+    session_id: UUID
+    user_id: UUID | None
+    registration_id: UUID | None
+    walk_in: WalkInOut | None
+    minutes_attended: int
+    source: AttendanceSource
+    recorded_at: datetime
+    checked_in_at: datetime | None
+
+    @classmethod
+    def of(cls, record: AttendanceRecord | WalkInRecord) -> AttendanceOut:
+        return cls(
+            id=record.id,
+            event_id=record.event_id,
+            session_id=record.session_id,
+            user_id=None if isinstance(record, WalkInRecord) else record.user_id,
+            registration_id=None if isinstance(record, WalkInRecord) else record.registration_id,
+            walk_in=(
+                WalkInOut(record.email, record.first_name, record.last_name)
+                if isinstance(record, WalkInRecord)
+                else None
+            ),
+            minutes_attended=record.minutes_attended,
+            source=AttendanceSource.STAFF if isinstance(record, WalkInRecord) else record.source,
+            recorded_at=record.recorded_at,
+            checked_in_at=record.checked_in_at,
+        )
+
+
 class AttendeeSummaryOut(Struct):
-    user_id: UUID
+    """A registrant (``user_id`` set) or a walk-in (``walk_in``: as staff typed them)."""
+
+    user_id: UUID | None
+    walk_in: bool
     email: str
     first_name: str
     last_name: str
@@ -158,13 +227,19 @@ class AttendeeSummaryOut(Struct):
     threshold_met: bool
 
     @classmethod
-    def of(cls, row: AttendeeSummary) -> AttendeeSummaryOut:
-        s: AttendanceSummary = row.summary
+    def of(cls, row: AttendeeSummary | WalkInSummary) -> AttendeeSummaryOut:
+        if isinstance(row, WalkInSummary):
+            who: dict[str, Any] = {"user_id": None, "walk_in": True}
+            s: AttendanceSummary | WalkInSummary = row
+            person: Any = row
+        else:
+            s, person = row.summary, row.attendee
+            who = {"user_id": row.summary.user_id, "walk_in": False}
         return cls(
-            user_id=s.user_id,
-            email=row.attendee.email,
-            first_name=row.attendee.first_name,
-            last_name=row.attendee.last_name,
+            **who,
+            email=person.email,
+            first_name=person.first_name,
+            last_name=person.last_name,
             sessions_attended=s.sessions_attended,
             minutes_attended=s.minutes_attended,
             scheduled_minutes=s.scheduled_minutes,

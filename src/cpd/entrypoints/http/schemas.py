@@ -9,8 +9,9 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from cpd.domain.accounts import Role
+from cpd.domain.accounts import OrganizationStatus, Role
 from cpd.domain.auth import TokenPair
+from cpd.domain.invitations import InvitationStatus
 
 Email = Annotated[str, Meta(max_length=254, examples=["ada@example.org"])]
 Password = Annotated[
@@ -157,6 +158,8 @@ class OrganizationOut(Struct):
     logo_url: str | None
     created_at: datetime
     updated_at: datetime
+    status: OrganizationStatus  # pending_approval: may prepare drafts, not publish
+    approved_at: datetime | None
 
 
 class OrganizationPage(Struct):
@@ -166,9 +169,41 @@ class OrganizationPage(Struct):
     offset: int
 
 
-class MemberIn(Struct):
+class InvitationIn(Struct):
     email: Email
     role: Role = Role.MEMBER
+
+
+class InvitationOut(Struct):
+    """``status``: pending, accepted, revoked or expired."""
+
+    id: UUID
+    organization_id: UUID
+    email: str
+    role: Role
+    status: InvitationStatus
+    created_at: datetime
+    expires_at: datetime
+    invited_by: UUID | None
+    accepted_at: datetime | None
+    revoked_at: datetime | None
+
+
+class InvitationPage(Struct):
+    items: list[InvitationOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class AcceptInvitationIn(Struct):
+    token: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class JoinedOut(Struct):
+    organization: OrganizationOut
+    role: Role
+    joined_at: datetime
 
 
 class MemberPatch(Struct):

@@ -11,7 +11,7 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from cpd.domain.accounts import Actor
-from cpd.domain.attendance import AttendanceRecord, AttendanceSummary
+from cpd.domain.attendance import AttendanceSummary
 from cpd.domain.catalog import EventFilters, EventView
 from cpd.domain.errors import InvalidInput
 from cpd.domain.events import EventFormat, EventStatus, Session
@@ -19,6 +19,7 @@ from cpd.domain.pages import MAX_PAGE_SIZE, PageRequest
 from cpd.entrypoints.http.caching import ICS, encode, public_response
 from cpd.entrypoints.http.catalog_schemas import (
     AttendanceIn,
+    AttendanceOut,
     AttendeeSummaryOut,
     EventIn,
     EventPage,
@@ -32,7 +33,7 @@ from cpd.entrypoints.http.csv_export import csv_response, wants_csv
 from cpd.entrypoints.http.dependencies import container_of, response_cache_of
 from cpd.entrypoints.http.problems import documented
 from cpd.ports.services import Cache, CalendarWriter
-from cpd.services.attendance import AttendanceEntry, AttendanceService
+from cpd.services.attendance import AttendanceService
 from cpd.services.catalog import CatalogService
 from cpd.services.events import EventService
 
@@ -264,7 +265,7 @@ class EventsController(Controller):
     @post(
         "/{event_id:uuid}/sessions/{session_id:uuid}/attendance",
         status_code=200,
-        summary="Record attendance for one session (staff; one or many attendees)",
+        summary="Record attendance for one session (staff): confirmed registrants, walk-ins",
         security=BEARER,
         responses=documented(400, 401, 403, 404, 409),
     )
@@ -275,12 +276,10 @@ class EventsController(Controller):
         data: AttendanceIn,
         actor: Actor,
         attendance: AttendanceService,
-    ) -> list[AttendanceRecord]:
-        entries = [
-            AttendanceEntry(a.user_id, a.minutes_attended, a.checked_in_at, a.registration_id)
-            for a in data.attendees
-        ]
-        return await attendance.record(actor, event_id, session_id, entries)
+    ) -> list[AttendanceOut]:
+        entries = [a.entry() for a in data.attendees]
+        records = await attendance.record(actor, event_id, session_id, entries)
+        return [AttendanceOut.of(r) for r in records]
 
     @get(
         "/{event_id:uuid}/attendance",
@@ -295,7 +294,9 @@ class EventsController(Controller):
         actor: Actor,
         attendance: AttendanceService,
     ) -> Response[Any]:
-        rows = [AttendeeSummaryOut.of(r) for r in await attendance.summaries(actor, event_id)]
+        report = await attendance.summaries(actor, event_id)
+        rows = [AttendeeSummaryOut.of(r) for r in report.attendees]
+        rows += [AttendeeSummaryOut.of(w) for w in report.walk_ins]
         if wants_csv(request):
             columns = AttendeeSummaryOut.__struct_fields__
             return csv_response(rows, columns, f"attendance-{event_id}.csv")
