@@ -451,6 +451,26 @@ async def test_password_reset_is_single_use(backend: Backend) -> None:
         assert await uow.password_resets.spend(token.token_hash, T0) is None
 
 
+async def test_spending_a_users_resets_leaves_other_users_alone(backend: Backend) -> None:
+    alice, bob = make_user(), make_user()
+    alices = [make_password_reset(alice) for _ in range(2)]
+    bobs = make_password_reset(bob)
+    await given_users(backend, alice, bob)
+    async with backend.uow() as uow:
+        for token in (*alices, bobs):
+            await uow.password_resets.add(token)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        await uow.password_resets.spend_all_for_user(alice.id, T0)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        for token in alices:
+            assert await uow.password_resets.spend(token.token_hash, T0) is None
+        assert await uow.password_resets.spend(bobs.token_hash, T0) == bob.id
+
+
 async def test_expired_password_reset_cannot_be_spent(backend: Backend) -> None:
     user = make_user()
     token = make_password_reset(user, expires_at=T0 + timedelta(hours=1))

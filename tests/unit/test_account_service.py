@@ -294,6 +294,35 @@ async def test_password_reset_end_to_end(container: Container) -> None:
     assert (await container.accounts.get_me(actor_of(user))).id == user.id
 
 
+async def test_a_reset_spends_every_other_outstanding_link(container: Container) -> None:
+    await register(container)
+    for _ in range(2):
+        await container.accounts.request_password_reset("alice@example.com")
+        await container.relay.drain()
+    first, second = (reset_token_from(m) for m in reset_mail(container))
+    await container.accounts.confirm_password_reset(token=first, new_password=NEW_PASSWORD)
+    with pytest.raises(InvalidInput) as caught:
+        await container.accounts.confirm_password_reset(
+            token=second, new_password="an attacker's passphrase"
+        )
+    assert caught.value.field == "token"
+    assert (await login(container, password=NEW_PASSWORD)).access.token
+
+
+async def test_a_password_change_spends_outstanding_reset_links(container: Container) -> None:
+    await register(container)
+    await container.accounts.request_password_reset("alice@example.com")
+    await container.relay.drain()
+    [message] = reset_mail(container)
+    await container.accounts.create_superuser(  # the CLI's way of setting a password
+        email="alice@example.com", password=NEW_PASSWORD, first_name="A", last_name="S"
+    )
+    with pytest.raises(InvalidInput):
+        await container.accounts.confirm_password_reset(
+            token=reset_token_from(message), new_password="an attacker's passphrase"
+        )
+
+
 async def test_reset_refuses_a_made_up_token(container: Container) -> None:
     with pytest.raises(InvalidInput) as caught:
         await container.accounts.confirm_password_reset(token="made-up", new_password=NEW_PASSWORD)

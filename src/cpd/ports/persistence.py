@@ -87,6 +87,10 @@ class PasswordResetRepository(Protocol):
         """Atomically use a live token and return its user id, or None."""
         ...
 
+    async def spend_all_for_user(self, user_id: UUID, now: datetime) -> None:
+        """Use up every live token of the user (their password just changed)."""
+        ...
+
 
 class EventRepository(Protocol):
     async def get(self, event_id: UUID) -> Event | None:

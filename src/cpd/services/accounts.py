@@ -100,6 +100,7 @@ class AccountService:
                 user.grant_superadmin(now=now)
                 user.change_password_hash(password_hash, now=now)
                 await uow.users.save(user)
+                await uow.password_resets.spend_all_for_user(user.id, now)
             await uow.commit()
         return user
 
@@ -205,6 +206,8 @@ class AccountService:
                 raise InvalidInput("This reset link is invalid or has expired.", field="token")
             user.change_password_hash(password_hash, now=now)
             await uow.users.save(user)
+            # Any other link mailed before this reset would otherwise still set a password.
+            await uow.password_resets.spend_all_for_user(user.id, now)
             await uow.refresh_tokens.revoke_all_for_user(user.id, now)
             await uow.commit()
 

@@ -59,6 +59,7 @@ async def seed_demo(
             else:
                 user.change_password_hash(password_hash, now=now)
                 await tx.users.save(user)
+                await tx.password_resets.spend_all_for_user(user.id, now)
             if await tx.memberships.get(organization.id, user.id) is None:
                 await tx.memberships.add(Membership(organization.id, user.id, role, created_at=now))
         for event in _demo_events(organization, now):

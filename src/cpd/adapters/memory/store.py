@@ -280,6 +280,12 @@ class MemoryPasswordResetRepository(_Repo):
         self._state.password_resets[token_hash] = replace(token, used_at=now)
         return token.user_id
 
+    async def spend_all_for_user(self, user_id: UUID, now: datetime) -> None:
+        resets = self._state.password_resets
+        for token_hash, token in list(resets.items()):
+            if token.user_id == user_id and token.used_at is None:
+                resets[token_hash] = replace(token, used_at=now)
+
 
 class MemoryEventRepository(_Repo):
     async def get(self, event_id: UUID) -> Event | None:

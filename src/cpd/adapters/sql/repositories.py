@@ -287,6 +287,14 @@ class SqlPasswordResetRepository(_Repository):
         user_id: UUID | None = result.scalar_one_or_none()
         return user_id
 
+    async def spend_all_for_user(self, user_id: UUID, now: datetime) -> None:
+        c = t.password_reset_tokens.c
+        await self._db.execute(
+            update(t.password_reset_tokens)
+            .where(c.user_id == user_id, c.used_at.is_(None))
+            .values(used_at=now)
+        )
+
 
 # Events, sessions, courses, enrolments, attendance
 
