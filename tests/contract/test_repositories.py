@@ -392,8 +392,9 @@ async def test_revoke_family_and_revoke_all_for_user(backend: Backend) -> None:
         await uow.commit()
 
     async with backend.uow() as uow:
-        assert await uow.refresh_tokens.session_active(family) is True
-        assert await uow.refresh_tokens.session_active(uuid4()) is False  # unknown session
+        assert await uow.refresh_tokens.session_active(family, alice.id) is True
+        assert await uow.refresh_tokens.session_active(family, bob.id) is False  # not Bob's
+        assert await uow.refresh_tokens.session_active(uuid4(), alice.id) is False  # unknown
 
     first_revocation = T0 + timedelta(hours=1)
     async with backend.uow() as uow:
@@ -401,8 +402,8 @@ async def test_revoke_family_and_revoke_all_for_user(backend: Backend) -> None:
         await uow.commit()
 
     async with backend.uow() as uow:
-        assert await uow.refresh_tokens.session_active(family) is False
-        assert await uow.refresh_tokens.session_active(alice_other.family_id) is True
+        assert await uow.refresh_tokens.session_active(family, alice.id) is False
+        assert await uow.refresh_tokens.session_active(alice_other.family_id, alice.id) is True
 
     async with backend.uow() as uow:
         for token in in_family:

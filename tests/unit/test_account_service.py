@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import UUID
 
 import pytest
+from jose import jwt
 
 from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor
@@ -214,6 +216,50 @@ async def test_an_expired_refresh_record_is_refused(clocked: Container, clock: F
     # The JWT itself is still valid by the wall clock; the stored record has expired.
     with pytest.raises(NotAuthenticated):
         await clocked.accounts.refresh(late.refresh.token)
+
+
+def forged_refresh(app: Container, *, user_id: UUID, jti: str, family_id: UUID) -> str:
+    """A refresh token signed with the real key whose claims mix two people's sessions."""
+    now = int(app.clock.now().timestamp())
+    claims = {"sub": str(user_id), "typ": "refresh", "fam": str(family_id), "jti": jti}
+    settings = app.settings
+    claims |= {"iss": settings.jwt_issuer, "aud": settings.jwt_audience}
+    claims |= {"iat": now, "nbf": now, "exp": now + 600}
+    return str(jwt.encode(claims, settings.secret_key, algorithm=settings.jwt_algorithm))
+
+
+async def test_an_access_token_for_another_users_session_is_refused(
+    container: Container,
+) -> None:
+    alice = await register(container)
+    await register(container, "bob@example.com")
+    bobs = await login(container, email="bob@example.com")
+    bobs_session = container.tokens.decode_access(bobs.access.token).session_id
+    forged = container.tokens.issue_access(alice.id, bobs_session, container.clock.now())
+    with pytest.raises(NotAuthenticated):
+        await container.accounts.authenticate(forged.token)
+
+
+async def test_a_refresh_token_naming_another_users_session_is_refused(
+    container: Container,
+) -> None:
+    alice = await register(container)
+    await register(container, "bob@example.com")
+    bobs_pair = await login(container, email="bob@example.com")
+    bobs = container.tokens.decode_refresh(bobs_pair.refresh.token)
+    alices = container.tokens.decode_refresh((await login(container)).refresh.token)
+    bobs_token = forged_refresh(container, user_id=alice.id, jti=bobs.jti, family_id=bobs.family_id)
+    bobs_family = forged_refresh(
+        container, user_id=alice.id, jti=alices.jti, family_id=bobs.family_id
+    )
+    for forged in (bobs_token, bobs_family):
+        with pytest.raises(NotAuthenticated):
+            await container.accounts.refresh(forged)
+        with pytest.raises(NotAuthenticated):
+            await container.accounts.logout(actor_of(alice), forged)
+    # Bob's session was neither spent nor ended by the forgeries.
+    assert (await container.accounts.authenticate(bobs_pair.access.token)).user_id == bobs.user_id
+    assert (await container.accounts.refresh(bobs_pair.refresh.token)).access.token
 
 
 # --- logout -----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from cpd.domain.accounts import (
     check_password_strength,
     normalise_email,
 )
-from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord, TokenPair
+from cpd.domain.auth import PasswordResetToken, RefreshClaims, RefreshTokenRecord, TokenPair
 from cpd.domain.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
 from cpd.domain.ids import new_id
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -139,9 +139,9 @@ class AccountService:
         claims = self._tokens.decode_refresh(refresh_token)
         now = self._clock.now()
         async with self._uow() as uow:
+            record = await _own_record(uow, claims)
             if not await uow.refresh_tokens.spend(claims.jti, now):
-                record = await uow.refresh_tokens.get(claims.jti)
-                if record is not None and record.used_at is not None:
+                if record.used_at is not None:
                     await uow.refresh_tokens.revoke_family(record.family_id, now)
                     await uow.commit()
                 raise NotAuthenticated("Refresh token is no longer valid.")
@@ -157,6 +157,7 @@ class AccountService:
         if claims.user_id != actor.user_id:
             raise NotAuthenticated("Refresh token does not belong to this user.")
         async with self._uow() as uow:
+            await _own_record(uow, claims)
             await uow.refresh_tokens.revoke_family(claims.family_id, self._clock.now())
             await uow.commit()
 
@@ -164,7 +165,7 @@ class AccountService:
         claims = self._tokens.decode_access(access_token)
         async with self._uow() as uow:
             user = await uow.users.get(claims.user_id)
-            live = await uow.refresh_tokens.session_active(claims.session_id)
+            live = await uow.refresh_tokens.session_active(claims.session_id, claims.user_id)
         if user is None or not user.is_active:
             raise NotAuthenticated("This account is not active.")
         if not live:  # signed out, password reset, or a stolen refresh token was reused
@@ -247,6 +248,15 @@ class AccountService:
             )
         )
         return TokenPair(access=access, refresh=refresh)
+
+
+async def _own_record(uow: UnitOfWork, claims: RefreshClaims) -> RefreshTokenRecord:
+    """The stored token the claims name, if it is the subject's and of the claimed family: a
+    token signed with our key but naming someone else's session is refused before it is spent."""
+    record = await uow.refresh_tokens.get(claims.jti)
+    if record is None or (record.user_id, record.family_id) != (claims.user_id, claims.family_id):
+        raise NotAuthenticated("Refresh token is no longer valid.")
+    return record
 
 
 async def _ensure_email_free(uow: UnitOfWork, email: str) -> None:

@@ -250,9 +250,9 @@ class MemoryRefreshTokenRepository(_Repo):
         self._state.refresh_tokens[jti] = replace(record, used_at=now)
         return True
 
-    async def session_active(self, family_id: UUID) -> bool:
+    async def session_active(self, family_id: UUID, user_id: UUID) -> bool:
         return any(
-            r.family_id == family_id and r.revoked_at is None
+            r.family_id == family_id and r.user_id == user_id and r.revoked_at is None
             for r in self._state.refresh_tokens.values()
         )
 

@@ -253,9 +253,10 @@ class SqlRefreshTokenRepository(_Repository):
         )
         return result.rowcount == 1
 
-    async def session_active(self, family_id: UUID) -> bool:
+    async def session_active(self, family_id: UUID, user_id: UUID) -> bool:
         c = t.refresh_tokens.c
-        query = select(c.jti).where(c.family_id == family_id, c.revoked_at.is_(None)).limit(1)
+        live = (c.family_id == family_id, c.user_id == user_id, c.revoked_at.is_(None))
+        query = select(c.jti).where(*live).limit(1)
         return (await self._db.execute(query)).first() is not None
 
     async def revoke_family(self, family_id: UUID, now: datetime) -> None:
