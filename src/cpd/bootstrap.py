@@ -205,6 +205,8 @@ class Container:
             await self.saq_queue.disconnect()
         if isinstance(self.files, S3FileStorage):
             await self.files.aclose()
+        if isinstance(self.hasher, Argon2Hasher):
+            self.hasher.close()
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -304,7 +306,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
 
     tokens = _build_token_issuer(settings)
     hasher = Argon2Hasher(
-        time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_cost_kib
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost_kib,
+        threads=settings.password_hash_threads,
     )
     max_failures, window = settings.login_max_failures, settings.login_window_seconds
     throttle: AttemptThrottle = (

@@ -63,6 +63,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     login_window_seconds: int = 900
     argon2_time_cost: int | None = None  # None: argon2-cffi's RFC 9106 defaults
     argon2_memory_cost_kib: int | None = None
+    password_hash_threads: int = 2  # Argon2 runs on these threads only, shared with nothing
     outbox_poll_seconds: float = 1.0
     task_queue: Literal["inprocess", "saq"] = "inprocess"  # saq: a `cpd worker` on Redis runs them
     task_attempts: int = 5  # tries per task on the worker before it is recorded as failed
@@ -189,6 +190,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             )
         if self.certificate_check_seconds <= 0:
             raise SettingsError("CPD_CERTIFICATE_CHECK_SECONDS must be above 0.")
+        if self.password_hash_threads < 1:
+            raise SettingsError("CPD_PASSWORD_HASH_THREADS must be at least 1.")
         if self.certificate_render_threads < 1:
             raise SettingsError("CPD_CERTIFICATE_RENDER_THREADS must be at least 1.")
         if not self.jwt_algorithm.startswith("HS") and not (

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from uuid import UUID
 
@@ -163,6 +166,24 @@ async def test_authenticate_refuses_a_refresh_token_and_garbage(container: Conta
     for token in (pair.refresh.token, "not.a.jwt", ""):
         with pytest.raises(NotAuthenticated):
             await container.accounts.authenticate(token)
+
+
+async def test_hashing_never_waits_behind_other_blocking_work(container: Container) -> None:
+    """Templates, storage and mail use the loop's default thread pool: fill it, sign up and in."""
+    loop = asyncio.get_running_loop()
+    release = threading.Event()
+    busy_pool = ThreadPoolExecutor(max_workers=1)
+    loop.set_default_executor(busy_pool)
+    blocked = loop.run_in_executor(None, release.wait)
+    try:
+        async with asyncio.timeout(10):  # reached only when hashing queues behind the pool
+            await register(container)
+            assert (await login(container)).access.token
+        assert not blocked.done()
+    finally:
+        release.set()
+        await blocked
+        busy_pool.shutdown()
 
 
 # --- refresh rotation -------------------------------------------------------------------------

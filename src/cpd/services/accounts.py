@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -52,12 +51,16 @@ class AccountService:
         self._clock = clock
         self._throttle = throttle
         self._public_base_url = public_base_url.rstrip("/")
-        # Verified against when the email is unknown, so both failures cost the same time.
-        self._decoy_hash = hasher.hash(secrets.token_urlsafe(16))
+        self._decoy_hash: str | None = None
 
     async def _hash(self, password: str) -> str:
-        # Argon2 is deliberately slow and releases the GIL: keep it off the event loop.
-        return await asyncio.to_thread(self._hasher.hash, password)
+        return await self._hasher.hash(password)
+
+    async def _decoy(self) -> str:
+        """Verified against when the email is unknown, so both failures cost the same time."""
+        if self._decoy_hash is None:
+            self._decoy_hash = await self._hasher.hash(secrets.token_urlsafe(16))
+        return self._decoy_hash
 
     async def register(self, *, email: str, password: str, first_name: str, last_name: str) -> User:
         email = normalise_email(email)
@@ -119,8 +122,8 @@ class AccountService:
                 )
         async with self._uow() as uow:
             user = await uow.users.get_by_email(email)
-        stored_hash = user.password_hash if user else self._decoy_hash
-        valid = await asyncio.to_thread(self._hasher.verify, stored_hash, password)
+        stored_hash = user.password_hash if user else await self._decoy()
+        valid = await self._hasher.verify(stored_hash, password)
         if user is None or not valid or not user.is_active:
             for key in keys:
                 await self._throttle.record_failure(key)

@@ -37,9 +37,7 @@ async def seed_demo(
     credentials = [
         DemoCredential(email, secrets.token_urlsafe(12), role) for email, *_, role in DEMO_USERS
     ]
-    hashes = await asyncio.gather(
-        *(asyncio.to_thread(hasher.hash, c.password) for c in credentials)
-    )
+    hashes = await asyncio.gather(*(hasher.hash(c.password) for c in credentials))
     async with uow() as tx:
         organization = await tx.organizations.get_by_slug(DEMO_SLUG)
         if organization is None:
