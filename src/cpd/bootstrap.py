@@ -42,6 +42,7 @@ from cpd.adapters.sql.migrations import migrate
 from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock
 from cpd.adapters.typst_certificates import TypstCertificateRenderer
 from cpd.adapters.zoom import ZoomMeetings
+from cpd.domain.auth import AttemptPolicy
 from cpd.domain.credentials import CredentialUrls
 from cpd.domain.errors import InvalidInput
 from cpd.ports.persistence import CatalogReader, HealthProbe, OutboxStore, UnitOfWorkFactory
@@ -60,7 +61,7 @@ from cpd.ports.services import (
     TokenIssuer,
     VideoMeetings,
 )
-from cpd.services.accounts import AccountService
+from cpd.services.accounts import AccountService, SignInLimits
 from cpd.services.attendance import AttendanceService
 from cpd.services.catalog import CatalogService
 from cpd.services.certificate_design import CertificateDesignService
@@ -310,11 +311,12 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         memory_cost=settings.argon2_memory_cost_kib,
         threads=settings.password_hash_threads,
     )
-    max_failures, window = settings.login_max_failures, settings.login_window_seconds
+
+    def seconds() -> float:  # the throttle keeps the container's time (tests move it)
+        return clock.now().timestamp()
+
     throttle: AttemptThrottle = (
-        RedisAttemptThrottle(redis, max_failures=max_failures, window_seconds=window)
-        if redis
-        else MemoryAttemptThrottle(max_failures=max_failures, window_seconds=window)
+        RedisAttemptThrottle(redis, now=seconds) if redis else MemoryAttemptThrottle(now=seconds)
     )
     accounts = AccountService(
         uow,
@@ -322,6 +324,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         tokens=tokens,
         clock=clock,
         throttle=throttle,
+        limits=_sign_in_limits(settings),
         public_base_url=settings.public_base_url,
     )
     return Container(
@@ -375,6 +378,17 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             *([files] if isinstance(files, S3FileStorage) else []),
         ],
         redis=redis,
+    )
+
+
+def _sign_in_limits(settings: Settings) -> SignInLimits:
+    def after(free: int) -> AttemptPolicy:
+        longest = settings.login_window_seconds
+        return AttemptPolicy(free, settings.login_first_delay_seconds, longest, memory=longest)
+
+    return SignInLimits(
+        account=after(settings.login_max_failures),
+        address=after(settings.login_address_max_failures),
     )
 
 

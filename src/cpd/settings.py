@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Literal
 
 import msgspec
@@ -59,8 +60,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     zoom_oauth_base: str | None = None  # https://zoom.us when unset
     housekeeping_seconds: float = 30.0  # expired holds and offers are released this often
     redis_url: str | None = None  # shared state for every process (throttle, cache, tasks)
-    login_max_failures: int = 5
-    login_window_seconds: int = 900
+    login_max_failures: int = 5  # per account (unknown devices) and per known device
+    login_address_max_failures: int = 20  # per client address: many people may share one
+    login_first_delay_seconds: int = 30  # the wait after the last free attempt; then doubling
+    login_window_seconds: int = 900  # the longest wait; counts are forgotten this long after
+    # Proxies (IPs or CIDRs, comma-separated) whose Forwarded / X-Forwarded-For is believed.
+    trusted_proxies: str = ""
     argon2_time_cost: int | None = None  # None: argon2-cffi's RFC 9106 defaults
     argon2_memory_cost_kib: int | None = None
     password_hash_threads: int = 2  # Argon2 runs on these threads only, shared with nothing
@@ -121,6 +126,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def certificate_font_paths(self) -> list[str]:
         return [part for part in self.certificate_font_dirs.split(os.pathsep) if part.strip()]
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        parts = (part.strip() for part in self.trusted_proxies.split(","))
+        return tuple(ip_network(part, strict=False) for part in parts if part)
 
     @property
     def uses_dev_secret(self) -> bool:
@@ -190,6 +200,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             )
         if self.certificate_check_seconds <= 0:
             raise SettingsError("CPD_CERTIFICATE_CHECK_SECONDS must be above 0.")
+        if min(self.login_max_failures, self.login_address_max_failures) < 1:
+            raise SettingsError(
+                "CPD_LOGIN_MAX_FAILURES and CPD_LOGIN_ADDRESS_MAX_FAILURES must be at least 1."
+            )
+        if not 1 <= self.login_first_delay_seconds <= self.login_window_seconds:
+            raise SettingsError(
+                "CPD_LOGIN_FIRST_DELAY_SECONDS must be at least 1 and at most "
+                "CPD_LOGIN_WINDOW_SECONDS."
+            )
+        try:
+            self.trusted_proxy_networks  # noqa: B018 - parsed here to fail at start
+        except ValueError as error:
+            raise SettingsError(f"CPD_TRUSTED_PROXIES: {error}.") from None
         if self.password_hash_threads < 1:
             raise SettingsError("CPD_PASSWORD_HASH_THREADS must be at least 1.")
         if self.certificate_render_threads < 1:

@@ -126,6 +126,39 @@ def test_repeated_login_failures_are_rate_limited(api: Api) -> None:
     assert int(limited.headers["retry-after"]) > 0
 
 
+def test_a_signed_in_browser_is_not_locked_out_by_someone_elses_guesses(api: Api) -> None:
+    account = api.register()
+    api.login(account["email"])  # this client now holds the device cookie
+    cookie = api.client.cookies.get("cpd_device")
+    assert cookie
+    api.client.cookies.clear()
+    guess = {"email": account["email"], "password": "not the password"}
+    statuses = [api.client.post("/api/v1/auth/login", json=guess).status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    right = {"email": account["email"], "password": PASSWORD}
+    assert_problem(api.client.post("/api/v1/auth/login", json=right), 429)
+    api.client.cookies.set("cpd_device", cookie, path="/api")
+    assert api.client.post("/api/v1/auth/login", json=right).status_code == 200
+
+
+def test_a_forwarded_for_header_from_an_untrusted_peer_is_ignored(api: Api) -> None:
+    """Without CPD_TRUSTED_PROXIES a guesser cannot pose as many addresses."""
+    limit = api.container.settings.login_address_max_failures
+    for n in range(limit):
+        response = api.client.post(
+            "/api/v1/auth/login",
+            json={"email": f"guess{n}@example.org", "password": "not the password"},
+            headers={"X-Forwarded-For": f"198.51.100.{n}", "Forwarded": f"for=192.0.2.{n}"},
+        )
+        assert response.status_code == 401
+    response = api.client.post(
+        "/api/v1/auth/login",
+        json={"email": "another@example.org", "password": "not the password"},
+        headers={"X-Forwarded-For": "203.0.113.250"},
+    )
+    assert_problem(response, 429)
+
+
 def test_refresh_rotates_and_reuse_revokes_the_family(api: Api) -> None:
     account = api.register()
     first = api.login(account["email"])

@@ -100,22 +100,44 @@ async def test_wrong_password_and_unknown_email_fail_alike(container: Container)
     assert unknown_email.value.field is None
 
 
-async def test_five_failures_lock_the_email_even_for_the_right_password(
+async def test_five_failures_slow_the_account_down_for_a_new_device(
+    clocked: Container, clock: FakeClock
+) -> None:
+    await register(clocked)
+    for attempt in range(5):  # from different clients: the account's count alone trips
+        with pytest.raises(NotAuthenticated):
+            await login(clocked, password="wrong password", client=f"10.0.0.{attempt}")
+    with pytest.raises(RateLimited) as caught:
+        await login(clocked, client="10.0.0.99")
+    assert caught.value.retry_after == clocked.settings.login_first_delay_seconds
+    clock.advance(seconds=caught.value.retry_after)
+    assert (await login(clocked, client="10.0.0.99")).access.token
+
+
+async def test_each_further_failure_doubles_the_wait_up_to_the_window(
+    clocked: Container, clock: FakeClock
+) -> None:
+    await register(clocked)
+    waits: list[int] = []
+    while len(waits) < 7:
+        try:
+            await login(clocked, password="wrong password")
+        except RateLimited as limited:
+            waits.append(limited.retry_after)
+            clock.advance(seconds=limited.retry_after)
+        except NotAuthenticated:
+            pass
+    assert waits == [30, 60, 120, 240, 480, 900, 900]
+    assert clocked.settings.login_window_seconds == 900
+
+
+async def test_failures_from_one_address_slow_that_address_down(
     container: Container,
 ) -> None:
-    await register(container)
-    for attempt in range(5):  # from different clients: the email counter alone trips
-        with pytest.raises(NotAuthenticated):
-            await login(container, password="wrong password", client=f"10.0.0.{attempt}")
-    with pytest.raises(RateLimited) as caught:
-        await login(container, client="10.0.0.99")
-    assert caught.value.retry_after > 0
-    assert caught.value.retry_after <= container.settings.login_window_seconds + 1
-
-
-async def test_five_failures_from_one_client_lock_that_client(container: Container) -> None:
     await register(container, "victim@example.com")
-    for n in range(5):
+    limit = container.settings.login_address_max_failures
+    assert limit > container.settings.login_max_failures  # many people can share an address
+    for n in range(limit):
         with pytest.raises(NotAuthenticated):
             await login(container, email=f"guess{n}@example.com", client="198.51.100.1")
     with pytest.raises(RateLimited):
@@ -123,7 +145,93 @@ async def test_five_failures_from_one_client_lock_that_client(container: Contain
     await login(container, email="victim@example.com", client="198.51.100.2")
 
 
-async def test_a_successful_login_resets_the_email_counter(container: Container) -> None:
+async def test_others_failures_never_lock_out_a_known_device(container: Container) -> None:
+    await register(container)
+    device = (await login(container, client="192.0.2.10")).device
+    assert device
+    for n in range(5):  # her account, from elsewhere
+        with pytest.raises(NotAuthenticated):
+            await login(container, password="wrong password", client=f"203.0.113.{n}")
+    for n in range(container.settings.login_address_max_failures):  # others, from her address
+        with pytest.raises(NotAuthenticated):
+            await login(container, email=f"guess{n}@example.com", client="192.0.2.10")
+    for stranger in ("192.0.2.10", "203.0.113.99"):
+        with pytest.raises(RateLimited):
+            await login(container, client=stranger)
+    pair = await container.accounts.login(
+        email="alice@example.com", password=PASSWORD, client="192.0.2.10", device=device
+    )
+    assert pair.access.token
+    assert pair.device == device
+
+
+async def test_a_device_is_known_only_to_the_account_it_signed_in_to(
+    container: Container,
+) -> None:
+    await register(container)
+    await register(container, "bob@example.com")
+    alices_device = (await login(container)).device
+    assert alices_device
+    for _ in range(5):
+        with pytest.raises(NotAuthenticated):
+            await login(container, email="bob@example.com", password="wrong password")
+    with pytest.raises(RateLimited):  # Alice's device is a stranger to Bob's account
+        await container.accounts.login(
+            email="bob@example.com", password=PASSWORD, client="x", device=alices_device
+        )
+
+
+async def test_a_known_device_has_its_own_limit(container: Container) -> None:
+    await register(container)
+    device = (await login(container)).device
+    for _ in range(5):
+        with pytest.raises(NotAuthenticated):
+            await container.accounts.login(
+                email="alice@example.com", password="wrong", client="x", device=device
+            )
+    with pytest.raises(RateLimited):
+        await container.accounts.login(
+            email="alice@example.com", password=PASSWORD, client="x", device=device
+        )
+    assert (await login(container)).access.token  # the account itself was not counted
+
+
+async def test_parallel_guesses_cannot_outrun_the_limit(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """60 guesses at once: each is counted before its password is checked, so only the
+    free attempts ever reach the hasher (which holds them until all have been decided)."""
+    await register(container)
+    verify = container.hasher.verify
+    release = asyncio.Event()
+    all_decided = asyncio.Event()
+    checked: list[str] = []
+    guesses = [PASSWORD, *(f"guess number {n}" for n in range(59))]
+    tasks: list[asyncio.Task[object]] = []
+
+    def decided(*_: object) -> None:  # each attempt either reached the hasher or finished
+        if len(checked) + sum(task.done() for task in tasks) == len(guesses):
+            all_decided.set()
+
+    async def held_verify(password_hash: str, password: str) -> bool:
+        checked.append(password)
+        decided()
+        await release.wait()
+        return await verify(password_hash, password)
+
+    monkeypatch.setattr(container.hasher, "verify", held_verify)
+    for guess in guesses:
+        tasks.append(asyncio.create_task(login(container, password=guess)))
+        tasks[-1].add_done_callback(decided)
+    await all_decided.wait()
+    assert len(checked) == container.settings.login_max_failures
+    release.set()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    refused = [o for o in outcomes if isinstance(o, RateLimited)]
+    assert len(refused) == len(guesses) - len(checked)
+
+
+async def test_a_successful_login_clears_the_account_count(container: Container) -> None:
     await register(container)
     for n in range(4):
         with pytest.raises(NotAuthenticated):
@@ -134,6 +242,12 @@ async def test_a_successful_login_resets_the_email_counter(container: Container)
             await login(container, password="wrong password", client=f"10.2.0.{n}")
     pair = await login(container, client="10.2.0.50")
     assert pair.access.token
+
+
+async def test_successful_logins_from_one_address_never_add_up(container: Container) -> None:
+    for n in range(container.settings.login_address_max_failures + 5):
+        await register(container, f"colleague{n}@example.com")
+        assert (await login(container, email=f"colleague{n}@example.com", client="nat")).device
 
 
 async def test_an_inactive_account_cannot_log_in_or_use_its_tokens(container: Container) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from uuid import UUID
 
@@ -14,7 +14,13 @@ from cpd.domain.accounts import (
     check_password_strength,
     normalise_email,
 )
-from cpd.domain.auth import PasswordResetToken, RefreshClaims, RefreshTokenRecord, TokenPair
+from cpd.domain.auth import (
+    AttemptPolicy,
+    PasswordResetToken,
+    RefreshClaims,
+    RefreshTokenRecord,
+    TokenPair,
+)
 from cpd.domain.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
 from cpd.domain.ids import new_id
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -23,6 +29,18 @@ from cpd.services.notifications import password_reset_email, send_email_task, we
 
 BAD_CREDENTIALS = "Incorrect email or password."
 PASSWORD_RESET_TTL = timedelta(hours=1)
+KNOWN_DEVICE_SECONDS = 90 * 24 * 3600  # a device that signed in is trusted this long after
+MAX_DEVICE_SECRET = 128
+
+
+@dataclass(frozen=True, slots=True)
+class SignInLimits:
+    """How fast sign-in attempts may go. ``account`` holds per account for devices that never
+    signed in to it, and per known device; ``address`` per client address, set higher
+    because many people can share one."""
+
+    account: AttemptPolicy
+    address: AttemptPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +61,7 @@ class AccountService:
         tokens: TokenIssuer,
         clock: Clock,
         throttle: AttemptThrottle,
+        limits: SignInLimits,
         public_base_url: str,
     ) -> None:
         self._uow = uow
@@ -50,6 +69,7 @@ class AccountService:
         self._tokens = tokens
         self._clock = clock
         self._throttle = throttle
+        self._limits = limits
         self._public_base_url = public_base_url.rstrip("/")
         self._decoy_hash: str | None = None
 
@@ -107,35 +127,68 @@ class AccountService:
             await uow.commit()
         return user
 
-    async def login(self, *, email: str, password: str, client: str) -> TokenPair:
-        """Exchange credentials for tokens; unknown emails and wrong passwords look the same."""
+    async def login(
+        self, *, email: str, password: str, client: str, device: str | None = None
+    ) -> TokenPair:
+        """Exchange credentials for tokens; unknown emails and wrong passwords look the same.
+
+        ``device`` is the secret a previous sign-in to this account handed the client
+        (``TokenPair.device``): its attempts are counted apart, so others' failures at the
+        account or the address never lock it out. The pair returned carries the secret to
+        keep. Every attempt is counted before the password is checked, so parallel guesses
+        cannot slip past the limit.
+        """
         try:
             email = normalise_email(email)
         except InvalidInput:
             raise NotAuthenticated(BAD_CREDENTIALS) from None
-        keys = (f"login:email:{email}", f"login:client:{client}")
-        for key in keys:
-            wait = await self._throttle.retry_after(key)
-            if wait:
-                raise RateLimited(
-                    "Too many failed sign-in attempts; try again later.", retry_after=wait
-                )
+        known = await self._known_device(email, device)
+        if known is not None:
+            keys = [(f"login:device:{known}", self._limits.account)]
+        else:
+            keys = [
+                (f"login:account:{email}", self._limits.account),
+                (f"login:address:{client}", self._limits.address),
+            ]
+        await self._admit(keys, "Too many failed sign-in attempts; try again later.")
         async with self._uow() as uow:
             user = await uow.users.get_by_email(email)
         stored_hash = user.password_hash if user else await self._decoy()
         valid = await self._hasher.verify(stored_hash, password)
         if user is None or not valid or not user.is_active:
-            for key in keys:
-                await self._throttle.record_failure(key)
-            raise NotAuthenticated(BAD_CREDENTIALS)
-        await self._throttle.reset(keys[0])
+            raise NotAuthenticated(BAD_CREDENTIALS)  # the attempt stays counted
+        await self._throttle.clear(keys[0][0])
+        for key, policy in keys[1:]:  # the address's count is others' failures, not cleared
+            await self._throttle.refund(key, policy)
+        if known is None or device is None:
+            device = secrets.token_urlsafe(32)
+        await self._throttle.remember(f"device:{_digest(email, device)}", KNOWN_DEVICE_SECONDS)
         async with self._uow() as uow:
             if self._hasher.needs_rehash(user.password_hash):
                 user.change_password_hash(await self._hash(password), now=self._clock.now())
                 await uow.users.save(user)
             pair = await self._issue_pair(uow, user.id, new_id())
             await uow.commit()
-        return pair
+        return replace(pair, device=device)
+
+    async def _known_device(self, email: str, device: str | None) -> str | None:
+        """The device's key when it signed in to this account before, else None."""
+        if not device or len(device) > MAX_DEVICE_SECRET:
+            return None
+        key = _digest(email, device)
+        return key if await self._throttle.remembers(f"device:{key}") else None
+
+    async def _admit(self, keys: list[tuple[str, AttemptPolicy]], refusal: str) -> None:
+        """Count an attempt against every key, or refuse it (429) taking back what was
+        counted: a refused attempt costs nobody a try."""
+        counted: list[tuple[str, AttemptPolicy]] = []
+        for key, policy in keys:
+            wait = await self._throttle.attempt(key, policy)
+            if wait:
+                for done, done_policy in counted:
+                    await self._throttle.refund(done, done_policy)
+                raise RateLimited(refusal, retry_after=wait)
+            counted.append((key, policy))
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate a refresh token. A spent token presented again revokes its whole family."""
@@ -267,5 +320,5 @@ async def _ensure_email_free(uow: UnitOfWork, email: str) -> None:
         raise Conflict("An account with this email already exists.", field="email")
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
