@@ -13,7 +13,7 @@ from jose import jwt
 
 from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor
-from cpd.domain.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
+from cpd.domain.errors import InvalidInput, NotAuthenticated, RateLimited
 from cpd.domain.ids import new_id
 from cpd.services.accounts import BAD_CREDENTIALS, ProfileChanges
 from tests.unit.fakes import (
@@ -23,6 +23,7 @@ from tests.unit.fakes import (
     register,
     reset_mail,
     reset_token_from,
+    sent_mail,
 )
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -51,13 +52,21 @@ async def test_register_stores_a_normalised_email_and_a_hashed_password(
     assert (me.id, me.email, me.first_name) == (user.id, "alice@example.com", "Alice")
 
 
-async def test_register_twice_with_the_same_email_in_any_case_conflicts(
+async def test_signing_up_again_with_a_known_email_tells_its_owner_and_changes_nothing(
     container: Container,
 ) -> None:
-    await register(container, "alice@example.com")
-    with pytest.raises(Conflict) as caught:
-        await register(container, "ALICE@example.com ")
-    assert caught.value.field == "email"
+    alice = await register(container, "alice@example.com")
+    again = await container.accounts.register(
+        email="ALICE@example.com ", password=NEW_PASSWORD, first_name="Mallory", last_name="X"
+    )
+    assert again is None
+    await container.relay.drain()
+    subjects = [m.subject for m in sent_mail(container) if m.to == "alice@example.com"]
+    assert subjects == ["Welcome to CPD Events", "You already have a CPD Events account"]
+    assert (await login(container)).access.token  # her password, her account
+    with pytest.raises(NotAuthenticated):
+        await login(container, password=NEW_PASSWORD, client="elsewhere")
+    assert (await container.accounts.get_me(actor_of(alice))).first_name == "Alice"
 
 
 async def test_register_refuses_a_weak_password(container: Container) -> None:
@@ -426,9 +435,70 @@ async def test_reset_for_an_unknown_or_malformed_email_sends_nothing(container: 
     await container.relay.drain()  # the welcome email
     await container.accounts.request_password_reset("nobody@example.com")
     await container.accounts.request_password_reset("not an email")
-    assert await container.outbox_store.pending_count() == 0
     await container.relay.drain()
+    assert await container.outbox_store.pending_count() == 0
     assert reset_mail(container) == []
+
+
+async def test_a_reset_request_does_the_same_work_whether_or_not_the_account_exists(
+    container: Container,
+) -> None:
+    """The request only queues a task; the lookup, the token and the email happen later, so
+    its answer takes the same time for any email."""
+    await register(container)
+    await container.relay.drain()
+    for email in ("alice@example.com", "nobody@example.com"):
+        await container.accounts.request_password_reset(email)
+        assert await container.outbox_store.pending_count() == 1
+        await container.relay.drain()
+    assert [m.to for m in reset_mail(container)] == ["alice@example.com"]
+
+
+async def test_reset_requests_are_limited_per_email_and_per_address(
+    container: Container,
+) -> None:
+    per_email = container.settings.account_mail_per_recipient
+    for n in range(per_email):
+        await container.accounts.request_password_reset("anyone@example.com", client=f"10.9.0.{n}")
+    with pytest.raises(RateLimited) as caught:  # known or not: the limit is the same
+        await container.accounts.request_password_reset("anyone@example.com", client="10.9.1.1")
+    assert caught.value.retry_after == 60
+    for n in range(container.settings.account_mail_per_address):
+        await container.accounts.request_password_reset(f"p{n}@example.com", client="10.8.0.1")
+    with pytest.raises(RateLimited):
+        await container.accounts.request_password_reset("q@example.com", client="10.8.0.1")
+    await container.relay.drain()
+
+
+async def test_sign_ups_are_limited_per_email_and_per_address(container: Container) -> None:
+    for n in range(container.settings.account_mail_per_recipient):
+        await container.accounts.register(
+            email="alice@example.com",
+            password=PASSWORD,
+            first_name="A",
+            last_name="S",
+            client=f"10.7.0.{n}",
+        )
+    with pytest.raises(RateLimited):
+        await container.accounts.register(
+            email="alice@example.com", password=PASSWORD, first_name="A", last_name="S"
+        )
+    for n in range(container.settings.account_mail_per_address):
+        await container.accounts.register(
+            email=f"p{n}@example.com",
+            password=PASSWORD,
+            first_name="P",
+            last_name="Q",
+            client="10.6.0.1",
+        )
+    with pytest.raises(RateLimited):
+        await container.accounts.register(
+            email="q@example.com",
+            password=PASSWORD,
+            first_name="Q",
+            last_name="R",
+            client="10.6.0.1",
+        )
 
 
 async def test_reset_for_an_inactive_account_sends_nothing(container: Container) -> None:

@@ -29,6 +29,7 @@ from cpd.services.messaging import MessagingService
 from cpd.services.notifications import (
     SEND_EMAIL,
     Links,
+    account_exists_email,
     certificate_email,
     password_reset_email,
     registration_email,
@@ -90,6 +91,7 @@ def sample_emails() -> dict[str, OutgoingEmail]:
         )
     }
     emails["welcome"] = welcome_email(user, site_url="https://cpd.example")
+    emails["account_exists"] = account_exists_email(user, site_url="https://cpd.example")
     emails["password_reset"] = password_reset_email(user, "https://cpd.example/reset?token=t")
     emails["event_reminder"] = reminder_email(
         registration, user, event, host, LINKS, hours_before=1

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from cpd.domain.accounts import (
     Actor,
@@ -21,11 +21,17 @@ from cpd.domain.auth import (
     RefreshTokenRecord,
     TokenPair,
 )
-from cpd.domain.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
+from cpd.domain.errors import InvalidInput, NotAuthenticated, RateLimited
 from cpd.domain.ids import new_id
+from cpd.domain.tasks import Task
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import AttemptThrottle, Clock, PasswordHasher, TokenIssuer
-from cpd.services.notifications import password_reset_email, send_email_task, welcome_email
+from cpd.services.notifications import (
+    account_exists_email,
+    password_reset_email,
+    send_email_task,
+    welcome_email,
+)
 
 BAD_CREDENTIALS = "Incorrect email or password."
 PASSWORD_RESET_TTL = timedelta(hours=1)
@@ -33,14 +39,20 @@ KNOWN_DEVICE_SECONDS = 90 * 24 * 3600  # a device that signed in is trusted this
 MAX_DEVICE_SECRET = 128
 
 
-@dataclass(frozen=True, slots=True)
-class SignInLimits:
-    """How fast sign-in attempts may go. ``account`` holds per account for devices that never
-    signed in to it, and per known device; ``address`` per client address, set higher
-    because many people can share one."""
+PASSWORD_RESET_REQUESTED = "password_reset_requested"  # noqa: S105 - a task name
 
-    account: AttemptPolicy
-    address: AttemptPolicy
+
+@dataclass(frozen=True, slots=True)
+class AccountLimits:
+    """How fast sign-ins and account emails may go. ``sign_in`` holds per account for devices
+    that never signed in to it, and per known device; ``sign_in_address`` per client address,
+    set higher because many people can share one. ``mail_recipient`` and ``mail_address``
+    limit sign-up and reset requests per target email and per client address."""
+
+    sign_in: AttemptPolicy
+    sign_in_address: AttemptPolicy
+    mail_recipient: AttemptPolicy
+    mail_address: AttemptPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +73,7 @@ class AccountService:
         tokens: TokenIssuer,
         clock: Clock,
         throttle: AttemptThrottle,
-        limits: SignInLimits,
+        limits: AccountLimits,
         public_base_url: str,
     ) -> None:
         self._uow = uow
@@ -82,10 +94,23 @@ class AccountService:
             self._decoy_hash = await self._hasher.hash(secrets.token_urlsafe(16))
         return self._decoy_hash
 
-    async def register(self, *, email: str, password: str, first_name: str, last_name: str) -> User:
+    async def register(
+        self,
+        *,
+        email: str,
+        password: str,
+        first_name: str,
+        last_name: str,
+        client: str | None = None,
+    ) -> User | None:
+        """Create an account and welcome it; for an email that has one already, tell its owner
+        instead and create nothing (None). Callers must answer both alike: the answer must not
+        reveal who has an account. ``client`` (the address asking) is limited with the email.
+        """
         email = normalise_email(email)
         check_password_strength(password)
-        user = User.register(
+        await self._limit_mail(email, client)
+        user = User.register(  # hashed either way, so both answers take the same time
             email=email,
             password_hash=await self._hash(password),
             first_name=first_name,
@@ -93,11 +118,15 @@ class AccountService:
             now=self._clock.now(),
         )
         async with self._uow() as uow:
-            await _ensure_email_free(uow, email)
-            await uow.users.add(user)
-            uow.outbox.add(send_email_task(welcome_email(user, site_url=self._public_base_url)))
+            existing = await uow.users.get_by_email(email)
+            if existing is None:
+                await uow.users.add(user)
+                email_task = welcome_email(user, site_url=self._public_base_url)
+            else:
+                email_task = account_exists_email(existing, site_url=self._public_base_url)
+            uow.outbox.add(send_email_task(email_task))
             await uow.commit()
-        return user
+        return user if existing is None else None
 
     async def create_superuser(
         self, *, email: str, password: str, first_name: str, last_name: str
@@ -144,11 +173,11 @@ class AccountService:
             raise NotAuthenticated(BAD_CREDENTIALS) from None
         known = await self._known_device(email, device)
         if known is not None:
-            keys = [(f"login:device:{known}", self._limits.account)]
+            keys = [(f"login:device:{known}", self._limits.sign_in)]
         else:
             keys = [
-                (f"login:account:{email}", self._limits.account),
-                (f"login:address:{client}", self._limits.address),
+                (f"login:account:{email}", self._limits.sign_in),
+                (f"login:address:{client}", self._limits.sign_in_address),
             ]
         await self._admit(keys, "Too many failed sign-in attempts; try again later.")
         async with self._uow() as uow:
@@ -228,15 +257,24 @@ class AccountService:
             raise NotAuthenticated("This session has ended; sign in again.")
         return Actor(user_id=user.id, is_superadmin=user.is_superadmin)
 
-    async def request_password_reset(self, email: str) -> None:
-        """Queue a reset email if the account exists; the caller never learns whether it does."""
+    async def request_password_reset(self, email: str, *, client: str | None = None) -> None:
+        """Queue the reset whatever the email, so the answer takes the same time whether or not
+        an account has it; the task mails a link if one does."""
         try:
             email = normalise_email(email)
         except InvalidInput:
             return
+        await self._limit_mail(email, client)
+        async with self._uow() as uow:
+            uow.outbox.add(Task(PASSWORD_RESET_REQUESTED, {"email": email}))
+            await uow.commit()
+
+    async def send_password_reset(self, task: Task) -> None:
+        """The ``password_reset_requested`` task: a link for an active account, else nothing.
+        Its email is keyed by the task, so a retry never mails a second link."""
         now = self._clock.now()
         async with self._uow() as uow:
-            user = await uow.users.get_by_email(email)
+            user = await uow.users.get_by_email(str(task.payload["email"]))
             if user is None or not user.is_active:
                 return
             secret = secrets.token_urlsafe(32)
@@ -249,8 +287,15 @@ class AccountService:
                 )
             )
             link = f"{self._public_base_url}/reset-password?token={secret}"
-            uow.outbox.add(send_email_task(password_reset_email(user, link)))
+            email = send_email_task(password_reset_email(user, link))
+            uow.outbox.add(replace(email, id=uuid5(task.id, "password_reset_email")))
             await uow.commit()
+
+    async def _limit_mail(self, email: str, client: str | None) -> None:
+        keys = [(f"mail:to:{email}", self._limits.mail_recipient)]
+        if client is not None:
+            keys.append((f"mail:from:{client}", self._limits.mail_address))
+        await self._admit(keys, "Too many requests for this email or from this address.")
 
     async def confirm_password_reset(self, *, token: str, new_password: str) -> None:
         check_password_strength(new_password, field_name="new_password")
@@ -313,11 +358,6 @@ async def _own_record(uow: UnitOfWork, claims: RefreshClaims) -> RefreshTokenRec
     if record is None or (record.user_id, record.family_id) != (claims.user_id, claims.family_id):
         raise NotAuthenticated("Refresh token is no longer valid.")
     return record
-
-
-async def _ensure_email_free(uow: UnitOfWork, email: str) -> None:
-    if await uow.users.get_by_email(email) is not None:
-        raise Conflict("An account with this email already exists.", field="email")
 
 
 def _digest(*parts: str) -> str:

@@ -18,8 +18,6 @@ from cpd.entrypoints.http.schemas import (
     RefreshIn,
     RegisterIn,
     TokenPairOut,
-    UserOut,
-    present,
 )
 from cpd.services.accounts import KNOWN_DEVICE_SECONDS, AccountService
 
@@ -31,15 +29,22 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
 
-    @post("/register", summary="Create an account", responses=documented(400, 409))
-    async def register(self, data: RegisterIn, accounts: AccountService) -> UserOut:
-        user = await accounts.register(
+    @post(
+        "/register",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Create an account (answers 202 whether or not the email has one)",
+        description="A new address gets a welcome email and can sign in at once; an address "
+        "that already has an account gets an email saying so, and nothing changes.",
+        responses=documented(400, 429),
+    )
+    async def register(self, data: RegisterIn, accounts: AccountService, client_ip: str) -> None:
+        await accounts.register(
             email=data.email,
             password=data.password,
             first_name=data.first_name,
             last_name=data.last_name,
+            client=client_ip,
         )
-        return present(user, UserOut)
 
     @post(
         "/login",
@@ -101,10 +106,12 @@ class AuthController(Controller):
         "/password-reset",
         status_code=HTTP_202_ACCEPTED,
         summary="Email a reset link (answers 202 whether or not the account exists)",
-        responses=documented(400),
+        responses=documented(400, 429),
     )
-    async def request_password_reset(self, data: PasswordResetIn, accounts: AccountService) -> None:
-        await accounts.request_password_reset(data.email)
+    async def request_password_reset(
+        self, data: PasswordResetIn, accounts: AccountService, client_ip: str
+    ) -> None:
+        await accounts.request_password_reset(data.email, client=client_ip)
 
     @post(
         "/password-reset/confirm",
