@@ -21,7 +21,7 @@ from cpd.domain.auth import (
     RefreshTokenRecord,
     TokenPair,
 )
-from cpd.domain.errors import InvalidInput, NotAuthenticated, RateLimited
+from cpd.domain.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
 from cpd.domain.ids import new_id
 from cpd.domain.tasks import Task
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -35,7 +35,7 @@ from cpd.services.notifications import (
 
 BAD_CREDENTIALS = "Incorrect email or password."
 PASSWORD_RESET_TTL = timedelta(hours=1)
-KNOWN_DEVICE_SECONDS = 90 * 24 * 3600  # a device that signed in is trusted this long after
+KNOWN_DEVICE_SECONDS = 30 * 24 * 3600  # a device that signed in is trusted this long after
 MAX_DEVICE_SECRET = 128
 
 
@@ -117,14 +117,22 @@ class AccountService:
             last_name=last_name,
             now=self._clock.now(),
         )
+        try:
+            return await self._add_or_notify(user)
+        except Conflict as clash:  # a racing sign-up with this email committed first
+            if clash.field != "email":
+                raise
+            return await self._add_or_notify(user)
+
+    async def _add_or_notify(self, user: User) -> User | None:
         async with self._uow() as uow:
-            existing = await uow.users.get_by_email(email)
+            existing = await uow.users.get_by_email(user.email)
             if existing is None:
                 await uow.users.add(user)
-                email_task = welcome_email(user, site_url=self._public_base_url)
+                email = welcome_email(user, site_url=self._public_base_url)
             else:
-                email_task = account_exists_email(existing, site_url=self._public_base_url)
-            uow.outbox.add(send_email_task(email_task))
+                email = account_exists_email(existing, site_url=self._public_base_url)
+            uow.outbox.add(send_email_task(email))
             await uow.commit()
         return user if existing is None else None
 
@@ -224,8 +232,9 @@ class AccountService:
         claims = self._tokens.decode_refresh(refresh_token)
         now = self._clock.now()
         async with self._uow() as uow:
-            record = await _own_record(uow, claims)
+            await _own_record(uow, claims)
             if not await uow.refresh_tokens.spend(claims.jti, now):
+                record = await _own_record(uow, claims)  # as it is now: spent by a racer?
                 if record.used_at is not None:
                     await uow.refresh_tokens.revoke_family(record.family_id, now)
                     await uow.commit()
