@@ -37,8 +37,6 @@ BAD_CREDENTIALS = "Incorrect email or password."
 PASSWORD_RESET_TTL = timedelta(hours=1)
 KNOWN_DEVICE_SECONDS = 30 * 24 * 3600  # a device that signed in is trusted this long after
 MAX_DEVICE_SECRET = 128
-
-
 PASSWORD_RESET_REQUESTED = "password_reset_requested"  # noqa: S105 - a task name
 
 
