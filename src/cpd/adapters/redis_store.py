@@ -16,20 +16,29 @@ class RedisAttemptThrottle:
     process sees one count and a check can never be separated from its count. Redis expires
     a key once it is forgotten; the times are this throttle's clock (tests move it by hand)."""
 
-    # ARGV: now, memory, then the policy's delay after the 1st, 2nd, ... attempt (the last
-    # one repeats): the policy's arithmetic stays in the domain.
+    # ARGV: now, then for each key its policy's memory, the number of delays and the delays
+    # after its 1st, 2nd, ... attempt (the last repeats): the arithmetic stays in the domain.
     _ATTEMPT = """
-    local now = tonumber(ARGV[1])
-    local state = redis.call('HMGET', KEYS[1], 'count', 'wait_until', 'forget_at')
-    local count, wait_until = tonumber(state[1]) or 0, tonumber(state[2]) or 0
-    if (tonumber(state[3]) or 0) <= now then count, wait_until = 0, 0 end
-    if now < wait_until then return math.max(1, math.ceil(wait_until - now)) end
-    count = count + 1
-    local delay = tonumber(ARGV[2 + math.min(count, #ARGV - 2)])
-    local forget = delay + tonumber(ARGV[2])
-    redis.call('HSET', KEYS[1], 'count', count, 'wait_until', tostring(now + delay),
-               'forget_at', tostring(now + forget))
-    redis.call('EXPIRE', KEYS[1], math.ceil(forget) + 1)
+    local now, at, longest, keys = tonumber(ARGV[1]), 2, 0, {}
+    for i, key in ipairs(KEYS) do
+        local memory, n = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
+        local delays = {}
+        for j = 1, n do delays[j] = tonumber(ARGV[at + 1 + j]) end
+        at = at + 2 + n
+        local state = redis.call('HMGET', key, 'count', 'wait_until', 'forget_at')
+        local count, wait_until = tonumber(state[1]) or 0, tonumber(state[2]) or 0
+        if (tonumber(state[3]) or 0) <= now then count, wait_until = 0, 0 end
+        longest = math.max(longest, wait_until - now)
+        keys[i] = {count + 1, memory, delays}
+    end
+    if longest > 0 then return math.max(1, math.ceil(longest)) end
+    for i, key in ipairs(KEYS) do
+        local count, memory, delays = keys[i][1], keys[i][2], keys[i][3]
+        local delay = delays[math.min(count, #delays)]
+        redis.call('HSET', key, 'count', count, 'wait_until', tostring(now + delay),
+                   'forget_at', tostring(now + delay + memory))
+        redis.call('EXPIRE', key, math.ceil(delay + memory) + 1)
+    end
     return 0
     """
     # ARGV: the same delays; a key back under its free attempts waits no more.
@@ -57,9 +66,13 @@ class RedisAttemptThrottle:
         self._attempt = client.register_script(self._ATTEMPT)
         self._refund = client.register_script(self._REFUND)
 
-    async def attempt(self, key: str, policy: AttemptPolicy) -> int:
-        args: list[str | int] = [repr(self._now()), policy.memory, *_delays(policy)]
-        return int(await self._attempt(keys=[self._prefix + key], args=args))
+    async def attempt(self, *keys: tuple[str, AttemptPolicy]) -> int:
+        args: list[str | int] = [repr(self._now())]
+        for _, policy in keys:
+            delays = _delays(policy)
+            args += [policy.memory, len(delays), *delays]
+        names = [self._prefix + key for key, _ in keys]
+        return int(await self._attempt(keys=names, args=args))
 
     async def refund(self, key: str, policy: AttemptPolicy) -> None:
         await self._refund(keys=[self._prefix + key], args=_delays(policy))

@@ -85,15 +85,18 @@ class MemoryAttemptThrottle:
         self._keys: OrderedDict[str, _Attempts] = OrderedDict()
         self._remembered: OrderedDict[str, float] = OrderedDict()
 
-    async def attempt(self, key: str, policy: AttemptPolicy) -> int:
+    async def attempt(self, *keys: tuple[str, AttemptPolicy]) -> int:
         now = self._now()
-        state = self._live(key, now)
-        if now < state.wait_until:
-            return wait_seconds(state.wait_until - now)
-        state.count += 1
-        delay = policy.delay_after(state.count)
-        state.wait_until = now + delay
-        state.forget_at = now + delay + policy.memory
+        _trim(self._keys, self._max_keys - len(keys), lambda old: old.forget_at <= now)
+        states = [(self._live(key, now), policy) for key, policy in keys]
+        longest = max((state.wait_until - now for state, _ in states), default=0.0)
+        if longest > 0:
+            return wait_seconds(longest)
+        for state, policy in states:
+            state.count += 1
+            delay = policy.delay_after(state.count)
+            state.wait_until = now + delay
+            state.forget_at = now + delay + policy.memory
         return 0
 
     async def refund(self, key: str, policy: AttemptPolicy) -> None:
@@ -125,7 +128,6 @@ class MemoryAttemptThrottle:
         state = self._keys.pop(key, None)
         if state is None or state.forget_at <= now:
             state = _Attempts()
-        _trim(self._keys, self._max_keys - 1, lambda old: old.forget_at <= now)
         self._keys[key] = state  # now the most recently used
         return state
 

@@ -105,9 +105,10 @@ class AttemptThrottle(Protocol):
     cannot all pass a check made before any of them is counted. Memory held is bounded.
     """
 
-    async def attempt(self, key: str, policy: AttemptPolicy) -> int:
-        """Count an attempt and decide it: 0 lets it go ahead (it is counted already);
-        otherwise the whole seconds until ``key`` may try again (that refusal is not counted)."""
+    async def attempt(self, *keys: tuple[str, AttemptPolicy]) -> int:
+        """Decide an attempt at all ``keys`` (say an account and an address) at once: 0 lets it
+        go ahead, counted at every key; otherwise the whole seconds until every key may try
+        again, and it is counted at none."""
         ...
 
     async def refund(self, key: str, policy: AttemptPolicy) -> None:

@@ -214,16 +214,10 @@ class AccountService:
         return key if await self._throttle.remembers(f"device:{key}") else None
 
     async def _admit(self, keys: list[tuple[str, AttemptPolicy]], refusal: str) -> None:
-        """Count an attempt against every key, or refuse it (429) taking back what was
-        counted: a refused attempt costs nobody a try."""
-        counted: list[tuple[str, AttemptPolicy]] = []
-        for key, policy in keys:
-            wait = await self._throttle.attempt(key, policy)
-            if wait:
-                for done, done_policy in counted:
-                    await self._throttle.refund(done, done_policy)
-                raise RateLimited(refusal, retry_after=wait)
-            counted.append((key, policy))
+        """Count an attempt at every key, or refuse it (429) counted at none."""
+        wait = await self._throttle.attempt(*keys)
+        if wait:
+            raise RateLimited(refusal, retry_after=wait)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate a refresh token. A spent token presented again revokes its whole family."""
