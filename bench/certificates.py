@@ -33,6 +33,7 @@ from tests.unit.test_typst_certificates import tiny_png
 
 from cpd.adapters import typst_certificates as tc
 from cpd.adapters.file_storage import LocalFileStorage
+from cpd.adapters.typst_worker import TypstCompiler
 from cpd.bootstrap import build_container
 from cpd.domain.accounts import Actor
 from cpd.domain.certificates import CertificateFields, Logo, new_verification_code
@@ -106,10 +107,12 @@ def qr_best_mask(url: str) -> str:
 
 
 def breakdown(many: list[CertificateFields]) -> dict[str, float]:
-    """Single-threaded costs per certificate of each step of ``render_sync``."""
-    renderer = tc.TypstCertificateRenderer(threads=1)
+    """Single-threaded costs per certificate of each step of a render, the compile steps in
+    this process (as the child process runs them) and end to end through one child."""
+    renderer = tc.TypstCertificateRenderer(processes=1)
+    compiler = TypstCompiler(tc.ASSETS, [tc.BUNDLED_FONTS])
     count = min(len(many), 300)
-    renderer.render_sync(None, many[0])  # coverage read, compiler made
+    asyncio.run(renderer.render(None, many[0]))  # coverage read, child started
     inputs = [tc._inputs(f) for f in many[:count]]
     bare = [
         {
@@ -122,7 +125,7 @@ def breakdown(many: list[CertificateFields]) -> dict[str, float]:
         }
         for f in many[:count]
     ]
-    fonts = renderer._fonts
+    fonts = compiler.fonts
     source = tc.DEFAULT_TEMPLATE + tc.DRIVER
 
     def fresh_compiler(n: int, font_paths: Any) -> None:
@@ -130,9 +133,9 @@ def breakdown(many: list[CertificateFields]) -> dict[str, float]:
             font_paths=font_paths, ignore_system_fonts=True, root=tc.ASSETS
         ).compile_with_warnings(input=source, format="pdf", sys_inputs=inputs[n])
 
-    return {
-        "end to end, render_sync (kept)": mean_ms(
-            lambda n: renderer.render_sync(None, many[n]), count
+    figures = {
+        "end to end, one child process (kept)": mean_ms(
+            lambda n: renderer._render_here(None, many[n]), count
         ),
         "QR code: segno, best of 8 masks": mean_ms(
             lambda n: qr_best_mask(many[n].verification_url), count
@@ -143,7 +146,7 @@ def breakdown(many: list[CertificateFields]) -> dict[str, float]:
         "inputs: fields + QR + logo -> JSON": mean_ms(lambda n: tc._inputs(many[n]), count),
         "glyph coverage check": mean_ms(lambda n: renderer._warn_missing_glyphs(many[n]), count),
         "compile: reused compiler, shared fonts (kept)": mean_ms(
-            lambda n: renderer._compile(None, inputs[n]), count
+            lambda n: compiler.compile(source, inputs[n]), count
         ),
         "compile: new compiler per certificate, shared fonts": mean_ms(
             lambda n: fresh_compiler(n, fonts), count
@@ -152,15 +155,17 @@ def breakdown(many: list[CertificateFields]) -> dict[str, float]:
             lambda n: fresh_compiler(n, [str(tc.BUNDLED_FONTS)]), min(count, 50)
         ),
         "compile: reused compiler, without QR code and logo": mean_ms(
-            lambda n: renderer._compile(None, bare[n]), count
+            lambda n: compiler.compile(source, bare[n]), count
         ),
     }
+    renderer.close()
+    return figures
 
 
 def pages_then_split(many: list[CertificateFields], per_document: int) -> tuple[float, float]:
     """The alternative not taken: N certificates as pages of one document, split with pypdf.
     Returns (compile, split) ms per certificate."""
-    renderer = tc.TypstCertificateRenderer(threads=1)
+    compiler = TypstCompiler(tc.ASSETS, [tc.BUNDLED_FONTS])
     compile_s = split_s = 0.0
     for start in range(0, len(many), per_document):
         chunk = many[start : start + per_document]
@@ -170,7 +175,7 @@ def pages_then_split(many: list[CertificateFields], per_document: int) -> tuple[
             "cpd-logo": logo,
         }
         started = time.perf_counter()
-        pdf = renderer._compile(None, inputs)
+        pdf = compiler.compile(tc.DEFAULT_TEMPLATE + tc.DRIVER, inputs)
         compile_s += time.perf_counter() - started
         started = time.perf_counter()
         reader = pypdf.PdfReader(io.BytesIO(pdf))
@@ -184,12 +189,15 @@ def pages_then_split(many: list[CertificateFields], per_document: int) -> tuple[
 
 
 async def bulk(many: list[CertificateFields], threads: int, folder: Path) -> dict[str, float]:
-    renderer = tc.TypstCertificateRenderer(threads=threads)
-    await renderer.render_many(None, many[:threads])  # warm: coverage, compilers
+    renderer = tc.TypstCertificateRenderer(processes=threads)
+    await renderer.render_many(None, many[:threads])  # warm: coverage, child processes
     storage = LocalFileStorage(folder)
     started = time.perf_counter()
-    pdfs = await renderer.render_many(None, many)
+    outcomes = await renderer.render_many(None, many)
     rendered = time.perf_counter()
+    renderer.close()
+    pdfs = [pdf for pdf in outcomes if isinstance(pdf, bytes)]
+    assert len(pdfs) == len(many), [o for o in outcomes if not isinstance(o, bytes)][:1]
     await asyncio.gather(
         *(
             storage.put(f"certificates/bench/{f.serial_number}.pdf", pdf, content_type="pdf")
@@ -251,7 +259,7 @@ async def through_the_job(count: int, threads: int, folder: Path) -> dict[str, f
         auto_migrate=True,
         file_storage="local",
         file_storage_dir=str(folder / "files"),
-        certificate_render_threads=threads,
+        certificate_render_processes=threads,
     )
     app = build_container(settings, clock=clock)
     await app.startup(run_relay=False)
@@ -394,7 +402,7 @@ def main() -> None:
         for threads in (1, 2):
             figures = asyncio.run(bulk(many, threads, Path(folder) / str(threads)))
             cells = " | ".join(f"{value:.2f}" for value in figures.values())
-            print(f"| Typst, {threads} thread(s) | {cells} |")
+            print(f"| Typst, {threads} process(es) | {cells} |")
         print("(columns: render ms/cert, store ms/cert, total ms/cert, total s, mean PDF KiB)")
 
     print("\n### The product path: a completed event's job, on the embedded SQLite\n")
@@ -405,7 +413,7 @@ def main() -> None:
             figures = asyncio.run(through_the_job(args.count, threads, root))
             total, seconds = figures.pop("total ms/cert"), figures.pop("total s")
             print(
-                f"| run_job, {threads} render thread(s) | {total:.2f} ms/cert | {seconds:.2f} s |"
+                f"| run_job, {threads} render process(es) | {total:.2f} ms/cert | {seconds:.2f} s |"
             )
             for step, ms in figures.items():
                 print(f"|   {step} | {ms:.2f} ms/cert | |")

@@ -64,7 +64,7 @@ from cpd.ports.services import (
 from cpd.services.accounts import PASSWORD_RESET_REQUESTED, AccountLimits, AccountService
 from cpd.services.attendance import AttendanceService
 from cpd.services.catalog import CatalogService
-from cpd.services.certificate_design import CertificateDesignService
+from cpd.services.certificate_design import CertificateDesignService, CheckSlots
 from cpd.services.certificates import (
     DELIVER_CERTIFICATE,
     ISSUE_EVENT_CERTIFICATES,
@@ -74,7 +74,6 @@ from cpd.services.certificates import (
 from cpd.services.courses import CourseService
 from cpd.services.credentials import CredentialService
 from cpd.services.events import EventService
-from cpd.services.idempotency import IdempotencyService
 from cpd.services.meetings import (
     ADD_MEETING_REGISTRANTS,
     SYNC_MEETINGS,
@@ -119,7 +118,6 @@ class Container:
     attendance: AttendanceService
     registrations: RegistrationService
     reminders: ReminderService
-    idempotency: IdempotencyService
     payments: PaymentGateway
     catalog: CatalogService
     catalog_cache: Cache
@@ -206,6 +204,12 @@ class Container:
             await self.saq_queue.disconnect()
         if isinstance(self.files, S3FileStorage):
             await self.files.aclose()
+        if isinstance(self.certificate_renderer, TypstCertificateRenderer):
+            self.certificate_renderer.close()
+        if isinstance(self.files, LocalFileStorage):
+            self.files.close()
+        if isinstance(self.mailer, FileOutboxMailer):
+            self.mailer.close()
         if isinstance(self.hasher, Argon2Hasher):
             self.hasher.close()
 
@@ -261,8 +265,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     meetings = MeetingService(uow, clock=clock, meetings=video_meetings)
     certificate_renderer = TypstCertificateRenderer(
         font_dirs=[Path(folder) for folder in settings.certificate_font_paths],
-        threads=settings.certificate_render_threads,
+        processes=settings.certificate_render_processes,
+        render_seconds=settings.certificate_render_seconds,
+        check_processes=settings.certificate_checks_at_once,
         check_seconds=settings.certificate_check_seconds,
+        memory_mib=settings.certificate_render_memory_mib,
     )
     files = _build_file_storage(settings)
     certificates = CertificateService(
@@ -341,7 +348,13 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             urls=CredentialUrls(settings.public_base_url),
         ),
         certificate_design=CertificateDesignService(
-            uow, clock=clock, renderer=certificate_renderer
+            uow,
+            clock=clock,
+            renderer=certificate_renderer,
+            checks=CheckSlots(
+                at_once=settings.certificate_checks_at_once,
+                per_organization=settings.certificate_checks_per_organization,
+            ),
         ),
         calendars=calendars,
         video_meetings=video_meetings,
@@ -369,7 +382,6 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         attendance=AttendanceService(uow, clock=clock),
         registrations=registrations,
         reminders=ReminderService(uow, outbox_store, clock=clock),
-        idempotency=IdempotencyService(uow, clock=clock),
         payments=payments,
         catalog=CatalogService(catalog_reader, uow, cache=catalog_cache),
         catalog_cache=catalog_cache,

@@ -16,6 +16,7 @@ import msgspec
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"  # noqa: S105
 PREFIX = "CPD_"
+MIN_RENDER_MEMORY_MIB = 512
 _S3_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 
 
@@ -87,8 +88,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     s3_secret_access_key: str | None = None
     s3_prefix: str = ""  # keys are stored under this folder of the bucket
     certificate_font_dirs: str = ""  # extra font folders (e.g. CJK), separated like PATH
-    certificate_render_threads: int = 2  # Typst compiles in parallel threads (it frees the GIL)
+    certificate_render_processes: int = 2  # Typst compiles at once, each in its own process
+    certificate_render_seconds: float = 10.0  # one certificate's compile, at most
+    certificate_render_memory_mib: int = 1024  # address space of each compiling process
     certificate_check_seconds: float = 20.0  # an uploaded template's test compile, at most
+    certificate_checks_at_once: int = 2  # template checks and previews in this process
+    certificate_checks_per_organization: int = 1  # of those, by one organization
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     # Wraps organizations' credential signing keys at rest; unset falls back to secret_key.
@@ -97,6 +102,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # New organizations' signing keys: Ed25519, or RSA for verifiers that only know RS256
     # (the one algorithm Open Badges 3.0 requires everywhere). Existing keys keep theirs.
     credential_algorithm: Literal["EdDSA", "RS256"] = "EdDSA"
+    openapi_docs: bool | None = None  # /schema and its pages; None: on except in production
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -141,6 +147,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def credential_signing_secret(self) -> str:
         return self.credential_key_secret or self.secret_key
+
+    @property
+    def serves_openapi_docs(self) -> bool:
+        return not self.is_production if self.openapi_docs is None else self.openapi_docs
 
     @property
     def should_auto_migrate(self) -> bool:
@@ -200,8 +210,27 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 "CPD_S3_PREFIX: a folder path of names made of letters, digits, '.', '_' and "
                 "'-' (each starting with a letter or digit)."
             )
-        if self.certificate_check_seconds <= 0:
-            raise SettingsError("CPD_CERTIFICATE_CHECK_SECONDS must be above 0.")
+        if min(self.certificate_check_seconds, self.certificate_render_seconds) <= 0:
+            raise SettingsError(
+                "CPD_CERTIFICATE_CHECK_SECONDS and CPD_CERTIFICATE_RENDER_SECONDS must be above 0."
+            )
+        if self.certificate_render_memory_mib < MIN_RENDER_MEMORY_MIB:
+            raise SettingsError(
+                f"CPD_CERTIFICATE_RENDER_MEMORY_MIB must be at least {MIN_RENDER_MEMORY_MIB} "
+                "(a compiling process needs about 300 MiB of address space)."
+            )
+        if (
+            min(
+                self.certificate_render_processes,
+                self.certificate_checks_at_once,
+                self.certificate_checks_per_organization,
+            )
+            < 1
+        ):
+            raise SettingsError(
+                "CPD_CERTIFICATE_RENDER_PROCESSES, CPD_CERTIFICATE_CHECKS_AT_ONCE and "
+                "CPD_CERTIFICATE_CHECKS_PER_ORGANIZATION must be at least 1."
+            )
         if min(self.login_max_failures, self.login_address_max_failures) < 1:
             raise SettingsError(
                 "CPD_LOGIN_MAX_FAILURES and CPD_LOGIN_ADDRESS_MAX_FAILURES must be at least 1."
@@ -222,8 +251,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError(f"CPD_TRUSTED_PROXIES: {error}.") from None
         if self.password_hash_threads < 1:
             raise SettingsError("CPD_PASSWORD_HASH_THREADS must be at least 1.")
-        if self.certificate_render_threads < 1:
-            raise SettingsError("CPD_CERTIFICATE_RENDER_THREADS must be at least 1.")
         if not self.jwt_algorithm.startswith("HS") and not (
             self.jwt_private_key_file and self.jwt_public_key_file
         ):

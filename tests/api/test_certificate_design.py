@@ -8,7 +8,7 @@ import io
 import struct
 import zlib
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pypdf
 import pytest
@@ -451,3 +451,19 @@ def test_another_organization_s_designs_are_out_of_reach(
     assert still["name"] == template["name"]
     assert api.client.get(f"/api/v1/badges/{badge['id']}/image").status_code == 200  # public
     assert_problem(api.client.get(f"/api/v1/badges/{uuid4()}/image"), 404)
+
+
+def test_a_template_check_beyond_the_organization_s_cap_answers_429(
+    api: Api, owner: Caller, org: dict[str, Any]
+) -> None:
+    """While one of the organization's templates is being compiled (a slot held here), the
+    next upload or preview is refused at once with Retry-After rather than queued."""
+    with api.container.certificate_design.checks.hold(UUID(org["id"])):
+        upload = api.client.post(
+            templates_url(org), json={"name": "Plain", "source": CUSTOM}, headers=owner.headers
+        )
+        preview = api.client.get(f"{templates_url(org)}/default/preview", headers=owner.headers)
+    for refused in (upload, preview):
+        assert_problem(refused, 429)
+        assert int(refused.headers["retry-after"]) > 0
+    make_template(api, owner, org)  # the slot is free again

@@ -405,3 +405,22 @@ def test_attendance_corrected_after_completion_certifies_who_then_qualifies(
     both = eventually(lambda: len(course.certificates()) == 2 and course.certificates())
     assert sorted(c["serial_number"] for c in both) == ["RSOE-000001", "RSOE-000002"]
     assert eventually(lambda: api.sent_mail(course.bob.email, about="certificate"))
+
+
+def test_a_certificate_whose_template_fails_for_its_holder_answers_503(course: Course) -> None:
+    """The template passed its upload check (sample data) and fails for Alice's name only: her
+    download answers 503 with Retry-After and the reason, instead of an error of hers."""
+    api, alice = course.api, course.alice
+    fragile = '#let certificate(c) = { if c.holder_name.contains("Żółć") { panic("no") }; [x] }'
+    created = api.client.post(
+        f"/api/v1/organizations/{course.org['id']}/certificate-templates",
+        json={"name": "Fragile", "source": fragile, "is_default": True},
+        headers=course.owner.headers,
+    )
+    assert created.status_code == 201, created.text
+    course.complete()
+    (certificate,) = eventually(lambda: course.certificates())
+    download = api.client.get(certificate["download_url"], headers=alice.headers)
+    body = assert_problem(download, 503)
+    assert int(download.headers["retry-after"]) > 0
+    assert "panicked with: no" in body["detail"]

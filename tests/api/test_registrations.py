@@ -7,6 +7,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import Api, Caller, assert_problem
 
 
@@ -323,3 +325,40 @@ def test_an_idempotency_key_replays_the_first_response(api: Api) -> None:
     )
     assert theirs.status_code == 201
     assert theirs.json()["id"] != first.json()["id"]
+
+
+def test_a_retry_after_a_crash_past_the_booking_gets_that_booking(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The booking committed, then the request died before its answer was stored (here the
+    payment provider failed): the retry with the key answers 201 with that registration."""
+    _, event = _event(api, capacity=5, price={"amount": 2500, "currency": "GBP"})
+    buyer = api.user()
+    headers = {**buyer.headers, "Idempotency-Key": "crash-1"}
+    gateway = api.container.payments
+    start_payment = gateway.start_payment
+    attempts: list[str] = []
+
+    async def fails_first(registration: Any, *, idempotency_key: str) -> Any:
+        attempts.append(idempotency_key)
+        if len(attempts) == 1:
+            raise ConnectionError("the payment provider went away")
+        return await start_payment(registration, idempotency_key=idempotency_key)
+
+    monkeypatch.setattr(gateway, "start_payment", fails_first)
+    body = {"event_id": event["id"]}
+    crashed = api.client.post("/api/v1/registrations", json=body, headers=headers)
+    assert crashed.status_code == 500
+
+    retry = api.client.post("/api/v1/registrations", json=body, headers=headers)
+    assert retry.status_code == 201, retry.text
+    mine = api.client.get("/api/v1/registrations", headers=buyer.headers).json()
+    assert [r["id"] for r in mine["items"]] == [retry.json()["id"]]
+    assert retry.json()["status"] == "pending_payment"
+    assert retry.json()["payment"]["provider"] == "offline"
+    again = api.client.post("/api/v1/registrations", json=body, headers=headers)
+    assert again.status_code == 201
+    assert again.json() == retry.json()
+    # Both starts were for one registration under one provider key: one payment, not two.
+    assert len(attempts) == 2
+    assert len(set(attempts)) == 1

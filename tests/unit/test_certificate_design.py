@@ -3,12 +3,14 @@ rules the API's schemas repeat from the domain."""
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import typing
 import zlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from uuid import UUID
 
 import pytest
 
@@ -23,7 +25,7 @@ from cpd.domain.certificates import (
     Logo,
     sample_fields,
 )
-from cpd.domain.errors import InvalidInput, NotFound, PermissionDenied
+from cpd.domain.errors import InvalidInput, NotFound, PermissionDenied, RateLimited
 from cpd.domain.ids import new_id
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.controllers.certificate_design import BadgeImageType, LogoType
@@ -58,6 +60,8 @@ class RecordingRenderer:
 
     calls: list[str] = field(default_factory=list)
     refuse: bool = False
+    gate: asyncio.Event | None = None  # set: checks wait for it, announcing themselves
+    entered: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
 
     async def render(self, template: bytes | None, fields: CertificateFields) -> bytes:
         self.calls.append("render")
@@ -72,6 +76,9 @@ class RecordingRenderer:
         self, source: bytes, samples: Sequence[tuple[str, CertificateFields]] = ()
     ) -> None:
         self.calls.append(f"check_template x{len(samples) or 1}")
+        if self.gate is not None:
+            self.entered.put_nowait(source)
+            await self.gate.wait()
         if self.refuse:
             raise InvalidInput("line 1, column 1: nope", field="source")
 
@@ -179,8 +186,10 @@ def test_the_api_offers_the_image_types_the_domain_accepts() -> None:
 
 
 @pytest.fixture(scope="module")
-def renderer() -> TypstCertificateRenderer:
-    return TypstCertificateRenderer()
+def renderer() -> Iterator[TypstCertificateRenderer]:
+    renderer = TypstCertificateRenderer()
+    yield renderer
+    renderer.close()
 
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="2"/></svg>'
@@ -225,3 +234,40 @@ async def test_rendering_alone_would_let_a_broken_raster_logo_through(
     broken = Logo(b"\x89PNG\r\n\x1a\n and then nothing", "image/png")
     pdf = await renderer.render(DEFAULT_TEMPLATE, replace(sample_fields(), logo=broken))
     assert pdf.startswith(b"%PDF")
+
+
+async def test_template_checks_are_capped_per_organization_and_in_all(
+    studio: Studio, container: Container
+) -> None:
+    """One check at a time per organization and two in all (the defaults): a check held open
+    makes the next one of its organization, or a third anywhere, answer RateLimited at once
+    instead of queueing behind it."""
+    studio.renderer.gate = gate = asyncio.Event()
+    other_admin = actor_of(await register(container, "other@example.com"))
+    other = await container.organizations.create(other_admin, name="Other Training")
+    third_admin = actor_of(await register(container, "third@example.com"))
+    third = await container.organizations.create(third_admin, name="Third Training")
+
+    def upload(admin: Actor, org_id: UUID, name: str) -> Awaitable[object]:
+        details = {"name": name, "source": SOURCE}
+        return asyncio.wait_for(studio.service.create_template(admin, org_id, details), 5)
+
+    first = asyncio.ensure_future(upload(studio.admin, studio.org.id, "First"))
+    await asyncio.wait_for(studio.renderer.entered.get(), 5)
+    with pytest.raises(RateLimited) as busy:
+        await upload(studio.admin, studio.org.id, "Second")
+    assert busy.value.retry_after > 0
+    with pytest.raises(RateLimited):  # a preview compiles the template too
+        await asyncio.wait_for(studio.service.preview(studio.admin, studio.org.id, None), 5)
+    elsewhere = asyncio.ensure_future(upload(other_admin, other.id, "Elsewhere"))
+    await asyncio.wait_for(studio.renderer.entered.get(), 5)
+    with pytest.raises(RateLimited, match="Too many templates"):
+        await upload(third_admin, third.id, "Third")
+
+    gate.set()
+    await first
+    await elsewhere
+    await upload(studio.admin, studio.org.id, "Now it may")
+    await upload(third_admin, third.id, "And so may this")
+    names = [t.name for t in await studio.service.templates(studio.admin, studio.org.id)]
+    assert names == ["First", "Now it may"]

@@ -29,11 +29,21 @@ def test_settings_read_the_certificate_and_storage_variables(tmp_path: Path) -> 
             "CPD_FILE_STORAGE": "local",
             "CPD_FILE_STORAGE_DIR": str(tmp_path / "files"),
             "CPD_CERTIFICATE_FONT_DIRS": f"{CJK_FONTS}{os.pathsep}{tmp_path}",
-            "CPD_CERTIFICATE_RENDER_THREADS": "3",
+            "CPD_CERTIFICATE_RENDER_PROCESSES": "3",
+            "CPD_CERTIFICATE_RENDER_SECONDS": "2.5",
+            "CPD_CERTIFICATE_RENDER_MEMORY_MIB": "768",
+            "CPD_CERTIFICATE_CHECKS_AT_ONCE": "4",
+            "CPD_CERTIFICATE_CHECKS_PER_ORGANIZATION": "2",
         }
     )
     assert settings.certificate_font_paths == [str(CJK_FONTS), str(tmp_path)]
-    assert settings.certificate_render_threads == 3
+    assert settings.certificate_render_processes == 3
+    assert (settings.certificate_render_seconds, settings.certificate_render_memory_mib) == (
+        2.5,
+        768,
+    )
+    assert settings.certificate_checks_at_once == 4
+    assert settings.certificate_checks_per_organization == 2
     defaults = Settings()
     assert (defaults.file_storage, defaults.file_storage_dir) == ("local", "./var/files")
     assert defaults.certificate_font_paths == []
@@ -67,8 +77,12 @@ def test_s3_storage_is_accepted_with_a_bucket() -> None:
     ("env", "says"),
     [
         ({"CPD_CERTIFICATE_FONT_DIRS": "/no/such/folder"}, "CPD_CERTIFICATE_FONT_DIRS"),
-        ({"CPD_CERTIFICATE_RENDER_THREADS": "0"}, "CPD_CERTIFICATE_RENDER_THREADS"),
+        ({"CPD_CERTIFICATE_RENDER_PROCESSES": "0"}, "CPD_CERTIFICATE_RENDER_PROCESSES"),
         ({"CPD_CERTIFICATE_CHECK_SECONDS": "0"}, "CPD_CERTIFICATE_CHECK_SECONDS"),
+        ({"CPD_CERTIFICATE_RENDER_SECONDS": "0"}, "CPD_CERTIFICATE_RENDER_SECONDS"),
+        ({"CPD_CERTIFICATE_RENDER_MEMORY_MIB": "100"}, "CPD_CERTIFICATE_RENDER_MEMORY_MIB"),
+        ({"CPD_CERTIFICATE_CHECKS_AT_ONCE": "0"}, "CPD_CERTIFICATE_CHECKS_AT_ONCE"),
+        ({"CPD_CERTIFICATE_CHECKS_PER_ORGANIZATION": "0"}, "CHECKS_PER_ORGANIZATION"),
         ({"CPD_FILE_STORAGE": "s3"}, "CPD_S3_BUCKET"),
         ({"CPD_FILE_STORAGE": "ftp"}, "CPD_FILE_STORAGE"),
         ({"CPD_S3_ACCESS_KEY_ID": "key"}, "CPD_S3_SECRET_ACCESS_KEY"),

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cpd.adapters import task_logging
+from cpd.adapters.file_storage import LocalFileStorage
 from cpd.adapters.inprocess_queue import InProcessTaskQueue, UnknownTask
 from cpd.adapters.mail import FileOutboxMailer
 from cpd.bootstrap import build_container
@@ -167,3 +171,29 @@ async def test_each_task_run_is_one_structured_log_line(monkeypatch: pytest.Monk
     assert finished["duration_ms"] >= 0
     assert (failed["event"], failed["outcome"]) == ("task failed", "retrying")
     assert "mail server down" in failed["error"]
+
+
+async def test_mail_and_files_do_not_wait_for_python_s_default_thread_pool(tmp_path: Path) -> None:
+    """Password hashing runs in the default pool: a burst of file or mail work must neither
+    take it nor wait behind it (here it is one thread, held busy until the end)."""
+    loop = asyncio.get_running_loop()
+    default = ThreadPoolExecutor(1)
+    loop.set_default_executor(default)
+    release = threading.Event()
+    blocked = loop.run_in_executor(None, release.wait)
+    mailer = FileOutboxMailer(tmp_path / "mail", sender=SENDER)
+    files = LocalFileStorage(tmp_path / "files")
+    try:
+        message = EmailMessage(to="a@example.com", subject="Hi", text="Hello", message_id="m-1")
+        await asyncio.wait_for(mailer.send(message), 5)
+        await asyncio.wait_for(files.put("a/b.pdf", b"%PDF", content_type="application/pdf"), 5)
+        assert await asyncio.wait_for(files.get("a/b.pdf"), 5) == b"%PDF"
+        assert await asyncio.wait_for(files.exists("a/b.pdf"), 5)
+        await asyncio.wait_for(files.delete("a/b.pdf"), 5)
+    finally:
+        release.set()
+        await blocked
+        default.shutdown()
+        mailer.close()
+        files.close()
+    assert [path.name for path in files_in(tmp_path / "mail")] == ["m-1.eml"]

@@ -16,6 +16,7 @@ from cpd.domain.accounts import Actor
 from cpd.domain.catalog import EventView
 from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.money import Money
+from cpd.domain.pages import PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.registrations import RegistrationStatus
 from cpd.services.registrations import payment_event_task
@@ -342,3 +343,68 @@ async def test_reminders_skip_cancelled_registrations_and_events(
     await app.registrations.cancel(buyer, registration.id)
     clock.current = START - timedelta(hours=2)
     assert await app.reminders.queue_due() == 0
+
+
+class GatedPayments:
+    """The offline gateway, but the first payment start waits for ``release`` and then fails
+    if told to: a request caught between its booking and its answer."""
+
+    def __init__(self, app: Container, *, first_fails: bool) -> None:
+        self._start = app.payments.start_payment
+        self.first_fails = first_fails
+        self.keys: list[str] = []
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def start_payment(self, registration: Any, *, idempotency_key: str) -> Any:
+        self.keys.append(idempotency_key)
+        if len(self.keys) == 1:
+            self.entered.set()
+            await self.release.wait()
+            if self.first_fails:
+                raise ConnectionError("the payment provider went away")
+        return await self._start(registration, idempotency_key=idempotency_key)
+
+
+def answer_of(booking: Any) -> bytes:
+    r = booking.registration
+    return f"{r.id} {r.status} {booking.payment.reference if booking.payment else None}".encode()
+
+
+@pytest.mark.parametrize("first_fails", [False, True], ids=["answers", "fails"])
+async def test_a_duplicate_waits_for_the_running_request_with_its_key(
+    world: tuple[Container, Clock], monkeypatch: pytest.MonkeyPatch, first_fails: bool
+) -> None:
+    """The duplicate arrives while the first request is starting the payment: it waits for
+    that answer rather than starting the payment too (Stripe refuses a key in concurrent use);
+    if the first fails, the duplicate finishes the booking the first made."""
+    app, _ = world
+    event = await published_event(app, capacity=5, price=2500)
+    buyer = await person(app, 1)
+    gate = GatedPayments(app, first_fails=first_fails)
+    monkeypatch.setattr(app.payments, "start_payment", gate.start_payment)
+
+    def book() -> Any:
+        return app.registrations.book_once(buyer, event.id, key="k", answer=answer_of)
+
+    first = asyncio.create_task(book())
+    await gate.entered.wait()  # booked and committed; the answer is not stored yet
+    duplicate = asyncio.create_task(book())
+    await asyncio.sleep(0)  # one turn: the duplicate runs until it waits
+    gate.release.set()
+    outcomes = await asyncio.gather(first, duplicate, return_exceptions=True)
+
+    async with app.uow() as uow:
+        registration = await uow.registrations.active_for(event.id, buyer.user_id)
+        assert (await uow.registrations.list_for_user(buyer.user_id, PageRequest())).total == 1
+    assert registration is not None
+    if first_fails:
+        assert isinstance(outcomes[0], ConnectionError)
+        assert len(gate.keys) == 2  # the duplicate started the payment again, once
+    else:
+        assert outcomes[0] == outcomes[1]
+        assert gate.keys == [f"registration:{registration.id}"]
+    body = outcomes[1]
+    assert isinstance(body, bytes)
+    assert body.startswith(f"{registration.id} pending_payment off_".encode())
+    assert await book() == body

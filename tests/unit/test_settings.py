@@ -170,3 +170,17 @@ def test_a_short_secret_key_is_refused_where_credential_keys_fall_back_to_it() -
                 "CPD_JWT_PUBLIC_KEY_FILE": "/k.pub",
             }
         )
+
+
+def test_the_openapi_docs_are_on_except_in_production_unless_set() -> None:
+    production = {
+        "CPD_ENVIRONMENT": "production",
+        "CPD_SECRET_KEY": GOOD_SECRET,
+        "CPD_CREDENTIAL_KEY_SECRET": GOOD_SECRET,
+    }
+    assert Settings.from_env({}).serves_openapi_docs
+    assert not Settings.from_env({"CPD_OPENAPI_DOCS": "false"}).serves_openapi_docs
+    assert not Settings.from_env(production).serves_openapi_docs
+    assert Settings.from_env(production | {"CPD_OPENAPI_DOCS": "true"}).serves_openapi_docs
+    with pytest.raises(SettingsError, match="CPD_OPENAPI_DOCS"):
+        Settings.from_env({"CPD_OPENAPI_DOCS": "sometimes"})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import re
 import struct
-import time
 import zlib
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,8 +30,10 @@ CJK_FONTS = Path(__file__).parent.parent / "fixtures" / "fonts"  # Noto Sans CJK
 
 
 @pytest.fixture(scope="module")
-def renderer() -> TypstCertificateRenderer:
-    return TypstCertificateRenderer()
+def renderer() -> Iterator[TypstCertificateRenderer]:
+    renderer = TypstCertificateRenderer()
+    yield renderer
+    renderer.close()
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -146,6 +148,7 @@ async def test_a_configured_cjk_font_renders_the_name() -> None:
     renderer = TypstCertificateRenderer(font_dirs=[CJK_FONTS])
     with capture_logs() as logs:
         pdf = await renderer.render(None, fields(holder_name="山田太郎"))
+    renderer.close()
     assert "山田太郎" in pdf_text(pdf)
     assert logs == []
 
@@ -232,7 +235,7 @@ async def test_the_printed_qr_code_reads_back_as_the_verification_url(
     renderer: TypstCertificateRenderer,
 ) -> None:
     one = fields(verification_url=f"https://cpd.example.org/verify/{new_verification_code()}")
-    png = renderer.render_png(None, one, ppi=150)
+    png = await renderer.render_png(None, one, ppi=150)
     assert decode_qr(png) == [one.verification_url]
 
 
@@ -250,32 +253,6 @@ async def test_an_unreadable_font_file_is_logged_not_fatal(tmp_path: Path) -> No
     renderer = TypstCertificateRenderer(font_dirs=[tmp_path])
     with capture_logs() as logs:
         pdf = await renderer.render(None, sample_fields())
+    renderer.close()
     assert sample_fields().holder_name in pdf_text(pdf)
     assert [entry["event"] for entry in logs] == ["certificate_font_unreadable"]
-
-
-async def test_a_template_that_compiles_forever_is_stopped_and_refused() -> None:
-    """An uploaded template is code: one that loops for minutes is stopped after the time
-    limit (its child process killed), whatever sample it happens to loop on."""
-    quick = TypstCertificateRenderer(check_seconds=1.5)
-    endless = b"#let certificate(c) = { for i in range(10000000000) { } }"
-    started = time.monotonic()
-    with pytest.raises(InvalidInput, match=r"took longer than 1\.5 s") as slow:
-        await quick.check_template(endless)
-    assert slow.value.field == "source"
-    assert time.monotonic() - started < 10
-    only_without_a_number = (
-        b"#let certificate(c) = { if c.registration_number == none "
-        b"{ for i in range(10000000000) { } } else [#c.holder_name] }"
-    )
-    sparse = replace(sample_fields(), registration_number=None)
-    await quick.check_template(only_without_a_number)  # the full sample passes...
-    with pytest.raises(InvalidInput, match="took longer"):  # ...the sparse one does not
-        await quick.check_template(
-            only_without_a_number, [("", sample_fields()), ("a course", sparse)]
-        )
-    with pytest.raises(InvalidInput, match=r"panicked.*\(a course\)"):
-        await quick.check_template(
-            b'#let certificate(c) = { if c.registration_number == none { panic("no") } }',
-            [("", sample_fields()), ("a course", sparse)],
-        )

@@ -9,12 +9,12 @@ reader sees the old bytes or the new, never half a PDF.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import uuid
 from pathlib import Path
 
+from cpd.adapters.threads import BlockingPool
 from cpd.domain.errors import InvalidInput, NotFound
 
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -41,8 +41,12 @@ def check_key(key: str) -> list[str]:
 class LocalFileStorage:
     """The ``FileStorage`` port on a folder of the local file system."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, threads: int = 4) -> None:
         self._root = root
+        self._pool = BlockingPool("files", threads)
+
+    def close(self) -> None:
+        self._pool.close()
 
     def _path(self, key: str) -> Path:
         path = self._root.joinpath(*check_key(key))
@@ -53,22 +57,22 @@ class LocalFileStorage:
         return path
 
     async def put(self, key: str, data: bytes, *, content_type: str) -> None:
-        await asyncio.to_thread(self._put, self._path(key), data)
+        await self._pool.run(self._put, self._path(key), data)
 
     async def get(self, key: str) -> bytes:
         path = self._path(key)
         try:
-            return await asyncio.to_thread(path.read_bytes)
+            return await self._pool.run(path.read_bytes)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise NotFound(f"Nothing is stored under {key}.", field="key") from None
 
     async def delete(self, key: str) -> None:
         path = self._path(key)
-        await asyncio.to_thread(path.unlink, missing_ok=True)
+        await self._pool.run(path.unlink, missing_ok=True)
 
     async def exists(self, key: str) -> bool:
         path = self._path(key)
-        return await asyncio.to_thread(path.is_file)
+        return await self._pool.run(path.is_file)
 
     @staticmethod
     def _put(path: Path, data: bytes) -> None:

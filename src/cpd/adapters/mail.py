@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import email.message
 import email.utils
 from pathlib import Path
 
 import aiosmtplib
 
+from cpd.adapters.threads import BlockingPool
 from cpd.domain.tasks import EmailMessage
 
 
@@ -33,14 +33,18 @@ def to_mime(message: EmailMessage, sender: str) -> email.message.EmailMessage:
 class FileOutboxMailer:
     """Writes each message as ``<message-id>.eml``; a resent task overwrites its own file."""
 
-    def __init__(self, folder: Path, *, sender: str) -> None:
+    def __init__(self, folder: Path, *, sender: str, threads: int = 2) -> None:
         self._folder = folder
         self._sender = sender
+        self._pool = BlockingPool("mail", threads)
+
+    def close(self) -> None:
+        self._pool.close()
 
     async def send(self, message: EmailMessage) -> None:
         mime = to_mime(message, self._sender)
         name = "".join(c for c in str(mime["Message-ID"]) if c.isalnum() or c in "-.@") + ".eml"
-        await asyncio.to_thread(self._write, name, mime.as_bytes())
+        await self._pool.run(self._write, name, mime.as_bytes())
 
     def _write(self, name: str, data: bytes) -> None:
         self._folder.mkdir(parents=True, exist_ok=True)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -15,6 +13,7 @@ from typing import TypeVar
 from argon2 import PasswordHasher as Argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from cpd.adapters.threads import BlockingPool
 from cpd.domain.auth import AttemptPolicy
 
 V = TypeVar("V")
@@ -37,17 +36,13 @@ class Argon2Hasher:
             time_cost=time_cost or defaults.time_cost,
             memory_cost=memory_cost or defaults.memory_cost,
         )
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="argon2")
+        self._pool = BlockingPool("argon2", threads)
 
     async def hash(self, password: str) -> str:
-        return await asyncio.get_running_loop().run_in_executor(
-            self._pool, self._argon2.hash, password
-        )
+        return await self._pool.run(self._argon2.hash, password)
 
     async def verify(self, password_hash: str, password: str) -> bool:
-        return await asyncio.get_running_loop().run_in_executor(
-            self._pool, self._verify, password_hash, password
-        )
+        return await self._pool.run(self._verify, password_hash, password)
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:
@@ -56,7 +51,7 @@ class Argon2Hasher:
             return False
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.close()
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._argon2.check_needs_rehash(password_hash)

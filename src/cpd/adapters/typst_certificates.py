@@ -5,10 +5,11 @@ Output is the same on every machine: Typst sees only the bundled Noto Sans / Not
 never system fonts. Text no font can show (e.g. CJK without a CJK folder) is logged and
 rendered anyway, so a certificate is never refused for a name.
 
-Typst releases the GIL, so compiles run in worker threads, each with its own compiler, all
-sharing one loaded set of fonts (reading the fonts per compile cost 6.2 ms against 3.45 ms:
-bench/README.md). The template is passed on every compile: a compiler made from in-memory
-bytes can fail on its second compile in typst 0.15.
+A template is someone's code, so every compile runs in a child process of ``typst_pool``
+that is killed at its deadline or when it outgrows its memory cap; each child keeps one
+compiler and one loaded set of fonts (reading the fonts per compile cost 6.2 ms against
+3.45 ms: bench/README.md). The template is passed on every compile: a compiler made from
+in-memory bytes can fail on its second compile in typst 0.15.
 """
 
 from __future__ import annotations
@@ -17,20 +18,18 @@ import asyncio
 import base64
 import io
 import json
-import multiprocessing
 import re
-import threading
+import time
 from collections.abc import Iterable, Sequence
-from functools import cached_property
-from multiprocessing.connection import Connection
+from functools import cached_property, partial
 from pathlib import Path
-from typing import Literal
 
 import segno
 import structlog
-import typst
 from fontTools.ttLib import TTCollection, TTFont
 
+from cpd.adapters.typst_pool import CompilerStopped, CompileTimeout, TypstProcessPool
+from cpd.adapters.typst_worker import TemplateError
 from cpd.domain.certificates import CertificateFields, Logo, long_date, sample_fields
 from cpd.domain.errors import InvalidInput
 
@@ -62,7 +61,6 @@ _LOGO_FORMATS = {
     "image/svg+xml": "svg",
 }
 _PAGE = re.compile(rb"/Type\s*/Page\b")
-_LOCATION = re.compile(r"\.typ:(\d+):(\d+)")
 _FONT_SUFFIXES = {".ttf", ".otf", ".ttc", ".otc"}
 # Quiet zone of 2 modules (the template leaves white space around it too); medium error
 # correction survives a crease or a coffee ring.
@@ -74,105 +72,123 @@ LOGGER = "cpd.certificates"  # looked up when used: a logger cached at import wo
 
 
 class TypstCertificateRenderer:
-    """The ``CertificateRenderer`` port on Typst."""
+    """The ``CertificateRenderer`` port on Typst, every compile in a child process.
+
+    Renders (issue, re-issue, download, the job, previews) go to one pool of ``processes``
+    children, each compile killed after ``render_seconds``; upload checks (templates and
+    logos) to a pool of their own, killed after ``check_seconds`` for all samples together, so
+    uploads never take the renders' processes. Each child's memory is capped at
+    ``memory_mib``.
+    """
 
     def __init__(
-        self, *, font_dirs: Sequence[Path] = (), threads: int = 2, check_seconds: float = 20.0
+        self,
+        *,
+        font_dirs: Sequence[Path] = (),
+        processes: int = 2,
+        render_seconds: float = 10.0,
+        check_processes: int = 2,
+        check_seconds: float = 20.0,
+        memory_mib: int = 1024,
     ) -> None:
-        self._extra_font_dirs = list(font_dirs)
-        self._check_seconds = check_seconds
         self._font_dirs = [BUNDLED_FONTS, *font_dirs]
-        self._fonts = typst.Fonts(
-            include_system_fonts=False,
-            include_embedded_fonts=False,  # only fonts we ship or were told about
-            font_paths=[str(folder) for folder in self._font_dirs],
+        pool = partial(
+            TypstProcessPool, memory_mib=memory_mib, root=ASSETS, font_dirs=self._font_dirs
         )
-        self._threads = max(1, threads)
-        self._local = threading.local()
+        self._renders = pool(name="typst-render", processes=processes, seconds=render_seconds)
+        self._checks = pool(name="typst-check", processes=check_processes, seconds=check_seconds)
+
+    def close(self) -> None:
+        self._renders.close()
+        self._checks.close()
 
     async def render(self, template: bytes | None, fields: CertificateFields) -> bytes:
-        return await asyncio.to_thread(self.render_sync, template, fields)
+        outcome = await self._renders.run(self._render_here, template, fields)
+        if isinstance(outcome, InvalidInput):
+            raise outcome
+        return outcome
 
     async def render_many(
         self, template: bytes | None, many: Sequence[CertificateFields]
-    ) -> list[bytes]:
-        """Spread over ``threads`` workers, each compiling its share one by one.
+    ) -> list[bytes | InvalidInput]:
+        """One pool job per certificate: a slow one holds one child while the others take
+        the rest, and a cancelled batch starts nothing more.
 
         Measured (bench/certificates.py): compiling a batch as pages of one document and
         splitting it with pypdf cost more per certificate than single compiles on a reused
         compiler, so there is no splitting here.
         """
-        if not many:
-            return []
-        size = -(-len(many) // self._threads)
-        chunks = [many[start : start + size] for start in range(0, len(many), size)]
-        done = await asyncio.gather(
-            *(asyncio.to_thread(self._render_chunk, template, chunk) for chunk in chunks)
+        return list(
+            await asyncio.gather(
+                *(self._renders.run(self._render_here, template, fields) for fields in many)
+            )
         )
-        return [pdf for chunk in done for pdf in chunk]
+
+    async def render_png(
+        self, template: bytes | None, fields: CertificateFields, ppi: float
+    ) -> bytes:
+        """A picture of the certificate (tests decode its QR code)."""
+        compile_png = partial(self._renders.compile, output="png", ppi=ppi)
+        try:
+            return await self._renders.run(compile_png, _source(template), _inputs(fields))
+        except (TemplateError, CompileTimeout, CompilerStopped) as error:
+            raise InvalidInput(self._problem(error, self._renders), field="source") from None
 
     async def check_template(
         self, source: bytes, samples: Sequence[tuple[str, CertificateFields]] = ()
     ) -> None:
-        """In a child process killed after ``check_seconds``: a template is code, and Typst,
-        which caps ``while`` loops and recursion, still runs ``for i in range(10^10)`` for
-        minutes; a thread running it could never be stopped."""
+        """All samples within ``check_seconds``: a template is code, and Typst, which caps
+        ``while`` loops and recursion, still runs ``for i in range(10^10)`` for minutes."""
         checks = list(samples) or [("", sample_fields())]
-        problem = await asyncio.to_thread(self._check_in_child, source, checks)
+        problem = await self._checks.run(self._check_here, source, checks)
         if problem is not None:
             raise InvalidInput(problem, field="source")
 
-    def _check_in_child(
+    def _check_here(
         self, source: bytes, samples: list[tuple[str, CertificateFields]]
     ) -> str | None:
-        context = multiprocessing.get_context("forkserver")  # never fork a threaded process
-        receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(
-            target=_check_template_here,
-            args=(source, samples, self._extra_font_dirs, sender),
-            daemon=True,
-        )
-        child.start()
-        sender.close()
-        try:
-            if not receiver.poll(self._check_seconds):
-                return (
-                    f"The template took longer than {self._check_seconds:g} s to compile with "
-                    "sample data; simplify it (look for long loops)."
-                )
-            problem: str | None = receiver.recv()
-            return problem
-        except EOFError:  # the child died without a word (out of memory, killed)
-            return "The template could not be compiled: the compiler stopped."
-        finally:
-            child.kill()
-            child.join()
-            receiver.close()
+        deadline = time.monotonic() + self._checks.seconds
+        for note, fields in samples:
+            left = deadline - time.monotonic()
+            try:
+                if left <= 0:
+                    raise CompileTimeout
+                self._one_page(self._checks.compile(_source(source), _inputs(fields), seconds=left))
+            except (TemplateError, CompileTimeout, CompilerStopped, InvalidInput) as error:
+                problem = self._problem(error, self._checks, sample=True)
+                return f"{problem} ({note})" if note else problem
+        return None
 
     async def check_logo(self, logo: Logo) -> None:
-        await asyncio.to_thread(self._check_logo_sync, logo)
-
-    def _check_logo_sync(self, logo: Logo) -> None:
         form = _LOGO_FORMATS[logo.mime]
         data = logo_svg(logo) if form == "svg" else json.dumps(list(logo.data))
+        inputs = {"logo": data, "format": form}
         try:  # Typst's message only: its line and column are in the check, not the upload
-            self._compiler().compile(
-                input=_LOGO_CHECK, format="pdf", sys_inputs={"logo": data, "format": form}
-            )
-        except typst.TypstError as error:
+            await self._checks.run(self._checks.compile, _LOGO_CHECK, inputs)
+        except TemplateError as error:
             raise InvalidInput(
                 f"The logo is not a readable {logo.mime} image: {error.message}", field="logo"
             ) from None
+        except (CompileTimeout, CompilerStopped) as error:
+            raise InvalidInput(
+                self._problem(error, self._checks, what="logo"), field="logo"
+            ) from None
 
-    def _render_chunk(
-        self, template: bytes | None, chunk: Sequence[CertificateFields]
-    ) -> list[bytes]:
-        return [self.render_sync(template, fields) for fields in chunk]
-
-    def render_sync(self, template: bytes | None, fields: CertificateFields) -> bytes:
-        """One certificate, in the calling thread (the async methods call this in threads)."""
+    def _render_here(
+        self, template: bytes | None, fields: CertificateFields
+    ) -> bytes | InvalidInput:
+        """One certificate, in a thread of the render pool; its failure as a value, so one
+        certificate's broken render never costs the others theirs."""
         self._warn_missing_glyphs(fields)
-        pdf = self._compile(template, _inputs(fields))
+        try:
+            return self._one_page(self._renders.compile(_source(template), _inputs(fields)))
+        except (TemplateError, CompileTimeout, CompilerStopped) as error:
+            return InvalidInput(self._problem(error, self._renders), field="source")
+        except InvalidInput as error:
+            return error
+
+    @staticmethod
+    def _one_page(pdf: bytes) -> bytes:
         pages = len(_PAGE.findall(pdf))
         if pages != 1:
             raise InvalidInput(
@@ -182,40 +198,22 @@ class TypstCertificateRenderer:
             )
         return pdf
 
-    def render_png(self, template: bytes | None, fields: CertificateFields, ppi: float) -> bytes:
-        """A picture of the certificate (template previews; tests decode its QR code)."""
-        return self._compile(template, _inputs(fields), output="png", ppi=ppi)
-
-    def _compile(
-        self,
-        template: bytes | None,
-        inputs: dict[str, str],
-        *,
-        output: Literal["pdf", "png"] = "pdf",
-        ppi: float | None = None,
-    ) -> bytes:
-        source = (DEFAULT_TEMPLATE if template is None else template) + DRIVER
-        try:
-            pdf, warnings = self._compiler().compile_with_warnings(
-                input=source, format=output, ppi=ppi, sys_inputs=inputs
+    @staticmethod
+    def _problem(
+        error: Exception, pool: TypstProcessPool, *, sample: bool = False, what: str = "template"
+    ) -> str:
+        if isinstance(error, CompileTimeout):
+            data = " with sample data" if sample else ""
+            return (
+                f"The {what} took longer than {pool.seconds:g} s to compile{data}; simplify it "
+                "(look for long loops)."
             )
-        except typst.TypstError as error:
-            raise InvalidInput(_describe(error.message, error.diagnostic), field="source") from None
-        if warnings:  # e.g. an unknown font family: Typst would silently substitute one
-            first = warnings[0]
-            raise InvalidInput(_describe(first.message, first.diagnostic), field="source")
-        if isinstance(pdf, list):  # PNG comes one image per page; certificates have one
-            pdf = pdf[0]
-        assert isinstance(pdf, bytes)
-        return pdf
-
-    def _compiler(self) -> typst.Compiler:
-        compiler: typst.Compiler | None = getattr(self._local, "compiler", None)
-        if compiler is None:
-            # The root is the assets folder: a template can read nothing private.
-            compiler = typst.Compiler(font_paths=self._fonts, ignore_system_fonts=True, root=ASSETS)
-            self._local.compiler = compiler
-        return compiler
+        if isinstance(error, CompilerStopped):
+            return (
+                f"The {what} could not be compiled: the compiler stopped (it needed more than "
+                f"{pool.memory_mib} MiB of memory, or crashed)."
+            )
+        return error.detail if isinstance(error, InvalidInput) else str(error)
 
     @cached_property
     def coverage(self) -> frozenset[int]:
@@ -238,23 +236,8 @@ class TypstCertificateRenderer:
             )
 
 
-def _check_template_here(
-    source: bytes,
-    samples: list[tuple[str, CertificateFields]],
-    font_dirs: list[Path],
-    report: Connection,
-) -> None:
-    """The child process of ``check_template``: what is wrong with the template, or None."""
-    renderer = TypstCertificateRenderer(font_dirs=font_dirs, threads=1)
-    problem = None
-    for note, fields in samples:
-        try:
-            renderer.render_sync(source, fields)
-        except InvalidInput as error:
-            problem = f"{error.detail} ({note})" if note else error.detail
-            break
-    report.send(problem)
-    report.close()
+def _source(template: bytes | None) -> bytes:
+    return (DEFAULT_TEMPLATE if template is None else template) + DRIVER
 
 
 def qr_svg(url: str) -> str:
@@ -317,12 +300,6 @@ def _certificate_input(fields: CertificateFields, *, logo_key: str) -> dict[str,
         "issued_on": iso(fields.issued_on),
         "issued_on_text": long_date(fields.issued_on),
     }
-
-
-def _describe(message: str, diagnostic: str) -> str:
-    """Typst's message with the template's line and column (its file path left out)."""
-    where = _LOCATION.search(diagnostic)
-    return f"line {where[1]}, column {where[2]}: {message}" if where else message
 
 
 def _code_points(folders: Iterable[Path]) -> set[int]:

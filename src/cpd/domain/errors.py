@@ -52,3 +52,14 @@ class RateLimited(DomainError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    """The request is sound but cannot be answered now (e.g. the organization's certificate
+    template fails to render); the caller may try again after ``retry_after`` seconds."""
+
+    title = "Unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(detail, field=field)
+        self.retry_after = retry_after

@@ -16,6 +16,7 @@ from cpd.domain.certificates import Badge, Certificate, CertificateTemplate
 from cpd.domain.courses import Course, Enrollment
 from cpd.domain.credentials import SigningKey
 from cpd.domain.events import Event, SeatLedger
+from cpd.domain.idempotency import IdempotencyRecord
 from cpd.domain.jobs import Job
 from cpd.domain.meetings import SessionMeeting, SessionRegistrant
 from cpd.domain.messaging import (
@@ -334,16 +335,23 @@ class JobRepository(Protocol):
 
 
 class IdempotencyStore(Protocol):
-    """Responses remembered per caller and ``Idempotency-Key``, so a retried request gets the
-    first answer instead of doing the work twice."""
+    """Requests remembered per caller and ``Idempotency-Key``: the key is claimed in the
+    transaction that makes the resource, and the answer stored once it is known, so a retry
+    gets the first answer instead of doing the work twice."""
 
-    async def find(self, user_id: UUID, key: str) -> tuple[str, bytes] | None:
-        """(fingerprint of the request, response body) stored under the key, if any."""
+    async def find(self, user_id: UUID, key: str) -> IdempotencyRecord | None: ...
+
+    async def claim(
+        self, user_id: UUID, key: str, fingerprint: str, resource_id: UUID, at: datetime
+    ) -> bool:
+        """Record the key for ``resource_id``; False when it is taken. A transaction that holds
+        the key uncommitted makes this wait for its outcome (PostgreSQL's unique index; SQLite
+        and memory run one writer at a time). The transaction stays usable either way."""
         ...
 
-    async def remember(
-        self, user_id: UUID, key: str, fingerprint: str, response: bytes, at: datetime
-    ) -> None: ...
+    async def answer(self, user_id: UUID, key: str, response: bytes) -> bytes:
+        """Store the claimed key's answer unless one is stored; return the stored answer."""
+        ...
 
 
 class WebhookInbox(Protocol):

@@ -11,6 +11,7 @@ from cpd.domain.auth import AccessClaims, AttemptPolicy, IssuedToken, RefreshCla
 from cpd.domain.catalog import EventView
 from cpd.domain.certificates import CertificateFields, Logo
 from cpd.domain.credentials import SigningKey
+from cpd.domain.errors import InvalidInput
 from cpd.domain.meetings import (
     Meeting,
     MeetingRegistrant,
@@ -205,16 +206,18 @@ class CalendarWriter(Protocol):
 class CertificateRenderer(Protocol):
     """Certificates as PDF documents, one page each, from a template (``None``: the default).
 
-    A template is the organization's own source (Typst for the Typst adapter); a template that
-    does not compile raises InvalidInput (field ``source``). A text the fonts cannot show is
-    logged and rendered anyway: a certificate is never refused for a name.
+    A template is the organization's own source (Typst for the Typst adapter), i.e. code: a
+    template that does not compile, or outlasts the time or memory a compile may take,
+    raises InvalidInput (field ``source``). A text the fonts cannot show is logged and
+    rendered anyway: a certificate is never refused for a name.
     """
 
     async def render(self, template: bytes | None, fields: CertificateFields) -> bytes: ...
     async def render_many(
         self, template: bytes | None, many: Sequence[CertificateFields]
-    ) -> list[bytes]:
-        """One PDF per certificate, in order; cheaper per certificate than ``render``."""
+    ) -> list[bytes | InvalidInput]:
+        """One outcome per certificate, in order: its PDF, or the InvalidInput (field
+        ``source``) of that certificate alone; cheaper per certificate than ``render``."""
         ...
 
     async def check_template(

@@ -10,7 +10,9 @@ achievement's image, and anyone who holds a credential must be able to fetch it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -25,7 +27,7 @@ from cpd.domain.certificates import (
     Logo,
     sample_fields,
 )
-from cpd.domain.errors import Conflict, InvalidInput, NotFound
+from cpd.domain.errors import Conflict, InvalidInput, NotFound, RateLimited
 from cpd.domain.pages import Page, PageRequest
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import CertificateRenderer, Clock
@@ -37,6 +39,39 @@ BADGE_NOT_FOUND = "Badge not found."
 MAX_AWARDED_FOR = 100
 # What decides how a template's certificates look: a change to any of them is checked again.
 _LOOKS = ("source", "logo", "signatory_name", "signatory_title")
+CHECK_RETRY_SECONDS = 5  # a check takes milliseconds; this is the time to let a burst pass
+
+
+class CheckSlots:
+    """At most ``at_once`` template compiles for staff (upload checks, previews, logo and
+    image checks) at a time in this process, ``per_organization`` of them for one
+    organization; beyond that RateLimited at once: a queue would let one organization's slow
+    templates hold everyone's uploads and the processes that compile them."""
+
+    def __init__(self, *, at_once: int = 2, per_organization: int = 1) -> None:
+        self._at_once = at_once
+        self._per_organization = per_organization
+        self._held: Counter[UUID] = Counter()
+
+    @contextmanager
+    def hold(self, organization_id: UUID) -> Iterator[None]:
+        if self._held[organization_id] >= self._per_organization:
+            raise RateLimited(
+                "This organization's templates are already being compiled; try again shortly.",
+                retry_after=CHECK_RETRY_SECONDS,
+            )
+        if self._held.total() >= self._at_once:
+            raise RateLimited(
+                "Too many templates are being compiled right now; try again shortly.",
+                retry_after=CHECK_RETRY_SECONDS,
+            )
+        self._held[organization_id] += 1
+        try:
+            yield
+        finally:
+            self._held[organization_id] -= 1
+            if not self._held[organization_id]:
+                del self._held[organization_id]
 
 
 def preview_fields(template: CertificateTemplate | None) -> CertificateFields:
@@ -67,11 +102,17 @@ def sparse_fields(fields: CertificateFields) -> CertificateFields:
 
 class CertificateDesignService:
     def __init__(
-        self, uow: UnitOfWorkFactory, *, clock: Clock, renderer: CertificateRenderer
+        self,
+        uow: UnitOfWorkFactory,
+        *,
+        clock: Clock,
+        renderer: CertificateRenderer,
+        checks: CheckSlots | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._renderer = renderer
+        self.checks = checks or CheckSlots()
 
     # -- Templates -----------------------------------------------------------------------------
 
@@ -143,26 +184,28 @@ class CertificateDesignService:
             else:
                 template = await _template(uow, actor, organization_id, template_id)
         source = None if template is None else template.source
-        return await self._renderer.render(source, preview_fields(template))
+        with self.checks.hold(organization_id):
+            return await self._renderer.render(source, preview_fields(template))
 
     async def _check(self, template: CertificateTemplate, *, new_logo: bool) -> None:
         """Compile as certificates will be: the port's sample check (every field), then with
         the template's logo and signatory, then with the optional fields left out."""
-        if new_logo and template.logo is not None:
-            await self._renderer.check_logo(template.logo)
         looks = preview_fields(template)
-        await self._renderer.check_template(
-            template.source,
-            [
-                ("", sample_fields()),
-                ("", looks),
-                (
-                    "with a certificate for a course that has no registration number or "
-                    "credit category",
-                    sparse_fields(looks),
-                ),
-            ],
-        )
+        with self.checks.hold(template.organization_id):
+            if new_logo and template.logo is not None:
+                await self._renderer.check_logo(template.logo)
+            await self._renderer.check_template(
+                template.source,
+                [
+                    ("", sample_fields()),
+                    ("", looks),
+                    (
+                        "with a certificate for a course that has no registration number or "
+                        "credit category",
+                        sparse_fields(looks),
+                    ),
+                ],
+            )
 
     # -- Badges --------------------------------------------------------------------------------
 
@@ -227,7 +270,8 @@ class CertificateDesignService:
         async with self._uow() as uow:
             await _staff(uow, actor, organization_id)
         try:
-            await self._renderer.check_logo(Logo(image.data, image.mime))
+            with self.checks.hold(organization_id):
+                await self._renderer.check_logo(Logo(image.data, image.mime))
         except InvalidInput as error:
             raise InvalidInput(error.detail.replace("logo", "image"), field="image") from None
 

@@ -31,7 +31,7 @@ from cpd.domain.certificates import (
     normalise_verification_code,
 )
 from cpd.domain.courses import Course, EnrollmentStatus
-from cpd.domain.errors import Conflict, InvalidInput, NotFound
+from cpd.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from cpd.domain.events import Event, EventStatus
 from cpd.domain.jobs import Job, JobStatus
 from cpd.domain.pages import Page, PageRequest
@@ -54,6 +54,7 @@ EVENT_NOT_FOUND = "Event not found."
 COURSE_NOT_FOUND = "Course not found."
 JOB_NOT_FOUND = "Job not found."
 ISSUE_BATCH = 200  # certificates created per transaction
+RENDER_RETRY_SECONDS = 300  # a failed download: until someone corrects the template
 RENDER_BATCH = 50  # certificates rendered per call to the renderer (and per progress step)
 PDF = "application/pdf"
 _DELIVERY_NAMESPACE = UUID("0b6f3f9e-2d3c-4a51-9a64-7c1d2e8f5a10")
@@ -386,17 +387,13 @@ class CertificateService:
             design, organization = await self._design(group[0].organization_id, template_id)
             fields = [self._fields(c, organization, design) for c in group]
             source = design.source if design else None
-            try:
-                pdfs = await self._renderer.render_many(source, fields)
-            except InvalidInput:  # find which ones fail, render the others
-                pdfs = []
-                for one in fields:
-                    try:
-                        pdfs.append(await self._renderer.render(source, one))
-                    except InvalidInput as error:
-                        pdfs.append(b"")
-                        errors.append(f"{one.serial_number}: {error.detail}")
-            made = [(c, pdf) for c, pdf in zip(group, pdfs, strict=True) if pdf]
+            outcomes = await self._renderer.render_many(source, fields)
+            made = []
+            for certificate, outcome in zip(group, outcomes, strict=True):
+                if isinstance(outcome, InvalidInput):
+                    errors.append(f"{certificate.serial_number}: {outcome.detail}")
+                else:
+                    made.append((certificate, outcome))
             rendered += await self._store(made)
         return rendered, errors
 
@@ -492,9 +489,17 @@ class CertificateService:
         design, organization = await self._design(
             certificate.organization_id, certificate.template_id
         )
-        pdf = await self._renderer.render(
-            design.source if design else None, self._fields(certificate, organization, design)
-        )
+        try:
+            pdf = await self._renderer.render(
+                design.source if design else None, self._fields(certificate, organization, design)
+            )
+        except InvalidInput as error:  # the organization's template, not the caller, failed
+            log.warning("certificate %s could not be rendered: %s", certificate.id, error.detail)
+            raise Unavailable(
+                "This certificate's PDF cannot be made right now: its template failed "
+                f"({error.detail}). The organization has to correct its template.",
+                retry_after=RENDER_RETRY_SECONDS,
+            ) from None
         await self._store([(certificate, pdf)])
         return pdf
 

@@ -9,7 +9,7 @@ change under the same lock.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid5
@@ -36,8 +36,10 @@ from cpd.domain.registrations import (
 from cpd.domain.tasks import Attachment, Task
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Cache, CalendarWriter, Clock, PaymentGateway
+from cpd.services import idempotency
 from cpd.services.access import require_staff
 from cpd.services.batching import Batcher
+from cpd.services.idempotency import IdempotentRequest, InFlight, KeyTaken
 from cpd.services.meetings import meeting_registrants_task, queue_meeting_registrant
 from cpd.services.messaging import Delivery, MessagingService
 from cpd.services.notifications import (
@@ -63,12 +65,14 @@ class _SeatRequest:
     unit_price: Money
     now: datetime
     online_meetings: bool  # the event's sessions have provider meetings
+    idempotency: IdempotentRequest | None  # its key is claimed with the registration
 
 
 @dataclass(frozen=True, slots=True)
 class Booking:
     registration: Registration
     payment: PaymentIntent | None  # what the frontend needs to pay, while payment is due
+    waitlist_position: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,7 @@ class RegistrationService:
         self._payments = payments
         self._refund_policy = refund_policy
         self._seat_desk = Batcher(self._decide_seats)
+        self._in_flight = InFlight()
 
     async def register(
         self,
@@ -114,6 +119,7 @@ class RegistrationService:
         *,
         seats: int = 1,
         attendees: tuple[Attendee, ...] = (),
+        idempotency: IdempotentRequest | None = None,
     ) -> Registration:
         now = self._clock.now()
         async with self._uow() as uow:
@@ -122,9 +128,18 @@ class RegistrationService:
             # one-active-registration unique index.
             event = await _open_event(uow, event_id, now)
             if await uow.registrations.active_for(event_id, actor.user_id) is not None:
+                # Committed with its key: a duplicate of that booking replays it.
+                if idempotency and await uow.idempotency.find(actor.user_id, idempotency.key):
+                    raise KeyTaken
                 raise Conflict(ALREADY_REGISTERED, field="event_id")
         request = _SeatRequest(
-            actor.user_id, seats, attendees, event.price, now, event.has_online_meetings
+            actor.user_id,
+            seats,
+            attendees,
+            event.price,
+            now,
+            event.has_online_meetings,
+            idempotency,
         )
         registration = await self._seat_desk.submit(event_id, request)
         await self._cache.clear()
@@ -142,8 +157,12 @@ class RegistrationService:
             taken = seats_now.taken
             outcomes: list[Registration | Exception] = []
             seated: set[UUID] = set()
+            keys: set[tuple[UUID, str]] = set()
             for request in requests:
+                key = request.idempotency
                 try:
+                    if key and (key.user_id, key.key) in keys:  # a duplicate in this batch
+                        raise KeyTaken
                     if request.user_id in seated:  # the same person twice in one batch
                         raise Conflict(ALREADY_REGISTERED, field="event_id")
                     registration = Registration.open(
@@ -156,7 +175,15 @@ class RegistrationService:
                         now=request.now,
                         attendees=request.attendees,
                     )
-                except DomainError as error:
+                    if key:
+                        # Claimed before the seat is counted: a key another transaction
+                        # committed (waited for on PostgreSQL) means this is its duplicate.
+                        if not await uow.idempotency.claim(
+                            key.user_id, key.key, key.fingerprint, registration.id, request.now
+                        ):
+                            raise KeyTaken
+                        keys.add((key.user_id, key.key))
+                except (DomainError, KeyTaken) as error:
                     outcomes.append(error)
                     continue
                 registration.queue_behind(tail)
@@ -189,7 +216,71 @@ class RegistrationService:
         """Register, and start the payment when one is due (after the seats are committed:
         a payment provider is never called inside the transaction)."""
         registration = await self.register(actor, event_id, seats=seats, attendees=attendees)
-        return Booking(registration, await self._start_payment(registration))
+        return await self._booking(registration)
+
+    async def book_once(
+        self,
+        actor: Actor,
+        event_id: UUID,
+        *,
+        key: str,
+        answer: Callable[[Booking], bytes],
+        seats: int = 1,
+        attendees: tuple[Attendee, ...] = (),
+    ) -> bytes:
+        """``book`` under the caller's ``Idempotency-Key``; ``answer`` renders the booking.
+
+        The key commits with the registration, so no crash leaves one without the other. Any
+        retry or concurrent duplicate gets the stored answer; if the first request died
+        before storing it, the duplicate rebuilds it from that registration (starting its
+        payment again under the same provider key) and the first answer stored wins."""
+        what = {
+            "event_id": str(event_id),
+            "seats": seats,
+            "attendees": [
+                {"name": a.name, "email": a.email, "registration_number": a.registration_number}
+                for a in attendees
+            ],
+        }
+        request = IdempotentRequest.of(actor.user_id, key, what)
+
+        async def work() -> bytes:
+            return await self._book_once(actor, event_id, request, answer, seats, attendees)
+
+        return await self._in_flight.run(request, work)
+
+    async def _book_once(
+        self,
+        actor: Actor,
+        event_id: UUID,
+        request: IdempotentRequest,
+        answer: Callable[[Booking], bytes],
+        seats: int,
+        attendees: tuple[Attendee, ...],
+    ) -> bytes:
+        found = await idempotency.find(self._uow, request)
+        if found is None:
+            try:
+                registration = await self.register(
+                    actor, event_id, seats=seats, attendees=attendees, idempotency=request
+                )
+            except KeyTaken:
+                found = await idempotency.find(self._uow, request)
+            else:
+                body = answer(await self._booking(registration))
+                return await idempotency.store_answer(self._uow, request, body)
+        if found is not None and found.response is not None:
+            return found.response
+        if found is None or found.resource_id is None:  # gone with its user, or never claimed
+            raise NotFound(REGISTRATION_NOT_FOUND)
+        async with self._uow() as uow:
+            registration = await _reload(uow, found.resource_id)
+        body = answer(await self._booking(registration))
+        return await idempotency.store_answer(self._uow, request, body)
+
+    async def _booking(self, registration: Registration) -> Booking:
+        payment = await self._start_payment(registration)
+        return Booking(registration, payment, await self.waitlist_position(registration))
 
     async def payment(self, actor: Actor, registration_id: UUID) -> Booking:
         """The payment to make for a held registration (started again idempotently)."""

@@ -23,8 +23,9 @@ from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.certificates import Badge, Certificate, CertificateTemplate
 from cpd.domain.courses import Course, Enrollment
 from cpd.domain.credentials import SigningKey
-from cpd.domain.errors import Conflict
+from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.events import Event, EventStatus, SeatLedger
+from cpd.domain.idempotency import IDEMPOTENCY_KEY_NOT_FOUND, IdempotencyRecord
 from cpd.domain.jobs import Job
 from cpd.domain.meetings import SessionMeeting, SessionRegistrant
 from cpd.domain.messaging import (
@@ -85,7 +86,7 @@ class MemoryState:
     registrations: dict[UUID, Registration] = field(default_factory=dict)
     seats_taken: dict[UUID, int] = field(default_factory=dict)
     webhooks: dict[tuple[str, str], datetime] = field(default_factory=dict)
-    idempotency: dict[tuple[UUID, str], tuple[str, bytes]] = field(default_factory=dict)
+    idempotency: dict[tuple[UUID, str], IdempotencyRecord] = field(default_factory=dict)
     communications: dict[UUID, Communication] = field(default_factory=dict)
     notifications: dict[UUID, Notification] = field(default_factory=dict)
     notification_preferences: dict[UUID, NotificationPreferences] = field(default_factory=dict)
@@ -561,13 +562,26 @@ class MemoryMeetingRepository(_Repo):
 
 
 class MemoryIdempotencyStore(_Repo):
-    async def find(self, user_id: UUID, key: str) -> tuple[str, bytes] | None:
+    async def find(self, user_id: UUID, key: str) -> IdempotencyRecord | None:
         return self._state.idempotency.get((user_id, key))
 
-    async def remember(
-        self, user_id: UUID, key: str, fingerprint: str, response: bytes, at: datetime
-    ) -> None:
-        self._state.idempotency.setdefault((user_id, key), (fingerprint, response))
+    async def claim(
+        self, user_id: UUID, key: str, fingerprint: str, resource_id: UUID, at: datetime
+    ) -> bool:
+        if (user_id, key) in self._state.idempotency:
+            return False
+        self._state.idempotency[user_id, key] = IdempotencyRecord(fingerprint, resource_id, None)
+        return True
+
+    async def answer(self, user_id: UUID, key: str, response: bytes) -> bytes:
+        record = self._state.idempotency.get((user_id, key))
+        if record is None:
+            raise NotFound(IDEMPOTENCY_KEY_NOT_FOUND)
+        if record.response is None:
+            record = replace(record, response=response)
+            self._state.idempotency[user_id, key] = record
+        assert record.response is not None
+        return record.response
 
 
 def _newest_first(items: list[T], key: Callable[[T], tuple[datetime, UUID]]) -> list[T]:

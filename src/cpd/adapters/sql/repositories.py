@@ -12,6 +12,7 @@ import msgspec
 from sqlalchemy import (
     Row,
     Select,
+    and_,
     bindparam,
     delete,
     func,
@@ -31,7 +32,9 @@ from cpd.domain.accounts import Member, Membership, Organization, Role, User, Us
 from cpd.domain.attendance import AttendanceRecord, AttendanceSource
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.courses import Course, CourseMode, CourseStatus, Enrollment, EnrollmentStatus
+from cpd.domain.errors import NotFound
 from cpd.domain.events import Event, EventFormat, EventStatus, SeatLedger, Session, Venue
+from cpd.domain.idempotency import IDEMPOTENCY_KEY_NOT_FOUND, IdempotencyRecord
 from cpd.domain.meetings import SessionMeeting, SessionRegistrant
 from cpd.domain.money import Money, canonical_credits
 from cpd.domain.pages import Page, PageRequest
@@ -929,19 +932,22 @@ class SqlMeetingRepository(_Repository):
 
 
 class SqlIdempotencyStore(_Repository):
-    async def find(self, user_id: UUID, key: str) -> tuple[str, bytes] | None:
+    async def find(self, user_id: UUID, key: str) -> IdempotencyRecord | None:
         c = t.idempotency_keys.c
-        row = (
-            await self._db.execute(
-                select(c.fingerprint, c.response).where(c.user_id == user_id, c.key == key)
-            )
-        ).first()
-        return (row.fingerprint, row.response.encode()) if row else None
+        query = select(c.fingerprint, c.resource_id, c.response).where(
+            c.user_id == user_id, c.key == key
+        )
+        row = (await self._db.execute(query)).first()
+        if row is None:
+            return None
+        response = None if row.response is None else row.response.encode()
+        return IdempotencyRecord(row.fingerprint, row.resource_id, response)
 
-    async def remember(
-        self, user_id: UUID, key: str, fingerprint: str, response: bytes, at: datetime
-    ) -> None:
-        """The first answer stays: a racing second one is dropped by the primary key."""
+    async def claim(
+        self, user_id: UUID, key: str, fingerprint: str, resource_id: UUID, at: datetime
+    ) -> bool:
+        """In a savepoint: PostgreSQL makes a second claimant wait on the primary key until the
+        first commits (then it fails here) or rolls back (then it succeeds)."""
         try:
             async with self._db.begin_nested():
                 await self._db.execute(
@@ -949,9 +955,24 @@ class SqlIdempotencyStore(_Repository):
                         user_id=user_id,
                         key=key,
                         fingerprint=fingerprint,
-                        response=response.decode(),
+                        resource_id=resource_id,
                         created_at=at,
                     )
                 )
         except IntegrityError:
-            return
+            return False
+        return True
+
+    async def answer(self, user_id: UUID, key: str, response: bytes) -> bytes:
+        c = t.idempotency_keys.c
+        mine = and_(c.user_id == user_id, c.key == key)
+        # The first answer stays: a concurrent writer waits on the row and then matches nothing.
+        await self._db.execute(
+            update(t.idempotency_keys)
+            .where(mine, c.response.is_(None))
+            .values(response=response.decode())
+        )
+        stored = (await self._db.execute(select(c.response).where(mine))).scalar_one_or_none()
+        if stored is None:
+            raise NotFound(IDEMPOTENCY_KEY_NOT_FOUND)
+        return str(stored).encode()

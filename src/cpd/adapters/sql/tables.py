@@ -383,7 +383,8 @@ idempotency_keys = Table(
     Column("user_id", GUID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
-    Column("response", Text, nullable=False),
+    Column("resource_id", GUID),  # what the first request made (a registration)
+    Column("response", Text),  # NULL until the answer is stored
     _timestamp("created_at"),
 )
 

@@ -10,7 +10,7 @@ from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
 
@@ -45,6 +45,7 @@ from cpd.entrypoints.http.controllers.webhooks import WebhooksController
 from cpd.entrypoints.http.dependencies import DEPENDENCIES, response_cache_of
 from cpd.entrypoints.http.front import front_door
 from cpd.entrypoints.http.problems import EXCEPTION_HANDLERS
+from cpd.entrypoints.http.security_headers import SecurityHeaders
 from cpd.entrypoints.observability import configure_logging
 from cpd.ports.services import Cache
 from cpd.settings import Settings
@@ -75,6 +76,7 @@ class CpdApp(Litestar):
     """Litestar behind the front door (``front.py``), which runs before routing."""
 
     response_cache: Cache | None = None
+    security_headers = SecurityHeaders(hsts=False)
 
     async def __call__(
         self,
@@ -84,7 +86,14 @@ class CpdApp(Litestar):
     ) -> None:
         if scope["type"] == ScopeType.HTTP:
             route = super().__call__
-            await front_door(route, self.response_cache, cast(Scope, scope), receive, send)  # type: ignore[arg-type]
+            await front_door(
+                route,
+                self.response_cache,
+                self.security_headers,
+                cast(Scope, scope),
+                cast(Receive, receive),
+                cast(Send, send),
+            )
             return
         await super().__call__(scope, receive, send)
 
@@ -112,23 +121,32 @@ def create_app(container: Container, *, run_relay: bool = True) -> Litestar:
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         state=State({"container": container}),
-        openapi_config=OpenAPIConfig(
-            title="CPD Events API",
-            version="1.0.0",
-            description="Events, registrations, payments, attendance and verifiable certificates.",
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-            components=Components(
-                security_schemes={
-                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
-                }
-            ),
-        ),
+        openapi_config=_openapi() if container.settings.serves_openapi_docs else None,
         logging_config=None,
         debug=False,
     )
     app.response_cache = response_cache_of(container)
+    app.security_headers = SecurityHeaders(hsts=container.settings.environment != "development")
     return app
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="CPD Events API",
+        version="1.0.0",
+        description="Events, registrations, payments, attendance and verifiable certificates.",
+        path="/schema",
+        render_plugins=[
+            ScalarRenderPlugin(),
+            SwaggerRenderPlugin(path="/swagger"),
+            YamlRenderPlugin(),  # /schema/openapi.yaml; the JSON one Litestar always adds
+        ],
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+            }
+        ),
+    )
 
 
 def create_app_from_env() -> Litestar:

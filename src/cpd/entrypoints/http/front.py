@@ -1,8 +1,9 @@
 """The ASGI front door, in front of Litestar's router.
 
 Per request, before routing: a request id (kept from a safe ``X-Request-ID`` or made), bound
-to every log line and echoed in the response; the calendar aliases; and anonymous catalog
-reads answered straight from the shared response cache. A cached answer never reaches the
+to every log line and echoed in the response; the security headers (``security_headers.py``);
+the calendar aliases; and anonymous catalog reads answered straight from the shared response
+cache. A cached answer never reaches the
 router, which is what lets it run near the speed of a bare ASGI app. One log line per request.
 """
 
@@ -25,6 +26,7 @@ from litestar.types import (
 )
 
 from cpd.entrypoints.http.caching import cached_headers, response_cache_key, split_cached
+from cpd.entrypoints.http.security_headers import SecurityHeaders
 from cpd.ports.services import Cache
 
 log = structlog.get_logger("cpd.http")
@@ -54,7 +56,12 @@ def rewrite_calendar_alias(scope: Any) -> None:
 
 
 async def front_door(
-    app: ASGIApp, response_cache: Cache | None, scope: Scope, receive: Receive, send: Send
+    app: ASGIApp,
+    response_cache: Cache | None,
+    security: SecurityHeaders,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
 ) -> None:
     headers = scope["headers"]
     incoming = b""
@@ -86,10 +93,13 @@ async def front_door(
                 start: HTTPResponseStartEvent = {
                     "type": "http.response.start",
                     "status": 200,
-                    "headers": [
-                        *cached_headers(media_type, len(body)),
-                        (REQUEST_ID_HEADER, request_id.encode()),
-                    ],
+                    "headers": security.added_to(
+                        path,
+                        [
+                            *cached_headers(media_type, len(body)),
+                            (REQUEST_ID_HEADER, request_id.encode()),
+                        ],
+                    ),
                 }
                 await send(start)
                 finish: HTTPResponseBodyEvent = {
@@ -104,13 +114,8 @@ async def front_door(
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {
-                    **message,
-                    "headers": [
-                        *message.get("headers", []),
-                        (REQUEST_ID_HEADER, request_id.encode()),
-                    ],
-                }
+                headers = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+                message = {**message, "headers": security.added_to(path, headers)}
             await send(message)
 
         await app(scope, receive, send_with_id)

@@ -20,6 +20,7 @@ from cpd.domain.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    Unavailable,
 )
 from cpd.entrypoints.http.schemas import FieldError, Problem
 
@@ -32,6 +33,7 @@ _STATUS = {
     NotFound: (404, "not-found"),
     Conflict: (409, "conflict"),
     RateLimited: (429, "rate-limited"),
+    Unavailable: (503, "unavailable"),
 }
 _MSGSPEC_PATH = re.compile(r"\s*-\s*at `\$\.?([^`]*)`")
 _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
@@ -69,7 +71,7 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Res
         ((s, k) for cls, (s, k) in _STATUS.items() if isinstance(exc, cls)), (400, "domain-error")
     )
     headers: dict[str, str] = {}
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | Unavailable):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, NotAuthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="cpd"'
@@ -172,6 +174,7 @@ _DESCRIPTIONS = {
     404: "Not found, or in an organization the caller does not belong to",
     409: "Clashes with existing data or a rule about the whole",
     429: "Too many attempts; see Retry-After",
+    503: "Cannot be answered now; see Retry-After",
 }
 
 

@@ -290,7 +290,7 @@ class CertificateTemplatesController(Controller):
         "/",
         summary="Upload a template: its Typst source is compiled with sample data (and its "
         "logo drawn) first; a Typst error answers 400 naming `source`, with the line",
-        responses=documented(400, 401, 403, 404),
+        responses=documented(400, 401, 403, 404, 429),
     )
     async def create_template(
         self,
@@ -308,7 +308,7 @@ class CertificateTemplatesController(Controller):
         "/default/preview",
         media_type=PDF,
         summary="The product's default template as a PDF of sample data",
-        responses=documented(401, 403, 404),
+        responses=documented(401, 403, 404, 429),
     )
     async def preview_default(
         self, organization_id: UUID, actor: Actor, certificate_design: CertificateDesignService
@@ -333,7 +333,7 @@ class CertificateTemplatesController(Controller):
     @patch(
         "/{template_id:uuid}",
         summary="Change a template (a new source or logo is checked as at upload)",
-        responses=documented(400, 401, 403, 404),
+        responses=documented(400, 401, 403, 404, 429),
     )
     async def update_template(
         self,
@@ -368,7 +368,7 @@ class CertificateTemplatesController(Controller):
         "/{template_id:uuid}/preview",
         media_type=PDF,
         summary="The template as a PDF of sample data with its logo and signatory",
-        responses=documented(400, 401, 403, 404),
+        responses=documented(400, 401, 403, 404, 429),
     )
     async def preview_template(
         self,
@@ -407,7 +407,7 @@ class BadgesController(Controller):
         "/",
         summary="Create a badge (PNG or SVG image; awarded for events and courses of this "
         "organization)",
-        responses=documented(400, 401, 403, 404),
+        responses=documented(400, 401, 403, 404, 429),
     )
     async def create_badge(
         self,
@@ -433,7 +433,11 @@ class BadgesController(Controller):
         badge = await certificate_design.badge(actor, organization_id, badge_id)
         return badge_out(badge, _base_url(request))
 
-    @patch("/{badge_id:uuid}", summary="Change a badge", responses=documented(400, 401, 403, 404))
+    @patch(
+        "/{badge_id:uuid}",
+        summary="Change a badge",
+        responses=documented(400, 401, 403, 404, 429),
+    )
     async def update_badge(
         self,
         request: Request[Any, Any, Any],

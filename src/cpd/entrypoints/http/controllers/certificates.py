@@ -191,7 +191,7 @@ class CertificatesController(Controller):
         media_type="application/pdf",
         responses={
             200: ResponseSpec(bytes, media_type="application/pdf", description="The PDF"),
-            **documented(401, 404),
+            **documented(401, 404, 503),
         },
     )
     async def download(

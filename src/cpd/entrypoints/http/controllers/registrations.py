@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -25,7 +24,7 @@ from cpd.entrypoints.http.csv_export import csv_response, wants_csv
 from cpd.entrypoints.http.dependencies import container_of
 from cpd.entrypoints.http.problems import documented
 from cpd.services.meetings import MeetingService
-from cpd.services.registrations import Cancellation, RegistrationService, StaffRow
+from cpd.services.registrations import Booking, Cancellation, RegistrationService, StaffRow
 
 
 class AttendeeIn(Struct):
@@ -144,27 +143,24 @@ class RegistrationsController(Controller):
         actor: Actor,
         registrations: RegistrationService,
     ) -> Response[Any]:
-        async def book() -> bytes:
-            attendees = tuple(
-                Attendee(a.name, a.email, a.registration_number) for a in data.attendees
-            )
-            booking = await registrations.book(
-                actor, data.event_id, seats=data.seats, attendees=attendees
-            )
+        attendees = tuple(Attendee(a.name, a.email, a.registration_number) for a in data.attendees)
+
+        def answer(booking: Booking) -> bytes:
             out = RegistrationOut.of(
-                booking.registration,
-                position=await registrations.waitlist_position(booking.registration),
-                payment=booking.payment,
+                booking.registration, position=booking.waitlist_position, payment=booking.payment
             )
             return msgspec.json.encode(out)
 
         key = request.headers.get("idempotency-key")
         if key is None:
-            body = await book()
+            booking = await registrations.book(
+                actor, data.event_id, seats=data.seats, attendees=attendees
+            )
+            body = answer(booking)
         else:
-            fingerprint = hashlib.sha256(msgspec.json.encode(data)).hexdigest()
-            idempotency = container_of(request.app.state).idempotency
-            body = await idempotency.once(actor, key, fingerprint, book)
+            body = await registrations.book_once(
+                actor, data.event_id, key=key, answer=answer, seats=data.seats, attendees=attendees
+            )
         return Response(body, status_code=201, media_type="application/json")
 
     @get("/", summary="My registrations, newest first", responses=documented(400, 401))

@@ -21,12 +21,8 @@ PAGES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-    "X-Robots-Tag": "noindex",
-    "Referrer-Policy": "no-referrer",
-}
+# The CSP (no script, no framing) and Referrer-Policy come from the front door, as for every page.
+HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
 def verification_page(verification: Verification | None) -> str:
