@@ -43,6 +43,7 @@ from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock
 from cpd.adapters.typst_certificates import TypstCertificateRenderer
 from cpd.adapters.zoom import ZoomMeetings
 from cpd.domain.accounts import OrganizationSignup
+from cpd.domain.auth import AttemptPolicy
 from cpd.domain.credentials import CredentialUrls
 from cpd.domain.errors import InvalidInput
 from cpd.ports.persistence import CatalogReader, HealthProbe, OutboxStore, UnitOfWorkFactory
@@ -61,7 +62,7 @@ from cpd.ports.services import (
     TokenIssuer,
     VideoMeetings,
 )
-from cpd.services.accounts import AccountService
+from cpd.services.accounts import PASSWORD_RESET_REQUESTED, AccountLimits, AccountService
 from cpd.services.attendance import AttendanceService
 from cpd.services.catalog import CatalogService
 from cpd.services.certificate_design import CertificateDesignService, CheckSlots
@@ -210,6 +211,8 @@ class Container:
             self.files.close()
         if isinstance(self.mailer, FileOutboxMailer):
             self.mailer.close()
+        if isinstance(self.hasher, Argon2Hasher):
+            self.hasher.close()
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -278,6 +281,28 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         messaging=messaging,
         public_base_url=settings.public_base_url,
     )
+    tokens = _build_token_issuer(settings)
+    hasher = Argon2Hasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost_kib,
+        threads=settings.password_hash_threads,
+    )
+
+    def seconds() -> float:  # the throttle keeps the container's time (tests move it)
+        return clock.now().timestamp()
+
+    throttle: AttemptThrottle = (
+        RedisAttemptThrottle(redis, now=seconds) if redis else MemoryAttemptThrottle(now=seconds)
+    )
+    accounts = AccountService(
+        uow,
+        hasher=hasher,
+        tokens=tokens,
+        clock=clock,
+        throttle=throttle,
+        limits=_account_limits(settings),
+        public_base_url=settings.public_base_url,
+    )
     handlers: TaskHandlers = {
         ISSUE_EVENT_CERTIFICATES: certificates.run_event_job,
         RENDER_CERTIFICATE: certificates.render_task,
@@ -290,6 +315,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         APPLY_PAYMENT_EVENT: registrations.apply_payment_event_task,
         REGISTRATION_EMAIL: registrations.send_registration_email,
         EVENT_REMINDER_TASK: registrations.send_reminder_task,
+        PASSWORD_RESET_REQUESTED: accounts.send_password_reset,
         PING: ping,
     }
     saq_queue = (
@@ -310,24 +336,6 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     relay = OutboxRelay(outbox_store, queue, clock)
     relay_ref.append(relay)
 
-    tokens = _build_token_issuer(settings)
-    hasher = Argon2Hasher(
-        time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_cost_kib
-    )
-    max_failures, window = settings.login_max_failures, settings.login_window_seconds
-    throttle: AttemptThrottle = (
-        RedisAttemptThrottle(redis, max_failures=max_failures, window_seconds=window)
-        if redis
-        else MemoryAttemptThrottle(max_failures=max_failures, window_seconds=window)
-    )
-    accounts = AccountService(
-        uow,
-        hasher=hasher,
-        tokens=tokens,
-        clock=clock,
-        throttle=throttle,
-        public_base_url=settings.public_base_url,
-    )
     return Container(
         certificate_renderer=certificate_renderer,
         files=files,
@@ -390,6 +398,22 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             *([files] if isinstance(files, S3FileStorage) else []),
         ],
         redis=redis,
+    )
+
+
+def _account_limits(settings: Settings) -> AccountLimits:
+    def sign_in(free: int) -> AttemptPolicy:
+        longest = settings.login_window_seconds
+        return AttemptPolicy(free, settings.login_first_delay_seconds, longest, memory=longest)
+
+    def mail(free: int) -> AttemptPolicy:  # so many an hour, then a minute, two, ... an hour
+        return AttemptPolicy(free, first_delay=60, max_delay=3600, memory=3600)
+
+    return AccountLimits(
+        sign_in=sign_in(settings.login_max_failures),
+        sign_in_address=sign_in(settings.login_address_max_failures),
+        mail_recipient=mail(settings.account_mail_per_recipient),
+        mail_address=mail(settings.account_mail_per_address),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Literal
 
 import msgspec
@@ -60,10 +61,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     zoom_oauth_base: str | None = None  # https://zoom.us when unset
     housekeeping_seconds: float = 30.0  # expired holds and offers are released this often
     redis_url: str | None = None  # shared state for every process (throttle, cache, tasks)
-    login_max_failures: int = 5
-    login_window_seconds: int = 900
+    login_max_failures: int = 5  # per account (unknown devices) and per known device
+    login_address_max_failures: int = 20  # per client address: many people may share one
+    login_first_delay_seconds: int = 30  # the wait after the last free attempt; then doubling
+    login_window_seconds: int = 900  # the longest wait; counts are forgotten this long after
+    account_mail_per_recipient: int = 3  # sign-up and reset requests per email an hour...
+    account_mail_per_address: int = 10  # ...and per client address, before waits that double
+    # Proxies (IPs or CIDRs, comma-separated) whose Forwarded / X-Forwarded-For is believed.
+    trusted_proxies: str = ""
     argon2_time_cost: int | None = None  # None: argon2-cffi's RFC 9106 defaults
     argon2_memory_cost_kib: int | None = None
+    password_hash_threads: int = 2  # Argon2 runs on these threads only, shared with nothing
     outbox_poll_seconds: float = 1.0
     task_queue: Literal["inprocess", "saq"] = "inprocess"  # saq: a `cpd worker` on Redis runs them
     task_attempts: int = 5  # tries per task on the worker before it is recorded as failed
@@ -135,6 +143,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         if self.organization_signup is not None:
             return self.organization_signup
         return "approval" if self.is_production else "open"
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        parts = (part.strip() for part in self.trusted_proxies.split(","))
+        return tuple(ip_network(part, strict=False) for part in parts if part)
 
     @property
     def uses_dev_secret(self) -> bool:
@@ -227,6 +240,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 "CPD_CERTIFICATE_RENDER_PROCESSES, CPD_CERTIFICATE_CHECKS_AT_ONCE and "
                 "CPD_CERTIFICATE_CHECKS_PER_ORGANIZATION must be at least 1."
             )
+        if min(self.login_max_failures, self.login_address_max_failures) < 1:
+            raise SettingsError(
+                "CPD_LOGIN_MAX_FAILURES and CPD_LOGIN_ADDRESS_MAX_FAILURES must be at least 1."
+            )
+        if min(self.account_mail_per_recipient, self.account_mail_per_address) < 1:
+            raise SettingsError(
+                "CPD_ACCOUNT_MAIL_PER_RECIPIENT and CPD_ACCOUNT_MAIL_PER_ADDRESS must be at "
+                "least 1."
+            )
+        if not 1 <= self.login_first_delay_seconds <= self.login_window_seconds:
+            raise SettingsError(
+                "CPD_LOGIN_FIRST_DELAY_SECONDS must be at least 1 and at most "
+                "CPD_LOGIN_WINDOW_SECONDS."
+            )
+        try:
+            self.trusted_proxy_networks  # noqa: B018 - parsed here to fail at start
+        except ValueError as error:
+            raise SettingsError(f"CPD_TRUSTED_PROXIES: {error}.") from None
+        if self.password_hash_threads < 1:
+            raise SettingsError("CPD_PASSWORD_HASH_THREADS must be at least 1.")
         if not self.jwt_algorithm.startswith("HS") and not (
             self.jwt_private_key_file and self.jwt_public_key_file
         ):

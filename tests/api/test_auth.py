@@ -9,39 +9,56 @@ import pytest
 from tests.api.conftest import PASSWORD, Api, assert_problem
 
 
-def test_register_returns_the_account_with_a_normalised_email(api: Api) -> None:
-    response = api.client.post(
-        "/api/v1/auth/register",
-        json={
-            "email": " Ada@Example.ORG ",
-            "password": PASSWORD,
-            "first_name": "Ada",
-            "last_name": "Lovelace",
-        },
-    )
-    assert response.status_code == 201
-    body = response.json()
-    assert body == {
-        "id": body["id"],
-        "email": "ada@example.org",
+def test_register_accepts_and_the_account_signs_in_with_a_normalised_email(api: Api) -> None:
+    body = {
+        "email": " Ada@Example.ORG ",
+        "password": PASSWORD,
         "first_name": "Ada",
         "last_name": "Lovelace",
     }
-    assert "password" not in response.text
-
-
-def test_register_duplicate_email_in_any_case_conflicts(api: Api) -> None:
-    api.register("ada@example.org")
-    response = api.client.post(
-        "/api/v1/auth/register",
-        json={
-            "email": "ADA@example.org",
-            "password": PASSWORD,
-            "first_name": "A",
-            "last_name": "B",
-        },
+    response = api.client.post("/api/v1/auth/register", json=body)
+    assert response.status_code == 202
+    assert "@" not in response.text  # nothing about the account
+    tokens = api.login("ada@example.org")
+    me = api.client.get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    ).json()
+    assert (me["email"], me["first_name"], me["last_name"]) == (
+        "ada@example.org",
+        "Ada",
+        "Lovelace",
     )
-    assert_problem(response, 409, "email")
+    assert api.sent_mail("ada@example.org", about="Welcome")
+
+
+def test_register_does_not_reveal_that_an_email_has_an_account(api: Api) -> None:
+    api.register("ada@example.org")
+    again = {"email": "ADA@example.org", "password": PASSWORD, "first_name": "A", "last_name": "B"}
+    known = api.client.post("/api/v1/auth/register", json=again)
+    new = api.client.post("/api/v1/auth/register", json={**again, "email": "bo@example.org"})
+    assert known.status_code == new.status_code == 202
+    assert known.content == new.content
+    [note] = api.sent_mail("ada@example.org", about="already have")
+    assert "nothing was changed" in note.text
+    me = api.client.get(
+        "/api/v1/users/me",
+        headers={"Authorization": f"Bearer {api.login('ada@example.org')['access_token']}"},
+    )
+    assert me.json()["first_name"] == "Test"  # the account is untouched
+
+
+def test_register_and_reset_are_rate_limited_per_email(api: Api) -> None:
+    limit = api.container.settings.account_mail_per_recipient
+    body = {"email": "flood@example.org"}
+    statuses = [
+        api.client.post("/api/v1/auth/password-reset", json=body).status_code
+        for _ in range(limit + 1)
+    ]
+    assert statuses == [202] * limit + [429]
+    signup = {**body, "password": PASSWORD, "first_name": "A", "last_name": "B"}
+    limited = api.client.post("/api/v1/auth/register", json=signup)
+    assert_problem(limited, 429)
+    assert int(limited.headers["retry-after"]) > 0
 
 
 @pytest.mark.parametrize(
@@ -124,6 +141,39 @@ def test_repeated_login_failures_are_rate_limited(api: Api) -> None:
     limited = api.client.post("/api/v1/auth/login", json={**bad, "password": PASSWORD})
     assert_problem(limited, 429)
     assert int(limited.headers["retry-after"]) > 0
+
+
+def test_a_signed_in_browser_is_not_locked_out_by_someone_elses_guesses(api: Api) -> None:
+    account = api.register()
+    api.login(account["email"])  # this client now holds the device cookie
+    cookie = api.client.cookies.get("cpd_device")
+    assert cookie
+    api.client.cookies.clear()
+    guess = {"email": account["email"], "password": "not the password"}
+    statuses = [api.client.post("/api/v1/auth/login", json=guess).status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    right = {"email": account["email"], "password": PASSWORD}
+    assert_problem(api.client.post("/api/v1/auth/login", json=right), 429)
+    api.client.cookies.set("cpd_device", cookie, path="/api")
+    assert api.client.post("/api/v1/auth/login", json=right).status_code == 200
+
+
+def test_a_forwarded_for_header_from_an_untrusted_peer_is_ignored(api: Api) -> None:
+    """Without CPD_TRUSTED_PROXIES a guesser cannot pose as many addresses."""
+    limit = api.container.settings.login_address_max_failures
+    for n in range(limit):
+        response = api.client.post(
+            "/api/v1/auth/login",
+            json={"email": f"guess{n}@example.org", "password": "not the password"},
+            headers={"X-Forwarded-For": f"198.51.100.{n}", "Forwarded": f"for=192.0.2.{n}"},
+        )
+        assert response.status_code == 401
+    response = api.client.post(
+        "/api/v1/auth/login",
+        json={"email": "another@example.org", "password": "not the password"},
+        headers={"X-Forwarded-For": "203.0.113.250"},
+    )
+    assert_problem(response, 429)
 
 
 def test_refresh_rotates_and_reuse_revokes_the_family(api: Api) -> None:

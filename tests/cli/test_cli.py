@@ -219,7 +219,7 @@ def test_serve_runs_the_api_on_the_embedded_default(env: dict[str, str], tmp_pat
                 "last_name": "User",
             },
         )
-        assert registered.status_code == 201
+        assert registered.status_code == 202
         assert httpx.get(f"{base}/schema/openapi.json").status_code == 200
     finally:
         process.terminate()

@@ -502,8 +502,9 @@ async def test_revoke_family_and_revoke_all_for_user(backend: Backend) -> None:
         await uow.commit()
 
     async with backend.uow() as uow:
-        assert await uow.refresh_tokens.session_active(family) is True
-        assert await uow.refresh_tokens.session_active(uuid4()) is False  # unknown session
+        assert await uow.refresh_tokens.session_active(family, alice.id) is True
+        assert await uow.refresh_tokens.session_active(family, bob.id) is False  # not Bob's
+        assert await uow.refresh_tokens.session_active(uuid4(), alice.id) is False  # unknown
 
     first_revocation = T0 + timedelta(hours=1)
     async with backend.uow() as uow:
@@ -511,8 +512,8 @@ async def test_revoke_family_and_revoke_all_for_user(backend: Backend) -> None:
         await uow.commit()
 
     async with backend.uow() as uow:
-        assert await uow.refresh_tokens.session_active(family) is False
-        assert await uow.refresh_tokens.session_active(alice_other.family_id) is True
+        assert await uow.refresh_tokens.session_active(family, alice.id) is False
+        assert await uow.refresh_tokens.session_active(alice_other.family_id, alice.id) is True
 
     async with backend.uow() as uow:
         for token in in_family:
@@ -559,6 +560,26 @@ async def test_password_reset_is_single_use(backend: Backend) -> None:
 
     async with backend.uow() as uow:
         assert await uow.password_resets.spend(token.token_hash, T0) is None
+
+
+async def test_spending_a_users_resets_leaves_other_users_alone(backend: Backend) -> None:
+    alice, bob = make_user(), make_user()
+    alices = [make_password_reset(alice) for _ in range(2)]
+    bobs = make_password_reset(bob)
+    await given_users(backend, alice, bob)
+    async with backend.uow() as uow:
+        for token in (*alices, bobs):
+            await uow.password_resets.add(token)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        await uow.password_resets.spend_all_for_user(alice.id, T0)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        for token in alices:
+            assert await uow.password_resets.spend(token.token_hash, T0) is None
+        assert await uow.password_resets.spend(bobs.token_hash, T0) == bob.id
 
 
 async def test_expired_password_reset_cannot_be_spent(backend: Backend) -> None:

@@ -36,7 +36,11 @@ RACERS = 20
 
 
 async def start_container(database_url: str) -> Container:
-    app = build_container(make_settings(persistence="sql", database_url=database_url))
+    # The races below sign one email up RACERS times at once: past the per-email mail limit.
+    settings = make_settings(
+        persistence="sql", database_url=database_url, account_mail_per_recipient=RACERS
+    )
+    app = build_container(settings)
     await app.startup(run_relay=False)
     return app
 
@@ -103,7 +107,8 @@ async def refresh_token_race(app: Container, racers: int = RACERS) -> None:
 
 
 async def registration_race(app: Container, racers: int = RACERS) -> None:
-    """(c) Many sign-ups with one email at once make exactly one account."""
+    """(c) Many sign-ups with one email at once make exactly one account; the others are
+    answered as for any known email (None: its owner is told), never a conflict."""
     results = await asyncio.gather(
         *(register(app, "Same.Person@Example.org", last_name=f"Racer{n}") for n in range(racers)),
         return_exceptions=True,
@@ -112,7 +117,7 @@ async def registration_race(app: Container, racers: int = RACERS) -> None:
     created = [r for r in results if isinstance(r, User)]
     refused = [r for r in results if not isinstance(r, User)]
     assert len(created) == 1, results
-    assert all(isinstance(r, Conflict) and r.field == "email" for r in refused), refused
+    assert all(r is None for r in refused), refused
 
     assert isinstance(app.database, SqlDatabase)
     async with app.database.engine.connect() as connection:

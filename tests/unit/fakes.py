@@ -55,9 +55,11 @@ async def register(
     first_name: str = "Alice",
     last_name: str = "Smith",
 ) -> User:
-    return await app.accounts.register(
+    user = await app.accounts.register(
         email=email, password=password, first_name=first_name, last_name=last_name
     )
+    assert user is not None, f"{email} had an account already"
+    return user
 
 
 def actor_of(user: User) -> Actor:

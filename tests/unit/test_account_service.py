@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from uuid import UUID
 
 import pytest
+from jose import jwt
 
 from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor
-from cpd.domain.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
+from cpd.domain.errors import InvalidInput, NotAuthenticated, RateLimited
 from cpd.domain.ids import new_id
 from cpd.services.accounts import BAD_CREDENTIALS, ProfileChanges
 from tests.unit.fakes import (
@@ -18,6 +23,7 @@ from tests.unit.fakes import (
     register,
     reset_mail,
     reset_token_from,
+    sent_mail,
 )
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -46,13 +52,21 @@ async def test_register_stores_a_normalised_email_and_a_hashed_password(
     assert (me.id, me.email, me.first_name) == (user.id, "alice@example.com", "Alice")
 
 
-async def test_register_twice_with_the_same_email_in_any_case_conflicts(
+async def test_signing_up_again_with_a_known_email_tells_its_owner_and_changes_nothing(
     container: Container,
 ) -> None:
-    await register(container, "alice@example.com")
-    with pytest.raises(Conflict) as caught:
-        await register(container, "ALICE@example.com ")
-    assert caught.value.field == "email"
+    alice = await register(container, "alice@example.com")
+    again = await container.accounts.register(
+        email="ALICE@example.com ", password=NEW_PASSWORD, first_name="Mallory", last_name="X"
+    )
+    assert again is None
+    await container.relay.drain()
+    subjects = [m.subject for m in sent_mail(container) if m.to == "alice@example.com"]
+    assert subjects == ["Welcome to CPD Events", "You already have a CPD Events account"]
+    assert (await login(container)).access.token  # her password, her account
+    with pytest.raises(NotAuthenticated):
+        await login(container, password=NEW_PASSWORD, client="elsewhere")
+    assert (await container.accounts.get_me(actor_of(alice))).first_name == "Alice"
 
 
 async def test_register_refuses_a_weak_password(container: Container) -> None:
@@ -95,22 +109,44 @@ async def test_wrong_password_and_unknown_email_fail_alike(container: Container)
     assert unknown_email.value.field is None
 
 
-async def test_five_failures_lock_the_email_even_for_the_right_password(
+async def test_five_failures_slow_the_account_down_for_a_new_device(
+    clocked: Container, clock: FakeClock
+) -> None:
+    await register(clocked)
+    for attempt in range(5):  # from different clients: the account's count alone trips
+        with pytest.raises(NotAuthenticated):
+            await login(clocked, password="wrong password", client=f"10.0.0.{attempt}")
+    with pytest.raises(RateLimited) as caught:
+        await login(clocked, client="10.0.0.99")
+    assert caught.value.retry_after == clocked.settings.login_first_delay_seconds
+    clock.advance(seconds=caught.value.retry_after)
+    assert (await login(clocked, client="10.0.0.99")).access.token
+
+
+async def test_each_further_failure_doubles_the_wait_up_to_the_window(
+    clocked: Container, clock: FakeClock
+) -> None:
+    await register(clocked)
+    waits: list[int] = []
+    while len(waits) < 7:
+        try:
+            await login(clocked, password="wrong password")
+        except RateLimited as limited:
+            waits.append(limited.retry_after)
+            clock.advance(seconds=limited.retry_after)
+        except NotAuthenticated:
+            pass
+    assert waits == [30, 60, 120, 240, 480, 900, 900]
+    assert clocked.settings.login_window_seconds == 900
+
+
+async def test_failures_from_one_address_slow_that_address_down(
     container: Container,
 ) -> None:
-    await register(container)
-    for attempt in range(5):  # from different clients: the email counter alone trips
-        with pytest.raises(NotAuthenticated):
-            await login(container, password="wrong password", client=f"10.0.0.{attempt}")
-    with pytest.raises(RateLimited) as caught:
-        await login(container, client="10.0.0.99")
-    assert caught.value.retry_after > 0
-    assert caught.value.retry_after <= container.settings.login_window_seconds + 1
-
-
-async def test_five_failures_from_one_client_lock_that_client(container: Container) -> None:
     await register(container, "victim@example.com")
-    for n in range(5):
+    limit = container.settings.login_address_max_failures
+    assert limit > container.settings.login_max_failures  # many people can share an address
+    for n in range(limit):
         with pytest.raises(NotAuthenticated):
             await login(container, email=f"guess{n}@example.com", client="198.51.100.1")
     with pytest.raises(RateLimited):
@@ -118,7 +154,93 @@ async def test_five_failures_from_one_client_lock_that_client(container: Contain
     await login(container, email="victim@example.com", client="198.51.100.2")
 
 
-async def test_a_successful_login_resets_the_email_counter(container: Container) -> None:
+async def test_others_failures_never_lock_out_a_known_device(container: Container) -> None:
+    await register(container)
+    device = (await login(container, client="192.0.2.10")).device
+    assert device
+    for n in range(5):  # her account, from elsewhere
+        with pytest.raises(NotAuthenticated):
+            await login(container, password="wrong password", client=f"203.0.113.{n}")
+    for n in range(container.settings.login_address_max_failures):  # others, from her address
+        with pytest.raises(NotAuthenticated):
+            await login(container, email=f"guess{n}@example.com", client="192.0.2.10")
+    for stranger in ("192.0.2.10", "203.0.113.99"):
+        with pytest.raises(RateLimited):
+            await login(container, client=stranger)
+    pair = await container.accounts.login(
+        email="alice@example.com", password=PASSWORD, client="192.0.2.10", device=device
+    )
+    assert pair.access.token
+    assert pair.device == device
+
+
+async def test_a_device_is_known_only_to_the_account_it_signed_in_to(
+    container: Container,
+) -> None:
+    await register(container)
+    await register(container, "bob@example.com")
+    alices_device = (await login(container)).device
+    assert alices_device
+    for _ in range(5):
+        with pytest.raises(NotAuthenticated):
+            await login(container, email="bob@example.com", password="wrong password")
+    with pytest.raises(RateLimited):  # Alice's device is a stranger to Bob's account
+        await container.accounts.login(
+            email="bob@example.com", password=PASSWORD, client="x", device=alices_device
+        )
+
+
+async def test_a_known_device_has_its_own_limit(container: Container) -> None:
+    await register(container)
+    device = (await login(container)).device
+    for _ in range(5):
+        with pytest.raises(NotAuthenticated):
+            await container.accounts.login(
+                email="alice@example.com", password="wrong", client="x", device=device
+            )
+    with pytest.raises(RateLimited):
+        await container.accounts.login(
+            email="alice@example.com", password=PASSWORD, client="x", device=device
+        )
+    assert (await login(container)).access.token  # the account itself was not counted
+
+
+async def test_parallel_guesses_cannot_outrun_the_limit(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """60 guesses at once: each is counted before its password is checked, so only the
+    free attempts ever reach the hasher (which holds them until all have been decided)."""
+    await register(container)
+    verify = container.hasher.verify
+    release = asyncio.Event()
+    all_decided = asyncio.Event()
+    checked: list[str] = []
+    guesses = [PASSWORD, *(f"guess number {n}" for n in range(59))]
+    tasks: list[asyncio.Task[object]] = []
+
+    def decided(*_: object) -> None:  # each attempt either reached the hasher or finished
+        if len(checked) + sum(task.done() for task in tasks) == len(guesses):
+            all_decided.set()
+
+    async def held_verify(password_hash: str, password: str) -> bool:
+        checked.append(password)
+        decided()
+        await release.wait()
+        return await verify(password_hash, password)
+
+    monkeypatch.setattr(container.hasher, "verify", held_verify)
+    for guess in guesses:
+        tasks.append(asyncio.create_task(login(container, password=guess)))
+        tasks[-1].add_done_callback(decided)
+    await all_decided.wait()
+    assert len(checked) == container.settings.login_max_failures
+    release.set()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    refused = [o for o in outcomes if isinstance(o, RateLimited)]
+    assert len(refused) == len(guesses) - len(checked)
+
+
+async def test_a_successful_login_clears_the_account_count(container: Container) -> None:
     await register(container)
     for n in range(4):
         with pytest.raises(NotAuthenticated):
@@ -129,6 +251,12 @@ async def test_a_successful_login_resets_the_email_counter(container: Container)
             await login(container, password="wrong password", client=f"10.2.0.{n}")
     pair = await login(container, client="10.2.0.50")
     assert pair.access.token
+
+
+async def test_successful_logins_from_one_address_never_add_up(container: Container) -> None:
+    for n in range(container.settings.login_address_max_failures + 5):
+        await register(container, f"colleague{n}@example.com")
+        assert (await login(container, email=f"colleague{n}@example.com", client="nat")).device
 
 
 async def test_an_inactive_account_cannot_log_in_or_use_its_tokens(container: Container) -> None:
@@ -161,6 +289,24 @@ async def test_authenticate_refuses_a_refresh_token_and_garbage(container: Conta
     for token in (pair.refresh.token, "not.a.jwt", ""):
         with pytest.raises(NotAuthenticated):
             await container.accounts.authenticate(token)
+
+
+async def test_hashing_never_waits_behind_other_blocking_work(container: Container) -> None:
+    """Templates, storage and mail use the loop's default thread pool: fill it, sign up and in."""
+    loop = asyncio.get_running_loop()
+    release = threading.Event()
+    busy_pool = ThreadPoolExecutor(max_workers=1)
+    loop.set_default_executor(busy_pool)
+    blocked = loop.run_in_executor(None, release.wait)
+    try:
+        async with asyncio.timeout(10):  # reached only when hashing queues behind the pool
+            await register(container)
+            assert (await login(container)).access.token
+        assert not blocked.done()
+    finally:
+        release.set()
+        await blocked
+        busy_pool.shutdown()
 
 
 # --- refresh rotation -------------------------------------------------------------------------
@@ -216,6 +362,50 @@ async def test_an_expired_refresh_record_is_refused(clocked: Container, clock: F
         await clocked.accounts.refresh(late.refresh.token)
 
 
+def forged_refresh(app: Container, *, user_id: UUID, jti: str, family_id: UUID) -> str:
+    """A refresh token signed with the real key whose claims mix two people's sessions."""
+    now = int(app.clock.now().timestamp())
+    claims = {"sub": str(user_id), "typ": "refresh", "fam": str(family_id), "jti": jti}
+    settings = app.settings
+    claims |= {"iss": settings.jwt_issuer, "aud": settings.jwt_audience}
+    claims |= {"iat": now, "nbf": now, "exp": now + 600}
+    return str(jwt.encode(claims, settings.secret_key, algorithm=settings.jwt_algorithm))
+
+
+async def test_an_access_token_for_another_users_session_is_refused(
+    container: Container,
+) -> None:
+    alice = await register(container)
+    await register(container, "bob@example.com")
+    bobs = await login(container, email="bob@example.com")
+    bobs_session = container.tokens.decode_access(bobs.access.token).session_id
+    forged = container.tokens.issue_access(alice.id, bobs_session, container.clock.now())
+    with pytest.raises(NotAuthenticated):
+        await container.accounts.authenticate(forged.token)
+
+
+async def test_a_refresh_token_naming_another_users_session_is_refused(
+    container: Container,
+) -> None:
+    alice = await register(container)
+    await register(container, "bob@example.com")
+    bobs_pair = await login(container, email="bob@example.com")
+    bobs = container.tokens.decode_refresh(bobs_pair.refresh.token)
+    alices = container.tokens.decode_refresh((await login(container)).refresh.token)
+    bobs_token = forged_refresh(container, user_id=alice.id, jti=bobs.jti, family_id=bobs.family_id)
+    bobs_family = forged_refresh(
+        container, user_id=alice.id, jti=alices.jti, family_id=bobs.family_id
+    )
+    for forged in (bobs_token, bobs_family):
+        with pytest.raises(NotAuthenticated):
+            await container.accounts.refresh(forged)
+        with pytest.raises(NotAuthenticated):
+            await container.accounts.logout(actor_of(alice), forged)
+    # Bob's session was neither spent nor ended by the forgeries.
+    assert (await container.accounts.authenticate(bobs_pair.access.token)).user_id == bobs.user_id
+    assert (await container.accounts.refresh(bobs_pair.refresh.token)).access.token
+
+
 # --- logout -----------------------------------------------------------------------------------
 
 
@@ -245,9 +435,70 @@ async def test_reset_for_an_unknown_or_malformed_email_sends_nothing(container: 
     await container.relay.drain()  # the welcome email
     await container.accounts.request_password_reset("nobody@example.com")
     await container.accounts.request_password_reset("not an email")
-    assert await container.outbox_store.pending_count() == 0
     await container.relay.drain()
+    assert await container.outbox_store.pending_count() == 0
     assert reset_mail(container) == []
+
+
+async def test_a_reset_request_does_the_same_work_whether_or_not_the_account_exists(
+    container: Container,
+) -> None:
+    """The request only queues a task; the lookup, the token and the email happen later, so
+    its answer takes the same time for any email."""
+    await register(container)
+    await container.relay.drain()
+    for email in ("alice@example.com", "nobody@example.com"):
+        await container.accounts.request_password_reset(email)
+        assert await container.outbox_store.pending_count() == 1
+        await container.relay.drain()
+    assert [m.to for m in reset_mail(container)] == ["alice@example.com"]
+
+
+async def test_reset_requests_are_limited_per_email_and_per_address(
+    container: Container,
+) -> None:
+    per_email = container.settings.account_mail_per_recipient
+    for n in range(per_email):
+        await container.accounts.request_password_reset("anyone@example.com", client=f"10.9.0.{n}")
+    with pytest.raises(RateLimited) as caught:  # known or not: the limit is the same
+        await container.accounts.request_password_reset("anyone@example.com", client="10.9.1.1")
+    assert caught.value.retry_after == 60
+    for n in range(container.settings.account_mail_per_address):
+        await container.accounts.request_password_reset(f"p{n}@example.com", client="10.8.0.1")
+    with pytest.raises(RateLimited):
+        await container.accounts.request_password_reset("q@example.com", client="10.8.0.1")
+    await container.relay.drain()
+
+
+async def test_sign_ups_are_limited_per_email_and_per_address(container: Container) -> None:
+    for n in range(container.settings.account_mail_per_recipient):
+        await container.accounts.register(
+            email="alice@example.com",
+            password=PASSWORD,
+            first_name="A",
+            last_name="S",
+            client=f"10.7.0.{n}",
+        )
+    with pytest.raises(RateLimited):
+        await container.accounts.register(
+            email="alice@example.com", password=PASSWORD, first_name="A", last_name="S"
+        )
+    for n in range(container.settings.account_mail_per_address):
+        await container.accounts.register(
+            email=f"p{n}@example.com",
+            password=PASSWORD,
+            first_name="P",
+            last_name="Q",
+            client="10.6.0.1",
+        )
+    with pytest.raises(RateLimited):
+        await container.accounts.register(
+            email="q@example.com",
+            password=PASSWORD,
+            first_name="Q",
+            last_name="R",
+            client="10.6.0.1",
+        )
 
 
 async def test_reset_for_an_inactive_account_sends_nothing(container: Container) -> None:
@@ -292,6 +543,35 @@ async def test_password_reset_end_to_end(container: Container) -> None:
         )
     assert caught.value.field == "token"
     assert (await container.accounts.get_me(actor_of(user))).id == user.id
+
+
+async def test_a_reset_spends_every_other_outstanding_link(container: Container) -> None:
+    await register(container)
+    for _ in range(2):
+        await container.accounts.request_password_reset("alice@example.com")
+        await container.relay.drain()
+    first, second = (reset_token_from(m) for m in reset_mail(container))
+    await container.accounts.confirm_password_reset(token=first, new_password=NEW_PASSWORD)
+    with pytest.raises(InvalidInput) as caught:
+        await container.accounts.confirm_password_reset(
+            token=second, new_password="an attacker's passphrase"
+        )
+    assert caught.value.field == "token"
+    assert (await login(container, password=NEW_PASSWORD)).access.token
+
+
+async def test_a_password_change_spends_outstanding_reset_links(container: Container) -> None:
+    await register(container)
+    await container.accounts.request_password_reset("alice@example.com")
+    await container.relay.drain()
+    [message] = reset_mail(container)
+    await container.accounts.create_superuser(  # the CLI's way of setting a password
+        email="alice@example.com", password=NEW_PASSWORD, first_name="A", last_name="S"
+    )
+    with pytest.raises(InvalidInput):
+        await container.accounts.confirm_password_reset(
+            token=reset_token_from(message), new_password="an attacker's passphrase"
+        )
 
 
 async def test_reset_refuses_a_made_up_token(container: Container) -> None:

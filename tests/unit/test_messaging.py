@@ -30,6 +30,7 @@ from cpd.services.messaging import MessagingService
 from cpd.services.notifications import (
     SEND_EMAIL,
     Links,
+    account_exists_email,
     certificate_email,
     invitation_email,
     password_reset_email,
@@ -92,6 +93,7 @@ def sample_emails() -> dict[str, OutgoingEmail]:
         )
     }
     emails["welcome"] = welcome_email(user, site_url="https://cpd.example")
+    emails["account_exists"] = account_exists_email(user, site_url="https://cpd.example")
     emails["password_reset"] = password_reset_email(user, "https://cpd.example/reset?token=t")
     invitation = Invitation.issue(
         organization_id=host.id,

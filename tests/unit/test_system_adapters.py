@@ -17,24 +17,24 @@ def test_system_clock_is_aware_utc() -> None:
     assert now.utcoffset().total_seconds() == 0
 
 
-def test_argon2_verifies_the_right_password_only() -> None:
+async def test_argon2_verifies_the_right_password_only() -> None:
     hasher = cheap()
-    hashed = hasher.hash("correct horse battery")
+    hashed = await hasher.hash("correct horse battery")
     assert hashed.startswith("$argon2id$")
-    assert hashed != hasher.hash("correct horse battery")  # salted
-    assert hasher.verify(hashed, "correct horse battery")
-    assert not hasher.verify(hashed, "correct horse batterY")
-    assert not hasher.verify(hashed, "")
+    assert hashed != await hasher.hash("correct horse battery")  # salted
+    assert await hasher.verify(hashed, "correct horse battery")
+    assert not await hasher.verify(hashed, "correct horse batterY")
+    assert not await hasher.verify(hashed, "")
 
 
 @pytest.mark.parametrize("stored", ["", "plaintext", "$argon2id$v=19$garbage", "$2b$12$bcrypt"])
-def test_argon2_treats_a_malformed_hash_as_a_mismatch(stored: str) -> None:
-    assert cheap().verify(stored, "anything") is False
+async def test_argon2_treats_a_malformed_hash_as_a_mismatch(stored: str) -> None:
+    assert await cheap().verify(stored, "anything") is False
 
 
-def test_argon2_asks_for_a_rehash_when_parameters_change() -> None:
-    old = cheap().hash("correct horse battery")
+async def test_argon2_asks_for_a_rehash_when_parameters_change() -> None:
+    old = await cheap().hash("correct horse battery")
     assert not cheap().needs_rehash(old)
     assert cheap(time_cost=2).needs_rehash(old)
     assert cheap(memory_cost=128).needs_rehash(old)
-    assert cheap(time_cost=2).verify(old, "correct horse battery")  # still verifies meanwhile
+    assert await cheap(time_cost=2).verify(old, "correct horse battery")  # still verifies

@@ -38,6 +38,7 @@ class RefreshClaims:
 class TokenPair:
     access: IssuedToken
     refresh: IssuedToken
+    device: str | None = None  # from a sign-in: the known-device secret for the client to keep
 
 
 @dataclass(slots=True)
@@ -66,3 +67,23 @@ class PasswordResetToken:
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptPolicy:
+    """How a throttled key slows down: ``free`` attempts go through at once, then each one
+    waits twice as long as the one before (``first_delay`` after the last free attempt, at most
+    ``max_delay``), so a typo costs seconds and a guesser's rate keeps halving. A key left
+    alone ``memory`` seconds after its last wait ends is forgotten."""
+
+    free: int
+    first_delay: int
+    max_delay: int
+    memory: int
+
+    def delay_after(self, attempts: int) -> int:
+        """Seconds the key must wait after its ``attempts``-th counted attempt."""
+        if attempts < self.free:
+            return 0
+        doubled: int = self.first_delay << min(attempts - self.free, 32)
+        return min(doubled, self.max_delay)

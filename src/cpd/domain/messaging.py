@@ -13,6 +13,7 @@ from cpd.domain.errors import InvalidInput
 
 # Templates (``cpd/adapters/email_templates/<name>.txt.j2`` and ``.html.j2``).
 WELCOME = "welcome"
+ACCOUNT_EXISTS = "account_exists"  # someone signed up again with an address that has an account
 PASSWORD_RESET = "password_reset"  # noqa: S105 - a template name
 EVENT_REMINDER = "event_reminder"
 CERTIFICATE_ISSUED = "certificate_issued"

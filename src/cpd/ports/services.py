@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
-from cpd.domain.auth import AccessClaims, IssuedToken, RefreshClaims
+from cpd.domain.auth import AccessClaims, AttemptPolicy, IssuedToken, RefreshClaims
 from cpd.domain.catalog import EventView
 from cpd.domain.certificates import CertificateFields, Logo
 from cpd.domain.credentials import SigningKey
@@ -34,8 +34,11 @@ class Clock(Protocol):
 
 
 class PasswordHasher(Protocol):
-    def hash(self, password: str) -> str: ...
-    def verify(self, password_hash: str, password: str) -> bool: ...
+    """Deliberately slow hashing, done off the event loop on the adapter's own bounded
+    workers, so a sign-in never queues behind renders, storage or mail."""
+
+    async def hash(self, password: str) -> str: ...
+    async def verify(self, password_hash: str, password: str) -> bool: ...
     def needs_rehash(self, password_hash: str) -> bool: ...
 
 
@@ -97,14 +100,29 @@ TaskHandlers = Mapping[str, TaskHandler]
 
 
 class AttemptThrottle(Protocol):
-    """Counts failures per key in a sliding window (login attempts)."""
+    """Attempts per key (an account, an address, a device), slowed down by an AttemptPolicy.
 
-    async def retry_after(self, key: str) -> int:
-        """Seconds the key must wait before another attempt; 0 when it may try now."""
+    Every method is one atomic step for all processes sharing the store, so parallel attempts
+    cannot all pass a check made before any of them is counted. Memory held is bounded.
+    """
+
+    async def attempt(self, *keys: tuple[str, AttemptPolicy]) -> int:
+        """Decide an attempt at all ``keys`` (say an account and an address) at once: 0 lets it
+        go ahead, counted at every key; otherwise the whole seconds until every key may try
+        again, and it is counted at none."""
         ...
 
-    async def record_failure(self, key: str) -> None: ...
-    async def reset(self, key: str) -> None: ...
+    async def refund(self, key: str, policy: AttemptPolicy) -> None:
+        """Take one counted attempt back (it turned out well); a key brought back under its
+        free attempts waits no more."""
+        ...
+
+    async def clear(self, key: str) -> None: ...
+    async def remember(self, key: str, seconds: int) -> None:
+        """Note ``key`` (a known device) for ``seconds``."""
+        ...
+
+    async def remembers(self, key: str) -> bool: ...
 
 
 @runtime_checkable  # Litestar checks the type of what it injects

@@ -37,9 +37,7 @@ async def seed_demo(
     credentials = [
         DemoCredential(email, secrets.token_urlsafe(12), role) for email, *_, role in DEMO_USERS
     ]
-    hashes = await asyncio.gather(
-        *(asyncio.to_thread(hasher.hash, c.password) for c in credentials)
-    )
+    hashes = await asyncio.gather(*(hasher.hash(c.password) for c in credentials))
     async with uow() as tx:
         organization = await tx.organizations.get_by_slug(DEMO_SLUG)
         if organization is None:
@@ -64,6 +62,7 @@ async def seed_demo(
             else:
                 user.change_password_hash(password_hash, now=now)
                 await tx.users.save(user)
+                await tx.password_resets.spend_all_for_user(user.id, now)
             if await tx.memberships.get(organization.id, user.id) is None:
                 await tx.memberships.add(Membership(organization.id, user.id, role, created_at=now))
         for event in _demo_events(organization, now):

@@ -18,6 +18,7 @@ from cpd.domain.accounts import Organization, User
 from cpd.domain.events import Event
 from cpd.domain.invitations import Invitation
 from cpd.domain.messaging import (
+    ACCOUNT_EXISTS,
     CERTIFICATE_ISSUED,
     EVENT_REMINDER,
     ORGANIZATION_INVITATION,
@@ -86,8 +87,17 @@ def platform_brand(name: str) -> dict[str, Any]:
 
 
 def welcome_email(user: User, *, site_url: str) -> OutgoingEmail:
+    return _account_email(WELCOME, user, site_url)
+
+
+def account_exists_email(user: User, *, site_url: str) -> OutgoingEmail:
+    """To the owner of an email someone tried to sign up with again."""
+    return _account_email(ACCOUNT_EXISTS, user, site_url)
+
+
+def _account_email(template: str, user: User, site_url: str) -> OutgoingEmail:
     return OutgoingEmail(
-        template=WELCOME,
+        template=template,
         to=user.email,
         context={"first_name": user.first_name, "site_url": site_url},
         user_id=user.id,

@@ -254,9 +254,9 @@ class MemoryRefreshTokenRepository(_Repo):
         self._state.refresh_tokens[jti] = replace(record, used_at=now)
         return True
 
-    async def session_active(self, family_id: UUID) -> bool:
+    async def session_active(self, family_id: UUID, user_id: UUID) -> bool:
         return any(
-            r.family_id == family_id and r.revoked_at is None
+            r.family_id == family_id and r.user_id == user_id and r.revoked_at is None
             for r in self._state.refresh_tokens.values()
         )
 
@@ -318,6 +318,12 @@ class MemoryPasswordResetRepository(_Repo):
             return None
         self._state.password_resets[token_hash] = replace(token, used_at=now)
         return token.user_id
+
+    async def spend_all_for_user(self, user_id: UUID, now: datetime) -> None:
+        resets = self._state.password_resets
+        for token_hash, token in list(resets.items()):
+            if token.user_id == user_id and token.used_at is None:
+                resets[token_hash] = replace(token, used_at=now)
 
 
 class MemoryEventRepository(_Repo):

@@ -311,9 +311,10 @@ class SqlRefreshTokenRepository(_Repository):
         )
         return result.rowcount == 1
 
-    async def session_active(self, family_id: UUID) -> bool:
+    async def session_active(self, family_id: UUID, user_id: UUID) -> bool:
         c = t.refresh_tokens.c
-        query = select(c.jti).where(c.family_id == family_id, c.revoked_at.is_(None)).limit(1)
+        live = (c.family_id == family_id, c.user_id == user_id, c.revoked_at.is_(None))
+        query = select(c.jti).where(*live).limit(1)
         return (await self._db.execute(query)).first() is not None
 
     async def revoke_family(self, family_id: UUID, now: datetime) -> None:
@@ -344,6 +345,14 @@ class SqlPasswordResetRepository(_Repository):
         )
         user_id: UUID | None = result.scalar_one_or_none()
         return user_id
+
+    async def spend_all_for_user(self, user_id: UUID, now: datetime) -> None:
+        c = t.password_reset_tokens.c
+        await self._db.execute(
+            update(t.password_reset_tokens)
+            .where(c.user_id == user_id, c.used_at.is_(None))
+            .values(used_at=now)
+        )
 
 
 # Events, sessions, courses, enrolments, attendance

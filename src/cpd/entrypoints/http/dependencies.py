@@ -13,6 +13,7 @@ from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor
 from cpd.domain.errors import NotAuthenticated
 from cpd.domain.pages import MAX_PAGE_SIZE, PageRequest
+from cpd.entrypoints.http.client_address import client_address
 from cpd.ports.services import Cache
 from cpd.services.accounts import AccountService
 from cpd.services.organizations import OrganizationService
@@ -49,6 +50,10 @@ async def provide_optional_actor(
     if "authorization" not in request.headers:
         return None
     return await accounts.authenticate(bearer_token(request))
+
+
+def provide_client_ip(request: Request[Any, Any, Any], state: State) -> str:
+    return client_address(request, container_of(state).settings.trusted_proxy_networks)
 
 
 def provide_page(
@@ -91,4 +96,5 @@ DEPENDENCIES = {
     "actor": Provide(provide_actor),
     "optional_actor": Provide(provide_optional_actor),
     "page": Provide(provide_page, sync_to_thread=False),
+    "client_ip": Provide(provide_client_ip, sync_to_thread=False),
 }
