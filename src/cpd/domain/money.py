@@ -10,6 +10,8 @@ from cpd.domain.errors import InvalidInput
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_CREDITS = Decimal("1000")
+# Amounts are kept in 32-bit integer columns (PostgreSQL ``integer``): larger ones are refused.
+MAX_AMOUNT = 2**31 - 1
 # ISO 4217 currencies whose minor unit is not a hundredth (the rest have two decimals).
 _MINOR_UNIT_DIGITS = {
     **dict.fromkeys(
@@ -48,8 +50,8 @@ class Money:
             raise InvalidInput("Use a three-letter ISO 4217 code.", field="price.currency")
         if not isinstance(self.amount, int) or isinstance(self.amount, bool):
             raise InvalidInput("Must be a whole number of minor units.", field="price.amount")
-        if self.amount < 0:
-            raise InvalidInput("Must not be negative.", field="price.amount")
+        if not 0 <= self.amount <= MAX_AMOUNT:
+            raise InvalidInput(f"Must be between 0 and {MAX_AMOUNT}.", field="price.amount")
 
     @classmethod
     def parse(cls, value: object) -> Money:

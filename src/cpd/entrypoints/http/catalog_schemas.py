@@ -18,6 +18,7 @@ from cpd.domain.attendance import AttendanceSummary
 from cpd.domain.catalog import CourseView, EventView
 from cpd.domain.courses import CourseMode
 from cpd.domain.events import EventFormat
+from cpd.domain.money import MAX_AMOUNT
 from cpd.services.attendance import AttendeeSummary
 
 AwareDateTime = Annotated[datetime, Meta(tz=True)]
@@ -28,7 +29,7 @@ Tag = Annotated[str, Meta(min_length=1, max_length=50)]
 
 
 class MoneyIn(Struct):
-    amount: Annotated[int, Meta(ge=0, description="Minor units (pence, cents)")]
+    amount: Annotated[int, Meta(ge=0, le=MAX_AMOUNT, description="Minor units (pence, cents)")]
     currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$", examples=["GBP"])]
 
 
