@@ -99,3 +99,18 @@ def test_seats_as_a_string_is_a_400(api: Api, staffed: tuple[Caller, dict[str, A
     assert_problem(response, 400, "seats")
     mine = api.client.get("/api/v1/registrations", headers=booker.headers)
     assert mine.json()["total"] == 0
+
+
+@pytest.mark.parametrize("currency", ["ZZZ", "XXX"])
+def test_a_price_in_a_currency_iso_4217_does_not_list_is_a_400(
+    api: Api, staffed: tuple[Caller, dict[str, Any]], currency: str
+) -> None:
+    owner, org = staffed
+    body = {
+        "organization_id": org["id"],
+        "title": "Priced",
+        "format": "online",
+        "price": {"amount": 100, "currency": currency},
+    }
+    response = api.client.post("/api/v1/events", json=body, headers=owner.headers)
+    assert_problem(response, 400, "price.currency")
