@@ -16,6 +16,8 @@ from litestar import Request
 from litestar.exceptions import SerializationException, ValidationException
 from litestar.types import Empty
 
+from cpd.adapters.json_payloads import NotJson, decode_json
+
 
 class StrictJsonRequest(Request[Any, Any, Any]):
     async def json(self) -> Any:
@@ -35,13 +37,9 @@ class StrictJsonRequest(Request[Any, Any, Any]):
 def decode_json_body(body: bytes) -> Any:
     """Untyped JSON, or SerializationException (which Litestar answers with a 400)."""
     try:
-        return msgspec.json.decode(body or b"null")
-    except msgspec.DecodeError as error:  # ValidationError too: "Number out of range" (1e400)
-        raise SerializationException(f"The body is not valid JSON: {error}") from None
-    except UnicodeDecodeError:
-        raise SerializationException("The body is not valid UTF-8.") from None
-    except RecursionError:
-        raise SerializationException("The body is nested too deeply.") from None
+        return decode_json(body or b"null")
+    except NotJson as error:
+        raise SerializationException(f"The body is {error}.") from None
 
 
 def _strict(value: Any, body_type: Any) -> Any:
