@@ -114,3 +114,26 @@ def test_a_price_in_a_currency_iso_4217_does_not_list_is_a_400(
     }
     response = api.client.post("/api/v1/events", json=body, headers=owner.headers)
     assert_problem(response, 400, "price.currency")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/events?tag=law%00",
+        "/api/v1/events?organization=royal%00",
+        "/api/v1/courses?q=ethics%00",
+        "/api/v1/organizations/royal%00college/calendar.ics",
+    ],
+)
+def test_a_nul_in_a_query_or_path_is_a_400(api: Api, path: str) -> None:
+    # PostgreSQL's text cannot hold NUL: a tag filter of "law\0" was a 500 there.
+    assert_problem(api.client.get(path), 400)
+
+
+def test_a_nul_anywhere_in_a_body_is_a_400(api: Api) -> None:
+    caller = api.user()
+    for body in ({"email": "a\x00@example.org", "password": "x"}, {"refresh_token": "\x00"}):
+        path = "/api/v1/auth/login" if "email" in body else "/api/v1/auth/refresh"
+        assert_problem(api.client.post(path, json=body), 400)
+    patch = {"profile": {"phone": "+44\x00"}}
+    assert_problem(api.client.patch("/api/v1/users/me", json=patch, headers=caller.headers), 400)

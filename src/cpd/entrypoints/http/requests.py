@@ -5,6 +5,9 @@ Litestar converts a decoded body to the handler's ``data`` type in lax mode (``"
 invalid UTF-8 escape as an exception it does not map (a 500). This request class decodes the
 body itself: anything that is not JSON is refused, and the ``data`` type is applied in strict
 mode, so the API accepts exactly what its OpenAPI document describes.
+
+No text anywhere in the API may hold NUL (U+0000): PostgreSQL's text cannot store it (a tag
+filter of ``a%00`` was a 500 there), so a body, query or path carrying one is refused first.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request
-from litestar.exceptions import SerializationException, ValidationException
+from litestar.exceptions import ClientException, SerializationException, ValidationException
 from litestar.types import Empty
 
 from cpd.adapters.json_payloads import NotJson, decode_json
@@ -37,9 +40,31 @@ class StrictJsonRequest(Request[Any, Any, Any]):
 def decode_json_body(body: bytes) -> Any:
     """Untyped JSON, or SerializationException (which Litestar answers with a 400)."""
     try:
-        return decode_json(body or b"null")
+        value = decode_json(body or b"null")
     except NotJson as error:
         raise SerializationException(f"The body is {error}.") from None
+    if b"\\u0000" in body and _holds_nul(value):  # JSON can carry NUL only as this escape
+        raise SerializationException(NUL_REFUSED)
+    return value
+
+
+NUL_REFUSED = "Text must not contain NUL (U+0000)."
+
+
+def refuse_nul(request: Request[Any, Any, Any]) -> None:
+    """``before_request``: a NUL in the path or the query string is a 400."""
+    if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"].lower():
+        raise ClientException(NUL_REFUSED)
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _strict(value: Any, body_type: Any) -> Any:
