@@ -89,7 +89,7 @@ def test_a_title_stored_before_the_check_still_gives_a_calendar_and_an_email(
 ) -> None:
     owner, org = staffed
     event = api.event(owner, org)
-    _store_title(api, UUID(event["id"]), "Ethics\r\nX-Injected: yes\x00")
+    _store_title(api, UUID(event["id"]), "Ethics\r\nX-Injected: yes\x1b")
 
     feed = api.client.get(f"/api/v1/events/{event['id']}.ics")
     assert feed.status_code == 200, feed.text

@@ -48,15 +48,6 @@ def checked_text(
     return text
 
 
-def checked_optional_text(
-    value: Any, field_name: str, limit: int, *, multiline: bool = False
-) -> str | None:
-    """``None`` stays ``None``; anything else as ``checked_text`` (blank refused)."""
-    if value is None:
-        return None
-    return checked_text(value, field_name, limit, multiline=multiline)
-
-
 def displayable(value: str, *, multiline: bool = False) -> str:
     """``value`` with what ``checked_text`` refuses replaced by a space: text stored before
     the check (or from a provider) still renders into a header, a calendar or a PDF."""

@@ -43,8 +43,11 @@ def decode_json_body(body: bytes) -> Any:
         value = decode_json(body or b"null")
     except NotJson as error:
         raise SerializationException(f"The body is {error}.") from None
-    if b"\\u0000" in body and _holds_nul(value):  # JSON can carry NUL only as this escape
-        raise SerializationException(NUL_REFUSED)
+    if b"\\u0000" in body and (where := _nul_at(value, "")) is not None:
+        # JSON can carry NUL only as this escape, so other bodies are not walked.
+        raise ValidationException(
+            detail=NUL_REFUSED, extra=[{"message": NUL_REFUSED, "key": where or "body"}]
+        )
     return value
 
 
@@ -57,14 +60,23 @@ def refuse_nul(request: Request[Any, Any, Any]) -> None:
         raise ClientException(NUL_REFUSED)
 
 
-def _holds_nul(value: Any) -> bool:
+def _nul_at(value: Any, path: str) -> str | None:
+    """The dotted path of the first string holding NUL (a key counts as its value)."""
     if isinstance(value, str):
-        return "\x00" in value
+        return path if "\x00" in value else None
     if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
+        pairs = list(value.items())
+    elif isinstance(value, list):
+        pairs = list(enumerate(value))
+    else:
+        return None
+    for key, item in pairs:
+        inner = f"{path}.{key}" if path else str(key)
+        if "\x00" in str(key):
+            return inner
+        if (found := _nul_at(item, inner)) is not None:
+            return found
+    return None
 
 
 def _strict(value: Any, body_type: Any) -> Any:
