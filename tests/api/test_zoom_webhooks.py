@@ -252,3 +252,33 @@ def test_a_meeting_ended_task_syncs_the_located_session_only(api: Api) -> None:
 
     [row] = api.client.get(url, headers=owner.headers).json()
     assert (row["email"], row["minutes_attended"]) == (ada.email, 60)
+
+
+def _post_raw(api: Api, raw: bytes) -> Any:
+    ts = str(int(time.time()))
+    return api.client.post(
+        URL,
+        content=raw,
+        headers={"x-zm-request-timestamp": ts, "x-zm-signature": zoom_signature(SECRET, ts, raw)},
+    )
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b'{"event": 1}', b"\xff\xfe"])
+def test_a_signed_body_that_is_not_a_zoom_event_is_a_400_not_ignored(
+    zoom_api: tuple[Api, list[Task]], raw: bytes
+) -> None:
+    api, _ = zoom_api
+    assert_problem(_post_raw(api, raw), 400, "payload")
+
+
+@pytest.mark.parametrize(
+    ("event_ts", "field"),
+    [(b"100000000000000000000", "event_ts"), (b"-1", "event_ts"), (b'"1803373260000"', "event_ts"),
+     (b"1.5", "event_ts"), (b"1e400", "payload")],
+)  # fmt: skip
+def test_an_absurd_event_ts_is_a_400(
+    zoom_api: tuple[Api, list[Task]], event_ts: bytes, field: str
+) -> None:
+    api, _ = zoom_api
+    raw = json.dumps(joined()).encode().replace(b"1803373260000", event_ts, 1)
+    assert_problem(_post_raw(api, raw), 400, field)

@@ -389,7 +389,64 @@ def test_a_recent_timestamp_within_tolerance_is_accepted(offline_gateway: Stripe
 def test_a_signed_non_json_payload_is_rejected(offline_gateway: StripeGateway) -> None:
     with pytest.raises(InvalidInput) as rejected:
         parse(offline_gateway, b"not json")
-    assert rejected.value.field == "stripe-signature"
+    assert rejected.value.field == "payload"
+
+
+def clocked_gateway(now: float) -> StripeGateway:
+    return StripeGateway(
+        API_KEY, WEBHOOK_SECRET, api_base="http://127.0.0.1:9", wall_clock=lambda: now
+    )
+
+
+@pytest.mark.parametrize(
+    ("offset", "accepted"), [(-301, False), (-300, True), (300, True), (301, False), (600, False)]
+)
+async def test_a_timestamp_beyond_the_tolerance_on_either_side_is_rejected(
+    offset: int, accepted: bool
+) -> None:
+    now = 1_800_000_000
+    gateway = clocked_gateway(now)
+    payload = event("payment_intent.succeeded", intent_obj())
+    headers = signed(payload, timestamp=now + offset)
+    try:
+        if accepted:
+            assert gateway.parse_webhook(payload, headers).reference == "pi_123"
+        else:
+            with pytest.raises(InvalidInput) as rejected:
+                gateway.parse_webhook(payload, headers)
+            assert rejected.value.field == "stripe-signature"
+    finally:
+        await gateway.aclose()
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (b'"amount_received": 1e400', "payload"),
+        (b'"amount_received": 100000000000000000000', "data.object"),
+        (b'"amount_received": 2147483648', "data.object"),
+        (b'"amount_received": 125.5', "data.object"),
+        (b'"amount_received": "12500"', "data.object"),
+        (b'"amount_received": -1', "data.object"),
+    ],
+)
+def test_an_absurd_amount_in_a_signed_event_is_refused(
+    offline_gateway: StripeGateway, raw: bytes, field: str
+) -> None:
+    payload = event("payment_intent.succeeded", intent_obj(amount_received=12_500))
+    payload = payload.replace(b'"amount_received": 12500', raw)
+    with pytest.raises(InvalidInput) as refused:
+        parse(offline_gateway, payload)
+    assert refused.value.field == field
+
+
+@pytest.mark.parametrize("created", [10**20, -(10**20), 1e300])
+def test_an_absurd_created_time_is_refused(offline_gateway: StripeGateway, created: Any) -> None:
+    payload = event("payment_intent.succeeded", intent_obj())
+    payload = payload.replace(str(CREATED).encode(), str(created).encode())
+    with pytest.raises(InvalidInput) as refused:
+        parse(offline_gateway, payload)
+    assert refused.value.field == "data.object"
 
 
 @pytest.mark.parametrize(

@@ -134,6 +134,46 @@ def test_forged_or_unsigned_webhooks_are_refused(stripe_api: tuple[Api, FakeStri
     assert ignored.json()["ignored"] is True
 
 
+@pytest.mark.parametrize(
+    ("replace", "field"),
+    [
+        ((b'"amount_received": 1', b'"amount_received": 1e400'), "payload"),
+        ((b'"created": ', b'"created": 100000000000000000000'), "data.object"),
+    ],
+)
+def test_a_signed_event_with_absurd_numbers_is_a_400(
+    stripe_api: tuple[Api, FakeStripe], replace: tuple[bytes, bytes], field: str
+) -> None:
+    api, _ = stripe_api
+    obj = {"id": "pi_x", "object": "payment_intent", "amount": 1, "amount_received": 1}
+    body = json.dumps(
+        {
+            "id": "evt_absurd",
+            "type": "payment_intent.succeeded",
+            "created": "",
+            "data": {"object": obj | {"currency": "gbp"}},
+        }
+    ).encode()
+    body = body.replace(b'"created": ""', b'"created": ' + str(int(time.time())).encode())
+    body = body.replace(*replace, 1)
+    response = api.client.post(
+        "/api/v1/webhooks/stripe",
+        content=body,
+        headers={"Stripe-Signature": sign_webhook(body, SECRET)},
+    )
+    assert_problem(response, 400, field)
+
+
+def test_an_event_signed_ten_minutes_ahead_is_refused(stripe_api: tuple[Api, FakeStripe]) -> None:
+    api, _ = stripe_api
+    body = json.dumps({"id": "evt_future", "type": "customer.created", "data": {}}).encode()
+    ahead = sign_webhook(body, SECRET, timestamp=int(time.time()) + 600)
+    response = api.client.post(
+        "/api/v1/webhooks/stripe", content=body, headers={"Stripe-Signature": ahead}
+    )
+    assert_problem(response, 400, "stripe-signature")
+
+
 def test_a_provider_outage_is_a_503_and_the_payment_can_be_started_again(
     stripe_api: tuple[Api, FakeStripe],
 ) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from cpd.domain.errors import InvalidInput
-from cpd.domain.money import MAX_CREDITS, Money, canonical_credits, cpd_credits
+from cpd.domain.money import MAX_AMOUNT, MAX_CREDITS, Money, canonical_credits, cpd_credits
 
 # --- Money ------------------------------------------------------------------------------------
 
@@ -136,3 +136,26 @@ def test_money_is_shown_in_its_currencys_major_units(
     amount: int, currency: str, shown: str
 ) -> None:
     assert Money(amount, currency).display() == shown
+
+
+@pytest.mark.parametrize("currency", ["ZZZ", "XXX", "XTS", "XAU", "HRK", "ABC"])
+def test_a_price_takes_only_an_active_iso_4217_currency(currency: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        Money.parse({"amount": 100, "currency": currency})
+    assert caught.value.field == "price.currency"
+
+
+@pytest.mark.parametrize(("currency", "digits"), [("GBP", 2), ("JPY", 0), ("KWD", 3), ("XCG", 2)])
+def test_active_currencies_pass_with_their_minor_units(currency: str, digits: int) -> None:
+    assert Money.parse({"amount": 100, "currency": currency}).minor_unit_digits == digits
+
+
+def test_a_price_above_the_bound_is_refused_but_the_bound_itself_passes() -> None:
+    assert Money.parse({"amount": MAX_AMOUNT, "currency": "GBP"}).amount == MAX_AMOUNT
+    with pytest.raises(InvalidInput) as caught:
+        Money.parse({"amount": MAX_AMOUNT + 1, "currency": "GBP"})
+    assert caught.value.field == "price.amount"
+
+
+def test_stored_money_in_a_withdrawn_currency_still_loads() -> None:
+    assert Money(100, "HRK").display() == "1.00 HRK"

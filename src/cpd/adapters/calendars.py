@@ -1,5 +1,8 @@
 """iCalendar documents with the ``icalendar`` package: one VEVENT per session, in the event's
-own time zone. Served by the calendar routes and attached to confirmation emails."""
+own time zone. Served by the calendar routes and attached to confirmation emails.
+
+Text goes through ``displayable``: icalendar refuses a raw line break in an ``X-`` property
+and cannot encode a lone surrogate, and a feed must not fail on what the domain stored."""
 
 from __future__ import annotations
 
@@ -7,10 +10,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar
+from icalendar import Calendar, vText
 from icalendar import Event as CalendarEvent
 
 from cpd.domain.catalog import EventView
+from cpd.domain.text import displayable
 
 
 class IcalendarWriter:
@@ -19,7 +23,7 @@ class IcalendarWriter:
         calendar.add("prodid", "-//CPD Events//cpd//EN")
         calendar.add("version", "2.0")
         calendar.add("calscale", "GREGORIAN")
-        calendar.add("x-wr-calname", name)
+        calendar.add("x-wr-calname", vText(displayable(name)))
         for event in events:
             zone = ZoneInfo(event.timezone)
             location = (
@@ -39,11 +43,11 @@ class IcalendarWriter:
                     if session.title == event.title
                     else f"{event.title}: {session.title}"
                 )
-                entry.add("summary", title)
+                entry.add("summary", displayable(title))
                 if event.summary:
-                    entry.add("description", event.summary)
+                    entry.add("description", displayable(event.summary, multiline=True))
                 if location:
-                    entry.add("location", location)
+                    entry.add("location", displayable(location))
                 entry.add("url", url)
                 entry.add("status", "CANCELLED" if event.status == "cancelled" else "CONFIRMED")
                 calendar.add_component(entry)

@@ -10,22 +10,28 @@ import aiosmtplib
 
 from cpd.adapters.threads import BlockingPool
 from cpd.domain.tasks import EmailMessage
+from cpd.domain.text import displayable
 
 
 def to_mime(message: EmailMessage, sender: str) -> email.message.EmailMessage:
+    """The message as MIME. Header and body text goes through ``displayable``: the email
+    package refuses a line break in a header, and a lone surrogate cannot be encoded."""
     mime = email.message.EmailMessage()
     mime["From"] = sender
-    mime["To"] = message.to
-    mime["Subject"] = message.subject
+    mime["To"] = displayable(message.to)
+    mime["Subject"] = displayable(message.subject)
     mime["Date"] = email.utils.formatdate(localtime=False)
     mime["Message-ID"] = message.message_id or email.utils.make_msgid(domain="cpd.local")
-    mime.set_content(message.text)
+    mime.set_content(displayable(message.text, multiline=True))
     if message.html:
-        mime.add_alternative(message.html, subtype="html")
+        mime.add_alternative(displayable(message.html, multiline=True), subtype="html")
     for attachment in message.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
         mime.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+            attachment.data,
+            maintype=maintype,
+            subtype=subtype,
+            filename=displayable(attachment.filename),
         )
     return mime
 

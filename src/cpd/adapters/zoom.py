@@ -14,7 +14,10 @@ within five minutes. Every notification is verified *before* anything is answere
 HMAC of a string of their choosing under the webhook secret (a ``plainToken`` shaped like
 ``v0:{ts}:{body}`` yields a valid signature for a forged event). Zoom sends no event id, so
 one is derived from what identifies the notification (kind, ``event_ts``, meeting instance,
-participant, and the join/leave time); a redelivery gets the same id.
+participant, and the join/leave time); a redelivery gets the same id. A verified body that
+is not a JSON object is ``InvalidInput(field="payload")`` and an ``event_ts`` that is not
+milliseconds within Python's years ``InvalidInput(field="event_ts")`` (both answered 400);
+only a verified event of a kind not handled is ``field="event"``, acknowledged and ignored.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -32,6 +34,7 @@ from urllib.parse import quote
 
 import httpx
 
+from cpd.adapters.json_payloads import NotJson, decode_json_object
 from cpd.domain.errors import InvalidInput, NotFound
 from cpd.domain.meetings import (
     Meeting,
@@ -46,6 +49,7 @@ from cpd.domain.meetings import (
 SIGNATURE_HEADER = "x-zm-signature"
 TIMESTAMP_HEADER = "x-zm-request-timestamp"
 WEBHOOK_TOLERANCE_SECONDS = 300
+MAX_EVENT_TS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last time Python holds
 TOKEN_MARGIN_SECONDS = 60  # fetch a new token this long before the old one expires
 REPORT_PAGE_SIZE = 300  # Zoom's maximum for the participants report
 _KINDS = {
@@ -103,16 +107,18 @@ def parse_zoom_webhook(
     if not hmac.compare_digest(expected.encode(), signature.encode()):
         raise InvalidInput("The webhook signature does not verify.", field=SIGNATURE_HEADER)
     try:
-        body = json.loads(payload)
-        event = str(body["event"])
-    except (ValueError, KeyError, TypeError):
-        raise InvalidInput("The webhook payload is not a Zoom event.", field="event") from None
+        body = decode_json_object(payload)
+    except NotJson as error:
+        raise InvalidInput(f"The webhook payload is {error}.", field="payload") from None
+    event = body.get("event")
+    if not isinstance(event, str):
+        raise InvalidInput("The webhook payload is not a Zoom event.", field="payload")
     kind = _KINDS.get(event)
     if kind is None:
         raise InvalidInput(f"Unhandled Zoom event {event}.", field="event")
     try:
         return _read_webhook(body, kind, secret)
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise InvalidInput(
             "The webhook event lacks a field this integration reads.", field="payload"
         ) from None
@@ -120,7 +126,7 @@ def parse_zoom_webhook(
 
 def _read_webhook(body: dict[str, Any], kind: MeetingWebhookKind, secret: str) -> MeetingWebhook:
     payload: dict[str, Any] = body["payload"]
-    event_ts = int(body.get("event_ts") or 0)
+    event_ts = _event_ts(body.get("event_ts"))
     occurred_at = datetime.fromtimestamp(event_ts / 1000, UTC)
     if kind is MeetingWebhookKind.URL_VALIDATION:
         plain = str(payload["plainToken"])
@@ -155,6 +161,15 @@ def _read_webhook(body: dict[str, Any], kind: MeetingWebhookKind, secret: str) -
         meeting_id=meeting_id,
         participant=participant,
     )
+
+
+def _event_ts(value: Any) -> int:
+    """Zoom's ``event_ts``: milliseconds since the epoch, as a JSON integer (0 when absent)."""
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_EVENT_TS:
+        raise InvalidInput("event_ts must be milliseconds since 1970.", field="event_ts")
+    return value
 
 
 def _derived_id(*parts: str) -> str:

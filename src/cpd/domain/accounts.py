@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cpd.domain.errors import Conflict, InvalidInput
 from cpd.domain.ids import new_id
+from cpd.domain.text import checked_text
+from cpd.domain.urls import checked_url
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256  # Argon2 takes any length; the cap only bounds hashing work per request.
@@ -35,7 +37,7 @@ class Role(StrEnum):
 def normalise_email(raw: str) -> str:
     """Emails are unique case-insensitively, so they are stored in one canonical form."""
     email = unicodedata.normalize("NFKC", raw).strip().lower()
-    if len(email) > 254 or not _EMAIL.match(email):
+    if len(email) > 254 or not _EMAIL.match(email) or not email.isprintable():
         raise InvalidInput("Enter a valid email address.", field="email")
     return email
 
@@ -54,12 +56,7 @@ def check_password_strength(password: str, *, field_name: str = "password") -> N
 
 
 def _check_name(value: str, field_name: str) -> str:
-    value = value.strip()
-    if not value:
-        raise InvalidInput("Must not be blank.", field=field_name)
-    if len(value) > 100:
-        raise InvalidInput("Must be at most 100 characters.", field=field_name)
-    return value
+    return checked_text(value, field_name, 100)
 
 
 def slugify(text: str, *, fallback: str = "org") -> str:
@@ -78,6 +75,14 @@ def check_slug(slug: str) -> str:
     return slug
 
 
+_PROFILE_LINES = {
+    "professional_title": 200,
+    "professional_body": 200,
+    "registration_number": 100,
+    "phone": 50,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class UserProfile:
     professional_title: str | None = None
@@ -88,13 +93,19 @@ class UserProfile:
     bio: str | None = None
 
     def __post_init__(self) -> None:
+        for name, limit in _PROFILE_LINES.items():
+            if (value := getattr(self, name)) is not None:
+                object.__setattr__(
+                    self, name, checked_text(value, f"profile.{name}", limit, blank_ok=True)
+                )
         if self.timezone is not None:
             try:
                 ZoneInfo(self.timezone)
             except (ZoneInfoNotFoundError, ValueError):
                 raise InvalidInput("Unknown IANA time zone.", field="profile.timezone") from None
-        if self.bio is not None and len(self.bio) > 5000:
-            raise InvalidInput("Must be at most 5000 characters.", field="profile.bio")
+        if self.bio is not None:
+            bio = checked_text(self.bio, "profile.bio", 5000, blank_ok=True, multiline=True)
+            object.__setattr__(self, "bio", bio)
 
 
 @dataclass(slots=True)
@@ -250,12 +261,7 @@ class Organization:
 
 
 def _check_org_name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        raise InvalidInput("Must not be blank.", field="name")
-    if len(name) > 200:
-        raise InvalidInput("Must be at most 200 characters.", field="name")
-    return name
+    return checked_text(name, "name", 200)
 
 
 def _check_contact_email(email: str | None) -> str | None:
@@ -268,11 +274,7 @@ def _check_contact_email(email: str | None) -> str | None:
 
 
 def _check_logo_url(url: str | None) -> str | None:
-    if url is None:
-        return None
-    if not re.match(r"^https?://[^\s]+$", url) or len(url) > 2000:
-        raise InvalidInput("Must be an http(s) URL.", field="logo_url")
-    return url
+    return None if url is None else checked_url(url, "logo_url")
 
 
 @dataclass(slots=True)

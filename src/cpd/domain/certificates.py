@@ -588,7 +588,8 @@ class Badge:
         limits = {"name": 200, "description": 2000, "criteria": 5000}
         for name, value in changes.items():
             if name in limits:
-                setattr(self, name, checked_text(value, name, limits[name]))
+                multiline = name != "name"  # a badge's description and criteria are prose
+                setattr(self, name, checked_text(value, name, limits[name], multiline=multiline))
             elif name == "image":
                 if value is not None and not isinstance(value, BadgeImage):
                     raise InvalidInput("Give the image as a PNG or SVG.", field="image")

@@ -111,7 +111,9 @@ class Course:
             elif name == "slug":
                 self.slug = check_slug(value)
             elif name == "description":
-                self.description = checked_text(value or "", "description", 20_000, blank_ok=True)
+                self.description = checked_text(
+                    value or "", "description", 20_000, blank_ok=True, multiline=True
+                )
             elif name == "mode":
                 self.mode = _mode(value)
             elif name == "price":

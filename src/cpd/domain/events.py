@@ -17,6 +17,7 @@ from cpd.domain.errors import Conflict, InvalidInput, NotFound
 from cpd.domain.ids import new_id
 from cpd.domain.money import Money, cpd_credits
 from cpd.domain.text import checked_text
+from cpd.domain.urls import checked_url
 
 DEFAULT_ATTENDANCE_THRESHOLD = 75
 T = TypeVar("T")
@@ -46,11 +47,9 @@ class Venue:
     address: str
 
     def __post_init__(self) -> None:
-        for name in ("name", "address"):
-            value = getattr(self, name).strip()
-            if not value:
-                raise InvalidInput("Must not be blank.", field=f"venue.{name}")
-            object.__setattr__(self, name, value)
+        object.__setattr__(self, "name", checked_text(self.name, "venue.name", 200))
+        address = checked_text(self.address, "venue.address", 1000, multiline=True)
+        object.__setattr__(self, "address", address)
 
 
 @dataclass(slots=True)
@@ -363,7 +362,9 @@ _SETTERS: dict[str, Any] = {
     "title": lambda v: checked_text(v, "title", 200),
     "slug": check_slug,
     "summary": lambda v: checked_text(v or "", "summary", 500, blank_ok=True),
-    "description": lambda v: checked_text(v or "", "description", 20_000, blank_ok=True),
+    "description": lambda v: checked_text(
+        v or "", "description", 20_000, blank_ok=True, multiline=True
+    ),
     "format": lambda v: _choice(EventFormat, v, "format"),
     "venue": _venue,
     "timezone": _timezone,
@@ -395,7 +396,8 @@ def _session_fields(spec: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise InvalidInput("Unknown field.", field=f"sessions.{min(unknown)}")
     fields = dict(spec)
-    for name, limit in (("room", 200), ("join_url", 2000)):
-        if fields.get(name) is not None:
-            fields[name] = checked_text(fields[name], f"sessions.{name}", limit)
+    if fields.get("room") is not None:
+        fields["room"] = checked_text(fields["room"], "sessions.room", 200)
+    if fields.get("join_url") is not None:
+        fields["join_url"] = checked_url(fields["join_url"], "sessions.join_url")
     return fields

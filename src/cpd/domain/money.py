@@ -10,32 +10,26 @@ from cpd.domain.errors import InvalidInput
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_CREDITS = Decimal("1000")
-# ISO 4217 currencies whose minor unit is not a hundredth (the rest have two decimals).
+# Amounts are kept in 32-bit integer columns (PostgreSQL ``integer``): larger ones are refused.
+MAX_AMOUNT = 2**31 - 1
+# ISO 4217 (list one) circulating currencies and their minor-unit digits. Funds, precious
+# metals, the SDR and the testing codes (BOV, XAU, XDR, XTS, XXX...) are not prices.
+_TWO_DIGITS = """
+    AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BRL BSD BTN BWP BYN BZD CAD
+    CDF CHF CNY COP CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ
+    GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL
+    MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR
+    PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT
+    TOP TRY TTD TWD TZS UAH USD UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG
+"""
+_NO_DIGITS = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF"
+_THREE_DIGITS = "BHD IQD JOD KWD LYD OMR TND"
 _MINOR_UNIT_DIGITS = {
-    **dict.fromkeys(
-        [
-            "BIF",
-            "CLP",
-            "DJF",
-            "GNF",
-            "ISK",
-            "JPY",
-            "KMF",
-            "KRW",
-            "PYG",
-            "RWF",
-            "UGX",
-            "UYI",
-            "VND",
-            "VUV",
-            "XAF",
-            "XOF",
-            "XPF",
-        ],
-        0,
-    ),
-    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    **dict.fromkeys(_TWO_DIGITS.split(), 2),
+    **dict.fromkeys(_NO_DIGITS.split(), 0),
+    **dict.fromkeys(_THREE_DIGITS.split(), 3),
 }
+ISO_CURRENCIES = frozenset(_MINOR_UNIT_DIGITS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +58,19 @@ class Money:
         for part in ("amount", "currency"):
             if part not in value:
                 raise InvalidInput("Required.", field=f"price.{part}")
-        return cls(value["amount"], value["currency"])
+        return cls.checked(value["amount"], value["currency"])
+
+    @classmethod
+    def checked(cls, amount: object, currency: object) -> Money:
+        """Money as it enters (a price, a provider's event): an active ISO 4217 currency and
+        an amount within ``MAX_AMOUNT``. Stored money is only shape-checked, so a code ISO
+        withdraws later still loads."""
+        money = cls(amount, currency)  # type: ignore[arg-type]  # checked in __post_init__
+        if money.currency not in ISO_CURRENCIES:
+            raise InvalidInput("Not an active ISO 4217 currency.", field="price.currency")
+        if money.amount > MAX_AMOUNT:
+            raise InvalidInput(f"Must be between 0 and {MAX_AMOUNT}.", field="price.amount")
+        return money
 
     @property
     def is_free(self) -> bool:

@@ -9,6 +9,8 @@ from cpd.domain.errors import InvalidInput
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 200
+# Far past any real list, and well inside the 64-bit OFFSET the databases take.
+MAX_OFFSET = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,8 +21,8 @@ class PageRequest:
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_PAGE_SIZE:
             raise InvalidInput(f"Must be between 1 and {MAX_PAGE_SIZE}.", field="limit")
-        if self.offset < 0:
-            raise InvalidInput("Must not be negative.", field="offset")
+        if not 0 <= self.offset <= MAX_OFFSET:
+            raise InvalidInput(f"Must be between 0 and {MAX_OFFSET}.", field="offset")
 
 
 @dataclass(frozen=True, slots=True)

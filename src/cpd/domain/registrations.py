@@ -18,7 +18,8 @@ from uuid import UUID
 
 from cpd.domain.errors import Conflict, InvalidInput
 from cpd.domain.ids import new_id
-from cpd.domain.money import Money
+from cpd.domain.money import MAX_AMOUNT, Money
+from cpd.domain.text import checked_text
 
 DEFAULT_HOLD = timedelta(minutes=15)
 DEFAULT_OFFER = timedelta(hours=48)
@@ -45,6 +46,13 @@ class Attendee:
     name: str
     email: str
     registration_number: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", checked_text(self.name, "attendees.name", 200))
+        object.__setattr__(self, "email", checked_text(self.email, "attendees.email", 254))
+        if self.registration_number is not None:
+            number = checked_text(self.registration_number, "attendees.registration_number", 100)
+            object.__setattr__(self, "registration_number", number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +133,8 @@ class Registration:
             raise InvalidInput(f"Book from 1 to {MAX_SEATS} seats.", field="seats")
         if attendees and len(attendees) != seats:
             raise InvalidInput("Give one attendee per seat, or none.", field="attendees")
+        if unit_price.amount * seats > MAX_AMOUNT:
+            raise InvalidInput("The total for this many seats is too large.", field="seats")
         registration = cls(
             id=new_id(),
             event_id=event_id,

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from cpd.domain.accounts import Actor, Organization, User
 from cpd.domain.attendance import summarise
 from cpd.domain.certificates import (
+    TEXT_LIMITS,
     Activity,
     Certificate,
     CertificateFields,
@@ -37,6 +38,7 @@ from cpd.domain.jobs import Job, JobStatus
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.registrations import RegistrationStatus
 from cpd.domain.tasks import Attachment, Task
+from cpd.domain.text import checked_text
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import CertificateRenderer, Clock, FileStorage
 from cpd.services.access import is_staff, require_staff
@@ -527,7 +529,8 @@ class CertificateService:
             user = await uow.users.get(certificate.holder.user_id)
             holder = holder_of(user) if user else certificate.holder
             if holder_name is not None:
-                holder = Holder(holder.user_id, holder_name.strip(), holder.registration_number)
+                name = checked_text(holder_name, "holder_name", TEXT_LIMITS["holder_name"])
+                holder = Holder(holder.user_id, name, holder.registration_number)
             activity = await self._current_activity(uow, certificate)
             certificate.reissue(now=self._clock.now(), holder=holder, activity=activity)
             await uow.certificates.save(certificate)

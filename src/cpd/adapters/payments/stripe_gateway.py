@@ -6,10 +6,14 @@ when the request itself is at fault, and ``PaymentProviderUnavailable`` when ret
 may succeed.
 
 Webhooks: ``parse_webhook`` raises ``InvalidInput(field="stripe-signature")`` when the
-signature does not verify (forged, tampered, wrong secret, older than five minutes, missing
-header), and ``InvalidInput(field="type")`` for an event type or refund status it does not map.
-The webhook route should answer the first with 400 and acknowledge the second with 200 (Stripe
-retries anything else for days), doing nothing with it.
+signature does not verify (forged, tampered, wrong secret, missing header) or its timestamp is
+more than five minutes from now on either side (Stripe's library checks only the past side),
+``InvalidInput(field="payload")`` for a signed body that is not a JSON object (``1e400``
+included), ``InvalidInput(field="data.object")`` for an event it cannot read (a field missing,
+an amount that is not a whole number within ``MAX_AMOUNT``, an absurd ``created``), and
+``InvalidInput(field="type")`` for an event type or refund status it does not map. The webhook
+route answers the first three with 400 (Stripe shows the delivery as failed and retries it:
+an operator sees it) and acknowledges the last with 200, doing nothing with it.
 
 Refund events: the reference is the PaymentIntent id. ``refund.updated`` (status succeeded,
 failed or canceled) and ``refund.failed`` carry that one refund's amount; ``charge.refunded``
@@ -24,13 +28,15 @@ report most card refunds a second time). Suggested subscription: ``payment_inten
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 from uuid import UUID
 
 import stripe
 
+from cpd.adapters.json_payloads import NotJson, decode_json_object
 from cpd.adapters.payments import PaymentProviderUnavailable
 from cpd.domain.errors import Conflict, InvalidInput, NotFound
 from cpd.domain.money import Money
@@ -38,6 +44,7 @@ from cpd.domain.payments import PaymentEvent, PaymentEventKind, PaymentIntent, R
 from cpd.domain.registrations import Registration
 
 SIGNATURE_HEADER = "stripe-signature"
+WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's own default, applied to both sides of now
 # Stripe error codes that mean "the payment's state does not allow this", not "bad value".
 _CONFLICT_CODES = frozenset(
     {
@@ -62,12 +69,14 @@ class StripeGateway:
         api_base: str | None = None,
         max_network_retries: int = 2,
         timeout_seconds: float = 30,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         if not api_key:
             raise ValueError("A Stripe API key is required.")
         if not webhook_secret:
             raise ValueError("A Stripe webhook signing secret is required.")
         self._webhook_secret = webhook_secret
+        self._wall_clock = wall_clock
         self._http = stripe.HTTPXClient(timeout=timeout_seconds)
         self._client = stripe.StripeClient(
             api_key,
@@ -132,16 +141,27 @@ class StripeGateway:
         if not signature:
             raise InvalidInput("The Stripe-Signature header is missing.", field=SIGNATURE_HEADER)
         try:
-            event = stripe.Webhook.construct_event(payload, signature, self._webhook_secret)
-        except stripe.SignatureVerificationError:
+            # tolerance=None: the library would check only the past side; both are checked below.
+            stripe.WebhookSignature.verify_header(payload, signature, self._webhook_secret, None)
+        except (stripe.SignatureVerificationError, UnicodeDecodeError):
             raise InvalidInput(
                 "The webhook signature does not verify.", field=SIGNATURE_HEADER
             ) from None
-        except ValueError:  # signed, but not JSON (json.JSONDecodeError, UnicodeDecodeError)
+        if abs(self._wall_clock() - _signed_at(signature)) > WEBHOOK_TOLERANCE_SECONDS:
             raise InvalidInput(
-                "The webhook payload is not valid JSON.", field=SIGNATURE_HEADER
-            ) from None
-        return _read_event(event.to_dict())
+                "The webhook timestamp is too old or too new.", field=SIGNATURE_HEADER
+            )
+        try:
+            event = decode_json_object(payload)
+        except NotJson as error:
+            raise InvalidInput(f"The webhook payload is {error}.", field="payload") from None
+        return _read_event(event)
+
+
+def _signed_at(signature: str) -> int:
+    """The ``t=`` of a header that has verified (so it holds exactly one valid one)."""
+    stamps = [part[2:] for part in signature.split(",") if part.startswith("t=")]
+    return int(stamps[0])
 
 
 def _read_event(event: dict[str, Any]) -> PaymentEvent:
@@ -149,12 +169,11 @@ def _read_event(event: dict[str, Any]) -> PaymentEvent:
     try:
         event_type = str(event["type"])
         obj: dict[str, Any] = event["data"]["object"]
-        occurred_at = datetime.fromtimestamp(int(event["created"]), UTC)
+        occurred_at = datetime.fromtimestamp(_whole(event["created"]), UTC)
         event_id = str(event["id"])
         kind, reference, amount, refund_reference = _classify(event_type, obj)
-        currency = str(obj["currency"]).upper()
-        money = Money(int(amount), currency)
-    except (KeyError, TypeError, ValueError, InvalidInput) as error:
+        money = Money.checked(amount, str(obj["currency"]).upper())
+    except (KeyError, TypeError, ValueError, OverflowError, OSError, InvalidInput) as error:
         if isinstance(error, InvalidInput) and error.field == "type":
             raise
         raise InvalidInput(
@@ -178,14 +197,14 @@ def _classify(
     it is about (refund events only)."""
     if event_type == "payment_intent.succeeded":
         received = obj.get("amount_received") or obj["amount"]
-        return PaymentEventKind.PAYMENT_SUCCEEDED, str(obj["id"]), int(received), None
+        return PaymentEventKind.PAYMENT_SUCCEEDED, str(obj["id"]), _whole(received), None
     if event_type == "payment_intent.payment_failed":
-        return PaymentEventKind.PAYMENT_FAILED, str(obj["id"]), int(obj["amount"]), None
+        return PaymentEventKind.PAYMENT_FAILED, str(obj["id"]), _whole(obj["amount"]), None
     if event_type == "charge.refunded":
         return (
             PaymentEventKind.REFUND_SUCCEEDED,
             _payment_intent_id(obj),
-            int(obj["amount_refunded"]),
+            _whole(obj["amount_refunded"]),
             None,
         )
     if event_type in {"refund.created", "refund.updated", "refund.failed"}:
@@ -198,8 +217,15 @@ def _classify(
             raise InvalidInput(
                 f"Unhandled Stripe event {event_type} with refund status {status}.", field="type"
             )
-        return kind, _payment_intent_id(obj), int(obj["amount"]), str(obj["id"])
+        return kind, _payment_intent_id(obj), _whole(obj["amount"]), str(obj["id"])
     raise InvalidInput(f"Unhandled Stripe event type {event_type}.", field="type")
+
+
+def _whole(value: Any) -> int:
+    """A JSON integer as is: ``int()`` would truncate 12.9 to 12 or take "12"."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("not a whole number")
+    return value
 
 
 def _payment_intent_id(obj: dict[str, Any]) -> str:

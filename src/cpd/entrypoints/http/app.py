@@ -48,6 +48,7 @@ from cpd.entrypoints.http.controllers.webhooks import WebhooksController
 from cpd.entrypoints.http.dependencies import DEPENDENCIES, response_cache_of
 from cpd.entrypoints.http.front import front_door
 from cpd.entrypoints.http.problems import EXCEPTION_HANDLERS
+from cpd.entrypoints.http.requests import StrictJsonRequest, refuse_nul
 from cpd.entrypoints.http.security_headers import SecurityHeaders
 from cpd.entrypoints.observability import configure_logging
 from cpd.ports.services import Cache
@@ -122,6 +123,8 @@ def create_app(container: Container, *, run_relay: bool = True) -> Litestar:
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        request_class=StrictJsonRequest,
+        before_request=refuse_nul,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         state=State({"container": container}),

@@ -24,6 +24,7 @@ from cpd.domain.attendance import (
 from cpd.domain.catalog import CourseView, EventView
 from cpd.domain.courses import CourseMode
 from cpd.domain.events import EventFormat
+from cpd.domain.money import MAX_AMOUNT
 from cpd.services.attendance import AttendanceEntry, AttendeeSummary, WalkIn
 
 AwareDateTime = Annotated[datetime, Meta(tz=True)]
@@ -34,7 +35,7 @@ Tag = Annotated[str, Meta(min_length=1, max_length=50)]
 
 
 class MoneyIn(Struct):
-    amount: Annotated[int, Meta(ge=0, description="Minor units (pence, cents)")]
+    amount: Annotated[int, Meta(ge=0, le=MAX_AMOUNT, description="Minor units (pence, cents)")]
     currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$", examples=["GBP"])]
 
 

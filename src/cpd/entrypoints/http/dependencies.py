@@ -12,7 +12,7 @@ from litestar.params import Parameter
 from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor
 from cpd.domain.errors import NotAuthenticated
-from cpd.domain.pages import MAX_PAGE_SIZE, PageRequest
+from cpd.domain.pages import MAX_OFFSET, MAX_PAGE_SIZE, PageRequest
 from cpd.entrypoints.http.client_address import client_address
 from cpd.ports.services import Cache
 from cpd.services.accounts import AccountService
@@ -56,10 +56,12 @@ def provide_client_ip(request: Request[Any, Any, Any], state: State) -> str:
     return client_address(request, container_of(state).settings.trusted_proxy_networks)
 
 
-def provide_page(
-    limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 20,
-    offset: Annotated[int, Parameter(ge=0, description="Items to skip")] = 0,
-) -> PageRequest:
+# Every list's paging parameters: bounded as the domain's PageRequest bounds them.
+Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
+Offset = Annotated[int, Parameter(ge=0, le=MAX_OFFSET, description="Items to skip")]
+
+
+def provide_page(limit: Limit = 20, offset: Offset = 0) -> PageRequest:
     return PageRequest(limit=limit, offset=offset)
 
 

@@ -16,8 +16,8 @@ from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.caching import encode, public_response
 from cpd.entrypoints.http.catalog_schemas import CourseIn, CoursePage, CoursePatch, plain
 from cpd.entrypoints.http.controllers.auth import BEARER
-from cpd.entrypoints.http.controllers.events import Limit, Offset, Query, _organization_ref
-from cpd.entrypoints.http.dependencies import container_of, response_cache_of
+from cpd.entrypoints.http.controllers.events import Query, _organization_ref
+from cpd.entrypoints.http.dependencies import Limit, Offset, container_of, response_cache_of
 from cpd.entrypoints.http.problems import documented
 from cpd.ports.services import Cache
 from cpd.services.catalog import CatalogService

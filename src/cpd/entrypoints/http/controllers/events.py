@@ -15,7 +15,7 @@ from cpd.domain.attendance import AttendanceSummary
 from cpd.domain.catalog import EventFilters, EventView
 from cpd.domain.errors import InvalidInput
 from cpd.domain.events import EventFormat, EventStatus, Session
-from cpd.domain.pages import MAX_PAGE_SIZE, PageRequest
+from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.caching import ICS, encode, public_response
 from cpd.entrypoints.http.catalog_schemas import (
     AttendanceIn,
@@ -30,15 +30,13 @@ from cpd.entrypoints.http.catalog_schemas import (
 )
 from cpd.entrypoints.http.controllers.auth import BEARER
 from cpd.entrypoints.http.csv_export import csv_response, wants_csv
-from cpd.entrypoints.http.dependencies import container_of, response_cache_of
+from cpd.entrypoints.http.dependencies import Limit, Offset, container_of, response_cache_of
 from cpd.entrypoints.http.problems import documented
 from cpd.ports.services import Cache, CalendarWriter
 from cpd.services.attendance import AttendanceService
 from cpd.services.catalog import CatalogService
 from cpd.services.events import EventService
 
-Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
-Offset = Annotated[int, Parameter(ge=0, description="Items to skip")]
 Query = Annotated[str | None, Parameter(max_length=200)]
 
 
