@@ -83,7 +83,7 @@ from cpd.services.meetings import (
 )
 from cpd.services.messaging import MessagingService
 from cpd.services.notifications import EVENT_REMINDER_TASK, REGISTRATION_EMAIL, SEND_EMAIL
-from cpd.services.organizations import OrganizationService
+from cpd.services.organizations import InvitationLimits, OrganizationService
 from cpd.services.outbox import PING, OutboxRelay, TaskRunner, ping
 from cpd.services.registrations import (
     APPLY_PAYMENT_EVENT,
@@ -383,6 +383,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             public_base_url=settings.public_base_url,
             catalog_cache=catalog_cache,
             signup=OrganizationSignup(settings.organization_signup_mode),
+            throttle=throttle,
+            invitation_limits=InvitationLimits(
+                per_organization=_hourly(settings.invitations_per_organization),
+                per_recipient=_hourly(settings.account_mail_per_recipient),
+            ),
         ),
         events=EventService(uow, clock=clock, catalog_cache=catalog_cache),
         courses=CourseService(uow, clock=clock, catalog_cache=catalog_cache),
@@ -406,15 +411,17 @@ def _account_limits(settings: Settings) -> AccountLimits:
         longest = settings.login_window_seconds
         return AttemptPolicy(free, settings.login_first_delay_seconds, longest, memory=longest)
 
-    def mail(free: int) -> AttemptPolicy:  # so many an hour, then a minute, two, ... an hour
-        return AttemptPolicy(free, first_delay=60, max_delay=3600, memory=3600)
-
     return AccountLimits(
         sign_in=sign_in(settings.login_max_failures),
         sign_in_address=sign_in(settings.login_address_max_failures),
-        mail_recipient=mail(settings.account_mail_per_recipient),
-        mail_address=mail(settings.account_mail_per_address),
+        mail_recipient=_hourly(settings.account_mail_per_recipient),
+        mail_address=_hourly(settings.account_mail_per_address),
     )
+
+
+def _hourly(free: int) -> AttemptPolicy:
+    """So many an hour, then waits of a minute, two, ... at most an hour."""
+    return AttemptPolicy(free, first_delay=60, max_delay=3600, memory=3600)
 
 
 def _ensure_sqlite_folder(url: str) -> None:

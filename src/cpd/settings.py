@@ -67,6 +67,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     login_window_seconds: int = 900  # the longest wait; counts are forgotten this long after
     account_mail_per_recipient: int = 3  # sign-up and reset requests per email an hour...
     account_mail_per_address: int = 10  # ...and per client address, before waits that double
+    invitations_per_organization: int = 200  # invitation emails an organization sends an hour
     # Proxies (IPs or CIDRs, comma-separated) whose Forwarded / X-Forwarded-For is believed.
     trusted_proxies: str = ""
     argon2_time_cost: int | None = None  # None: argon2-cffi's RFC 9106 defaults
@@ -244,10 +245,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError(
                 "CPD_LOGIN_MAX_FAILURES and CPD_LOGIN_ADDRESS_MAX_FAILURES must be at least 1."
             )
-        if min(self.account_mail_per_recipient, self.account_mail_per_address) < 1:
+        if (
+            min(
+                self.account_mail_per_recipient,
+                self.account_mail_per_address,
+                self.invitations_per_organization,
+            )
+            < 1
+        ):
             raise SettingsError(
-                "CPD_ACCOUNT_MAIL_PER_RECIPIENT and CPD_ACCOUNT_MAIL_PER_ADDRESS must be at "
-                "least 1."
+                "CPD_ACCOUNT_MAIL_PER_RECIPIENT, CPD_ACCOUNT_MAIL_PER_ADDRESS and "
+                "CPD_INVITATIONS_PER_ORGANIZATION must be at least 1."
             )
         if not 1 <= self.login_first_delay_seconds <= self.login_window_seconds:
             raise SettingsError(

@@ -14,8 +14,10 @@ from cpd.adapters.mail import MemoryMailer
 from cpd.adapters.memory.cache import MemoryCache
 from cpd.adapters.memory.catalog import MemoryCatalogReader
 from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
+from cpd.adapters.system import MemoryAttemptThrottle
 from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor, Organization, Role, User
+from cpd.domain.auth import AttemptPolicy
 from cpd.domain.catalog import CourseFilters, EventFilters
 from cpd.domain.invitations import InvitationView
 from cpd.domain.messaging import ORGANIZATION_INVITATION
@@ -27,7 +29,7 @@ from cpd.services.attendance import AttendanceService
 from cpd.services.catalog import CatalogService
 from cpd.services.courses import CourseService
 from cpd.services.events import EventService
-from cpd.services.organizations import OrganizationService
+from cpd.services.organizations import InvitationLimits, OrganizationService
 
 PASSWORD = "correct horse battery"
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -170,6 +172,7 @@ class CountingCatalogReader:
 
 
 SITE_URL = "https://cpd.example"
+UNLIMITED = AttemptPolicy(1_000_000, first_delay=1, max_delay=1, memory=1)
 
 
 @dataclass
@@ -199,7 +202,13 @@ class CatalogWorld:
             db=db,
             cache=cache,
             reader=reader,
-            organizations=OrganizationService(uow, clock=clock, public_base_url=SITE_URL),
+            organizations=OrganizationService(
+                uow,
+                clock=clock,
+                public_base_url=SITE_URL,
+                throttle=MemoryAttemptThrottle(now=lambda: clock.now().timestamp()),
+                invitation_limits=InvitationLimits(UNLIMITED, UNLIMITED),
+            ),
             events=EventService(uow, clock=clock, catalog_cache=cache),
             courses=CourseService(uow, clock=clock, catalog_cache=cache),
             attendance=AttendanceService(uow, clock=clock),

@@ -8,13 +8,14 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from cpd.bootstrap import Container
+from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor, Organization, Role
-from cpd.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from cpd.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 from cpd.domain.ids import new_id
 from cpd.domain.invitations import InvitationView
 from cpd.domain.pages import PageRequest
 from cpd.services.organizations import OrganizationChanges
+from tests.conftest import make_settings
 from tests.unit.fakes import FakeClock, actor_of, invitation_token, register
 
 
@@ -422,3 +423,34 @@ async def test_a_member_may_leave_but_not_remove_others(container: Container, te
     assert set(await roles_of(container, team)) == {"admin@example.com", "staff@example.com"}
     with pytest.raises(NotFound):
         await orgs.remove_member(team.outsider, team.org.id, team.outsider.user_id)
+
+
+async def test_invitations_are_limited_per_organization_and_per_address(
+    clock: FakeClock,
+) -> None:
+    """An admin can neither mail the world nor bury one person: beyond the hourly allowance
+    an invitation is refused (429) and nothing is sent; an hour later it goes again."""
+    app = build_container(
+        make_settings(invitations_per_organization=3, account_mail_per_recipient=2), clock=clock
+    )
+    await app.startup(run_relay=False)
+    try:
+        admin = actor_of(await register(app, "boss@example.com"))
+        org = await app.organizations.create(admin, name="Busy Society")
+        invite = app.organizations.invite
+        before = await app.outbox_store.pending_count()
+        await invite(admin, org.id, email="a@example.com", role=Role.MEMBER)
+        await invite(admin, org.id, email="a@example.com", role=Role.MEMBER)
+        with pytest.raises(RateLimited) as one_person:
+            await invite(admin, org.id, email="a@example.com", role=Role.MEMBER)
+        assert one_person.value.retry_after > 0
+        await invite(admin, org.id, email="b@example.com", role=Role.MEMBER)
+        with pytest.raises(RateLimited):
+            await invite(admin, org.id, email="c@example.com", role=Role.MEMBER)
+        # the refused ones queued nothing
+        assert await app.outbox_store.pending_count() == before + 3
+
+        clock.advance(hours=2)
+        await invite(admin, org.id, email="c@example.com", role=Role.MEMBER)
+    finally:
+        await app.shutdown()

@@ -22,11 +22,12 @@ from cpd.domain.accounts import (
     ensure_an_admin_remains,
     normalise_email,
 )
-from cpd.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from cpd.domain.auth import AttemptPolicy
+from cpd.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 from cpd.domain.invitations import INVALID_LINK, Invitation, InvitationView
 from cpd.domain.pages import MAX_PAGE_SIZE, Page, PageRequest
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
-from cpd.ports.services import Cache, Clock
+from cpd.ports.services import AttemptThrottle, Cache, Clock
 from cpd.services.notifications import invitation_email, send_email_task
 from cpd.services.slugs import free_slug
 
@@ -51,6 +52,16 @@ class OrganizationChanges:
     clear: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True, slots=True)
+class InvitationLimits:
+    """How fast invitations may go out: ``per_organization`` from one organization, and
+    ``per_recipient`` to one address from all organizations together, so an admin can neither
+    mail the world nor bury one person in invitations."""
+
+    per_organization: AttemptPolicy
+    per_recipient: AttemptPolicy
+
+
 class OrganizationService:
     def __init__(
         self,
@@ -60,12 +71,16 @@ class OrganizationService:
         public_base_url: str,
         catalog_cache: Cache | None = None,
         signup: OrganizationSignup = OrganizationSignup.OPEN,
+        throttle: AttemptThrottle,
+        invitation_limits: InvitationLimits,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._public_base_url = public_base_url.rstrip("/")
         self._catalog_cache = catalog_cache  # event pages show the organization's name
         self._signup = signup
+        self._throttle = throttle
+        self._invitation_limits = invitation_limits
 
     async def create(
         self,
@@ -188,6 +203,7 @@ class OrganizationService:
         async with self._uow() as uow:
             organization, membership = await _visible(uow, actor, organization_id, lock=True)
             _require_member_manager(actor, membership)
+            await self._admit_invitation(organization_id, email)
             for earlier in await uow.invitations.open_for_email(organization_id, email):
                 earlier.revoke(now=now)
                 await uow.invitations.save(earlier)
@@ -204,6 +220,15 @@ class OrganizationService:
             uow.outbox.add(send_email_task(invitation_email(invitation, organization, link)))
             await uow.commit()
         return InvitationView.of(invitation, now)
+
+    async def _admit_invitation(self, organization_id: UUID, email: str) -> None:
+        limits = self._invitation_limits
+        wait = await self._throttle.attempt(
+            (f"invite-from:{organization_id}", limits.per_organization),
+            (f"invite-to:{_digest(email)}", limits.per_recipient),
+        )
+        if wait:
+            raise RateLimited("Too many invitations; try again later.", retry_after=wait)
 
     async def invitations(
         self, actor: Actor, organization_id: UUID, page: PageRequest
