@@ -10,13 +10,25 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Connection, inspect
+from sqlalchemy import Column, Connection, inspect, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeEngine
 
-from cpd.adapters.sql.database import create_engine
+from cpd.adapters.sql import tables as t
+from cpd.adapters.sql.database import SqlDatabase, create_engine
 from cpd.adapters.sql.migrations import downgrade, migrate
 from cpd.adapters.sql.tables import include_in_autogenerate, metadata
+from cpd.domain.accounts import UserProfile
+from cpd.domain.events import EventFormat, Venue
+from cpd.domain.registrations import Attendee
+from tests.contract.builders import (
+    T0,
+    FrozenClock,
+    make_event,
+    make_organization,
+    make_registration,
+    make_user,
+)
 
 SCHEMA_TABLES = {table.name for table in metadata.sorted_tables}
 
@@ -124,3 +136,70 @@ async def test_processes_migrating_at_once_queue_rather_than_collide(
             await engine.dispose()
 
     assert await differences(empty_engine) == []
+
+
+async def test_text_stored_before_the_text_check_is_cleaned_and_loads_again(
+    empty_engine: AsyncEngine,
+) -> None:
+    """Rows written while control, bidi and invisible characters were still accepted: the
+    entities check text as they load, so without 0013 the event and registration would not
+    load at all."""
+    await migrate(empty_engine, "0012")
+    clock = FrozenClock(T0)
+    database = SqlDatabase(empty_engine, clock.now)
+    user = make_user(profile=UserProfile(professional_title="Nurse", bio="Hello"))
+    organization = make_organization()
+    event = make_event(
+        organization, event_format=EventFormat.IN_PERSON, venue=Venue("Hall", "1 Road")
+    )
+    registration = make_registration(event, user, attendees=(Attendee("Kim", "k@example.org"),))
+    async with database.unit_of_work() as uow:
+        await uow.users.add(user)
+        await uow.organizations.add(organization)
+        await uow.events.add(event)
+        await uow.registrations.add(registration)
+        await uow.commit()
+    async with empty_engine.begin() as connection:  # as the old code let them in
+        u, e, s, r = t.users.c, t.events.c, t.event_sessions.c, t.registrations.c
+        await connection.execute(
+            update(t.users)
+            .where(u.id == user.id)
+            .values(professional_title="Nurse\u202e", bio="Line 1\r\nLine 2\x1b")
+        )
+        await connection.execute(
+            update(t.events)
+            .where(e.id == event.id)
+            .values(
+                title="Forged\r\nX-Header: 1", venue_name="\u200b", venue_address="1 Road\r\nTown"
+            )
+        )
+        await connection.execute(
+            update(t.event_sessions).where(s.event_id == event.id).values(title="Intro\u2066")
+        )
+        await connection.execute(
+            update(t.registrations)
+            .where(r.id == registration.id)
+            .values(
+                attendees=[
+                    {"name": "Kim\ufeff", "email": "k@example.org", "registration_number": None}
+                ]
+            )
+        )
+
+    await migrate(empty_engine)
+
+    async with database.unit_of_work() as uow:
+        stored_user = await uow.users.get(user.id)
+        stored_event = await uow.events.get(event.id)
+        stored_registration = await uow.registrations.get(registration.id)
+    assert stored_user is not None
+    assert stored_event is not None
+    assert stored_registration is not None
+    assert (stored_user.profile.professional_title, stored_user.profile.bio) == (
+        "Nurse",
+        "Line 1\nLine 2",
+    )
+    assert stored_event.title == "Forged  X-Header: 1"
+    assert stored_event.venue == Venue("-", "1 Road\nTown")
+    assert [session.title for session in stored_event.sessions] == ["Intro"]
+    assert stored_registration.attendees == (Attendee("Kim", "k@example.org"),)
