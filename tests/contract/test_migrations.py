@@ -174,7 +174,9 @@ async def test_text_stored_before_the_text_check_is_cleaned_and_loads_again(
             )
         )
         await connection.execute(
-            update(t.event_sessions).where(s.event_id == event.id).values(title="Intro\u2066")
+            update(t.event_sessions)
+            .where(s.event_id == event.id)
+            .values(title="Intro\u2066", join_url="javascript:alert(1)")
         )
         await connection.execute(
             update(t.registrations)
@@ -201,5 +203,5 @@ async def test_text_stored_before_the_text_check_is_cleaned_and_loads_again(
     )
     assert stored_event.title == "Forged  X-Header: 1"
     assert stored_event.venue == Venue("-", "1 Road\nTown")
-    assert [session.title for session in stored_event.sessions] == ["Intro"]
+    assert [(x.title, x.join_url) for x in stored_event.sessions] == [("Intro", None)]
     assert stored_registration.attendees == (Attendee("Kim", "k@example.org"),)

@@ -4,7 +4,9 @@ with a line break or an attendee name with a zero-width space would otherwise ma
 or registration unloadable.
 
 Each refused character becomes a space (``displayable``), the value is trimmed, and a required
-value left blank becomes "-". Nothing else changes; the downgrade keeps the cleaned text.
+value left blank becomes "-". A session's join link or an organization's logo link that is not
+an http(s) URL (``javascript:`` was accepted) is removed. Nothing else changes; the downgrade
+keeps the cleaned text.
 
 Revision ID: 0013
 Revises: 0012
@@ -19,7 +21,9 @@ from advanced_alchemy.types import GUID
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from cpd.domain.errors import InvalidInput
 from cpd.domain.text import displayable
+from cpd.domain.urls import checked_url
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -46,6 +50,8 @@ _COLUMNS: dict[str, dict[str, tuple[bool, bool]]] = {
     "event_sessions": {"title": (False, True), "room": (False, False)},
     "courses": {"title": (False, True)},
 }
+# Links shown to people: one that is not http(s) (``javascript:`` was accepted) is dropped.
+_LINKS = {"event_sessions": "join_url", "organizations": "logo_url"}
 _ATTENDEE_FIELDS = ("name", "email", "registration_number")
 _BATCH = 1000
 
@@ -55,6 +61,13 @@ def _clean(value: str | None, *, multiline: bool, required: bool) -> str | None:
         return None
     cleaned = displayable(value, multiline=multiline).strip()
     return cleaned or ("-" if required else "")
+
+
+def _link_or_none(value: str) -> str | None:
+    try:
+        return checked_url(value, "link")
+    except InvalidInput:
+        return None
 
 
 def _table(name: str, *columns: str, json: bool = False) -> sa.TableClause:
@@ -89,6 +102,12 @@ def upgrade() -> None:
             }
             if changes:
                 bind.execute(sa.update(table).where(table.c.id == row.id).values(**changes))
+    for name, column in _LINKS.items():
+        table = _table(name, column)
+        for row in _rows(bind, table, column):
+            value = getattr(row, column)
+            if value is not None and (link := _link_or_none(value)) != value:
+                bind.execute(sa.update(table).where(table.c.id == row.id).values({column: link}))
     registrations = _table("registrations", "attendees", json=True)
     for row in _rows(bind, registrations, "attendees"):
         attendees = row.attendees or []
