@@ -10,8 +10,8 @@ from sqlalchemy import Row, Select, Text, cast, delete, func, insert, select, up
 from sqlalchemy.exc import IntegrityError
 
 from cpd.adapters.sql import tables as t
+from cpd.adapters.sql.base import _dialect_insert, _Repository
 from cpd.adapters.sql.conflicts import conflict_from
-from cpd.adapters.sql.repositories import _dialect_insert, _Repository
 from cpd.domain.certificates import (
     Activity,
     Badge,

@@ -23,6 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from cpd.adapters.sql import tables as t
+from cpd.adapters.sql.accounts import (
+    SqlInvitationRepository,
+    SqlMembershipRepository,
+    SqlOrganizationRepository,
+    SqlPasswordResetRepository,
+    SqlRefreshTokenRepository,
+    SqlUserRepository,
+)
+from cpd.adapters.sql.base import _dialect_insert
 from cpd.adapters.sql.certificates import (
     SqlBadgeRepository,
     SqlCertificateRepository,
@@ -31,28 +40,20 @@ from cpd.adapters.sql.certificates import (
     SqlSigningKeyRepository,
 )
 from cpd.adapters.sql.conflicts import conflict_from
+from cpd.adapters.sql.events import (
+    SqlAttendanceRepository,
+    SqlCourseRepository,
+    SqlEnrollmentRepository,
+    SqlEventRepository,
+)
+from cpd.adapters.sql.meetings import SqlMeetingRepository
 from cpd.adapters.sql.messaging import (
     SqlCommunicationLog,
     SqlNotificationPreferencesRepository,
     SqlNotificationRepository,
 )
-from cpd.adapters.sql.repositories import (
-    SqlAttendanceRepository,
-    SqlCourseRepository,
-    SqlEnrollmentRepository,
-    SqlEventRepository,
-    SqlIdempotencyStore,
-    SqlInvitationRepository,
-    SqlMeetingRepository,
-    SqlMembershipRepository,
-    SqlOrganizationRepository,
-    SqlPasswordResetRepository,
-    SqlRefreshTokenRepository,
-    SqlRegistrationRepository,
-    SqlUserRepository,
-    SqlWebhookInbox,
-    _dialect_insert,
-)
+from cpd.adapters.sql.platform import SqlIdempotencyStore, SqlWebhookInbox
+from cpd.adapters.sql.registrations import SqlRegistrationRepository
 from cpd.adapters.staged_outbox import StagedOutbox
 from cpd.domain.tasks import ClaimedTask, Task, TaskRecord, TaskState
 

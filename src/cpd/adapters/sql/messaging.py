@@ -10,7 +10,7 @@ from uuid import UUID
 from sqlalchemy import Row, func, select, update
 
 from cpd.adapters.sql import tables as t
-from cpd.adapters.sql.repositories import _dialect_insert, _Repository
+from cpd.adapters.sql.base import _dialect_insert, _Repository
 from cpd.domain.messaging import (
     Communication,
     CommunicationStatus,
