@@ -6,7 +6,7 @@ import copy
 from collections.abc import Collection
 from uuid import UUID
 
-from cpd.adapters.memory.store import _page, _Repo
+from cpd.adapters.memory.base import _page, _Repo
 from cpd.domain.certificates import Badge, Certificate, CertificateStatus, CertificateTemplate
 from cpd.domain.credentials import SigningKey
 from cpd.domain.errors import Conflict
