@@ -18,14 +18,12 @@ from cpd.adapters.sql import tables
 from cpd.adapters.sql.conflicts import conflict_from
 from cpd.adapters.sql.database import SqlDatabase, create_engine
 from cpd.domain.accounts import Organization, User
+from cpd.domain.certificate_design import Badge, BadgeImage, CertificateTemplate
 from cpd.domain.certificates import (
     Activity,
-    Badge,
-    BadgeImage,
     Certificate,
     CertificateSource,
     CertificateStatus,
-    CertificateTemplate,
     Holder,
     Logo,
 )

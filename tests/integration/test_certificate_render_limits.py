@@ -25,7 +25,8 @@ from cpd.adapters.memory.store import MemoryDatabase
 from cpd.adapters.typst_certificates import ASSETS, TypstCertificateRenderer
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor
-from cpd.domain.certificates import CertificateTemplate, sample_fields
+from cpd.domain.certificate_design import CertificateTemplate
+from cpd.domain.certificates import sample_fields
 from cpd.domain.errors import InvalidInput, Unavailable
 from cpd.domain.jobs import JobStatus
 from cpd.domain.pages import PageRequest

@@ -17,14 +17,8 @@ import pytest
 from cpd.adapters.typst_certificates import DEFAULT_TEMPLATE, TypstCertificateRenderer
 from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor, Organization, Role
-from cpd.domain.certificates import (
-    BADGE_IMAGE_TYPES,
-    LOGO_TYPES,
-    CertificateFields,
-    CertificateTemplate,
-    Logo,
-    sample_fields,
-)
+from cpd.domain.certificate_design import BADGE_IMAGE_TYPES, CertificateTemplate
+from cpd.domain.certificates import LOGO_TYPES, CertificateFields, Logo, sample_fields
 from cpd.domain.errors import InvalidInput, NotFound, PermissionDenied, RateLimited
 from cpd.domain.ids import new_id
 from cpd.domain.pages import PageRequest

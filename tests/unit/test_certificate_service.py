@@ -15,7 +15,8 @@ from cpd.adapters.mail import MemoryMailer
 from cpd.adapters.memory.store import MemoryDatabase
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor
-from cpd.domain.certificates import CertificateSource, CertificateTemplate
+from cpd.domain.certificate_design import CertificateTemplate
+from cpd.domain.certificates import CertificateSource
 from cpd.domain.courses import EnrollmentStatus
 from cpd.domain.errors import Conflict, InvalidInput, NotFound
 from cpd.domain.ids import new_id

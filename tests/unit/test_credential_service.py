@@ -19,10 +19,9 @@ import pytest
 from cpd.adapters.credential_signing import JwsCredentialSigner, verify_credential_jwt
 from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor, Organization, Role
+from cpd.domain.certificate_design import Badge, BadgeImage
 from cpd.domain.certificates import (
     Activity,
-    Badge,
-    BadgeImage,
     Certificate,
     CertificateSource,
     Holder,

@@ -9,18 +9,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cpd.domain.certificates import (
-    Activity,
+from cpd.domain.certificate_design import (
     Badge,
     BadgeImage,
+    CertificateTemplate,
+    check_template_source,
+)
+from cpd.domain.certificates import (
+    Activity,
     Certificate,
     CertificateSource,
     CertificateStatus,
-    CertificateTemplate,
     Holder,
     Logo,
     Verification,
-    check_template_source,
     serial_number,
     status_position,
 )

@@ -12,7 +12,8 @@ from cpd.domain.accounts import Member, Membership, Organization, Role, User
 from cpd.domain.attendance import AttendanceRecord, WalkInRecord
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.catalog import CourseFilters, CourseView, EventFilters, EventView
-from cpd.domain.certificates import Badge, Certificate, CertificateTemplate
+from cpd.domain.certificate_design import Badge, CertificateTemplate
+from cpd.domain.certificates import Certificate
 from cpd.domain.courses import Course, Enrollment
 from cpd.domain.credentials import SigningKey
 from cpd.domain.events import Event, SeatLedger

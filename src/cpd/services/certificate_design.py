@@ -19,14 +19,8 @@ from typing import Any
 from uuid import UUID
 
 from cpd.domain.accounts import Actor
-from cpd.domain.certificates import (
-    Badge,
-    BadgeImage,
-    CertificateFields,
-    CertificateTemplate,
-    Logo,
-    sample_fields,
-)
+from cpd.domain.certificate_design import Badge, BadgeImage, CertificateTemplate
+from cpd.domain.certificates import CertificateFields, Logo, sample_fields
 from cpd.domain.errors import Conflict, InvalidInput, NotFound, RateLimited
 from cpd.domain.pages import Page, PageRequest
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory

@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 
 from cpd.domain.accounts import Actor, Organization, User
 from cpd.domain.attendance import summarise
+from cpd.domain.certificate_design import CertificateTemplate
 from cpd.domain.certificates import (
     TEXT_LIMITS,
     Activity,
     Certificate,
     CertificateFields,
     CertificateSource,
-    CertificateTemplate,
     Holder,
     Verification,
     normalise_verification_code,

@@ -14,13 +14,8 @@ from typing import Any
 from uuid import UUID
 
 from cpd.domain.accounts import Actor, Organization
-from cpd.domain.certificates import (
-    Activity,
-    Badge,
-    Certificate,
-    CertificateSource,
-    status_position,
-)
+from cpd.domain.certificate_design import Badge
+from cpd.domain.certificates import Activity, Certificate, CertificateSource, status_position
 from cpd.domain.credentials import (
     AchievementFacts,
     BitstringStatusList,

@@ -11,7 +11,8 @@ from uuid import UUID
 from cpd.domain.accounts import Membership, Organization, User
 from cpd.domain.attendance import AttendanceRecord, WalkInRecord
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
-from cpd.domain.certificates import Badge, Certificate, CertificateTemplate
+from cpd.domain.certificate_design import Badge, CertificateTemplate
+from cpd.domain.certificates import Certificate
 from cpd.domain.courses import Course, Enrollment
 from cpd.domain.credentials import SigningKey
 from cpd.domain.events import Event

@@ -7,7 +7,8 @@ from collections.abc import Collection
 from uuid import UUID
 
 from cpd.adapters.memory.base import _page, _Repo
-from cpd.domain.certificates import Badge, Certificate, CertificateStatus, CertificateTemplate
+from cpd.domain.certificate_design import Badge, CertificateTemplate
+from cpd.domain.certificates import Certificate, CertificateStatus
 from cpd.domain.credentials import SigningKey
 from cpd.domain.errors import Conflict
 from cpd.domain.jobs import Job

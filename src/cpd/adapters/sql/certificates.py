@@ -12,14 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from cpd.adapters.sql import tables as t
 from cpd.adapters.sql.base import _dialect_insert, _Repository
 from cpd.adapters.sql.conflicts import conflict_from
+from cpd.domain.certificate_design import Badge, BadgeImage, CertificateTemplate
 from cpd.domain.certificates import (
     Activity,
-    Badge,
-    BadgeImage,
     Certificate,
     CertificateSource,
     CertificateStatus,
-    CertificateTemplate,
     Holder,
     Logo,
 )

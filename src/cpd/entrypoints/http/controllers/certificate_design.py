@@ -14,15 +14,14 @@ from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from cpd.domain.accounts import Actor
-from cpd.domain.certificates import (
+from cpd.domain.certificate_design import (
     MAX_BADGE_IMAGE_BYTES,
-    MAX_LOGO_BYTES,
     MAX_TEMPLATE_BYTES,
     Badge,
     BadgeImage,
     CertificateTemplate,
-    Logo,
 )
+from cpd.domain.certificates import MAX_LOGO_BYTES, Logo
 from cpd.domain.credentials import CredentialUrls
 from cpd.domain.errors import InvalidInput
 from cpd.domain.pages import PageRequest
