@@ -85,11 +85,8 @@ from cpd.services.messaging import MessagingService
 from cpd.services.notifications import EVENT_REMINDER_TASK, REGISTRATION_EMAIL, SEND_EMAIL
 from cpd.services.organizations import InvitationLimits, OrganizationService
 from cpd.services.outbox import PING, OutboxRelay, TaskRunner, ping
-from cpd.services.registrations import (
-    APPLY_PAYMENT_EVENT,
-    REFUND_PAYMENT,
-    RegistrationService,
-)
+from cpd.services.registration_steps import APPLY_PAYMENT_EVENT, REFUND_PAYMENT
+from cpd.services.registrations import RegistrationService
 from cpd.services.reminders import ReminderService
 from cpd.settings import Settings
 

@@ -16,7 +16,7 @@ from cpd.ports.services import Cache, Clock
 from cpd.services.access import is_staff, require_approved, require_staff
 from cpd.services.certificates import queue_event_certificates
 from cpd.services.meetings import queue_meeting_sync
-from cpd.services.registrations import cancel_everyone, offer_freed_seats
+from cpd.services.registration_steps import cancel_everyone, offer_freed_seats
 from cpd.services.slugs import free_slug
 
 EVENT_NOT_FOUND = "Event not found."

@@ -24,13 +24,11 @@ from cpd.domain.money import Money
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind, PaymentIntent
 from cpd.domain.registrations import (
-    ACTIVE,
     STANDARD_REFUNDS,
     Attendee,
     RefundPolicy,
     Registration,
     RegistrationStatus,
-    next_offers,
     seats_free,
 )
 from cpd.domain.tasks import Attachment, Task
@@ -43,17 +41,26 @@ from cpd.services.idempotency import IdempotentRequest, InFlight, KeyTaken
 from cpd.services.meetings import meeting_registrants_task, queue_meeting_registrant
 from cpd.services.messaging import Delivery, MessagingService
 from cpd.services.notifications import (
-    REGISTRATION_EMAIL,
     Links,
     registration_email,
     reminder_email,
 )
+from cpd.services.registration_steps import (
+    REGISTRATION_NOT_FOUND,
+    locked_event,
+    notify,
+    offer_freed_seats,
+    open_event,
+    own_registration,
+    payment_event_from,
+    payment_event_task,
+    refund_task,
+    registrant_of,
+    reload_registration,
+)
 
-REGISTRATION_NOT_FOUND = "Registration not found."
 ALREADY_REGISTERED = "You already have a registration for this event."
-REFUND_PAYMENT = "refund_payment"
 CHECK_IN_OPENS = timedelta(hours=1)  # staff may check people in this long before a session
-APPLY_PAYMENT_EVENT = "apply_payment_event"
 REMINDERS = UUID("6f1c2a51-3a0e-4f5b-9a57-5d0f4c1b7e21")  # namespace of reminder delivery ids
 
 
@@ -126,7 +133,7 @@ class RegistrationService:
             # Checked before the seat decision, without the lock. Whatever changes meanwhile
             # is caught under it (the locked row's status and capacity) or by the
             # one-active-registration unique index.
-            event = await _open_event(uow, event_id, now)
+            event = await open_event(uow, event_id, now)
             if await uow.registrations.active_for(event_id, actor.user_id) is not None:
                 # Committed with its key: a duplicate of that booking replays it.
                 if idempotency and await uow.idempotency.find(actor.user_id, idempotency.key):
@@ -274,7 +281,7 @@ class RegistrationService:
         if found is None or found.resource_id is None:  # gone with its user, or never claimed
             raise NotFound(REGISTRATION_NOT_FOUND)
         async with self._uow() as uow:
-            registration = await _reload(uow, found.resource_id)
+            registration = await reload_registration(uow, found.resource_id)
         body = answer(await self._booking(registration))
         return await idempotency.store_answer(self._uow, request, body)
 
@@ -285,7 +292,7 @@ class RegistrationService:
     async def payment(self, actor: Actor, registration_id: UUID) -> Booking:
         """The payment to make for a held registration (started again idempotently)."""
         async with self._uow() as uow:
-            registration = await _own(uow, actor, registration_id)
+            registration = await own_registration(uow, actor, registration_id)
         if registration.status is not RegistrationStatus.PENDING_PAYMENT:
             raise Conflict(f"No payment is due on a {registration.status} registration.")
         return Booking(registration, await self._start_payment(registration))
@@ -297,7 +304,7 @@ class RegistrationService:
             registration, idempotency_key=f"registration:{registration.id}"
         )
         async with self._uow() as uow:
-            current = await _reload(uow, registration.id)
+            current = await reload_registration(uow, registration.id)
             if current.status is RegistrationStatus.PENDING_PAYMENT:
                 current.attach_payment(intent.reference, now=self._clock.now())
                 await uow.registrations.save(current)
@@ -321,7 +328,7 @@ class RegistrationService:
             await self.confirm_payment(registration.id, event.amount.amount)
         elif event.kind is PaymentEventKind.REFUND_SUCCEEDED and event.refund_reference:
             async with self._uow() as uow:
-                registration = await _reload(uow, registration.id)
+                registration = await reload_registration(uow, registration.id)
                 if event.refund_reference in registration.refund_references:
                     return  # its receipt, or an earlier event, counted it already
                 registration.record_refund(
@@ -335,7 +342,7 @@ class RegistrationService:
     async def send_registration_email(self, task: Task) -> None:
         """The ``registration_email`` task: written at send time from the current data."""
         kind = str(task.payload["kind"])
-        found = await self._registrant(UUID(str(task.payload["registration_id"])))
+        found = await registrant_of(self._uow, UUID(str(task.payload["registration_id"])))
         if found is None:
             return  # deleted since: nobody to tell
         registration, user, event, host = found
@@ -366,7 +373,7 @@ class RegistrationService:
                 f"Reminders go {' or '.join(map(str, sorted(REMINDER_HOURS)))} hours before.",
                 field="hours_before",
             )
-        found = await self._registrant(registration_id)
+        found = await registrant_of(self._uow, registration_id)
         if found is None:
             return None
         registration, user, event, host = found
@@ -391,18 +398,6 @@ class RegistrationService:
             UUID(str(task.payload["registration_id"])), int(task.payload["hours_before"])
         )
 
-    async def _registrant(
-        self, registration_id: UUID
-    ) -> tuple[Registration, User, Event, Organization] | None:
-        async with self._uow() as uow:
-            registration = await _reload(uow, registration_id)
-            user = await uow.users.get(registration.user_id)
-            event = await uow.events.get(registration.event_id)
-            host = await uow.organizations.get(event.organization_id) if event else None
-        if user is None or event is None or host is None:
-            return None
-        return registration, user, event, host
-
     def _calendar_attachment(self, event: Event, host: Organization) -> Attachment:
         view = EventView.of(event, OrganizationRef.of(host))
         ics = self._calendars.calendar([view], name=event.title, base_url=self._public_base_url)
@@ -420,7 +415,7 @@ class RegistrationService:
         return fresh
 
     async def apply_payment_event_task(self, task: Task) -> None:
-        await self.apply_payment_event(_event_from(task.payload))
+        await self.apply_payment_event(payment_event_from(task.payload))
 
     async def refund(self, task: Task) -> None:
         """The ``refund_payment`` task: refund through the provider, keyed by the task id so a
@@ -428,14 +423,14 @@ class RegistrationService:
         registration_id = UUID(task.payload["registration_id"])
         amount = Money(int(task.payload["amount"]), str(task.payload["currency"]))
         async with self._uow() as uow:
-            registration = await _reload(uow, registration_id)
+            registration = await reload_registration(uow, registration_id)
         if registration.payment_reference is None:
             return  # nothing was ever charged
         receipt = await self._payments.refund(
             registration.payment_reference, amount, idempotency_key=f"refund:{task.id}"
         )
         async with self._uow() as uow:
-            registration = await _reload(uow, registration_id)
+            registration = await reload_registration(uow, registration_id)
             registration.record_refund(
                 receipt.amount.amount, now=self._clock.now(), reference=receipt.reference
             )
@@ -451,7 +446,7 @@ class RegistrationService:
     ) -> Page[StaffRow]:
         """An event's registrations with who registered, for its staff."""
         async with self._uow() as uow:
-            event = await _locked_event(uow, event_id, lock=False)
+            event = await locked_event(uow, event_id, lock=False)
             await require_staff(uow, actor, event.organization_id, not_found="Event not found.")
             found = await uow.registrations.list_for_event(event_id, statuses, page)
             users = {u.id: u for u in await uow.users.get_many([r.user_id for r in found.items])}
@@ -463,9 +458,9 @@ class RegistrationService:
     ) -> Cancellation:
         """Staff cancel a registration: always a full refund."""
         async with self._uow() as uow:
-            event = await _locked_event(uow, event_id, lock=False)
+            event = await locked_event(uow, event_id, lock=False)
             await require_staff(uow, actor, event.organization_id, not_found="Event not found.")
-            registration = await _reload(uow, registration_id)
+            registration = await reload_registration(uow, registration_id)
             if registration.event_id != event_id:
                 raise NotFound(REGISTRATION_NOT_FOUND)
             return await self._cancel(uow, registration, by_organizer=True)
@@ -475,7 +470,7 @@ class RegistrationService:
         the hour), attached to the registration."""
         now = self._clock.now()
         async with self._uow() as uow:
-            event = await _locked_event(uow, event_id, lock=False)
+            event = await locked_event(uow, event_id, lock=False)
             await require_staff(uow, actor, event.organization_id, not_found="Event not found.")
             registration = await uow.registrations.by_check_in_code(event_id, code.strip())
             if registration is None:
@@ -502,7 +497,7 @@ class RegistrationService:
 
     async def get(self, actor: Actor, registration_id: UUID) -> Registration:
         async with self._uow() as uow:
-            return await _own(uow, actor, registration_id)
+            return await own_registration(uow, actor, registration_id)
 
     async def mine(self, actor: Actor, page: PageRequest) -> Page[Registration]:
         async with self._uow() as uow:
@@ -518,15 +513,15 @@ class RegistrationService:
     async def cancel(self, actor: Actor, registration_id: UUID) -> Cancellation:
         """The registrant cancels: the refund follows the policy snapshotted at payment."""
         async with self._uow() as uow:
-            registration = await _own(uow, actor, registration_id)
+            registration = await own_registration(uow, actor, registration_id)
             return await self._cancel(uow, registration, by_organizer=False)
 
     async def accept_offer(self, actor: Actor, registration_id: UUID) -> Registration:
         now = self._clock.now()
         async with self._uow() as uow:
-            registration = await _own(uow, actor, registration_id)
-            event = await _locked_event(uow, registration.event_id)
-            registration = await _reload(uow, registration_id)
+            registration = await own_registration(uow, actor, registration_id)
+            event = await locked_event(uow, registration.event_id)
+            registration = await reload_registration(uow, registration_id)
             registration.accept_offer(now=now)
             await uow.registrations.save(registration)
             queue_meeting_registrant(uow, registration, event)
@@ -539,15 +534,15 @@ class RegistrationService:
         registration comes back unchanged, not confirmed."""
         now = self._clock.now()
         async with self._uow() as uow:
-            registration = await _reload(uow, registration_id)
+            registration = await reload_registration(uow, registration_id)
             if registration.status is RegistrationStatus.CONFIRMED and registration.paid:
                 return registration  # a duplicate: already applied
-            event = await _locked_event(uow, registration.event_id)
-            registration = await _reload(uow, registration_id)
+            event = await locked_event(uow, registration.event_id)
+            registration = await reload_registration(uow, registration_id)
             amount = registration.amount_due
             if registration.status is not RegistrationStatus.PENDING_PAYMENT:
                 # Paid after the hold ran out or after cancelling: the money goes back.
-                uow.outbox.add(_refund_task(registration, amount_paid))
+                uow.outbox.add(refund_task(registration, amount_paid))
                 await uow.commit()
                 return registration
             if amount_paid != amount.amount:
@@ -566,8 +561,8 @@ class RegistrationService:
             due = await uow.registrations.expiring(now, limit)
         for event_id, registration_id in due:
             async with self._uow() as uow:
-                await _locked_event(uow, event_id)
-                registration = await _reload(uow, registration_id)
+                await locked_event(uow, event_id)
+                registration = await reload_registration(uow, registration_id)
                 if registration.status is RegistrationStatus.PENDING_PAYMENT:
                     registration.expire_hold(now=now)
                 elif registration.status is RegistrationStatus.OFFERED:
@@ -586,135 +581,16 @@ class RegistrationService:
         self, uow: UnitOfWork, registration: Registration, *, by_organizer: bool
     ) -> Cancellation:
         now = self._clock.now()
-        event = await _locked_event(uow, registration.event_id)
-        registration = await _reload(uow, registration.id)
+        event = await locked_event(uow, registration.event_id)
+        registration = await reload_registration(uow, registration.id)
         refund = registration.cancel(
             now=now, event_starts_at=event.starts_at, by_organizer=by_organizer
         )
         await uow.registrations.save(registration)
         if refund:
-            uow.outbox.add(_refund_task(registration, refund))
+            uow.outbox.add(refund_task(registration, refund))
         notify(uow, registration, "cancelled", refund=refund)
         await offer_freed_seats(uow, event.id, now)
         await uow.commit()
         await self._cache.clear()
         return Cancellation(registration, refund)
-
-
-async def offer_freed_seats(uow: UnitOfWork, event_id: UUID, now: datetime) -> None:
-    """Offer free seats down the waitlist, then record what is held. Call it, under the
-    event's lock, whenever seats may have freed up: a cancellation, an expiry, more capacity."""
-    event = await uow.events.get(event_id)
-    held = await uow.registrations.seats_held(event_id)
-    free = seats_free(event.capacity if event else None, held)
-    if free == 0:
-        await uow.events.record_seats_taken(event_id, held)
-        return
-    # Each offer takes at least one seat, so only the first ``free`` in line can be offered.
-    for registration in next_offers(await uow.registrations.waitlist(event_id, free), free):
-        registration.offer(now=now)
-        await uow.registrations.save(registration)
-        notify(uow, registration, "offered")
-        held += registration.seats
-    await uow.events.record_seats_taken(event_id, held)
-
-
-async def cancel_everyone(uow: UnitOfWork, event_id: UUID, now: datetime) -> int:
-    """The event is cancelled: every active registration is cancelled and refunded in full."""
-    page = await uow.registrations.list_for_event(event_id, ACTIVE, PageRequest(limit=200))
-    cancelled = 0
-    while page.items:
-        for registration in page.items:
-            refund = registration.cancel(now=now, event_starts_at=None, by_organizer=True)
-            await uow.registrations.save(registration)
-            if refund:
-                uow.outbox.add(_refund_task(registration, refund))
-            notify(uow, registration, "cancelled", refund=refund)
-            cancelled += 1
-        page = await uow.registrations.list_for_event(event_id, ACTIVE, PageRequest(limit=200))
-    await uow.events.record_seats_taken(event_id, 0)
-    return cancelled
-
-
-def notify(uow: UnitOfWork, registration: Registration, kind: str, refund: int = 0) -> None:
-    """Queue the registrant's email about ``kind`` in the same transaction as the change."""
-    payload: dict[str, object] = {"registration_id": str(registration.id), "kind": kind}
-    if refund:
-        payload["refund"] = refund
-    uow.outbox.add(Task(REGISTRATION_EMAIL, payload))
-
-
-def _refund_task(registration: Registration, amount: int) -> Task:
-    return Task(
-        REFUND_PAYMENT,
-        {
-            "registration_id": str(registration.id),
-            "amount": amount,
-            "currency": registration.amount_due.currency,
-        },
-    )
-
-
-async def _open_event(uow: UnitOfWork, event_id: UUID, now: datetime) -> Event:
-    event = await uow.events.get(event_id)
-    if event is None or event.status is not EventStatus.PUBLISHED:
-        raise NotFound("Event not found.")
-    if event.registration_opens_at and now < event.registration_opens_at:
-        raise Conflict("Registration has not opened yet.")
-    if event.registration_closes_at and now >= event.registration_closes_at:
-        raise Conflict("Registration has closed.")
-    if event.ends_at and now >= event.ends_at:
-        raise Conflict("This event is over.")
-    return event
-
-
-async def _locked_event(uow: UnitOfWork, event_id: UUID, *, lock: bool = True) -> Event:
-    event = await (uow.events.get_for_update if lock else uow.events.get)(event_id)
-    if event is None:
-        raise NotFound("Event not found.")
-    return event
-
-
-async def _reload(uow: UnitOfWork, registration_id: UUID) -> Registration:
-    registration = await uow.registrations.get(registration_id)
-    if registration is None:
-        raise NotFound(REGISTRATION_NOT_FOUND)
-    return registration
-
-
-async def _own(uow: UnitOfWork, actor: Actor, registration_id: UUID) -> Registration:
-    registration = await uow.registrations.get(registration_id)
-    if registration is None or registration.user_id != actor.user_id:
-        raise NotFound(REGISTRATION_NOT_FOUND)
-    return registration
-
-
-def payment_event_task(event: PaymentEvent) -> Task:
-    """The task that applies a verified provider event (its payload round-trips every field)."""
-    return Task(APPLY_PAYMENT_EVENT, _event_payload(event))
-
-
-def _event_payload(event: PaymentEvent) -> dict[str, object]:
-    return {
-        "id": event.id,
-        "kind": event.kind.value,
-        "reference": event.reference,
-        "registration_id": str(event.registration_id) if event.registration_id else None,
-        "amount": event.amount.amount,
-        "currency": event.amount.currency,
-        "occurred_at": event.occurred_at.isoformat(),
-        "refund_reference": event.refund_reference,
-    }
-
-
-def _event_from(payload: dict[str, object]) -> PaymentEvent:
-    registration_id = payload["registration_id"]
-    return PaymentEvent(
-        id=str(payload["id"]),
-        kind=PaymentEventKind(str(payload["kind"])),
-        reference=str(payload["reference"]),
-        registration_id=UUID(str(registration_id)) if registration_id else None,
-        amount=Money(int(str(payload["amount"])), str(payload["currency"])),
-        occurred_at=datetime.fromisoformat(str(payload["occurred_at"])),
-        refund_reference=str(refund) if (refund := payload.get("refund_reference")) else None,
-    )
