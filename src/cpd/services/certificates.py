@@ -12,14 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from functools import partial
 from uuid import UUID, uuid5
-from zoneinfo import ZoneInfo
 
 from cpd.domain.accounts import Actor, Organization, User
-from cpd.domain.attendance import summarise
 from cpd.domain.certificate_design import CertificateTemplate
 from cpd.domain.certificates import (
     TEXT_LIMITS,
@@ -31,17 +28,24 @@ from cpd.domain.certificates import (
     Verification,
     normalise_verification_code,
 )
-from cpd.domain.courses import Course, EnrollmentStatus
+from cpd.domain.courses import EnrollmentStatus
 from cpd.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from cpd.domain.events import Event, EventStatus
 from cpd.domain.jobs import Job, JobStatus
 from cpd.domain.pages import Page, PageRequest
-from cpd.domain.registrations import RegistrationStatus
 from cpd.domain.tasks import Attachment, Task
 from cpd.domain.text import checked_text
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import CertificateRenderer, Clock, FileStorage
 from cpd.services.access import is_staff, require_staff
+from cpd.services.certificate_eligibility import (
+    Eligibility,
+    course_activity,
+    eligible_without_certificate,
+    event_activity,
+    event_eligibility,
+    holder_of,
+)
 from cpd.services.messaging import MessagingService
 from cpd.services.notifications import certificate_email
 
@@ -60,50 +64,6 @@ RENDER_RETRY_SECONDS = 300  # a failed download: until someone corrects the temp
 RENDER_BATCH = 50  # certificates rendered per call to the renderer (and per progress step)
 PDF = "application/pdf"
 _DELIVERY_NAMESPACE = UUID("0b6f3f9e-2d3c-4a51-9a64-7c1d2e8f5a10")
-
-
-@dataclass(frozen=True, slots=True)
-class Eligibility:
-    """Whether a person has earned the certificate, and if not, why (for staff overrides)."""
-
-    eligible: bool
-    reason: str = ""
-
-
-def event_activity(event: Event) -> Activity:
-    """An event as a certificate prints it: dates in the event's own time zone."""
-    zone = ZoneInfo(event.timezone)
-    starts = event.starts_at.astimezone(zone).date() if event.starts_at else None
-    ends = event.ends_at.astimezone(zone).date() if event.ends_at else None
-    return Activity(
-        source=CertificateSource.EVENT,
-        source_id=event.id,
-        title=event.title,
-        cpd_credits=event.cpd_credits,
-        credit_category=event.credit_category,
-        starts_on=starts or event.created_at.date(),
-        ends_on=ends if ends != starts else None,
-    )
-
-
-def course_activity(course: Course, completed_on: date) -> Activity:
-    return Activity(
-        source=CertificateSource.COURSE,
-        source_id=course.id,
-        title=course.title,
-        cpd_credits=course.cpd_credits,
-        credit_category=course.credit_category,
-        completed_on=completed_on,
-    )
-
-
-def holder_of(user: User) -> Holder:
-    """The name printed is the person's name on their account, as they last gave it."""
-    return Holder(
-        user_id=user.id,
-        name=f"{user.first_name} {user.last_name}",
-        registration_number=user.profile.registration_number,
-    )
 
 
 async def queue_event_certificates(
@@ -219,7 +179,7 @@ class CertificateService:
             return (
                 event.organization_id,
                 event_activity(event),
-                await _event_eligibility(uow, event, user_id),
+                await event_eligibility(uow, event, user_id),
                 registration.id if registration else None,
             )
         course = await uow.courses.get(source_id)
@@ -320,7 +280,7 @@ class CertificateService:
                 raise NotFound(JOB_NOT_FOUND)
             if job.status is JobStatus.COMPLETED:
                 return job  # a redelivery of a finished job
-            newcomers = await _eligible_without_certificate(uow, event) if event else []
+            newcomers = await eligible_without_certificate(uow, event) if event else []
             waiting = len(await uow.certificates.unrendered(job.subject_id, limit=1_000_000))
         if event is None:
             return await step(
@@ -605,37 +565,6 @@ class CertificateService:
             if job.created_by != actor.user_id:
                 await require_staff(uow, actor, job.organization_id, not_found=JOB_NOT_FOUND)
         return job
-
-
-async def _event_eligibility(uow: UnitOfWork, event: Event, user_id: UUID) -> Eligibility:
-    if event.status is not EventStatus.COMPLETED:
-        return Eligibility(False, f"The event is {event.status}, not completed.")
-    registration = await uow.registrations.active_for(event.id, user_id)
-    if registration is None or registration.status is not RegistrationStatus.CONFIRMED:
-        return Eligibility(False, "This person has no confirmed registration for the event.")
-    summaries = summarise(event, await uow.attendance.for_event(event.id, user_id))
-    if not summaries or not summaries[0].threshold_met:
-        percent = summaries[0].percent if summaries else 0
-        return Eligibility(
-            False,
-            f"Attended {percent}% of the event; the threshold is "
-            f"{event.attendance_threshold_percent}%.",
-        )
-    return Eligibility(True)
-
-
-async def _eligible_without_certificate(
-    uow: UnitOfWork, event: Event
-) -> list[tuple[UUID, UUID | None]]:
-    """(person, registration) of everyone who earned a certificate and has none yet: confirmed
-    registrants whose attendance met the event's threshold."""
-    if event.status is not EventStatus.COMPLETED:
-        return []
-    summaries = summarise(event, await uow.attendance.for_event(event.id))
-    met = {summary.user_id for summary in summaries if summary.threshold_met}
-    have = await uow.certificates.holders(event.id)
-    confirmed = await uow.registrations.confirmed_for(event.id, user_ids=met - have, ids=())
-    return [(r.user_id, r.id) for r in sorted(confirmed, key=lambda r: r.created_at)]
 
 
 async def _organization(uow: UnitOfWork, organization_id: UUID) -> Organization:

@@ -34,7 +34,7 @@ from cpd.domain.errors import NotFound
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Clock, CredentialSigner
 from cpd.services.access import is_staff
-from cpd.services.certificates import course_activity, event_activity
+from cpd.services.certificate_eligibility import course_activity, event_activity
 
 CERTIFICATE_NOT_FOUND = "Certificate not found."
 ORGANIZATION_NOT_FOUND = "Organization not found."
