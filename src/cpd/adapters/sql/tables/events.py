@@ -189,7 +189,8 @@ attendance = Table(
         nullable=False,
     ),
     Column("user_id", GUID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    # The registration attended under; none for a walk-in recorded by staff.
+    # The registration attended under; none on rows older than the walk-ins table, or after the
+    # registration was deleted.
     Column(
         "registration_id",
         GUID,
