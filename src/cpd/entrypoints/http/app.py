@@ -117,9 +117,7 @@ def create_app(container: Container, *, run_relay: bool = True) -> Litestar:
             HealthController,  # also at the root, where orchestrators look
             VerifyPageController,  # where certificates' QR codes point
             IssuerProfileController,  # /organizations/{slug}: credentials' issuer id
-            Router("/api/v1", route_handlers=API_CONTROLLERS),
-            # The unversioned prefix serves the current version for clients written against it.
-            Router("/api", route_handlers=API_CONTROLLERS, include_in_schema=False),
+            Router("/api/v1", route_handlers=API_CONTROLLERS),  # also /api/... (front.py)
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
