@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from cpd.adapters.sql.database import create_engine
 from cpd.adapters.sql.migrations import migrate
@@ -14,6 +16,12 @@ from cpd.bootstrap import Container, build_container
 from cpd.settings import Settings
 
 pytest_plugins = ["tests.postgres", "tests.redis_server", "tests.s3_server", "tests.smtp_server"]
+
+# Property tests check rules, not speed: a loaded CI machine must not fail them on a deadline.
+hypothesis_settings.register_profile(
+    "cpd", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("cpd")
 
 FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 64}
 
