@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar import Request, Response
 
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Litestar adds the charset to text types
 
 
 def wants_csv(request: Request[Any, Any, Any]) -> bool:
