@@ -202,6 +202,34 @@ async def test_a_broken_template_is_refused_with_typst_s_message_and_line(
     assert "__typst_py_bytes__" not in error.value.detail  # no server paths leak
 
 
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        (b"#let title = [Certificate]\n#let certificate(c) = [#title #c.no_such_field]\n", 2),
+        # Typst places this error at the wrapper's call, after the upload: the upload's
+        # definition of certificate is where to look.
+        (b"#let title = [Certificate]\n#let certificate(c, extra) = [#c.holder_name]\n", 2),
+        (b"#let title = [Certificate]\r\n#let certificate(c, extra) = [x]", 2),
+    ],
+)
+async def test_a_template_error_is_placed_in_the_upload_not_in_the_wrapper(
+    renderer: TypstCertificateRenderer, source: bytes, line: int
+) -> None:
+    with pytest.raises(InvalidInput) as error:
+        await renderer.check_template(source)
+    lines = [int(n) for n in re.findall(r"line (\d+)", error.value.detail)]
+    assert lines == [line], error.value.detail
+
+
+async def test_a_template_without_certificate_is_told_what_to_define(
+    renderer: TypstCertificateRenderer,
+) -> None:
+    with pytest.raises(InvalidInput) as error:
+        await renderer.check_template(b"#let title = [Certificate]\n#let certifcate(c) = []\n")
+    assert "line" not in error.value.detail
+    assert "must define" in error.value.detail
+
+
 async def test_a_name_too_long_for_a_template_is_caught(renderer: TypstCertificateRenderer) -> None:
     tight = b"#set page(width: 10cm, height: 6cm)\n#let certificate(c) = text(30pt, c.holder_name)"
     await renderer.check_template(tight)  # the sample name fits
