@@ -5,10 +5,14 @@ from __future__ import annotations
 import io
 import re
 import struct
+import subprocess
+import sys
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pypdf
 import pytest
@@ -17,6 +21,7 @@ import zxingcpp
 from PIL import Image
 from structlog.testing import capture_logs
 
+from cpd.adapters import typst_pool
 from cpd.adapters.typst_certificates import (
     DEFAULT_TEMPLATE,
     QR_ERROR,
@@ -284,3 +289,36 @@ async def test_an_unreadable_font_file_is_logged_not_fatal(tmp_path: Path) -> No
     renderer.close()
     assert sample_fields().holder_name in pdf_text(pdf)
     assert [entry["event"] for entry in logs] == ["certificate_font_unreadable"]
+
+
+def test_the_compile_child_imports_only_the_standard_library_and_typst() -> None:
+    """The pool starts ``python -m cpd.adapters.typst_worker``: what that imports, and no
+    more, is what every new child pays before its first compile."""
+    probe = "import sys, cpd.adapters.typst_worker; print(' '.join(sorted(sys.modules)))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert {"typst", "cpd.adapters.typst_worker"} <= set(loaded)
+    ours = {name for name in loaded if name.split(".")[0] == "cpd"}
+    assert ours == {"cpd", "cpd.adapters", "cpd.adapters.typst_worker"}
+    for heavy in ("litestar", "sqlalchemy", "msgspec", "structlog", "segno", "fontTools"):
+        assert heavy not in loaded
+
+
+async def test_the_check_deadline_counts_compiles_not_the_child_s_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a busy machine a child took seconds to start; the upload's budget is for compiling."""
+    start = typst_pool._Child.__init__
+
+    def slow_start(self: Any, *args: Any) -> None:
+        time.sleep(1.5)
+        start(self, *args)
+
+    monkeypatch.setattr(typst_pool._Child, "__init__", slow_start)
+    renderer = TypstCertificateRenderer(check_seconds=1.0, check_processes=1)
+    try:
+        samples = [("first sample", fields()), ("second sample", fields(holder_name="Ada"))]
+        await renderer.check_template(CUSTOM, samples)
+    finally:
+        renderer.close()

@@ -19,7 +19,6 @@ import base64
 import io
 import json
 import re
-import time
 from collections.abc import Iterable, Sequence
 from functools import cached_property, partial
 from pathlib import Path
@@ -28,7 +27,7 @@ import segno
 import structlog
 from fontTools.ttLib import TTCollection, TTFont
 
-from cpd.adapters.typst_pool import CompilerStopped, CompileTimeout, TypstProcessPool
+from cpd.adapters.typst_pool import Budget, CompilerStopped, CompileTimeout, TypstProcessPool
 from cpd.adapters.typst_worker import WRAPPER, TemplateError
 from cpd.domain.certificates import CertificateFields, Logo, long_date, sample_fields
 from cpd.domain.errors import InvalidInput
@@ -149,13 +148,12 @@ class TypstCertificateRenderer:
     def _check_here(
         self, source: bytes, samples: list[tuple[str, CertificateFields]]
     ) -> str | None:
-        deadline = time.monotonic() + self._checks.seconds
+        budget = Budget(self._checks.seconds)
         for note, fields in samples:
-            left = deadline - time.monotonic()
             try:
-                if left <= 0:
-                    raise CompileTimeout
-                self._one_page(self._checks.compile(_source(source), _inputs(fields), seconds=left))
+                self._one_page(
+                    self._checks.compile(_source(source), _inputs(fields), budget=budget)
+                )
             except (TemplateError, CompileTimeout, CompilerStopped, InvalidInput) as error:
                 problem = self._problem(error, self._checks, sample=True)
                 return f"{problem} ({note})" if note else problem

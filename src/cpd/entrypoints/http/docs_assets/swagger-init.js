@@ -8,6 +8,7 @@ window.addEventListener("DOMContentLoaded", () => {
     deepLinking: true,
     showExtensions: true,
     showCommonExtensions: true,
+    validatorUrl: null, // its badge would ask validator.swagger.io
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
   });
 });
