@@ -273,7 +273,7 @@ def test_sessions_crud_keeps_event_times_in_step(
         api.client.patch(f"{url}/{uuid.uuid4()}", headers=owner.headers, json={"title": "x"}), 404
     )
     assert api.client.delete(f"{url}/{session['id']}", headers=owner.headers).status_code == 204
-    listed = api.client.get(url).json()
+    listed = api.client.get(url).json()["items"]
     assert [s["title"] for s in listed] == ["Morning", "Afternoon"]
     assert (
         api.client.get(f"/api/v1/events/{event['id']}").json()["ends_at"] == "2027-03-01T16:00:00Z"

@@ -51,12 +51,12 @@ def test_publish_register_meeting_ended_attendance_through_zoom() -> None:
                     s["join_url"]
                     for s in client.get(
                         f"/api/v1/events/{event['id']}/sessions", headers=owner.headers
-                    ).json()
+                    ).json()["items"]
                 )
             )
             sessions = client.get(
                 f"/api/v1/events/{event['id']}/sessions", headers=owner.headers
-            ).json()
+            ).json()["items"]
             by_url = {m["join_url"]: meeting_id for meeting_id, m in zoom.meetings.items()}
             morning_id = by_url[sessions[0]["join_url"]]
             assert zoom.meetings[morning_id]["topic"] == "Ethics in practice: Morning"

@@ -5,10 +5,14 @@ from __future__ import annotations
 import io
 import re
 import struct
+import subprocess
+import sys
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pypdf
 import pytest
@@ -17,6 +21,7 @@ import zxingcpp
 from PIL import Image
 from structlog.testing import capture_logs
 
+from cpd.adapters import typst_pool
 from cpd.adapters.typst_certificates import (
     DEFAULT_TEMPLATE,
     QR_ERROR,
@@ -202,6 +207,34 @@ async def test_a_broken_template_is_refused_with_typst_s_message_and_line(
     assert "__typst_py_bytes__" not in error.value.detail  # no server paths leak
 
 
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        (b"#let title = [Certificate]\n#let certificate(c) = [#title #c.no_such_field]\n", 2),
+        # Typst places this error at the wrapper's call, after the upload: the upload's
+        # definition of certificate is where to look.
+        (b"#let title = [Certificate]\n#let certificate(c, extra) = [#c.holder_name]\n", 2),
+        (b"#let title = [Certificate]\r\n#let certificate(c, extra) = [x]", 2),
+    ],
+)
+async def test_a_template_error_is_placed_in_the_upload_not_in_the_wrapper(
+    renderer: TypstCertificateRenderer, source: bytes, line: int
+) -> None:
+    with pytest.raises(InvalidInput) as error:
+        await renderer.check_template(source)
+    lines = [int(n) for n in re.findall(r"line (\d+)", error.value.detail)]
+    assert lines == [line], error.value.detail
+
+
+async def test_a_template_without_certificate_is_told_what_to_define(
+    renderer: TypstCertificateRenderer,
+) -> None:
+    with pytest.raises(InvalidInput) as error:
+        await renderer.check_template(b"#let title = [Certificate]\n#let certifcate(c) = []\n")
+    assert "line" not in error.value.detail
+    assert "must define" in error.value.detail
+
+
 async def test_a_name_too_long_for_a_template_is_caught(renderer: TypstCertificateRenderer) -> None:
     tight = b"#set page(width: 10cm, height: 6cm)\n#let certificate(c) = text(30pt, c.holder_name)"
     await renderer.check_template(tight)  # the sample name fits
@@ -256,3 +289,36 @@ async def test_an_unreadable_font_file_is_logged_not_fatal(tmp_path: Path) -> No
     renderer.close()
     assert sample_fields().holder_name in pdf_text(pdf)
     assert [entry["event"] for entry in logs] == ["certificate_font_unreadable"]
+
+
+def test_the_compile_child_imports_only_the_standard_library_and_typst() -> None:
+    """The pool starts ``python -m cpd.adapters.typst_worker``: what that imports, and no
+    more, is what every new child pays before its first compile."""
+    probe = "import sys, cpd.adapters.typst_worker; print(' '.join(sorted(sys.modules)))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert {"typst", "cpd.adapters.typst_worker"} <= set(loaded)
+    ours = {name for name in loaded if name.split(".")[0] == "cpd"}
+    assert ours == {"cpd", "cpd.adapters", "cpd.adapters.typst_worker"}
+    for heavy in ("litestar", "sqlalchemy", "msgspec", "structlog", "segno", "fontTools"):
+        assert heavy not in loaded
+
+
+async def test_the_check_deadline_counts_compiles_not_the_child_s_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a busy machine a child took seconds to start; the upload's budget is for compiling."""
+    start = typst_pool._Child.__init__
+
+    def slow_start(self: Any, *args: Any) -> None:
+        time.sleep(1.5)
+        start(self, *args)
+
+    monkeypatch.setattr(typst_pool._Child, "__init__", slow_start)
+    renderer = TypstCertificateRenderer(check_seconds=1.0, check_processes=1)
+    try:
+        samples = [("first sample", fields()), ("second sample", fields(holder_name="Ada"))]
+        await renderer.check_template(CUSTOM, samples)
+    finally:
+        renderer.close()

@@ -19,7 +19,6 @@ import base64
 import io
 import json
 import re
-import time
 from collections.abc import Iterable, Sequence
 from functools import cached_property, partial
 from pathlib import Path
@@ -28,8 +27,8 @@ import segno
 import structlog
 from fontTools.ttLib import TTCollection, TTFont
 
-from cpd.adapters.typst_pool import CompilerStopped, CompileTimeout, TypstProcessPool
-from cpd.adapters.typst_worker import TemplateError
+from cpd.adapters.typst_pool import Budget, CompilerStopped, CompileTimeout, TypstProcessPool
+from cpd.adapters.typst_worker import WRAPPER, TemplateError
 from cpd.domain.certificates import CertificateFields, Logo, long_date, sample_fields
 from cpd.domain.errors import InvalidInput
 
@@ -38,13 +37,15 @@ BUNDLED_FONTS = ASSETS / "fonts"
 DEFAULT_TEMPLATE = (ASSETS / "default.typ").read_bytes()
 # Appended to every template: lays out each certificate of the batch on its own page. The
 # template defines `certificate(c)`; the logo arrives by key so a batch carries it once.
-DRIVER = b"""
-#for (cpd-index, cpd-c) in json(bytes(sys.inputs.at("cpd-batch"))).enumerate() {
+DRIVER = (
+    WRAPPER
+    + b"""#for (cpd-index, cpd-c) in json(bytes(sys.inputs.at("cpd-batch"))).enumerate() {
   if cpd-index > 0 { pagebreak() }
   let cpd-logo = cpd-c.at("logo")
   certificate(cpd-c + (logo: if cpd-logo == none { none } else { sys.inputs.at(cpd-logo) }))
 }
 """
+)
 # Decodes a logo the way Typst decodes images of its own (an undecodable raster inside the
 # SVG that carries a logo to templates is skipped silently, so uploads are checked with this).
 # Inputs are strings: raster bytes travel as a JSON array of numbers (a 1 MiB logo: ~0.15 s).
@@ -147,13 +148,12 @@ class TypstCertificateRenderer:
     def _check_here(
         self, source: bytes, samples: list[tuple[str, CertificateFields]]
     ) -> str | None:
-        deadline = time.monotonic() + self._checks.seconds
+        budget = Budget(self._checks.seconds)
         for note, fields in samples:
-            left = deadline - time.monotonic()
             try:
-                if left <= 0:
-                    raise CompileTimeout
-                self._one_page(self._checks.compile(_source(source), _inputs(fields), seconds=left))
+                self._one_page(
+                    self._checks.compile(_source(source), _inputs(fields), budget=budget)
+                )
             except (TemplateError, CompileTimeout, CompilerStopped, InvalidInput) as error:
                 problem = self._problem(error, self._checks, sample=True)
                 return f"{problem} ({note})" if note else problem

@@ -16,8 +16,10 @@ import pickle
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -31,6 +33,14 @@ STARTUP_SECONDS = 60.0
 # is within reach of a compile that escaped Typst).
 _PASSED_ON = ("PATH", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "LANG", "LC_ALL", "TMPDIR")
 CHILD_ENV = {"RAYON_NUM_THREADS": "1", "RUST_BACKTRACE": "0"}
+
+
+@dataclass
+class Budget:
+    """Compile time shared by several compiles (an upload's samples). Only compiles spend it:
+    starting a child (imports, fonts: seconds on a busy machine) does not."""
+
+    seconds: float
 
 
 class CompileTimeout(Exception):
@@ -136,19 +146,26 @@ class TypstProcessPool:
         *,
         output: Literal["pdf", "png"] = "pdf",
         ppi: float | None = None,
-        seconds: float | None = None,
+        budget: Budget | None = None,
     ) -> bytes:
-        """In a pool thread: the document, or TemplateError, CompileTimeout, CompilerStopped."""
+        """In a pool thread: the document, or TemplateError, CompileTimeout, CompilerStopped.
+        The deadline (``seconds``, or what is left of ``budget``) starts once a child is ready."""
+        if budget is not None and budget.seconds <= 0:
+            raise CompileTimeout
         child = self._take()
         request = {"source": source, "inputs": dict(inputs), "output": output, "ppi": ppi}
+        started = time.monotonic()
         try:
-            document = child.compile(request, self.seconds if seconds is None else seconds)
+            document = child.compile(request, self.seconds if budget is None else budget.seconds)
         except (CompileTimeout, CompilerStopped):
             self._discard(child)
             raise
         except BaseException:
             self._give_back(child)
             raise
+        finally:
+            if budget is not None:
+                budget.seconds -= time.monotonic() - started
         self._give_back(child)
         return document
 

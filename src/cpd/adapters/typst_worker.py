@@ -25,6 +25,15 @@ OK, FAILED = b"\x00", b"\x01"  # the first byte of a reply: a document follows, 
 READY = b"ready"  # sent once, when the fonts are loaded
 _SOURCE = "__typst_py_bytes__.typ"  # the name typst-py gives a source passed as bytes
 _LOCATION = re.compile(r"(\S+\.typ):(\d+):(\d+)")
+# Begins what the product appends to a template (``typst_certificates.DRIVER``): a position
+# at or past it is not in the template, so it is not reported as the template's line.
+WRAPPER = b"\n// cpd: the product's wrapper, which calls the template's certificate(c)\n"
+_NEWLINE = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")  # the line breaks Typst counts
+_DEFINITION = re.compile(r"let\s+(certificate)\s*\(")
+_IN_WRAPPER = (
+    " (where the product calls certificate(c), which the template must define with one "
+    "parameter, the certificate's fields)"
+)
 # An absolute path in a message, e.g. "(searched at /srv/app/.../logo.png)"; not a URL, not
 # a path the template wrote in quotes.
 _ABSOLUTE = re.compile(r"(?<=[\s(])/[^\s()\"'`]+")
@@ -67,24 +76,49 @@ class TypstCompiler:
                 input=source, format=output, ppi=ppi, sys_inputs=dict(inputs)
             )
         except typst.TypstError as error:
-            raise self._error(error.message, error.diagnostic) from None
+            raise self._error(source, error.message, error.diagnostic) from None
         if warnings:  # e.g. an unknown font family: Typst would silently substitute one
-            raise self._error(warnings[0].message, warnings[0].diagnostic)
+            raise self._error(source, warnings[0].message, warnings[0].diagnostic)
         if isinstance(document, list):  # PNG comes one image per page; certificates have one
             document = document[0]
         assert isinstance(document, bytes)
         return document
 
-    def _error(self, message: str, diagnostic: str) -> TemplateError:
-        """Typst's message with the template's line and column, paths as the template sees
-        them (relative to its folder), never where the service is installed."""
+    def _error(self, source: bytes, message: str, diagnostic: str) -> TemplateError:
+        """Typst's message with the template's line and column (the first position inside the
+        template, not in the wrapper after it), paths as the template sees them (relative to
+        its folder), never where the service is installed."""
         found = [m for m in _LOCATION.finditer(diagnostic) if m[1].endswith(_SOURCE)]
-        where = f"line {found[0][2]}, column {found[0][3]}" if found else None
-        return TemplateError(_ABSOLUTE.sub(self._relative, message), where)
+        lines = _template_lines(source)
+        inside = [(int(m[2]), int(m[3])) for m in found if lines is None or int(m[2]) <= lines]
+        message = _ABSOLUTE.sub(self._relative, message)
+        if found and not inside:  # the wrapper's call of certificate(c) failed
+            message += _IN_WRAPPER
+            inside = _definition(source)
+        where = f"line {inside[0][0]}, column {inside[0][1]}" if inside else None
+        return TemplateError(message, where)
 
     def _relative(self, match: re.Match[str]) -> str:
         path = Path(match[0])
         return str(path.relative_to(self._root)) if path.is_relative_to(self._root) else path.name
+
+
+def _template_lines(source: bytes) -> int | None:
+    """How many lines of ``source`` are the template, if the wrapper follows it."""
+    end = source.rfind(WRAPPER)
+    if end < 0:
+        return None
+    return len(_NEWLINE.findall(source[:end].decode("utf-8", "replace"))) + 1
+
+
+def _definition(source: bytes) -> list[tuple[int, int]]:
+    """Where the template defines ``certificate``, if it does."""
+    text = source[: source.rfind(WRAPPER)].decode("utf-8", "replace")
+    found = _DEFINITION.search(text)
+    if found is None:
+        return []
+    before = _NEWLINE.split(text[: found.start(1)])
+    return [(len(before), len(before[-1]) + 1)]
 
 
 def _limit_memory(mebibytes: int) -> None:

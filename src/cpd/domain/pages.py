@@ -24,6 +24,12 @@ class PageRequest:
         if not 0 <= self.offset <= MAX_OFFSET:
             raise InvalidInput(f"Must be between 0 and {MAX_OFFSET}.", field="offset")
 
+    def of(self, items: list[T]) -> Page[T]:
+        """This page of a list already in memory (a report computed over the whole event)."""
+        return Page(
+            items[self.offset : self.offset + self.limit], len(items), self.limit, self.offset
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):

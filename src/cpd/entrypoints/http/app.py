@@ -9,12 +9,10 @@ from typing import cast
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.enums import ScopeType
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
 
 from cpd.bootstrap import Container, build_container
+from cpd.entrypoints.http.api_docs import docs_assets_router, openapi_config
 from cpd.entrypoints.http.controllers.auth import AuthController
 from cpd.entrypoints.http.controllers.certificate_design import (
     BadgeImagesController,
@@ -112,8 +110,10 @@ def create_app(container: Container, *, run_relay: bool = True) -> Litestar:
     async def on_shutdown() -> None:
         await container.shutdown()
 
+    docs = container.settings.serves_openapi_docs
     app = CpdApp(
         route_handlers=[
+            *([docs_assets_router()] if docs else []),
             HealthController,  # also at the root, where orchestrators look
             VerifyPageController,  # where certificates' QR codes point
             IssuerProfileController,  # /organizations/{slug}: credentials' issuer id
@@ -126,32 +126,13 @@ def create_app(container: Container, *, run_relay: bool = True) -> Litestar:
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         state=State({"container": container}),
-        openapi_config=_openapi() if container.settings.serves_openapi_docs else None,
+        openapi_config=openapi_config() if docs else None,
         logging_config=None,
         debug=False,
     )
     app.response_cache = response_cache_of(container)
     app.security_headers = SecurityHeaders(hsts=container.settings.environment != "development")
     return app
-
-
-def _openapi() -> OpenAPIConfig:
-    return OpenAPIConfig(
-        title="CPD Events API",
-        version="1.0.0",
-        description="Events, registrations, payments, attendance and verifiable certificates.",
-        path="/schema",
-        render_plugins=[
-            ScalarRenderPlugin(),
-            SwaggerRenderPlugin(path="/swagger"),
-            YamlRenderPlugin(),  # /schema/openapi.yaml; the JSON one Litestar always adds
-        ],
-        components=Components(
-            security_schemes={
-                "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
-            }
-        ),
-    )
 
 
 def create_app_from_env() -> Litestar:

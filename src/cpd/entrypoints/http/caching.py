@@ -16,7 +16,7 @@ from litestar import Request, Response
 
 from cpd.ports.services import Cache
 
-ICS = "text/calendar"  # Litestar appends the charset
+ICS = "text/calendar"  # Litestar adds the charset to text types
 
 SERVER_TTL_SECONDS = 300  # an upper bound: a change clears the cache at once
 CLIENT_MAX_AGE_SECONDS = 30  # what browsers and shared caches may reuse without asking
@@ -64,9 +64,8 @@ async def public_response(
             media_type=media_type,
             headers={"Cache-Control": PRIVATE, "Vary": "Authorization"},
         )
-    full_type = media_type if "charset" in media_type else f"{media_type}; charset=utf-8"
-    if media_type == JSON:
-        full_type = JSON
+    # What Litestar sends for it, kept with the entry for the front door to send on a hit.
+    full_type = f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
 
     async def entry() -> bytes:
         return full_type.encode() + b"\n" + await build()
@@ -74,5 +73,5 @@ async def public_response(
     key = response_cache_key(request.scope["path"], request.scope.get("query_string", b""))
     _, body = split_cached(await cache.get_or_build(key, entry, SERVER_TTL_SECONDS))
     return Response(
-        body, media_type=full_type, headers={"Cache-Control": PUBLIC, "Vary": "Authorization"}
+        body, media_type=media_type, headers={"Cache-Control": PUBLIC, "Vary": "Authorization"}
     )

@@ -23,7 +23,7 @@ from cpd.domain.attendance import (
 )
 from cpd.domain.catalog import CourseView, EventView
 from cpd.domain.courses import CourseMode
-from cpd.domain.events import EventFormat
+from cpd.domain.events import EventFormat, Session
 from cpd.domain.money import MAX_AMOUNT
 from cpd.services.attendance import AttendanceEntry, AttendeeSummary, WalkIn
 
@@ -210,6 +210,20 @@ class AttendanceOut(Struct):
             recorded_at=record.recorded_at,
             checked_in_at=record.checked_in_at,
         )
+
+
+class SessionPage(Struct):
+    items: list[Session]
+    total: int
+    limit: int
+    offset: int
+
+
+class AttendeeSummaryPage(Struct):
+    items: list[AttendeeSummaryOut]
+    total: int
+    limit: int
+    offset: int
 
 
 class AttendeeSummaryOut(Struct):

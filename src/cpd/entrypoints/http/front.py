@@ -2,10 +2,10 @@
 
 Per request, before routing: a request id (kept from a safe ``X-Request-ID`` or made), bound
 to every log line and echoed in the response; the security headers (``security_headers.py``);
-the unversioned ``/api/...`` prefix and the calendar aliases mapped onto real routes; and
-anonymous catalog reads answered straight from the shared response cache. A cached answer never
-reaches the router, which is what lets it run near the speed of a bare ASGI app. One log line
-per request.
+the unversioned ``/api/...`` prefix and the calendar aliases mapped onto real routes; one
+charset in every content type (``single_charset``); and anonymous catalog reads answered
+straight from the shared response cache. A cached answer never reaches the router, which is
+what lets it run near the speed of a bare ASGI app. One log line per request.
 """
 
 from __future__ import annotations
@@ -45,6 +45,19 @@ _CALENDAR_ALIASES = (
     (re.compile(r"^(/api/v1/events/[0-9a-fA-F-]{36})\.ics/?$"), r"\1/calendar.ics"),
     (re.compile(r"^(/api/v1/organizations/[^/]+)/events\.ics/?$"), r"\1/calendar.ics"),
 )
+
+
+def single_charset(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Litestar appends ``; charset=utf-8`` to any ``text/`` media type, even one that already
+    names its charset; a second charset parameter makes the header ambiguous, so drop it."""
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == b"content-type" and value.lower().count(b"charset=") > 1:
+            parts = [part.strip() for part in value.split(b";")]
+            charsets = [part for part in parts if part.lower().startswith(b"charset=")]
+            kept = [part for part in parts if part not in charsets] + charsets[:1]
+            headers = [*headers[:index], (name, b"; ".join(kept)), *headers[index + 1 :]]
+            break
+    return headers
 
 
 def rewrite_aliases(scope: Any) -> None:
@@ -119,7 +132,9 @@ async def front_door(
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+                headers = single_charset(
+                    [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+                )
                 message = {**message, "headers": security.added_to(path, headers)}
             await send(message)
 

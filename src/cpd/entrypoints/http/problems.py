@@ -22,6 +22,7 @@ from cpd.domain.errors import (
     RateLimited,
     Unavailable,
 )
+from cpd.entrypoints.http.requests import BodyRequired, required_body_fields
 from cpd.entrypoints.http.schemas import FieldError, Problem
 
 log = structlog.get_logger("cpd.http")
@@ -84,11 +85,40 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Res
 
 def validation_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     assert isinstance(exc, ValidationException)
+    if any(_is_absent_body(item) for item in (exc.extra or []) if isinstance(item, dict)):
+        return body_required_response(request, "The request has no body.")
     errors = [_field_error(item) for item in (exc.extra or []) if isinstance(item, dict)]
     detail = f"Invalid value for '{errors[0].field}': {errors[0].message}" if errors else exc.detail
     log.info("request refused", status=400, problem="validation-error", detail=detail)
     return problem_response(
         request, 400, "validation-error", "Invalid request", detail, errors=errors or None
+    )
+
+
+def _is_absent_body(item: dict[str, Any]) -> bool:
+    """Litestar passes no ``data`` for an empty body, and reports the KeyError: ``'data'``."""
+    return item.get("key") == "data" and item.get("message") == repr("data")
+
+
+def body_required_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    assert isinstance(exc, BodyRequired)
+    return body_required_response(request, exc.detail)
+
+
+def body_required_response(request: Request[Any, Any, Any], reason: str) -> Response[Problem]:
+    """Every route with a body reads one JSON object: say so, and which fields it needs."""
+    fields = required_body_fields(request)
+    names = ", ".join(f'"{name}"' for name in fields)
+    needs = f", with the field{'s' if len(fields) > 1 else ''} {names}" if fields else ""
+    detail = f"A JSON object body is required{needs}. {reason}"
+    log.info("request refused", status=400, problem="body-required", detail=detail)
+    return problem_response(
+        request,
+        400,
+        "body-required",
+        "JSON body required",
+        detail,
+        errors=[FieldError("body", reason), *(FieldError(name, "Required") for name in fields)],
     )
 
 
@@ -162,6 +192,7 @@ _TITLES = {
 EXCEPTION_HANDLERS = {
     DomainError: domain_error_handler,
     ValidationException: validation_error_handler,
+    BodyRequired: body_required_handler,
     HTTPException: http_error_handler,
     PaymentProviderUnavailable: provider_unavailable_handler,
     Exception: internal_error_handler,

@@ -12,7 +12,7 @@ filter of ``a%00`` was a 500 there), so a body, query or path carrying one is re
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 from litestar import Request
@@ -22,13 +22,19 @@ from litestar.types import Empty
 from cpd.adapters.json_payloads import NotJson, decode_json
 
 
+class BodyRequired(ClientException):
+    """The route reads a JSON object and the request sent something else; ``detail`` says what
+    (the problem handler names the fields the object needs)."""
+
+
 class StrictJsonRequest(Request[Any, Any, Any]):
     async def json(self) -> Any:
         if self._json is Empty:
             if (cached := self._connection_state.json) is not Empty:
                 self._json = cached
             else:
-                decoded = _strict(decode_json_body(await self.body()), self._body_type())
+                body_type = self._body_type()
+                decoded = _strict(decode_json_body(await self.body(), body_type), body_type)
                 self._json = self._connection_state.json = decoded
         return self._json
 
@@ -37,12 +43,14 @@ class StrictJsonRequest(Request[Any, Any, Any]):
         return None if data is None else data.annotation
 
 
-def decode_json_body(body: bytes) -> Any:
+def decode_json_body(body: bytes, body_type: Any = None) -> Any:
     """Untyped JSON, or SerializationException (which Litestar answers with a 400)."""
     try:
         value = decode_json(body or b"null")
     except NotJson as error:
-        raise SerializationException(f"The body is {error}.") from None
+        raise (BodyRequired if body_type else SerializationException)(
+            f"The body is {error}."
+        ) from None
     if b"\\u0000" in body and (where := _nul_at(value, "")) is not None:
         # JSON can carry NUL only as this escape, so other bodies are not walked.
         raise ValidationException(
@@ -82,6 +90,12 @@ def _nul_at(value: Any, path: str) -> str | None:
 def _strict(value: Any, body_type: Any) -> Any:
     if body_type is None:
         return value
+    if (
+        body_struct(body_type)
+        and not isinstance(value, dict)
+        and not (value is None and type(None) in get_args(body_type))
+    ):
+        raise BodyRequired(f"The body is {_JSON_KINDS.get(type(value), 'not an object')}.")
     try:
         return msgspec.convert(value, body_type, strict=True)
     except msgspec.ValidationError as error:
@@ -91,3 +105,29 @@ def _strict(value: Any, body_type: Any) -> Any:
         ) from None
     except RecursionError:
         raise SerializationException("The body is nested too deeply.") from None
+
+
+_JSON_KINDS = {
+    list: "a JSON array",
+    str: "a JSON string",
+    int: "a JSON number",
+    float: "a JSON number",
+    bool: "a JSON boolean",
+    type(None): "JSON null",
+}
+
+
+def body_struct(body_type: Any) -> type[msgspec.Struct] | None:
+    """The object a route's ``data`` reads (``X`` or ``X | None``), if it is one."""
+    for candidate in (body_type, *get_args(body_type)):
+        if isinstance(candidate, type) and issubclass(candidate, msgspec.Struct):
+            return candidate
+    return None
+
+
+def required_body_fields(request: Request[Any, Any, Any]) -> list[str]:
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    struct = body_struct(data.annotation) if data is not None else None
+    if struct is None:
+        return []
+    return [field.encode_name for field in msgspec.structs.fields(struct) if field.required]

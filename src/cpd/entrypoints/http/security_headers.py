@@ -1,8 +1,9 @@
 """Security headers on every response, added in one place: the front door (``front.py``).
 
-A header a route sets itself wins (the badge image's sandboxing CSP). Pages get a strict CSP;
-the API documentation pages under ``/schema`` load Scalar and Swagger UI from a CDN with inline
-script, so their CSP stops framing, ``<base>`` and plugins only, until they are served locally.
+A header a route sets itself wins (the badge image's sandboxing CSP). Pages get a strict CSP.
+The API documentation pages under ``/schema`` run Scalar and Swagger UI from this origin
+(``api_docs.py``) and may load nothing from anywhere else; inline styles stay allowed because
+both inject ``<style>`` elements at run time.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ PAGE_CSP = (
     b"default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
     b"frame-ancestors 'none'"
 )
-DOCS_CSP = b"base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+DOCS_CSP = (
+    b"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    b"font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    b"frame-ancestors 'none'"
+)
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"  # nothing in an API answer may run
 HSTS = b"max-age=31536000; includeSubDomains"
 _ALWAYS = (

@@ -21,10 +21,12 @@ from cpd.entrypoints.http.catalog_schemas import (
     AttendanceIn,
     AttendanceOut,
     AttendeeSummaryOut,
+    AttendeeSummaryPage,
     EventIn,
     EventPage,
     EventPatch,
     SessionIn,
+    SessionPage,
     SessionPatch,
     plain,
 )
@@ -215,9 +217,14 @@ class EventsController(Controller):
         "/{event_id:uuid}/sessions", summary="Sessions of an event", responses=documented(401, 404)
     )
     async def list_sessions(
-        self, event_id: UUID, events: EventService, optional_actor: Actor | None
-    ) -> list[Session]:
-        return await events.sessions(optional_actor, event_id)
+        self,
+        event_id: UUID,
+        events: EventService,
+        optional_actor: Actor | None,
+        page: PageRequest,
+    ) -> SessionPage:
+        found = page.of(await events.sessions(optional_actor, event_id))
+        return SessionPage(found.items, found.total, found.limit, found.offset)
 
     @post(
         "/{event_id:uuid}/sessions",
@@ -291,14 +298,17 @@ class EventsController(Controller):
         event_id: UUID,
         actor: Actor,
         attendance: AttendanceService,
+        page: PageRequest,
     ) -> Response[Any]:
+        """The CSV holds every attendee; JSON is paged like every list."""
         report = await attendance.summaries(actor, event_id)
         rows = [AttendeeSummaryOut.of(r) for r in report.attendees]
         rows += [AttendeeSummaryOut.of(w) for w in report.walk_ins]
         if wants_csv(request):
             columns = AttendeeSummaryOut.__struct_fields__
             return csv_response(rows, columns, f"attendance-{event_id}.csv")
-        return Response(rows)
+        found = page.of(rows)
+        return Response(AttendeeSummaryPage(found.items, found.total, found.limit, found.offset))
 
     @get(
         "/{event_id:uuid}/attendance/me",

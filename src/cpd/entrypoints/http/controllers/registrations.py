@@ -16,7 +16,7 @@ from cpd.domain.accounts import Actor
 from cpd.domain.attendance import AttendanceRecord
 from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.money import Money
-from cpd.domain.pages import PageRequest
+from cpd.domain.pages import MAX_PAGE_SIZE, PageRequest
 from cpd.domain.payments import PaymentEventKind, PaymentIntent
 from cpd.domain.registrations import Attendee, Registration, RegistrationStatus
 from cpd.entrypoints.http.controllers.auth import BEARER
@@ -305,10 +305,38 @@ _CSV_COLUMNS = (
     "email",
     "first_name",
     "last_name",
+    "amount_due",
     "paid",
     "refunded",
     "created_at",
 )
+
+
+def _csv_row(row: StaffRow) -> dict[str, object]:
+    """Money with its currency: ``paid`` and ``refunded`` are in the amount due's."""
+    out = StaffRegistrationOut.of(row)
+    currency = out.amount_due.currency
+    return {
+        column: getattr(out, column)
+        for column in _CSV_COLUMNS
+        if column not in ("paid", "refunded")
+    } | {"paid": Money(out.paid, currency), "refunded": Money(out.refunded, currency)}
+
+
+async def _all_for_event(
+    registrations: RegistrationService,
+    actor: Actor,
+    event_id: UUID,
+    statuses: frozenset[str] | None,
+) -> list[StaffRow]:
+    rows: list[StaffRow] = []
+    while True:
+        found = await registrations.for_event(
+            actor, event_id, statuses, PageRequest(MAX_PAGE_SIZE, len(rows))
+        )
+        rows += found.items
+        if not found.items or len(rows) >= found.total:
+            return rows
 
 
 class EventRegistrationsController(Controller):
@@ -332,11 +360,15 @@ class EventRegistrationsController(Controller):
         page: PageRequest,
         status: list[RegistrationStatus] | None = None,
     ) -> Response[Any]:
+        """The CSV holds every registration that matches; JSON is paged like every list."""
         statuses = frozenset(s.value for s in status) if status else None
+        if wants_csv(request):
+            every = await _all_for_event(registrations, actor, event_id, statuses)
+            return csv_response(
+                [_csv_row(row) for row in every], _CSV_COLUMNS, f"registrations-{event_id}.csv"
+            )
         found = await registrations.for_event(actor, event_id, statuses, page)
         rows = [StaffRegistrationOut.of(row) for row in found.items]
-        if wants_csv(request):
-            return csv_response(rows, _CSV_COLUMNS, f"registrations-{event_id}.csv")
         return Response(StaffRegistrationPage(rows, found.total, found.limit, found.offset))
 
     @post(

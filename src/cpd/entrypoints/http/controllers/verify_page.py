@@ -53,7 +53,7 @@ class VerifyPageController(Controller):
             verification = None
         return Response(
             verification_page(verification),
-            media_type="text/html; charset=utf-8",
+            media_type="text/html",
             status_code=200 if verification else 404,
             headers=HEADERS,
         )
