@@ -19,8 +19,6 @@ DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"  # noqa:
 PREFIX = "CPD_"
 MIN_RENDER_MEMORY_MIB = 512
 _S3_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
-
-
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 REDACTED = "***"

@@ -19,7 +19,7 @@ from cpd.domain.messaging import WELCOME, OutgoingEmail
 from cpd.entrypoints import cli
 from cpd.entrypoints.observability import configure_logging, granian_log_config
 from cpd.services.notifications import send_email_task
-from cpd.settings import Settings
+from cpd.settings import SECRET_FIELDS, Settings
 from tests.conftest import make_settings
 
 SECRETS = {
@@ -140,6 +140,17 @@ def test_settings_and_their_summary_show_no_secret() -> None:
         "redis": "redis://:***@127.0.0.1:1/0",
         "public_base_url": "http://127.0.0.1:8000",
     }
+
+
+def test_every_secret_looking_setting_is_redacted() -> None:
+    """A new secret setting is redacted only once it is named in SECRET_FIELDS."""
+    looks_secret = {
+        name
+        for name in Settings.__struct_fields__
+        if any(word in name for word in ("secret", "password", "api_key", "token"))
+        and not name.endswith(("_seconds", "_threads"))
+    }
+    assert looks_secret <= SECRET_FIELDS
 
 
 def test_the_saq_queue_shows_no_redis_password() -> None:
