@@ -166,12 +166,13 @@ async def test_a_failing_email_is_one_log_line_and_its_traceback_only_at_debug(
     )
     configure_logging(settings)
     container = build_container(settings)
+    task = send_email_task(WELCOME_ANN)
     async with container.uow() as uow:
-        uow.outbox.add(send_email_task(WELCOME_ANN))
+        uow.outbox.add(task)
         await uow.commit()
     await container.relay.drain()
-    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
-    [line] = lines
+    output = capsys.readouterr().err
+    [line] = [json.loads(line) for line in output.splitlines() if str(task.id) in line]
     assert (line["event"], line["level"], line["task"]) == ("task failed", "warning", "send_email")
     assert (line["attempt"], line["error_type"]) == (1, "SMTPConnectError")
     assert "exception" not in line
