@@ -216,6 +216,11 @@ def main() -> None:
         env = {
             "CPD_ENVIRONMENT": "production",
             "CPD_SECRET_KEY": "b" * 48,
+            # Production on this machine's stand-ins: no payment, video or mail is real.
+            "CPD_ALLOW_TEST_PAYMENTS": "true",
+            "CPD_ALLOW_FAKE_VIDEO": "true",
+            "CPD_ALLOW_FILE_MAIL": "true",
+            "CPD_ALLOW_HTTP_PUBLIC_URL": "true",
             "CPD_DATABASE_URL": url,
             "CPD_LOG_LEVEL": "WARNING",
         }

@@ -10,7 +10,8 @@ import os
 import re
 from collections.abc import Mapping
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import msgspec
 
@@ -18,10 +19,32 @@ DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"  # noqa:
 PREFIX = "CPD_"
 MIN_RENDER_MEMORY_MIB = 512
 _S3_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+REDACTED = "***"
+# Never shown by repr, in a traceback's locals or in the start-up summary.
+SECRET_FIELDS = frozenset(
+    {
+        "secret_key",
+        "credential_key_secret",
+        "smtp_password",
+        "stripe_api_key",
+        "stripe_webhook_secret",
+        "zoom_client_secret",
+        "zoom_webhook_secret",
+        "s3_secret_access_key",
+    }
+)
+URL_FIELDS = frozenset({"database_url", "redis_url"})  # shown without their passwords
+_SECRET_QUERY_KEY = re.compile(r"pass|secret|token|key", re.IGNORECASE)
 
 
 class SettingsError(ValueError):
-    pass
+    """Why settings cannot run: one line an operator can act on per problem, all of them."""
+
+    def __init__(self, problems: str | list[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -38,7 +61,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     jwt_audience: str = "cpd-api"
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 14 * 24 * 3600
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
     mail_backend: Literal["file", "smtp", "memory"] = "file"
     mail_outbox_dir: str = "./var/mail"
     mail_from: str = "CPD Events <no-reply@cpd.local>"
@@ -107,6 +130,31 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # (the one algorithm Open Badges 3.0 requires everywhere). Existing keys keep theirs.
     credential_algorithm: Literal["EdDSA", "RS256"] = "EdDSA"
     openapi_docs: bool | None = None  # /schema and its pages; None: on except in production
+    # Production refuses the development stand-ins unless one of these says it is meant.
+    allow_test_payments: bool = False  # the offline gateway, or Stripe test-mode keys
+    allow_fake_video: bool = False  # meeting links that lead nowhere
+    allow_file_mail: bool = False  # emails written to CPD_MAIL_OUTBOX_DIR, never sent
+    allow_memory_backends: bool = False  # memory persistence, mail or files: lost on restart
+    allow_http_public_url: bool = False  # links in emails and certificates over plain http
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
+        return f"Settings({fields})"
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """What rich (pretty printing, tracebacks with locals) shows: secrets redacted."""
+        return [(name, self.redacted(name)) for name in self.__struct_fields__]
+
+    def redacted(self, name: str) -> Any:
+        """The field's value as it may be shown: secrets masked, URLs without passwords."""
+        value = getattr(self, name)
+        if value is None:
+            return None
+        if name in SECRET_FIELDS:
+            return REDACTED
+        if name in URL_FIELDS:
+            return redact_url(value)
+        return value
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -126,6 +174,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError(_env_name_in(str(error))) from None
         settings.check()
         return settings
+
+    def check(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise SettingsError(problems)
 
     @property
     def is_production(self) -> bool:
@@ -166,32 +219,39 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def should_auto_migrate(self) -> bool:
         return self.is_sqlite if self.auto_migrate is None else self.auto_migrate
 
-    def check(self) -> None:
-        if self.is_production and self.uses_dev_secret and self.jwt_algorithm.startswith("HS"):
-            raise SettingsError("CPD_SECRET_KEY must be set in production (the default is public).")
+    def problems(self) -> list[str]:
+        """Every reason these settings cannot run, one line each (empty: they can)."""
+        problems: list[str] = []
+        public_token_key = self.uses_dev_secret and self.jwt_algorithm.startswith("HS")
+        if self.is_production and public_token_key:
+            problems.append("CPD_SECRET_KEY must be set in production (the default is public).")
         if self.jwt_algorithm.startswith("HS") and len(self.secret_key) < 32:
-            raise SettingsError("CPD_SECRET_KEY must be at least 32 characters.")
-        if self.is_production and self.credential_signing_secret == DEV_SECRET_KEY:
-            raise SettingsError(
+            problems.append("CPD_SECRET_KEY must be at least 32 characters.")
+        if (
+            self.is_production
+            and self.credential_signing_secret == DEV_SECRET_KEY
+            and not public_token_key  # said once above
+        ):
+            problems.append(
                 "CPD_CREDENTIAL_KEY_SECRET (or CPD_SECRET_KEY) must be set in production: "
                 "it protects the organizations' signing keys."
             )
         if len(self.credential_signing_secret) < 32:  # the signer refuses shorter ones
-            raise SettingsError(
+            problems.append(
                 "CPD_CREDENTIAL_KEY_SECRET (or CPD_SECRET_KEY, its fallback) must be at least "
                 "32 characters."
             )
         if self.payment_provider == "stripe" and not (
             self.stripe_api_key and self.stripe_webhook_secret
         ):
-            raise SettingsError(
+            problems.append(
                 "CPD_PAYMENT_PROVIDER=stripe needs CPD_STRIPE_API_KEY and "
                 "CPD_STRIPE_WEBHOOK_SECRET."
             )
         if self.task_queue == "saq" and not self.redis_url:
-            raise SettingsError("CPD_TASK_QUEUE=saq needs CPD_REDIS_URL.")
+            problems.append("CPD_TASK_QUEUE=saq needs CPD_REDIS_URL.")
         if min(self.task_attempts, self.task_timeout_seconds, self.task_heartbeat_seconds) < 1:
-            raise SettingsError(
+            problems.append(
                 "CPD_TASK_ATTEMPTS, CPD_TASK_TIMEOUT_SECONDS and CPD_TASK_HEARTBEAT_SECONDS "
                 "must be at least 1."
             )
@@ -201,31 +261,31 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             and self.zoom_client_secret
             and self.zoom_webhook_secret
         ):
-            raise SettingsError(
+            problems.append(
                 "CPD_VIDEO_PROVIDER=zoom needs CPD_ZOOM_ACCOUNT_ID, CPD_ZOOM_CLIENT_ID, "
                 "CPD_ZOOM_CLIENT_SECRET and CPD_ZOOM_WEBHOOK_SECRET."
             )
         missing = [p for p in self.certificate_font_paths if not os.path.isdir(p)]
         if missing:
-            raise SettingsError(f"CPD_CERTIFICATE_FONT_DIRS: not a folder: {', '.join(missing)}.")
+            problems.append(f"CPD_CERTIFICATE_FONT_DIRS: not a folder: {', '.join(missing)}.")
         if self.file_storage == "s3" and not self.s3_bucket:
-            raise SettingsError("CPD_FILE_STORAGE=s3 needs CPD_S3_BUCKET.")
+            problems.append("CPD_FILE_STORAGE=s3 needs CPD_S3_BUCKET.")
         if bool(self.s3_access_key_id) != bool(self.s3_secret_access_key):
-            raise SettingsError(
+            problems.append(
                 "CPD_S3_ACCESS_KEY_ID and CPD_S3_SECRET_ACCESS_KEY go together (or leave both "
                 "unset for the default credential chain)."
             )
         if self.s3_prefix.strip("/") and not _S3_PREFIX.fullmatch(self.s3_prefix.strip("/")):
-            raise SettingsError(
+            problems.append(
                 "CPD_S3_PREFIX: a folder path of names made of letters, digits, '.', '_' and "
                 "'-' (each starting with a letter or digit)."
             )
         if min(self.certificate_check_seconds, self.certificate_render_seconds) <= 0:
-            raise SettingsError(
+            problems.append(
                 "CPD_CERTIFICATE_CHECK_SECONDS and CPD_CERTIFICATE_RENDER_SECONDS must be above 0."
             )
         if self.certificate_render_memory_mib < MIN_RENDER_MEMORY_MIB:
-            raise SettingsError(
+            problems.append(
                 f"CPD_CERTIFICATE_RENDER_MEMORY_MIB must be at least {MIN_RENDER_MEMORY_MIB} "
                 "(a compiling process needs about 300 MiB of address space)."
             )
@@ -237,12 +297,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             )
             < 1
         ):
-            raise SettingsError(
+            problems.append(
                 "CPD_CERTIFICATE_RENDER_PROCESSES, CPD_CERTIFICATE_CHECKS_AT_ONCE and "
                 "CPD_CERTIFICATE_CHECKS_PER_ORGANIZATION must be at least 1."
             )
         if min(self.login_max_failures, self.login_address_max_failures) < 1:
-            raise SettingsError(
+            problems.append(
                 "CPD_LOGIN_MAX_FAILURES and CPD_LOGIN_ADDRESS_MAX_FAILURES must be at least 1."
             )
         if (
@@ -253,28 +313,146 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             )
             < 1
         ):
-            raise SettingsError(
+            problems.append(
                 "CPD_ACCOUNT_MAIL_PER_RECIPIENT, CPD_ACCOUNT_MAIL_PER_ADDRESS and "
                 "CPD_INVITATIONS_PER_ORGANIZATION must be at least 1."
             )
         if not 1 <= self.login_first_delay_seconds <= self.login_window_seconds:
-            raise SettingsError(
+            problems.append(
                 "CPD_LOGIN_FIRST_DELAY_SECONDS must be at least 1 and at most "
                 "CPD_LOGIN_WINDOW_SECONDS."
             )
         try:
             self.trusted_proxy_networks  # noqa: B018 - parsed here to fail at start
         except ValueError as error:
-            raise SettingsError(f"CPD_TRUSTED_PROXIES: {error}.") from None
+            problems.append(f"CPD_TRUSTED_PROXIES: {error}.")
         if self.password_hash_threads < 1:
-            raise SettingsError("CPD_PASSWORD_HASH_THREADS must be at least 1.")
+            problems.append("CPD_PASSWORD_HASH_THREADS must be at least 1.")
         if not self.jwt_algorithm.startswith("HS") and not (
             self.jwt_private_key_file and self.jwt_public_key_file
         ):
-            raise SettingsError(
+            problems.append(
                 f"CPD_JWT_ALGORITHM={self.jwt_algorithm} needs CPD_JWT_PRIVATE_KEY_FILE and "
                 "CPD_JWT_PUBLIC_KEY_FILE."
             )
+        if self.log_level.upper() not in LOG_LEVELS:
+            problems.append(f"CPD_LOG_LEVEL: one of {', '.join(LOG_LEVELS)}.")
+        url = urlsplit(self.public_base_url)
+        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+            problems.append(
+                "CPD_PUBLIC_BASE_URL: the http(s) address people reach this service at, "
+                "e.g. https://cpd.example.org (no query or fragment)."
+            )
+        elif self.is_production:
+            problems.extend(self._production_problems())
+        return problems
+
+    def _production_problems(self) -> list[str]:
+        """Development stand-ins that in production lose money, mail or data: refused unless
+        the operator names the one that is meant."""
+        problems: list[str] = []
+        if not self.allow_test_payments:
+            if self.payment_provider == "offline":
+                problems.append(
+                    "CPD_PAYMENT_PROVIDER=offline confirms paid seats with test cards: use "
+                    "stripe, or set CPD_ALLOW_TEST_PAYMENTS=true."
+                )
+            elif (self.stripe_api_key or "").startswith(("sk_test_", "rk_test_")):
+                problems.append(
+                    "CPD_STRIPE_API_KEY is a test-mode key, which takes no money: use a live "
+                    "key, or set CPD_ALLOW_TEST_PAYMENTS=true."
+                )
+        if self.video_provider == "fake" and not self.allow_fake_video:
+            problems.append(
+                "CPD_VIDEO_PROVIDER=fake sends meeting links that lead nowhere: use zoom, or "
+                "set CPD_ALLOW_FAKE_VIDEO=true."
+            )
+        if self.mail_backend == "file" and not self.allow_file_mail:
+            problems.append(
+                "CPD_MAIL_BACKEND=file writes emails to CPD_MAIL_OUTBOX_DIR and sends none: "
+                "use smtp, or set CPD_ALLOW_FILE_MAIL=true."
+            )
+        if not self.allow_memory_backends:
+            for name, variable in (
+                ("persistence", "CPD_PERSISTENCE"),
+                ("mail_backend", "CPD_MAIL_BACKEND"),
+                ("file_storage", "CPD_FILE_STORAGE"),
+            ):
+                if getattr(self, name) == "memory":
+                    problems.append(
+                        f"{variable}=memory loses everything at each restart: choose another, "
+                        "or set CPD_ALLOW_MEMORY_BACKENDS=true."
+                    )
+        if not self.public_base_url.startswith("https://") and not self.allow_http_public_url:
+            what = (
+                "is the development default"
+                if self.public_base_url == DEFAULT_PUBLIC_BASE_URL
+                else "is not https"
+            )
+            problems.append(
+                f"CPD_PUBLIC_BASE_URL {what} ({self.public_base_url}): set the https address "
+                "people reach this service at, or CPD_ALLOW_HTTP_PUBLIC_URL=true."
+            )
+        if (
+            self.mail_backend == "smtp"
+            and self.smtp_password
+            and self.smtp_security == "none"
+            and self.smtp_host not in ("localhost", "127.0.0.1", "::1")
+        ):
+            problems.append(
+                "CPD_SMTP_SECURITY=none would send CPD_SMTP_PASSWORD in clear to "
+                f"{self.smtp_host}: use starttls or tls."
+            )
+        return problems
+
+    def summary(self) -> dict[str, object]:
+        """The effective configuration an operator checks at start, without any secret."""
+        mail: dict[str, object] = {"mail_backend": self.mail_backend}
+        if self.mail_backend == "smtp":
+            mail |= {
+                "smtp": f"{self.smtp_host}:{self.smtp_port}",
+                "smtp_security": self.smtp_security,
+            }
+        elif self.mail_backend == "file":
+            mail["mail_outbox_dir"] = self.mail_outbox_dir
+        storage = {
+            "local": self.file_storage_dir,
+            "s3": f"s3://{self.s3_bucket}/{self.s3_prefix.strip('/')}",
+            "memory": "",
+        }[self.file_storage]
+        return {
+            "environment": self.environment,
+            "database": self.redacted("database_url") if self.persistence == "sql" else "memory",
+            **mail,
+            "task_queue": self.task_queue,
+            "payment_provider": self.payment_provider,
+            "video_provider": self.video_provider,
+            "file_storage": f"{self.file_storage} {storage}".strip(),
+            "redis": self.redacted("redis_url"),
+            "public_base_url": self.public_base_url,
+        }
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password, and query values that look secret, masked."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return REDACTED
+    if password is not None:
+        user, _, host = parts.netloc.rpartition("@")
+        url = url.replace(f"//{parts.netloc}", f"//{user.partition(':')[0]}:{REDACTED}@{host}", 1)
+    if parts.query:
+        query = urlencode(
+            [
+                (key, REDACTED if _SECRET_QUERY_KEY.search(key) else value)
+                for key, value in parse_qsl(parts.query, keep_blank_values=True)
+            ],
+            safe="*",
+        )
+        url = url.replace(f"?{parts.query}", f"?{query}", 1)
+    return url
 
 
 def _env_name_in(message: str) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -68,6 +70,23 @@ def test_bad_configuration_is_one_line_and_non_zero(
     assert code == 1
     assert output.strip().splitlines() == [
         "Error: configuration: CPD_SMTP_PORT: Expected `int`, got `str`"
+    ]
+
+
+def test_production_lists_every_refused_stand_in_then_exits(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CPD_ENVIRONMENT", "production")
+    monkeypatch.setenv("CPD_SECRET_KEY", "p" * 40)
+    code, output = run("serve")
+    assert code == 1
+    lines = output.strip().splitlines()
+    assert lines[0] == "Error: configuration has 4 problems:"
+    assert [line.split()[0] for line in lines[1:]] == [
+        "CPD_PAYMENT_PROVIDER=offline",
+        "CPD_VIDEO_PROVIDER=fake",
+        "CPD_MAIL_BACKEND=file",
+        "CPD_PUBLIC_BASE_URL",
     ]
 
 
@@ -225,6 +244,73 @@ def test_serve_runs_the_api_on_the_embedded_default(env: dict[str, str], tmp_pat
         process.terminate()
         output = process.communicate(timeout=15)[0].decode()
     assert "CPD_SECRET_KEY is the public development default" in output
+
+
+PRODUCTION_SECRETS = {
+    "CPD_SECRET_KEY": "sekrit-token-key-0123456789abcdefghij",
+    "CPD_CREDENTIAL_KEY_SECRET": "sekrit-credential-key-0123456789abcdef",
+    "CPD_STRIPE_API_KEY": "sk_live_sekritstripekey",
+    "CPD_STRIPE_WEBHOOK_SECRET": "whsec_sekritstripehook",
+    "CPD_ZOOM_CLIENT_SECRET": "sekrit-zoom-client",
+    "CPD_ZOOM_WEBHOOK_SECRET": "sekrit-zoom-hook",
+    "CPD_SMTP_PASSWORD": "sekrit-smtp-password",
+}
+
+
+def test_serve_in_production_logs_json_only_and_its_configuration_without_secrets(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    port = _free_port()
+    production = {
+        **env,
+        **PRODUCTION_SECRETS,
+        "CPD_ENVIRONMENT": "production",
+        "CPD_LOG_LEVEL": "INFO",
+        "CPD_PUBLIC_BASE_URL": "https://cpd.example.org",
+        "CPD_PAYMENT_PROVIDER": "stripe",
+        "CPD_VIDEO_PROVIDER": "zoom",
+        "CPD_ZOOM_ACCOUNT_ID": "account",
+        "CPD_ZOOM_CLIENT_ID": "client",
+        "CPD_MAIL_BACKEND": "smtp",
+        "CPD_SMTP_HOST": "smtp.example.org",
+        "CPD_SMTP_SECURITY": "starttls",
+        "CPD_FILE_STORAGE_DIR": str(tmp_path / "files"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cpd.entrypoints.cli", "serve", "--port", str(port)],
+        env={**os.environ, **production},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its granian worker too can be killed if it hangs
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ready").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            time.sleep(0.2)
+    finally:
+        process.terminate()
+        try:
+            output = process.communicate(timeout=30)[0].decode()
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
+    lines = [json.loads(line) for line in output.splitlines()]  # every line, granian's too
+    assert "_granian" in {line["logger"] for line in lines}
+    [started] = [line for line in lines if line["event"] == "serve starting"]
+    assert started["database"] == env["CPD_DATABASE_URL"]
+    assert (started["environment"], started["mail_backend"]) == ("production", "smtp")
+    assert (started["smtp"], started["payment_provider"]) == ("smtp.example.org:25", "stripe")
+    assert started["public_base_url"] == "https://cpd.example.org"
+    for secret in PRODUCTION_SECRETS.values():
+        assert secret not in output
 
 
 def test_tasks_ping_list_stats_and_retry_in_the_embedded_mode(

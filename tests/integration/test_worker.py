@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -30,6 +31,7 @@ from cpd.domain.accounts import Actor
 from cpd.domain.messaging import WELCOME, OutgoingEmail
 from cpd.domain.pages import PageRequest
 from cpd.domain.tasks import TaskState
+from cpd.entrypoints.observability import configure_logging
 from cpd.services.attendance import AttendanceEntry
 from cpd.services.notifications import send_email_task
 from cpd.services.outbox import queue_ping
@@ -159,6 +161,42 @@ async def test_a_failing_task_retries_then_fails_and_an_operator_retries_it(
         await app.relay.drain()
         await until(lambda: app.outbox_store.is_completed(email.id))
     assert len(smtp_server.handler.received) == 1
+
+
+async def test_a_failing_task_on_the_worker_logs_one_line_per_attempt(
+    redis: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SAQ's own lines (enqueuing, processing, retrying, its traceback) are debug: at info a
+    task that fails twice is two lines, each with the error, and no traceback."""
+    database = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    down = worker_settings(database, redis, smtp_port=1, task_attempts=2)
+    root = logging.getLogger()
+    handlers, level, saq_filters = root.handlers[:], root.level, logging.getLogger("saq").filters[:]
+    try:
+        async with web(down) as app, running_worker(down):
+            configure_logging(make_settings(log_format="json"))
+            capsys.readouterr()
+            email = send_email_task(WELCOME_ANN)
+            async with app.uow() as uow:
+                uow.outbox.add(email)
+                await uow.commit()
+            await app.relay.drain()
+
+            async def failed() -> bool:
+                return bool(await app.outbox_store.records(TaskState.FAILED, 10))
+
+            await until(failed)
+            output = capsys.readouterr().err
+    finally:
+        root.handlers[:], logging.getLogger("saq").filters[:] = handlers, saq_filters
+        root.setLevel(level)
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert [(line["event"], line["level"], line["attempt"]) for line in lines] == [
+        ("task failed", "warning", 1),
+        ("task failed", "error", 2),
+    ]
+    assert {line["error_type"] for line in lines} == {"SMTPConnectError"}
+    assert "Traceback" not in output
 
 
 def _worker_process(settings: dict[str, Any], log: Path) -> subprocess.Popen[bytes]:

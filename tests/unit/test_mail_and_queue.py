@@ -6,6 +6,7 @@ import asyncio
 import email
 import email.policy
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -145,10 +146,11 @@ class RecordingLog:
     def __init__(self) -> None:
         self.lines: list[dict[str, Any]] = []
 
-    def info(self, event: str, **fields: Any) -> None:
-        self.lines.append({"event": event, **fields})
+    def _line(self, level: str) -> Callable[..., None]:
+        return lambda event, **fields: self.lines.append({"event": event, "level": level, **fields})
 
-    warning = info
+    def __getattr__(self, level: str) -> Callable[..., None]:
+        return self._line(level)
 
 
 async def test_each_task_run_is_one_structured_log_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,13 +166,16 @@ async def test_each_task_run_is_one_structured_log_line(monkeypatch: pytest.Monk
     with pytest.raises(ConnectionError):
         await queue.enqueue(Task("send", {"fail": True}))
 
-    finished, failed = logs.lines
+    finished, failed, traceback = logs.lines
     assert finished["event"] == "task finished"
     assert (finished["task"], finished["task_id"], finished["attempt"]) == ("send", str(ok.id), 2)
     assert (finished["request_id"], finished["outcome"]) == ("req-7", "completed")
     assert finished["duration_ms"] >= 0
     assert (failed["event"], failed["outcome"]) == ("task failed", "retrying")
-    assert "mail server down" in failed["error"]
+    assert (failed["level"], failed["error_type"]) == ("warning", "ConnectionError")
+    assert failed["error"] == "mail server down"
+    assert (traceback["level"], traceback["task_id"]) == ("debug", failed["task_id"])
+    assert isinstance(traceback["exc_info"], ConnectionError)
 
 
 async def test_mail_and_files_do_not_wait_for_python_s_default_thread_pool(tmp_path: Path) -> None:

@@ -11,6 +11,33 @@ from cpd.bootstrap import build_container
 from cpd.settings import DEV_SECRET_KEY, Settings, SettingsError
 
 GOOD_SECRET = "k" * 40
+# Production with the development stand-ins each opted into, for tests about something else.
+STAND_INS = {
+    "CPD_ALLOW_TEST_PAYMENTS": "true",
+    "CPD_ALLOW_FAKE_VIDEO": "true",
+    "CPD_ALLOW_FILE_MAIL": "true",
+    "CPD_ALLOW_MEMORY_BACKENDS": "true",
+    "CPD_ALLOW_HTTP_PUBLIC_URL": "true",
+}
+# Production on real services: what the README's checklist arrives at.
+REAL_SERVICES = {
+    "CPD_ENVIRONMENT": "production",
+    "CPD_SECRET_KEY": GOOD_SECRET,
+    "CPD_DATABASE_URL": "postgresql+asyncpg://cpd:pw@db/cpd",
+    "CPD_PUBLIC_BASE_URL": "https://cpd.example.org",
+    "CPD_PAYMENT_PROVIDER": "stripe",
+    "CPD_STRIPE_API_KEY": "sk_live_abc",
+    "CPD_STRIPE_WEBHOOK_SECRET": "whsec_abc",
+    "CPD_VIDEO_PROVIDER": "zoom",
+    "CPD_ZOOM_ACCOUNT_ID": "a",
+    "CPD_ZOOM_CLIENT_ID": "c",
+    "CPD_ZOOM_CLIENT_SECRET": "s",
+    "CPD_ZOOM_WEBHOOK_SECRET": "w",
+    "CPD_MAIL_BACKEND": "smtp",
+    "CPD_SMTP_HOST": "smtp.example.org",
+    "CPD_SMTP_SECURITY": "starttls",
+    "CPD_SMTP_PASSWORD": "mail-password",
+}
 
 
 def test_defaults_are_safe_for_development() -> None:
@@ -71,7 +98,7 @@ def test_invalid_values_name_the_variable(variable: str, value: str) -> None:
 
 
 def test_organization_signup_needs_approval_in_production_unless_set() -> None:
-    production = {"CPD_ENVIRONMENT": "production", "CPD_SECRET_KEY": GOOD_SECRET}
+    production = {"CPD_ENVIRONMENT": "production", "CPD_SECRET_KEY": GOOD_SECRET} | STAND_INS
     assert Settings.from_env(production).organization_signup_mode == "approval"
     assert Settings.from_env({}).organization_signup_mode == "open"
     assert Settings.from_env({"CPD_ENVIRONMENT": "test"}).organization_signup_mode == "open"
@@ -81,10 +108,14 @@ def test_organization_signup_needs_approval_in_production_unless_set() -> None:
 
 def test_production_refuses_the_public_development_secret() -> None:
     with pytest.raises(SettingsError, match="CPD_SECRET_KEY"):
-        Settings.from_env({"CPD_ENVIRONMENT": "production"})
+        Settings.from_env({"CPD_ENVIRONMENT": "production"} | STAND_INS)
     with pytest.raises(SettingsError, match="CPD_SECRET_KEY"):
-        Settings.from_env({"CPD_ENVIRONMENT": "production", "CPD_SECRET_KEY": DEV_SECRET_KEY})
-    ok = Settings.from_env({"CPD_ENVIRONMENT": "production", "CPD_SECRET_KEY": GOOD_SECRET})
+        Settings.from_env(
+            {"CPD_ENVIRONMENT": "production", "CPD_SECRET_KEY": DEV_SECRET_KEY} | STAND_INS
+        )
+    ok = Settings.from_env(
+        {"CPD_ENVIRONMENT": "production", "CPD_SECRET_KEY": GOOD_SECRET} | STAND_INS
+    )
     assert ok.is_production
     assert not ok.uses_dev_secret
 
@@ -129,6 +160,7 @@ def test_rs256_with_key_files_wires_a_working_issuer(tmp_path: Path) -> None:
             "CPD_JWT_PRIVATE_KEY_FILE": str(private),
             "CPD_JWT_PUBLIC_KEY_FILE": str(public),
         }
+        | STAND_INS
     )
     app = build_container(settings)
     from cpd.domain.ids import new_id
@@ -187,10 +219,81 @@ def test_the_openapi_docs_are_on_except_in_production_unless_set() -> None:
         "CPD_ENVIRONMENT": "production",
         "CPD_SECRET_KEY": GOOD_SECRET,
         "CPD_CREDENTIAL_KEY_SECRET": GOOD_SECRET,
-    }
+    } | STAND_INS
     assert Settings.from_env({}).serves_openapi_docs
     assert not Settings.from_env({"CPD_OPENAPI_DOCS": "false"}).serves_openapi_docs
     assert not Settings.from_env(production).serves_openapi_docs
     assert Settings.from_env(production | {"CPD_OPENAPI_DOCS": "true"}).serves_openapi_docs
     with pytest.raises(SettingsError, match="CPD_OPENAPI_DOCS"):
         Settings.from_env({"CPD_OPENAPI_DOCS": "sometimes"})
+
+
+def test_production_refuses_every_development_stand_in_at_once() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"CPD_ENVIRONMENT": "production", "CPD_SECRET_KEY": GOOD_SECRET})
+    assert [problem.split()[0] for problem in caught.value.problems] == [
+        "CPD_PAYMENT_PROVIDER=offline",
+        "CPD_VIDEO_PROVIDER=fake",
+        "CPD_MAIL_BACKEND=file",
+        "CPD_PUBLIC_BASE_URL",
+    ]
+    assert "development default (http://127.0.0.1:8000)" in caught.value.problems[-1]
+    assert str(caught.value).count("\n") == 3  # one line each
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "refused", "opt_in"),
+    [
+        ("CPD_PAYMENT_PROVIDER", "offline", "CPD_PAYMENT_PROVIDER=offline", "TEST_PAYMENTS"),
+        ("CPD_STRIPE_API_KEY", "sk_test_abc", "CPD_STRIPE_API_KEY", "TEST_PAYMENTS"),
+        ("CPD_STRIPE_API_KEY", "rk_test_abc", "CPD_STRIPE_API_KEY", "TEST_PAYMENTS"),
+        ("CPD_VIDEO_PROVIDER", "fake", "CPD_VIDEO_PROVIDER=fake", "FAKE_VIDEO"),
+        ("CPD_MAIL_BACKEND", "file", "CPD_MAIL_BACKEND=file", "FILE_MAIL"),
+        ("CPD_MAIL_BACKEND", "memory", "CPD_MAIL_BACKEND=memory", "MEMORY_BACKENDS"),
+        ("CPD_PERSISTENCE", "memory", "CPD_PERSISTENCE=memory", "MEMORY_BACKENDS"),
+        ("CPD_FILE_STORAGE", "memory", "CPD_FILE_STORAGE=memory", "MEMORY_BACKENDS"),
+        ("CPD_PUBLIC_BASE_URL", "http://cpd.example.org", "CPD_PUBLIC_BASE_URL", "HTTP_PUBLIC_URL"),
+    ],
+)
+def test_production_refuses_a_stand_in_unless_its_setting_allows_it(
+    setting: str, value: str, refused: str, opt_in: str
+) -> None:
+    assert Settings.from_env(REAL_SERVICES).is_production
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(REAL_SERVICES | {setting: value})
+    [problem] = caught.value.problems
+    assert problem.startswith(refused)
+    assert f"CPD_ALLOW_{opt_in}=true" in problem
+    allowed = Settings.from_env(REAL_SERVICES | {setting: value, f"CPD_ALLOW_{opt_in}": "true"})
+    assert allowed.is_production
+    assert Settings.from_env({setting: value})  # only production refuses it
+
+
+def test_production_refuses_an_smtp_password_sent_in_clear() -> None:
+    clear = REAL_SERVICES | {"CPD_SMTP_SECURITY": "none"}
+    with pytest.raises(SettingsError, match="CPD_SMTP_SECURITY=none"):
+        Settings.from_env(clear)
+    assert Settings.from_env(clear | {"CPD_SMTP_HOST": "localhost"})  # a relay on this host
+    assert Settings.from_env(clear | {"CPD_SMTP_PASSWORD": ""})
+
+
+@pytest.mark.parametrize(
+    "url", ["cpd.example.org", "ftp://cpd.example.org", "https://", "https://x.org/?a=1"]
+)
+def test_the_public_base_url_must_be_an_http_address(url: str) -> None:
+    with pytest.raises(SettingsError, match="CPD_PUBLIC_BASE_URL"):
+        Settings.from_env({"CPD_PUBLIC_BASE_URL": url})
+
+
+def test_the_log_level_must_be_one_logging_knows() -> None:
+    assert Settings.from_env({"CPD_LOG_LEVEL": "debug"}).log_level == "debug"
+    with pytest.raises(SettingsError, match="CPD_LOG_LEVEL"):
+        Settings.from_env({"CPD_LOG_LEVEL": "chatty"})
+
+
+def test_every_problem_is_reported_not_only_the_first() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {"CPD_TASK_QUEUE": "saq", "CPD_FILE_STORAGE": "s3", "CPD_PASSWORD_HASH_THREADS": "0"}
+        )
+    assert len(caught.value.problems) == 3

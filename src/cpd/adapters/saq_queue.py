@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -119,7 +120,13 @@ def build_worker(
                 except Exception:
                     log.exception("scheduled job failed", duration_ms=since_ms(started))
                     raise
-                log.info("scheduled job finished", duration_ms=since_ms(started), result=result)
+                # A run that found nothing to do is chatter: every worker's every minute.
+                log.log(
+                    logging.INFO if result else logging.DEBUG,
+                    "scheduled job finished",
+                    duration_ms=since_ms(started),
+                    result=result,
+                )
 
         scheduled.__qualname__ = name  # SAQ names a cron job's function by its __qualname__
         return scheduled

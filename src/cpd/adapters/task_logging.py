@@ -1,8 +1,11 @@
 """One structured log line per task run, the same from the in-process runner and the worker:
-name, id, attempt, duration, outcome, and the id of the request that caused the task."""
+name, id, attempt, duration, outcome, and the id of the request that caused the task. A
+failure's traceback follows at debug only: a retried task would otherwise repeat it on every
+attempt."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -29,12 +32,22 @@ async def run_logged(
         try:
             result = await run()
         except Exception as error:
-            log.warning(
+            (log.error if last_attempt else log.warning)(
                 "task failed",
                 **fields,
                 duration_ms=since_ms(started),
                 outcome="failed" if last_attempt else "retrying",
-                error=repr(error)[:500],
+                error_type=type(error).__name__,
+                error=str(error)[:500],
+            )
+            log.debug("task failure traceback", **fields, exc_info=error)
+            raise
+        except asyncio.CancelledError:  # its timeout, or the process stopping
+            log.warning(
+                "task interrupted",
+                **fields,
+                duration_ms=since_ms(started),
+                outcome="failed" if last_attempt else "retrying",
             )
             raise
         outcome = str(result or "completed")

@@ -10,12 +10,13 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import click
+import structlog
 
 from cpd.bootstrap import Container, build_container
 from cpd.domain.errors import DomainError
 from cpd.domain.jobs import Job, JobStatus
 from cpd.domain.tasks import TaskState
-from cpd.entrypoints.observability import configure_logging
+from cpd.entrypoints.observability import configure_logging, granian_log_config
 from cpd.entrypoints.worker import run_worker
 from cpd.services.demo import seed_demo
 from cpd.services.outbox import queue_ping
@@ -28,7 +29,17 @@ def _settings() -> Settings:
     try:
         return Settings.from_env()
     except SettingsError as error:
-        raise click.ClickException(f"configuration: {error}") from None
+        if len(error.problems) == 1:
+            raise click.ClickException(f"configuration: {error}") from None
+        lines = "".join(f"\n  {problem}" for problem in error.problems)
+        raise click.ClickException(
+            f"configuration has {len(error.problems)} problems:{lines}"
+        ) from None
+
+
+def _log_configuration(settings: Settings, command: str) -> None:
+    """One line an operator can check at start: what this process will use, no secret."""
+    structlog.get_logger("cpd").info(f"{command} starting", **settings.summary())
 
 
 def _run(work: Callable[[Container], Awaitable[T]], *, migrate_first: bool = True) -> T:
@@ -80,6 +91,7 @@ def serve(host: str, port: int, workers: int, reload: bool, server: str) -> None
     """Serve the HTTP API (the embedded default needs no configuration)."""
     settings = _settings()
     configure_logging(settings)
+    _log_configuration(settings, "serve")
     if settings.uses_dev_secret:
         click.echo(
             "warning: CPD_SECRET_KEY is the public development default; "
@@ -119,6 +131,7 @@ def serve(host: str, port: int, workers: int, reload: bool, server: str) -> None
         factory=True,
         reload=reload,
         log_level=LogLevels(settings.log_level.lower()),
+        log_dictconfig=granian_log_config(settings),
         respawn_failed_workers=True,
     ).serve()
 
@@ -217,6 +230,7 @@ def worker() -> None:
             "the worker runs tasks from Redis: set CPD_TASK_QUEUE=saq and CPD_REDIS_URL "
             "(the embedded default runs tasks inside `cpd serve`)"
         )
+    _log_configuration(settings, "worker")
     asyncio.run(run_worker(settings))
 
 

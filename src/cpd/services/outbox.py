@@ -50,7 +50,12 @@ class OutboxRelay:
             except Exception as exc:  # noqa: BLE001 - any failure of a task is retried, not fatal
                 give_up = item.attempts >= self._max_attempts
                 retry_at = None if give_up else self._clock.now() + _backoff(item.attempts)
-                log.warning(
+                # An inline queue ran the task, whose own log line said it failed.
+                level = (
+                    logging.DEBUG if self._queue.runs_inline and not give_up else logging.WARNING
+                )
+                log.log(
+                    level,
                     "task %s (%s) failed on attempt %d%s: %s",
                     item.task.id,
                     item.task.name,
