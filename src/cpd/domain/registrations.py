@@ -110,6 +110,9 @@ class Registration:
     refund_policy: RefundPolicy | None = None  # snapshotted when paid
     payment_reference: str | None = None  # the provider's id for the payment
     refund_references: tuple[str, ...] = ()  # refunds already recorded, so none counts twice
+    # States entered since loaded, not persisted: their consequences (the confirmation email)
+    # follow from the transition itself, whichever use case made it (``take_transitions``).
+    transitions: list[RegistrationStatus] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def open(
@@ -158,6 +161,12 @@ class Registration:
         so first come stays first served (callers decide under the event's lock)."""
         if self.waitlisted_at is not None and last is not None and self.waitlisted_at <= last:
             self.waitlisted_at = last + timedelta(microseconds=1)
+
+    def take_transitions(self) -> tuple[RegistrationStatus, ...]:
+        """The states entered since the last call (or since loaded), in order, once each."""
+        entered = tuple(self.transitions)
+        self.transitions.clear()
+        return entered
 
     @property
     def holds_seats(self) -> bool:
@@ -259,6 +268,7 @@ class Registration:
     def _move(self, status: RegistrationStatus, now: datetime) -> None:
         self.status = status
         self.updated_at = now
+        self.transitions.append(status)
 
 
 def seats_free(capacity: int | None, seats_held: int) -> int | None:

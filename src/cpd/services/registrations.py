@@ -47,6 +47,7 @@ from cpd.services.notifications import (
 )
 from cpd.services.registration_steps import (
     REGISTRATION_NOT_FOUND,
+    add_registrations,
     locked_event,
     notify,
     offer_freed_seats,
@@ -57,6 +58,7 @@ from cpd.services.registration_steps import (
     refund_task,
     registrant_of,
     reload_registration,
+    save_registration,
 )
 
 ALREADY_REGISTERED = "You already have a registration for this event."
@@ -201,12 +203,13 @@ class RegistrationService:
                 seated.add(request.user_id)
                 outcomes.append(registration)
             added = [r for r in outcomes if isinstance(r, Registration)]
-            await uow.registrations.add(*added)
+            await add_registrations(uow, *added)
             if taken != seats_now.taken:
                 await uow.events.record_seats_taken(event_id, taken)
             online = any(r.online_meetings for r in requests)  # one event: all alike
             for registration in added:
-                notify(uow, registration, registration.status.value)
+                if registration.status is not RegistrationStatus.CONFIRMED:
+                    notify(uow, registration, registration.status.value)
                 if online and registration.status is RegistrationStatus.CONFIRMED:
                     uow.outbox.add(meeting_registrants_task(registration.id))
             await uow.commit()
@@ -307,7 +310,7 @@ class RegistrationService:
             current = await reload_registration(uow, registration.id)
             if current.status is RegistrationStatus.PENDING_PAYMENT:
                 current.attach_payment(intent.reference, now=self._clock.now())
-                await uow.registrations.save(current)
+                await save_registration(uow, current)
                 await uow.commit()
         return intent
 
@@ -334,7 +337,7 @@ class RegistrationService:
                 registration.record_refund(
                     event.amount.amount, now=self._clock.now(), reference=event.refund_reference
                 )
-                await uow.registrations.save(registration)
+                await save_registration(uow, registration)
                 await uow.commit()
         # A failed payment leaves the hold to expire (the registrant may pay again); a charge's
         # running refund total and a failed refund change nothing recorded.
@@ -434,7 +437,7 @@ class RegistrationService:
             registration.record_refund(
                 receipt.amount.amount, now=self._clock.now(), reference=receipt.reference
             )
-            await uow.registrations.save(registration)
+            await save_registration(uow, registration)
             await uow.commit()
 
     async def for_event(
@@ -523,7 +526,7 @@ class RegistrationService:
             event = await locked_event(uow, registration.event_id)
             registration = await reload_registration(uow, registration_id)
             registration.accept_offer(now=now)
-            await uow.registrations.save(registration)
+            await save_registration(uow, registration)
             queue_meeting_registrant(uow, registration, event)
             await uow.commit()
         return registration
@@ -535,10 +538,12 @@ class RegistrationService:
         now = self._clock.now()
         async with self._uow() as uow:
             registration = await reload_registration(uow, registration_id)
-            if registration.status is RegistrationStatus.CONFIRMED and registration.paid:
-                return registration  # a duplicate: already applied
             event = await locked_event(uow, registration.event_id)
             registration = await reload_registration(uow, registration_id)
+            if registration.status is RegistrationStatus.CONFIRMED and registration.paid:
+                # A duplicate (the same news twice, or two events for one payment), decided
+                # under the lock: a concurrent copy must neither confirm again nor refund.
+                return registration
             amount = registration.amount_due
             if registration.status is not RegistrationStatus.PENDING_PAYMENT:
                 # Paid after the hold ran out or after cancelling: the money goes back.
@@ -548,8 +553,7 @@ class RegistrationService:
             if amount_paid != amount.amount:
                 raise Conflict("The payment does not match the amount due.", field="amount")
             registration.confirm_payment(amount, self._refund_policy, now=now)
-            await uow.registrations.save(registration)
-            notify(uow, registration, "confirmed")
+            await save_registration(uow, registration)
             queue_meeting_registrant(uow, registration, event)
             await uow.commit()
         return registration
@@ -570,7 +574,7 @@ class RegistrationService:
                     notify(uow, registration, "offer_expired")
                 else:
                     continue  # settled meanwhile
-                await uow.registrations.save(registration)
+                await save_registration(uow, registration)
                 await offer_freed_seats(uow, event_id, now)
                 await uow.commit()
         if due:
@@ -586,7 +590,7 @@ class RegistrationService:
         refund = registration.cancel(
             now=now, event_starts_at=event.starts_at, by_organizer=by_organizer
         )
-        await uow.registrations.save(registration)
+        await save_registration(uow, registration)
         if refund:
             uow.outbox.add(refund_task(registration, refund))
         notify(uow, registration, "cancelled", refund=refund)
