@@ -22,7 +22,8 @@ from cpd.domain.accounts import Actor
 from cpd.domain.catalog import EventView
 from cpd.domain.money import Money
 from cpd.domain.payments import PaymentEvent, PaymentEventKind
-from cpd.domain.registrations import STANDARD_REFUNDS, Registration, RegistrationStatus
+from cpd.domain.refunds import STANDARD_REFUNDS
+from cpd.domain.registrations import Registration, RegistrationStatus
 from cpd.domain.tasks import EmailMessage
 from cpd.services.registration_steps import payment_event_task
 from tests.conftest import make_settings

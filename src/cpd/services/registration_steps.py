@@ -13,6 +13,7 @@ from cpd.domain.events import Event, EventStatus
 from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind
+from cpd.domain.refunds import STANDARD_REFUNDS, RefundPolicy
 from cpd.domain.registrations import (
     ACTIVE,
     Registration,
@@ -121,6 +122,14 @@ def refund_task(registration: Registration, amount: int) -> Task:
             "currency": registration.amount_due.currency,
         },
     )
+
+
+async def refund_policy_of(uow: UnitOfWork, event: Event) -> RefundPolicy:
+    """The policy that applies to the event: its own, else its organization's."""
+    if event.refund_policy is not None:
+        return event.refund_policy
+    host = await uow.organizations.get(event.organization_id)
+    return host.refund_policy if host is not None else STANDARD_REFUNDS
 
 
 async def open_event(uow: UnitOfWork, event_id: UUID, now: datetime) -> Event:

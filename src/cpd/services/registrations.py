@@ -24,9 +24,7 @@ from cpd.domain.money import Money
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind, PaymentIntent
 from cpd.domain.registrations import (
-    STANDARD_REFUNDS,
     Attendee,
-    RefundPolicy,
     Registration,
     RegistrationStatus,
     seats_free,
@@ -55,6 +53,7 @@ from cpd.services.registration_steps import (
     own_registration,
     payment_event_from,
     payment_event_task,
+    refund_policy_of,
     refund_task,
     registrant_of,
     reload_registration,
@@ -107,7 +106,6 @@ class RegistrationService:
         messaging: MessagingService,
         calendars: CalendarWriter,
         public_base_url: str,
-        refund_policy: RefundPolicy = STANDARD_REFUNDS,
     ) -> None:
         self._messaging = messaging
         self._calendars = calendars
@@ -117,7 +115,6 @@ class RegistrationService:
         self._clock = clock
         self._cache = catalog_cache
         self._payments = payments
-        self._refund_policy = refund_policy
         self._seat_desk = Batcher(self._decide_seats)
         self._in_flight = InFlight()
 
@@ -552,7 +549,8 @@ class RegistrationService:
                 return registration
             if amount_paid != amount.amount:
                 raise Conflict("The payment does not match the amount due.", field="amount")
-            registration.confirm_payment(amount, self._refund_policy, now=now)
+            policy = await refund_policy_of(uow, event)  # the terms bought, kept from now on
+            registration.confirm_payment(amount, policy, now=now)
             await save_registration(uow, registration)
             queue_meeting_registrant(uow, registration, event)
             await uow.commit()
