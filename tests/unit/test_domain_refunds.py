@@ -79,24 +79,24 @@ def test_the_fee_comes_off_a_refund_rounded_down_and_never_below_zero() -> None:
 @pytest.mark.parametrize(
     ("policy", "field"),
     [
-        (lambda: RefundPolicy((RefundTier(3, 120),)), "refund_policy.tiers[0].percent"),
-        (lambda: RefundPolicy((RefundTier(3, -1),)), "refund_policy.tiers[0].percent"),
-        (lambda: RefundPolicy((RefundTier(-1, 10),)), "refund_policy.tiers[0].before_start_hours"),
+        (lambda: RefundPolicy((RefundTier(3, 120),)), "refund_policy.tiers.0.percent"),
+        (lambda: RefundPolicy((RefundTier(3, -1),)), "refund_policy.tiers.0.percent"),
+        (lambda: RefundPolicy((RefundTier(-1, 10),)), "refund_policy.tiers.0.before_start_hours"),
         (
             lambda: RefundPolicy((RefundTier(MAX_NOTICE_HOURS + 1, 10),)),
-            "refund_policy.tiers[0].before_start_hours",
+            "refund_policy.tiers.0.before_start_hours",
         ),
         (  # later refunding more
             lambda: RefundPolicy((RefundTier(336, 50), RefundTier(48, 100))),
-            "refund_policy.tiers[1].percent",
+            "refund_policy.tiers.1.percent",
         ),
         (  # not from the longest notice down
             lambda: RefundPolicy((RefundTier(48, 100), RefundTier(336, 50))),
-            "refund_policy.tiers[1].before_start_hours",
+            "refund_policy.tiers.1.before_start_hours",
         ),
         (  # the same notice twice
             lambda: RefundPolicy((RefundTier(48, 100), RefundTier(48, 50))),
-            "refund_policy.tiers[1].before_start_hours",
+            "refund_policy.tiers.1.before_start_hours",
         ),
         (
             lambda: RefundPolicy(tuple(RefundTier(h, 0) for h in range(20, 9, -1))),

@@ -41,7 +41,7 @@ class RefundPolicy:
         if len(self.tiers) > MAX_TIERS:
             raise InvalidInput(f"Give at most {MAX_TIERS} tiers.", field=f"{FIELD}.tiers")
         for n, tier in enumerate(self.tiers):
-            where = f"{FIELD}.tiers[{n}]"
+            where = f"{FIELD}.tiers.{n}"
             if not 0 <= tier.hours_before <= MAX_NOTICE_HOURS:
                 raise InvalidInput(
                     f"Notice is 0 to {MAX_NOTICE_HOURS} hours.", field=f"{where}.before_start_hours"
@@ -52,12 +52,12 @@ class RefundPolicy:
             if shorter.hours_before >= longer.hours_before:
                 raise InvalidInput(
                     "List tiers from the longest notice down, each notice shorter.",
-                    field=f"{FIELD}.tiers[{n}].before_start_hours",
+                    field=f"{FIELD}.tiers.{n}.before_start_hours",
                 )
             if shorter.percent > longer.percent:
                 raise InvalidInput(
                     "Cancelling later must not refund more than cancelling earlier.",
-                    field=f"{FIELD}.tiers[{n}].percent",
+                    field=f"{FIELD}.tiers.{n}.percent",
                 )
         if not 0 <= self.fee <= MAX_AMOUNT:
             raise InvalidInput(f"The fee is 0 to {MAX_AMOUNT} minor units.", field=f"{FIELD}.fee")

@@ -23,6 +23,7 @@ from cpd.domain.messaging import REMINDER_HOURS
 from cpd.domain.money import Money
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind, PaymentIntent
+from cpd.domain.refunds import RefundPolicy
 from cpd.domain.registrations import (
     Attendee,
     Registration,
@@ -33,7 +34,7 @@ from cpd.domain.tasks import Attachment, Task
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Cache, CalendarWriter, Clock, PaymentGateway
 from cpd.services import idempotency
-from cpd.services.access import require_staff
+from cpd.services.access import is_staff, require_staff
 from cpd.services.batching import Batcher
 from cpd.services.idempotency import IdempotentRequest, InFlight, KeyTaken
 from cpd.services.meetings import meeting_registrants_task, queue_meeting_registrant
@@ -87,6 +88,12 @@ class Booking:
 class StaffRow:
     registration: Registration
     registrant: User
+
+
+@dataclass(frozen=True, slots=True)
+class RefundTerms:
+    policy: RefundPolicy  # the snapshot once paid, else what applies if paid now
+    refund_if_cancelled: int | None  # minor units; None when there is nothing to cancel
 
 
 @dataclass(frozen=True, slots=True)
@@ -498,6 +505,30 @@ class RegistrationService:
     async def get(self, actor: Actor, registration_id: UUID) -> Registration:
         async with self._uow() as uow:
             return await own_registration(uow, actor, registration_id)
+
+    async def refund_terms(self, registration: Registration) -> RefundTerms:
+        """The policy that applies to ``registration`` and what cancelling it now gives."""
+        async with self._uow() as uow:
+            event = await locked_event(uow, registration.event_id, lock=False)
+            policy = registration.refund_policy or await refund_policy_of(uow, event)
+        refund = (
+            registration.refund_if_cancelled(now=self._clock.now(), event_starts_at=event.starts_at)
+            if registration.is_active
+            else None
+        )
+        return RefundTerms(policy, refund)
+
+    async def event_refund_policy(self, actor: Actor | None, event_id: UUID) -> RefundPolicy:
+        """The policy a registrant of the event buys: its own, else its organization's.
+        Public while the event's page is; otherwise only for its staff."""
+        async with self._uow() as uow:
+            event = await uow.events.get(event_id)
+            if event is None or (
+                event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED)
+                and not await is_staff(uow, actor, event.organization_id)
+            ):
+                raise NotFound("Event not found.")
+            return await refund_policy_of(uow, event)
 
     async def mine(self, actor: Actor, page: PageRequest) -> Page[Registration]:
         async with self._uow() as uow:
