@@ -17,9 +17,9 @@ from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.courses import Course, CourseMode, CourseStatus, Enrollment
 from cpd.domain.events import Event, EventFormat, EventStatus, Session, Venue
 from cpd.domain.money import Money, canonical_credits
+from cpd.domain.refunds import RefundPolicy
 from cpd.domain.registrations import (
     Attendee,
-    RefundPolicy,
     Registration,
     RegistrationStatus,
 )

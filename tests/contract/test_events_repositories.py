@@ -16,6 +16,7 @@ from cpd.domain.courses import CourseMode, CourseStatus, EnrollmentStatus
 from cpd.domain.errors import Conflict
 from cpd.domain.events import Event, EventFormat, EventStatus, Venue
 from cpd.domain.money import Money
+from cpd.domain.refunds import RefundPolicy, RefundTier
 from tests.contract.builders import (
     T0,
     Backend,
@@ -573,3 +574,21 @@ async def test_attendance_refers_to_a_stored_registration(backend: Backend) -> N
 
     async with backend.uow() as uow:
         assert await uow.attendance.for_event(event.id) == []
+
+
+async def test_an_events_refund_policy_override_round_trips_and_clears(backend: Backend) -> None:
+    organization = make_organization()
+    event = make_event(organization)
+    event.refund_policy = RefundPolicy((RefundTier(72, 80), RefundTier(0, 10)), fee=150)
+    await given(backend, organization, event)
+    loaded = await load(backend, event)
+    assert loaded is not None
+    assert loaded.refund_policy == event.refund_policy
+
+    loaded.update({"refund_policy": None}, now=T0 + timedelta(hours=1))
+    async with backend.uow() as uow:
+        await uow.events.save(loaded)
+        await uow.commit()
+    cleared = await load(backend, event)
+    assert cleared is not None
+    assert cleared.refund_policy is None

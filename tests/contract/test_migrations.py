@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Connection, inspect, update
+from sqlalchemy import Column, Connection, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeEngine
 
@@ -20,6 +20,7 @@ from cpd.adapters.sql.migrations import downgrade, migrate
 from cpd.adapters.sql.tables import include_in_autogenerate, metadata
 from cpd.domain.accounts import UserProfile
 from cpd.domain.events import EventFormat, Venue
+from cpd.domain.refunds import STANDARD_REFUNDS
 from cpd.domain.registrations import Attendee
 from tests.contract.builders import (
     T0,
@@ -144,7 +145,7 @@ async def test_text_stored_before_the_text_check_is_cleaned_and_loads_again(
     """Rows written while control, bidi and invisible characters were still accepted: the
     entities check text as they load, so without 0013 the event and registration would not
     load at all."""
-    await migrate(empty_engine, "0012")
+    await migrate(empty_engine)  # written by today's adapters, then taken back to 0012
     clock = FrozenClock(T0)
     database = SqlDatabase(empty_engine, clock.now)
     user = make_user(profile=UserProfile(professional_title="Nurse", bio="Hello"))
@@ -159,6 +160,7 @@ async def test_text_stored_before_the_text_check_is_cleaned_and_loads_again(
         await uow.events.add(event)
         await uow.registrations.add(registration)
         await uow.commit()
+    await downgrade(empty_engine, "0012")
     async with empty_engine.begin() as connection:  # as the old code let them in
         u, e, s, r = t.users.c, t.events.c, t.event_sessions.c, t.registrations.c
         await connection.execute(
@@ -205,3 +207,50 @@ async def test_text_stored_before_the_text_check_is_cleaned_and_loads_again(
     assert stored_event.venue == Venue("-", "1 Road\nTown")
     assert [(x.title, x.join_url) for x in stored_event.sessions] == [("Intro", None)]
     assert stored_registration.attendees == (Attendee("Kim", "k@example.org"),)
+
+
+async def test_existing_organizations_and_snapshots_keep_the_policy_fixed_in_code(
+    empty_engine: AsyncEngine,
+) -> None:
+    """0014: organizations made before it get the standard policy; a snapshot stored as
+    ``[[days, percent]]`` loads as the same policy in hours."""
+    await migrate(empty_engine)
+    database = SqlDatabase(empty_engine, FrozenClock(T0).now)
+    user, organization = make_user(), make_organization()
+    event = make_event(organization)
+    registration = make_registration(event, user)
+    async with database.unit_of_work() as uow:
+        await uow.users.add(user)
+        await uow.organizations.add(organization)
+        await uow.events.add(event)
+        await uow.registrations.add(registration)
+        await uow.commit()
+    await downgrade(empty_engine, "0013")
+    async with empty_engine.begin() as connection:
+        r = t.registrations.c
+        await connection.execute(
+            update(t.registrations)
+            .where(r.id == registration.id)
+            .values(refund_policy=[[2, 50], [14, 100]])
+        )
+
+    await migrate(empty_engine)
+
+    async with database.unit_of_work() as uow:
+        stored_organization = await uow.organizations.get(organization.id)
+        stored_event = await uow.events.get(event.id)
+        stored_registration = await uow.registrations.get(registration.id)
+    assert stored_organization is not None
+    assert stored_event is not None
+    assert stored_registration is not None
+    assert stored_organization.refund_policy == STANDARD_REFUNDS
+    assert stored_event.refund_policy is None
+    assert stored_registration.refund_policy == STANDARD_REFUNDS
+
+    await downgrade(empty_engine, "0013")  # and back: the snapshot in days again
+    async with empty_engine.connect() as connection:
+        r = t.registrations.c
+        stored = (
+            await connection.execute(select(r.refund_policy).where(r.id == registration.id))
+        ).scalar_one()
+    assert stored == [[14, 100], [2, 50]]

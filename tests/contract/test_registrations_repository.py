@@ -13,10 +13,9 @@ from cpd.domain.errors import Conflict
 from cpd.domain.events import Event, EventStatus, SeatLedger
 from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
+from cpd.domain.refunds import RefundPolicy, RefundTier
 from cpd.domain.registrations import (
     Attendee,
-    RefundPolicy,
-    RefundTier,
     Registration,
     RegistrationStatus,
     Upcoming,
@@ -85,7 +84,8 @@ async def test_registration_round_trips_every_field(backend: Backend) -> None:
         paid=25_900,
         refunded=1_000,
         refund_policy=RefundPolicy(
-            (RefundTier(days_before=2, percent=50), RefundTier(days_before=14, percent=100))
+            (RefundTier(hours_before=336, percent=100), RefundTier(hours_before=36, percent=50)),
+            fee=250,
         ),
     )
     await given(backend, registration)
@@ -98,7 +98,8 @@ async def test_registration_round_trips_every_field(backend: Backend) -> None:
     assert loaded.amount_due == Money(25_900, "EUR")
     assert loaded.attendees[1].registration_number is None
     assert loaded.refund_policy is not None
-    assert loaded.refund_policy.tiers == (RefundTier(14, 100), RefundTier(2, 50))
+    assert loaded.refund_policy.tiers == (RefundTier(336, 100), RefundTier(36, 50))
+    assert loaded.refund_policy.fee == 250
 
 
 async def test_a_bare_registration_round_trips_its_empty_fields(backend: Backend) -> None:

@@ -19,6 +19,7 @@ from cpd.domain.accounts import (
 from cpd.domain.errors import Conflict
 from cpd.domain.invitations import Invitation
 from cpd.domain.pages import PageRequest
+from cpd.domain.refunds import STANDARD_REFUNDS, RefundPolicy
 from tests.contract.builders import (
     T0,
     Backend,
@@ -664,3 +665,21 @@ async def test_work_after_a_commit_rolls_back_to_that_commit(backend: Backend) -
     async with backend.uow() as uow:
         assert await uow.users.get(kept.id) == kept
         assert await uow.users.get(dropped.id) is None
+
+
+async def test_an_organization_starts_with_the_standard_refund_policy_and_keeps_its_own(
+    backend: Backend,
+) -> None:
+    organization = make_organization("Refunders")
+    await add_and_commit(backend, organization)
+    async with backend.uow() as uow:
+        loaded = await uow.organizations.get(organization.id)
+        assert loaded is not None
+        assert loaded.refund_policy == STANDARD_REFUNDS
+        loaded.set_refund_policy(RefundPolicy((), fee=0), now=T0 + timedelta(days=1))
+        await uow.organizations.save(loaded)
+        await uow.commit()
+    async with backend.uow() as uow:
+        again = await uow.organizations.get(organization.id)
+    assert again is not None
+    assert again.refund_policy == RefundPolicy.no_refunds()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
@@ -160,6 +160,36 @@ async def competing_relays(
     assert await first.outbox_store.claim_due(due, limit=5, lease_seconds=300) == []
 
 
+async def duplicate_payment_race(app: Container, copies: int = 6) -> None:
+    """(e) The same payment reported several times at once (duplicate webhooks on several
+    workers): the registration confirms once, one confirmation email is queued, and no copy
+    mistakes the confirmed registration for a late payment and refunds it."""
+    owner = Actor((await register(app, "host@example.org")).id)
+    organization = await app.organizations.create(owner, name="Payments race")
+    starts = datetime(2027, 6, 1, 9, tzinfo=UTC)
+    details = {"title": "Paid", "format": "online", "price": {"amount": 2500, "currency": "GBP"}}
+    sessions = [{"title": "S", "starts_at": starts, "ends_at": starts + timedelta(hours=1)}]
+    event = await app.events.create(owner, organization.id, details, sessions)
+    await app.events.publish(owner, event.id)
+    buyer = Actor((await register(app, "buyer@example.org")).id)
+    registration = await app.registrations.register(buyer, event.id)
+
+    await asyncio.gather(
+        *(app.registrations.confirm_payment(registration.id, 2500) for _ in range(copies))
+    )
+
+    records = await app.outbox_store.records(None, 1000)
+    confirmations = [
+        r
+        for r in records
+        if r.task.name == "registration_email" and r.task.payload["kind"] == "confirmed"
+    ]
+    assert len(confirmations) == 1
+    assert [r for r in records if r.task.name == "refund_payment"] == []
+    stored = await app.registrations.get(buyer, registration.id)
+    assert (stored.status, stored.paid) == ("confirmed", 2500)
+
+
 # PostgreSQL
 
 
@@ -192,3 +222,9 @@ async def test_concurrent_relays_never_claim_the_same_task(
         await competing_relays(pg_app, other_relay)
     finally:
         await other_relay.shutdown()
+
+
+async def test_duplicate_payments_at_once_confirm_once_and_refund_nothing(
+    pg_app: Container,
+) -> None:
+    await duplicate_payment_race(pg_app)

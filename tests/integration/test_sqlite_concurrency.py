@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from tests.integration.test_pg_concurrency import (
     competing_relays,
+    duplicate_payment_race,
     mutual_demotions,
     refresh_token_race,
     registration_race,
@@ -56,3 +57,9 @@ async def test_concurrent_relays_never_claim_the_same_task(
         await competing_relays(sqlite_app, other_relay, tasks=100)
     finally:
         await other_relay.shutdown()
+
+
+async def test_duplicate_payments_at_once_confirm_once_and_refund_nothing(
+    sqlite_app: Container,
+) -> None:
+    await duplicate_payment_race(sqlite_app)

@@ -107,8 +107,11 @@ def test_booking_pays_through_stripe_and_the_webhook_confirms_once(
     again = _webhook(api, "payment_intent.succeeded", intent, event_id="evt_ok")
     assert again.json()["duplicate"] is True
     _webhook(api, "payment_intent.payment_failed", intent, event_id="evt_late_failure")
+    _webhook(api, "payment_intent.succeeded", intent, event_id="evt_ok_resent")  # another id
     time.sleep(0.2)
     assert _status(api, buyer, booked["id"], "confirmed") == "confirmed"
+    [confirmation] = api.sent_mail(buyer.email, about="You're booked")
+    assert [a.filename for a in confirmation.attachments] == ["event.ics"]
 
 
 def test_forged_or_unsigned_webhooks_are_refused(stripe_api: tuple[Api, FakeStripe]) -> None:

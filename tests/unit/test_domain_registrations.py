@@ -13,13 +13,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from cpd.domain.errors import Conflict, InvalidInput
 from cpd.domain.money import Money
+from cpd.domain.refunds import STANDARD_REFUNDS, RefundPolicy
 from cpd.domain.registrations import (
-    FULL_REFUND,
     SEAT_HOLDING,
-    STANDARD_REFUNDS,
     Attendee,
-    RefundPolicy,
-    RefundTier,
     Registration,
     RegistrationStatus,
     next_offers,
@@ -230,37 +227,6 @@ def test_refunds_in_any_order_stay_within_the_payment(amounts: list[int]) -> Non
         with contextlib.suppress(Conflict, InvalidInput):
             registration.record_refund(amount, now=NOW)
         assert 0 <= registration.refunded <= registration.paid
-
-
-@given(
-    st.lists(st.tuples(st.integers(0, 60), st.integers(0, 100)), max_size=5),
-    st.floats(min_value=-5, max_value=90),
-    st.floats(min_value=0, max_value=30),
-)
-def test_refund_percent_is_bounded_and_never_grows_as_the_start_nears(
-    tiers: list[tuple[int, int]], days_left: float, closer_by: float
-) -> None:
-    ordered = sorted(tiers, reverse=True)  # further out first ...
-    percents = sorted((p for _, p in ordered), reverse=True)  # ... refunds no less
-    policy = RefundPolicy(
-        tuple(RefundTier(d, p) for (d, _), p in zip(ordered, percents, strict=True))
-    )
-    now = STARTS - timedelta(days=days_left)
-    earlier, later = (
-        policy.percent_at(now, STARTS),
-        policy.percent_at(now + timedelta(days=closer_by), STARTS),
-    )
-    assert 0 <= later <= 100
-    assert later <= earlier
-
-
-def test_policy_tiers_are_validated() -> None:
-    with pytest.raises(InvalidInput):
-        RefundPolicy((RefundTier(3, 120),))
-    with pytest.raises(InvalidInput):  # a later cancellation refunding more makes no sense
-        RefundPolicy((RefundTier(14, 50), RefundTier(2, 100)))
-    assert FULL_REFUND.percent_at(STARTS, STARTS) == 100
-    assert STANDARD_REFUNDS.percent_at(STARTS - timedelta(days=1), STARTS) == 0
 
 
 # The waitlist

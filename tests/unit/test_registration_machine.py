@@ -1,12 +1,15 @@
 """Random interleavings of the registration use cases on the memory adapter (the real wiring),
 checking the invariants after every step: never overbooked, one active registration per
-person, refunds within payments, and seats held as the catalog says."""
+person, refunds within payments, seats held as the catalog says, and one confirmation email
+for every registration that ever reached ``confirmed``."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -16,6 +19,7 @@ from cpd.bootstrap import build_container
 from cpd.domain.accounts import Actor
 from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.pages import PageRequest
+from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.registrations import Registration
 from tests.conftest import make_settings
 
@@ -40,6 +44,7 @@ class RegistrationUseCases(RuleBasedStateMachine):
         self.people: list[Actor] = []
         self.latest: dict[int, Registration] = {}
         self.over_capacity = 0  # seats held beyond a capacity lowered under them
+        self.ever_confirmed: set[UUID] = set()
 
     def run(self, coroutine: Any) -> Any:
         return self.loop.run_until_complete(coroutine)
@@ -100,6 +105,22 @@ class RegistrationUseCases(RuleBasedStateMachine):
                 )
             )
 
+    @rule(who=st.integers(0, PEOPLE - 1), copies=st.integers(1, 3))
+    def provider_reports_payment(self, who: int, copies: int) -> None:
+        """The provider's success event, possibly several copies under different ids."""
+        if who in self.latest:
+            registration = self.latest[who]
+            for n in range(copies):
+                news = PaymentEvent(
+                    id=f"evt_{registration.id}_{n}",
+                    kind=PaymentEventKind.PAYMENT_SUCCEEDED,
+                    reference=f"pi_{registration.id}",
+                    registration_id=registration.id,
+                    amount=registration.amount_due,
+                    occurred_at=self.clock.now(),
+                )
+                self.attempt(self.app.registrations.apply_payment_event(news))
+
     @rule(who=st.integers(0, PEOPLE - 1))
     def cancel(self, who: int) -> None:
         if who in self.latest:
@@ -147,6 +168,14 @@ class RegistrationUseCases(RuleBasedStateMachine):
         assert len(active) == len(set(active))  # one active registration per person
         assert all(0 <= r.refunded <= r.paid for r in everyone)
         assert view.seats_available == max(0, (view.capacity or 0) - held)
+        self.ever_confirmed |= {r.id for r in everyone if r.status == "confirmed"}
+        records = self.run(self.app.outbox_store.records(None, 10_000))
+        sent = Counter(
+            r.task.payload["registration_id"]
+            for r in records
+            if r.task.name == "registration_email" and r.task.payload["kind"] == "confirmed"
+        )
+        assert sent == Counter(str(i) for i in self.ever_confirmed)
 
     def teardown(self) -> None:
         self.loop.close()

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cpd.domain.errors import Conflict, InvalidInput
 from cpd.domain.ids import new_id
+from cpd.domain.refunds import STANDARD_REFUNDS, RefundPolicy
 from cpd.domain.text import checked_text
 from cpd.domain.urls import checked_url
 
@@ -201,6 +202,7 @@ class Organization:
     contact_email: str | None = None
     logo_url: str | None = None
     approved_at: datetime | None = None  # None: awaiting a superadmin's approval
+    refund_policy: RefundPolicy = STANDARD_REFUNDS  # its events' unless one overrides it
 
     @classmethod
     def create(
@@ -229,6 +231,11 @@ class Organization:
         if self.approved_at is None:
             return OrganizationStatus.PENDING_APPROVAL
         return OrganizationStatus.APPROVED
+
+    def set_refund_policy(self, policy: RefundPolicy, *, now: datetime) -> None:
+        """Applies to registrations paid from now on: paid ones keep the terms they bought."""
+        self.refund_policy = policy
+        self.updated_at = now
 
     def approve(self, *, now: datetime) -> None:
         """Let the organization publish and take payments; approving again changes nothing."""

@@ -16,6 +16,7 @@ from cpd.domain.accounts import check_slug
 from cpd.domain.errors import Conflict, InvalidInput, NotFound
 from cpd.domain.ids import new_id
 from cpd.domain.money import Money, cpd_credits
+from cpd.domain.refunds import RefundPolicy
 from cpd.domain.text import checked_text
 from cpd.domain.urls import checked_url
 
@@ -113,6 +114,7 @@ class Event:
     attendance_threshold_percent: int = DEFAULT_ATTENDANCE_THRESHOLD
     status: EventStatus = EventStatus.DRAFT
     sessions: list[Session] = field(default_factory=list)
+    refund_policy: RefundPolicy | None = None  # None: the organization's applies
 
     @classmethod
     def create(
@@ -358,6 +360,14 @@ def _optional_text(field_name: str, limit: int) -> Any:
     return lambda value: None if value is None else checked_text(value, field_name, limit)
 
 
+def _refund_policy(value: Any) -> RefundPolicy | None:
+    if value is not None and not isinstance(value, RefundPolicy):
+        raise InvalidInput(
+            "Give a refund policy, or null for the organization's.", field="refund_policy"
+        )
+    return value
+
+
 _SETTERS: dict[str, Any] = {
     "title": lambda v: checked_text(v, "title", 200),
     "slug": check_slug,
@@ -378,6 +388,7 @@ _SETTERS: dict[str, Any] = {
     "registration_opens_at": _optional_aware("registration_opens_at"),
     "registration_closes_at": _optional_aware("registration_closes_at"),
     "attendance_threshold_percent": _threshold,
+    "refund_policy": _refund_policy,
 }
 _SESSION_FIELDS = {"title", "starts_at", "ends_at", "room", "join_url"}
 

@@ -13,12 +13,12 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from itertools import pairwise
 from uuid import UUID
 
 from cpd.domain.errors import Conflict, InvalidInput
 from cpd.domain.ids import new_id
 from cpd.domain.money import MAX_AMOUNT, Money
+from cpd.domain.refunds import RefundPolicy
 from cpd.domain.text import checked_text
 
 DEFAULT_HOLD = timedelta(minutes=15)
@@ -55,41 +55,6 @@ class Attendee:
             object.__setattr__(self, "registration_number", number)
 
 
-@dataclass(frozen=True, slots=True)
-class RefundTier:
-    """Cancelling at least ``days_before`` days before the start refunds ``percent``."""
-
-    days_before: int
-    percent: int
-
-
-@dataclass(frozen=True, slots=True)
-class RefundPolicy:
-    tiers: tuple[RefundTier, ...]
-
-    def __post_init__(self) -> None:
-        for tier in self.tiers:
-            if not 0 <= tier.percent <= 100 or tier.days_before < 0:
-                raise InvalidInput("Tiers need 0-100 percent and days >= 0.", field="refund_policy")
-        ordered = tuple(sorted(self.tiers, key=lambda t: t.days_before, reverse=True))
-        if any(later.percent > sooner.percent for sooner, later in pairwise(ordered)):
-            raise InvalidInput(
-                "Cancelling later must not refund more than cancelling earlier.",
-                field="refund_policy",
-            )
-        object.__setattr__(self, "tiers", ordered)
-
-    def percent_at(self, now: datetime, starts_at: datetime) -> int:
-        days_left = (starts_at - now) / timedelta(days=1)
-        return next((t.percent for t in self.tiers if days_left >= t.days_before), 0)
-
-
-STANDARD_REFUNDS = RefundPolicy(
-    (RefundTier(days_before=14, percent=100), RefundTier(days_before=2, percent=50))
-)
-FULL_REFUND = RefundPolicy((RefundTier(days_before=0, percent=100),))
-
-
 @dataclass(slots=True)
 class Registration:
     id: UUID
@@ -110,6 +75,9 @@ class Registration:
     refund_policy: RefundPolicy | None = None  # snapshotted when paid
     payment_reference: str | None = None  # the provider's id for the payment
     refund_references: tuple[str, ...] = ()  # refunds already recorded, so none counts twice
+    # States entered since loaded, not persisted: their consequences (the confirmation email)
+    # follow from the transition itself, whichever use case made it (``take_transitions``).
+    transitions: list[RegistrationStatus] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def open(
@@ -158,6 +126,12 @@ class Registration:
         so first come stays first served (callers decide under the event's lock)."""
         if self.waitlisted_at is not None and last is not None and self.waitlisted_at <= last:
             self.waitlisted_at = last + timedelta(microseconds=1)
+
+    def take_transitions(self) -> tuple[RegistrationStatus, ...]:
+        """The states entered since the last call (or since loaded), in order, once each."""
+        entered = tuple(self.transitions)
+        self.transitions.clear()
+        return entered
 
     @property
     def holds_seats(self) -> bool:
@@ -215,17 +189,26 @@ class Registration:
         self._move(RegistrationStatus.EXPIRED, now)
 
     def cancel(self, *, now: datetime, event_starts_at: datetime | None, by_organizer: bool) -> int:
-        """Cancel; returns the refund owed in minor units. The organizer refunds in full;
-        the registrant gets what the policy snapshotted at payment gives."""
+        """Cancel; returns the refund owed in minor units. The organizer refunds in full (no
+        fee); the registrant gets what the policy snapshotted at payment gives."""
         if not self.is_active:
             raise Conflict(f"A {self.status} registration cannot be cancelled.")
-        if by_organizer or self.refund_policy is None or event_starts_at is None:
-            percent = 100
-        else:
-            percent = self.refund_policy.percent_at(now, event_starts_at)
+        refund = self.refund_if_cancelled(
+            now=now, event_starts_at=event_starts_at, by_organizer=by_organizer
+        )
         self._move(RegistrationStatus.CANCELLED, now)
         self.hold_expires_at = self.offer_expires_at = None
-        return self.refundable_balance * percent // 100
+        return refund
+
+    def refund_if_cancelled(
+        self, *, now: datetime, event_starts_at: datetime | None, by_organizer: bool = False
+    ) -> int:
+        """What cancelling now would refund (minor units), without cancelling."""
+        if by_organizer or self.refund_policy is None or event_starts_at is None:
+            return self.refundable_balance
+        return self.refund_policy.refund(
+            self.refundable_balance, now=now, starts_at=event_starts_at
+        )
 
     def record_refund(self, amount: int, *, now: datetime, reference: str | None = None) -> None:
         """Refunds add up to at most what was paid, whatever their order; a refund already
@@ -259,6 +242,7 @@ class Registration:
     def _move(self, status: RegistrationStatus, now: datetime) -> None:
         self.status = status
         self.updated_at = now
+        self.transitions.append(status)
 
 
 def seats_free(capacity: int | None, seats_held: int) -> int | None:

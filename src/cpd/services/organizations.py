@@ -26,6 +26,7 @@ from cpd.domain.auth import AttemptPolicy
 from cpd.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 from cpd.domain.invitations import INVALID_LINK, Invitation, InvitationView
 from cpd.domain.pages import MAX_PAGE_SIZE, Page, PageRequest
+from cpd.domain.refunds import RefundPolicy
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import AttemptThrottle, Cache, Clock
 from cpd.services.notifications import invitation_email, send_email_task
@@ -150,6 +151,27 @@ class OrganizationService:
         if self._catalog_cache is not None:
             await self._catalog_cache.clear()
         return organization
+
+    async def refund_policy(self, actor: Actor, organization_id: UUID) -> RefundPolicy:
+        """Its events' refund policy unless one overrides it: for its org_admins and staff."""
+        async with self._uow() as uow:
+            organization, membership = await _visible(uow, actor, organization_id)
+        if not can_view_members(actor, membership):
+            raise PermissionDenied("Only the organization's staff may see its refund policy.")
+        return organization.refund_policy
+
+    async def set_refund_policy(
+        self, actor: Actor, organization_id: UUID, policy: RefundPolicy
+    ) -> RefundPolicy:
+        """Applies to payments from now on; registrations paid already keep theirs."""
+        async with self._uow() as uow:
+            organization, membership = await _visible(uow, actor, organization_id, lock=True)
+            if not can_manage_organization(actor, membership):
+                raise PermissionDenied("Only an org_admin may change the refund policy.")
+            organization.set_refund_policy(policy, now=self._clock.now())
+            await uow.organizations.save(organization)
+            await uow.commit()
+        return organization.refund_policy
 
     async def approve(self, actor: Actor, organization_id: UUID) -> Organization:
         """A superadmin lets an organization publish and take payments."""

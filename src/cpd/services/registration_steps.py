@@ -5,7 +5,7 @@ lock they need, and the task payload of a provider's payment event."""
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from cpd.domain.accounts import Actor, Organization, User
 from cpd.domain.errors import Conflict, NotFound
@@ -13,9 +13,11 @@ from cpd.domain.events import Event, EventStatus
 from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind
+from cpd.domain.refunds import STANDARD_REFUNDS, RefundPolicy
 from cpd.domain.registrations import (
     ACTIVE,
     Registration,
+    RegistrationStatus,
     next_offers,
     seats_free,
 )
@@ -26,8 +28,43 @@ from cpd.services.notifications import (
 )
 
 REGISTRATION_NOT_FOUND = "Registration not found."
+CONFIRMATIONS = UUID("0b6f3c1e-7d2a-4f38-9e51-2c8a4d6b9f10")  # uuid5 namespace of their task ids
 REFUND_PAYMENT = "refund_payment"
 APPLY_PAYMENT_EVENT = "apply_payment_event"
+
+
+async def add_registrations(uow: UnitOfWork, *registrations: Registration) -> None:
+    """Insert new registrations, and queue what their transitions call for."""
+    entered = [(r, r.take_transitions()) for r in registrations]
+    await uow.registrations.add(*registrations)
+    for registration, transitions in entered:
+        _follow(uow, registration, transitions)
+
+
+async def save_registration(uow: UnitOfWork, registration: Registration) -> None:
+    """Store a changed registration, and queue what its transitions call for. Every use case
+    stores registrations through here, so none can forget a consequence of a transition."""
+    transitions = registration.take_transitions()
+    await uow.registrations.save(registration)
+    _follow(uow, registration, transitions)
+
+
+def _follow(
+    uow: UnitOfWork, registration: Registration, transitions: tuple[RegistrationStatus, ...]
+) -> None:
+    """Reaching ``confirmed`` (free booking, payment, accepted offer) sends the confirmation
+    with its calendar file. Its task id is the registration's business key: a registration
+    confirms at most once, and a repeat of the news that confirmed it queues nothing new."""
+    if RegistrationStatus.CONFIRMED in transitions:
+        uow.outbox.add(confirmation_task(registration.id))
+
+
+def confirmation_task(registration_id: UUID) -> Task:
+    return Task(
+        REGISTRATION_EMAIL,
+        {"registration_id": str(registration_id), "kind": RegistrationStatus.CONFIRMED.value},
+        id=uuid5(CONFIRMATIONS, str(registration_id)),
+    )
 
 
 async def offer_freed_seats(uow: UnitOfWork, event_id: UUID, now: datetime) -> None:
@@ -42,7 +79,7 @@ async def offer_freed_seats(uow: UnitOfWork, event_id: UUID, now: datetime) -> N
     # Each offer takes at least one seat, so only the first ``free`` in line can be offered.
     for registration in next_offers(await uow.registrations.waitlist(event_id, free), free):
         registration.offer(now=now)
-        await uow.registrations.save(registration)
+        await save_registration(uow, registration)
         notify(uow, registration, "offered")
         held += registration.seats
     await uow.events.record_seats_taken(event_id, held)
@@ -55,7 +92,7 @@ async def cancel_everyone(uow: UnitOfWork, event_id: UUID, now: datetime) -> int
     while page.items:
         for registration in page.items:
             refund = registration.cancel(now=now, event_starts_at=None, by_organizer=True)
-            await uow.registrations.save(registration)
+            await save_registration(uow, registration)
             if refund:
                 uow.outbox.add(refund_task(registration, refund))
             notify(uow, registration, "cancelled", refund=refund)
@@ -66,7 +103,10 @@ async def cancel_everyone(uow: UnitOfWork, event_id: UUID, now: datetime) -> int
 
 
 def notify(uow: UnitOfWork, registration: Registration, kind: str, refund: int = 0) -> None:
-    """Queue the registrant's email about ``kind`` in the same transaction as the change."""
+    """Queue the registrant's email about ``kind`` in the same transaction as the change
+    (not ``confirmed``: storing the registration queues that one)."""
+    if kind == RegistrationStatus.CONFIRMED:
+        raise ValueError("The confirmation follows from the transition: save the registration.")
     payload: dict[str, object] = {"registration_id": str(registration.id), "kind": kind}
     if refund:
         payload["refund"] = refund
@@ -82,6 +122,14 @@ def refund_task(registration: Registration, amount: int) -> Task:
             "currency": registration.amount_due.currency,
         },
     )
+
+
+async def refund_policy_of(uow: UnitOfWork, event: Event) -> RefundPolicy:
+    """The policy that applies to the event: its own, else its organization's."""
+    if event.refund_policy is not None:
+        return event.refund_policy
+    host = await uow.organizations.get(event.organization_id)
+    return host.refund_policy if host is not None else STANDARD_REFUNDS
 
 
 async def open_event(uow: UnitOfWork, event_id: UUID, now: datetime) -> Event:

@@ -23,10 +23,9 @@ from cpd.domain.messaging import REMINDER_HOURS
 from cpd.domain.money import Money
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind, PaymentIntent
+from cpd.domain.refunds import RefundPolicy
 from cpd.domain.registrations import (
-    STANDARD_REFUNDS,
     Attendee,
-    RefundPolicy,
     Registration,
     RegistrationStatus,
     seats_free,
@@ -35,7 +34,7 @@ from cpd.domain.tasks import Attachment, Task
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Cache, CalendarWriter, Clock, PaymentGateway
 from cpd.services import idempotency
-from cpd.services.access import require_staff
+from cpd.services.access import is_staff, require_staff
 from cpd.services.batching import Batcher
 from cpd.services.idempotency import IdempotentRequest, InFlight, KeyTaken
 from cpd.services.meetings import meeting_registrants_task, queue_meeting_registrant
@@ -47,6 +46,7 @@ from cpd.services.notifications import (
 )
 from cpd.services.registration_steps import (
     REGISTRATION_NOT_FOUND,
+    add_registrations,
     locked_event,
     notify,
     offer_freed_seats,
@@ -54,9 +54,11 @@ from cpd.services.registration_steps import (
     own_registration,
     payment_event_from,
     payment_event_task,
+    refund_policy_of,
     refund_task,
     registrant_of,
     reload_registration,
+    save_registration,
 )
 
 ALREADY_REGISTERED = "You already have a registration for this event."
@@ -89,6 +91,12 @@ class StaffRow:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundTerms:
+    policy: RefundPolicy  # the snapshot once paid, else what applies if paid now
+    refund_if_cancelled: int | None  # minor units; None when there is nothing to cancel
+
+
+@dataclass(frozen=True, slots=True)
 class Cancellation:
     registration: Registration
     refund_due: int  # minor units
@@ -105,7 +113,6 @@ class RegistrationService:
         messaging: MessagingService,
         calendars: CalendarWriter,
         public_base_url: str,
-        refund_policy: RefundPolicy = STANDARD_REFUNDS,
     ) -> None:
         self._messaging = messaging
         self._calendars = calendars
@@ -115,7 +122,6 @@ class RegistrationService:
         self._clock = clock
         self._cache = catalog_cache
         self._payments = payments
-        self._refund_policy = refund_policy
         self._seat_desk = Batcher(self._decide_seats)
         self._in_flight = InFlight()
 
@@ -201,12 +207,13 @@ class RegistrationService:
                 seated.add(request.user_id)
                 outcomes.append(registration)
             added = [r for r in outcomes if isinstance(r, Registration)]
-            await uow.registrations.add(*added)
+            await add_registrations(uow, *added)
             if taken != seats_now.taken:
                 await uow.events.record_seats_taken(event_id, taken)
             online = any(r.online_meetings for r in requests)  # one event: all alike
             for registration in added:
-                notify(uow, registration, registration.status.value)
+                if registration.status is not RegistrationStatus.CONFIRMED:
+                    notify(uow, registration, registration.status.value)
                 if online and registration.status is RegistrationStatus.CONFIRMED:
                     uow.outbox.add(meeting_registrants_task(registration.id))
             await uow.commit()
@@ -307,7 +314,7 @@ class RegistrationService:
             current = await reload_registration(uow, registration.id)
             if current.status is RegistrationStatus.PENDING_PAYMENT:
                 current.attach_payment(intent.reference, now=self._clock.now())
-                await uow.registrations.save(current)
+                await save_registration(uow, current)
                 await uow.commit()
         return intent
 
@@ -334,7 +341,7 @@ class RegistrationService:
                 registration.record_refund(
                     event.amount.amount, now=self._clock.now(), reference=event.refund_reference
                 )
-                await uow.registrations.save(registration)
+                await save_registration(uow, registration)
                 await uow.commit()
         # A failed payment leaves the hold to expire (the registrant may pay again); a charge's
         # running refund total and a failed refund change nothing recorded.
@@ -434,7 +441,7 @@ class RegistrationService:
             registration.record_refund(
                 receipt.amount.amount, now=self._clock.now(), reference=receipt.reference
             )
-            await uow.registrations.save(registration)
+            await save_registration(uow, registration)
             await uow.commit()
 
     async def for_event(
@@ -499,6 +506,30 @@ class RegistrationService:
         async with self._uow() as uow:
             return await own_registration(uow, actor, registration_id)
 
+    async def refund_terms(self, registration: Registration) -> RefundTerms:
+        """The policy that applies to ``registration`` and what cancelling it now gives."""
+        async with self._uow() as uow:
+            event = await locked_event(uow, registration.event_id, lock=False)
+            policy = registration.refund_policy or await refund_policy_of(uow, event)
+        refund = (
+            registration.refund_if_cancelled(now=self._clock.now(), event_starts_at=event.starts_at)
+            if registration.is_active
+            else None
+        )
+        return RefundTerms(policy, refund)
+
+    async def event_refund_policy(self, actor: Actor | None, event_id: UUID) -> RefundPolicy:
+        """The policy a registrant of the event buys: its own, else its organization's.
+        Public while the event's page is; otherwise only for its staff."""
+        async with self._uow() as uow:
+            event = await uow.events.get(event_id)
+            if event is None or (
+                event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED)
+                and not await is_staff(uow, actor, event.organization_id)
+            ):
+                raise NotFound("Event not found.")
+            return await refund_policy_of(uow, event)
+
     async def mine(self, actor: Actor, page: PageRequest) -> Page[Registration]:
         async with self._uow() as uow:
             return await uow.registrations.list_for_user(actor.user_id, page)
@@ -523,7 +554,7 @@ class RegistrationService:
             event = await locked_event(uow, registration.event_id)
             registration = await reload_registration(uow, registration_id)
             registration.accept_offer(now=now)
-            await uow.registrations.save(registration)
+            await save_registration(uow, registration)
             queue_meeting_registrant(uow, registration, event)
             await uow.commit()
         return registration
@@ -535,10 +566,12 @@ class RegistrationService:
         now = self._clock.now()
         async with self._uow() as uow:
             registration = await reload_registration(uow, registration_id)
-            if registration.status is RegistrationStatus.CONFIRMED and registration.paid:
-                return registration  # a duplicate: already applied
             event = await locked_event(uow, registration.event_id)
             registration = await reload_registration(uow, registration_id)
+            if registration.status is RegistrationStatus.CONFIRMED and registration.paid:
+                # A duplicate (the same news twice, or two events for one payment), decided
+                # under the lock: a concurrent copy must neither confirm again nor refund.
+                return registration
             amount = registration.amount_due
             if registration.status is not RegistrationStatus.PENDING_PAYMENT:
                 # Paid after the hold ran out or after cancelling: the money goes back.
@@ -547,9 +580,9 @@ class RegistrationService:
                 return registration
             if amount_paid != amount.amount:
                 raise Conflict("The payment does not match the amount due.", field="amount")
-            registration.confirm_payment(amount, self._refund_policy, now=now)
-            await uow.registrations.save(registration)
-            notify(uow, registration, "confirmed")
+            policy = await refund_policy_of(uow, event)  # the terms bought, kept from now on
+            registration.confirm_payment(amount, policy, now=now)
+            await save_registration(uow, registration)
             queue_meeting_registrant(uow, registration, event)
             await uow.commit()
         return registration
@@ -570,7 +603,7 @@ class RegistrationService:
                     notify(uow, registration, "offer_expired")
                 else:
                     continue  # settled meanwhile
-                await uow.registrations.save(registration)
+                await save_registration(uow, registration)
                 await offer_freed_seats(uow, event_id, now)
                 await uow.commit()
         if due:
@@ -586,7 +619,7 @@ class RegistrationService:
         refund = registration.cancel(
             now=now, event_starts_at=event.starts_at, by_organizer=by_organizer
         )
-        await uow.registrations.save(registration)
+        await save_registration(uow, registration)
         if refund:
             uow.outbox.add(refund_task(registration, refund))
         notify(uow, registration, "cancelled", refund=refund)

@@ -22,6 +22,7 @@ from cpd.domain.accounts import Member, Membership, Organization, Role, User, Us
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.invitations import Invitation
 from cpd.domain.pages import Page, PageRequest
+from cpd.domain.refunds import RefundPolicy
 
 _PROFILE_FIELDS = tuple(UserProfile.__dataclass_fields__)
 
@@ -84,7 +85,14 @@ class SqlUserRepository(_Repository):
 
 
 def _organization(row: Row[Any]) -> Organization:
-    return Organization(**row._mapping)  # columns are named as the fields
+    fields = dict(row._mapping)  # columns are named as the fields
+    return Organization(
+        **fields | {"refund_policy": RefundPolicy.from_json(fields["refund_policy"])}
+    )
+
+
+def _organization_values(organization: Organization) -> dict[str, Any]:
+    return asdict(organization) | {"refund_policy": organization.refund_policy.as_json()}
 
 
 class SqlOrganizationRepository(_Repository):
@@ -113,10 +121,10 @@ class SqlOrganizationRepository(_Repository):
         return (await self._db.execute(query)).first() is not None
 
     async def add(self, organization: Organization) -> None:
-        await self._db.execute(insert(t.organizations).values(asdict(organization)))
+        await self._db.execute(insert(t.organizations).values(_organization_values(organization)))
 
     async def save(self, organization: Organization) -> None:
-        values = asdict(organization)
+        values = _organization_values(organization)
         del values["id"], values["created_at"]
         await self._db.execute(
             update(t.organizations).where(t.organizations.c.id == organization.id).values(values)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    null,
     select,
     update,
 )
@@ -25,6 +26,7 @@ from cpd.domain.attendance import AttendanceRecord, AttendanceSource, WalkInReco
 from cpd.domain.courses import Course, CourseMode, CourseStatus, Enrollment, EnrollmentStatus
 from cpd.domain.events import Event, EventFormat, EventStatus, SeatLedger, Session, Venue
 from cpd.domain.money import Money, canonical_credits
+from cpd.domain.refunds import RefundPolicy
 
 _EVENT_COLUMNS = tuple(
     c for c in t.events.c if c.name not in {"seats_taken", "sessions_json", "view_json"}
@@ -67,6 +69,8 @@ def _event_values(event: Event) -> dict[str, Any]:
         "updated_at": event.updated_at,
         "sessions_json": _sessions_json(event.sessions),
         "view_json": event_document(event).decode(),
+        # SQL NULL, not JSON null, while the organization's policy applies.
+        "refund_policy": null() if event.refund_policy is None else event.refund_policy.as_json(),
     }
 
 
@@ -96,6 +100,9 @@ def _event(row: Row[Any], sessions: list[Session]) -> Event:
         registration_closes_at=row.registration_closes_at,
         attendance_threshold_percent=row.attendance_threshold_percent,
         status=EventStatus(row.status),
+        refund_policy=None
+        if row.refund_policy is None
+        else RefundPolicy.from_json(row.refund_policy),
         created_at=row.created_at,
         updated_at=row.updated_at,
         sessions=sessions,

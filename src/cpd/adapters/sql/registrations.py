@@ -24,12 +24,11 @@ from cpd.adapters.sql.base import _Repository
 from cpd.domain.events import EventStatus
 from cpd.domain.money import Money
 from cpd.domain.pages import Page, PageRequest
+from cpd.domain.refunds import RefundPolicy
 from cpd.domain.registrations import (
     ACTIVE,
     SEAT_HOLDING,
     Attendee,
-    RefundPolicy,
-    RefundTier,
     Registration,
     RegistrationStatus,
     Upcoming,
@@ -54,9 +53,7 @@ def _registration_values(registration: Registration) -> dict[str, Any]:
         "paid": registration.paid,
         "refunded": registration.refunded,
         # SQL NULL, not JSON null, while nothing is snapshotted.
-        "refund_policy": null()
-        if policy is None
-        else [[tier.days_before, tier.percent] for tier in policy.tiers],
+        "refund_policy": null() if policy is None else policy.as_json(),
         "payment_reference": registration.payment_reference,
         "refund_references": list(registration.refund_references),
         "created_at": registration.created_at,
@@ -83,7 +80,7 @@ def _registration(row: Row[Any]) -> Registration:
         refunded=row.refunded,
         refund_policy=None
         if row.refund_policy is None
-        else RefundPolicy(tuple(RefundTier(days, percent) for days, percent in row.refund_policy)),
+        else RefundPolicy.from_json(row.refund_policy),
         payment_reference=row.payment_reference,
         refund_references=tuple(row.refund_references),
     )

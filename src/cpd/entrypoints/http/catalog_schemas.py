@@ -25,6 +25,7 @@ from cpd.domain.catalog import CourseView, EventView
 from cpd.domain.courses import CourseMode
 from cpd.domain.events import EventFormat, Session
 from cpd.domain.money import MAX_AMOUNT
+from cpd.entrypoints.http.refund_schemas import RefundPolicyIn
 from cpd.services.attendance import AttendanceEntry, AttendeeSummary, WalkIn
 
 AwareDateTime = Annotated[datetime, Meta(tz=True)]
@@ -80,6 +81,7 @@ class EventIn(Struct, forbid_unknown_fields=True):
     registration_closes_at: AwareDateTime | None = None
     attendance_threshold_percent: Annotated[int, Meta(ge=0, le=100)] = 75
     sessions: list[SessionIn] | None = None
+    refund_policy: RefundPolicyIn | None = None  # None: the organization's applies
 
 
 class EventPatch(Struct, forbid_unknown_fields=True):
@@ -100,6 +102,7 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     registration_opens_at: AwareDateTime | UnsetType | None = UNSET
     registration_closes_at: AwareDateTime | UnsetType | None = UNSET
     attendance_threshold_percent: Annotated[int, Meta(ge=0, le=100)] | UnsetType = UNSET
+    refund_policy: RefundPolicyIn | UnsetType | None = UNSET  # null: back to the organization's
 
 
 class CourseIn(Struct, forbid_unknown_fields=True):
@@ -266,6 +269,8 @@ class AttendeeSummaryOut(Struct):
 
 def plain(value: Any) -> Any:
     """A request Struct as the plain dicts and values the domain's setters take."""
+    if isinstance(value, RefundPolicyIn):
+        return value.to_domain()
     if isinstance(value, Struct):
         return {
             name: plain(field)

@@ -14,7 +14,7 @@ from sqlalchemy import (
     text,
 )
 
-from cpd.adapters.sql.tables.base import _timestamp, metadata
+from cpd.adapters.sql.tables.base import _json, _timestamp, metadata
 
 users = Table(
     "users",
@@ -47,6 +47,7 @@ organizations = Table(
     _timestamp("created_at"),
     _timestamp("updated_at"),
     _timestamp("approved_at", nullable=True),  # None: awaiting a superadmin's approval
+    Column("refund_policy", _json(), nullable=False),  # RefundPolicy.as_json()
 )
 
 memberships = Table(

@@ -59,6 +59,7 @@ events = Table(
     _timestamp("registration_closes_at", nullable=True),
     Column("attendance_threshold_percent", Integer, nullable=False),
     Column("status", String(20), nullable=False),
+    Column("refund_policy", _json(), nullable=True),  # NULL: the organization's applies
     _timestamp("created_at"),
     _timestamp("updated_at"),
     # A copy of the sessions as the catalog shows them, ``[[id, title, starts_at, ends_at]]`` in

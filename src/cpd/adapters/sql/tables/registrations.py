@@ -39,7 +39,7 @@ registrations = Table(
     _timestamp("waitlisted_at", nullable=True),
     Column("paid", Integer, nullable=False, server_default=text("0")),
     Column("refunded", Integer, nullable=False, server_default=text("0")),
-    # [[days_before, percent]], snapshotted when paid; NULL until then.
+    # RefundPolicy.as_json(), snapshotted when paid; NULL until then.
     Column("refund_policy", _json(), nullable=True),
     Column("payment_reference", String(255), nullable=True, unique=True),
     Column("refund_references", _json(), nullable=False, server_default=text("'[]'")),

@@ -34,10 +34,12 @@ from cpd.entrypoints.http.controllers.auth import BEARER
 from cpd.entrypoints.http.csv_export import csv_response, wants_csv
 from cpd.entrypoints.http.dependencies import Limit, Offset, container_of, response_cache_of
 from cpd.entrypoints.http.problems import documented
+from cpd.entrypoints.http.refund_schemas import RefundPolicyOut
 from cpd.ports.services import Cache, CalendarWriter
 from cpd.services.attendance import AttendanceService
 from cpd.services.catalog import CatalogService
 from cpd.services.events import EventService
+from cpd.services.registrations import RegistrationService
 
 Query = Annotated[str | None, Parameter(max_length=200)]
 
@@ -159,6 +161,19 @@ class EventsController(Controller):
             return encode(await catalog.event(event_id, optional_actor))
 
         return await public_response(request, response_cache, build)
+
+    @get(
+        "/{event_id:uuid}/refund-policy",
+        summary="The refund policy a registrant buys: the event's own, else its organization's",
+        responses=documented(401, 404),
+    )
+    async def refund_policy(
+        self,
+        event_id: UUID,
+        registrations: RegistrationService,
+        optional_actor: Actor | None,
+    ) -> RefundPolicyOut:
+        return RefundPolicyOut.of(await registrations.event_refund_policy(optional_actor, event_id))
 
     @patch(
         "/{event_id:uuid}",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post, put
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from cpd.domain.accounts import Actor
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.controllers.auth import BEARER
 from cpd.entrypoints.http.problems import documented
+from cpd.entrypoints.http.refund_schemas import RefundPolicyIn, RefundPolicyOut
 from cpd.entrypoints.http.schemas import (
     AcceptInvitationIn,
     InvitationIn,
@@ -94,6 +95,31 @@ class OrganizationsController(Controller):
             clear=frozenset(name for name, value in sent.items() if value is None),
         )
         return present(await organizations.update(actor, organization_id, changes), OrganizationOut)
+
+    @get(
+        "/{organization_id:uuid}/refund-policy",
+        summary="The refund policy of its events, unless an event overrides it (staff)",
+        responses=documented(401, 403, 404),
+    )
+    async def refund_policy(
+        self, organization_id: UUID, actor: Actor, organizations: OrganizationService
+    ) -> RefundPolicyOut:
+        return RefundPolicyOut.of(await organizations.refund_policy(actor, organization_id))
+
+    @put(
+        "/{organization_id:uuid}/refund-policy",
+        summary="Set the refund policy for payments from now on (org_admin)",
+        responses=documented(400, 401, 403, 404),
+    )
+    async def set_refund_policy(
+        self,
+        organization_id: UUID,
+        data: RefundPolicyIn,
+        actor: Actor,
+        organizations: OrganizationService,
+    ) -> RefundPolicyOut:
+        policy = await organizations.set_refund_policy(actor, organization_id, data.to_domain())
+        return RefundPolicyOut.of(policy)
 
     @post(
         "/{organization_id:uuid}/approve",

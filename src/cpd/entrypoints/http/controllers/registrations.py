@@ -23,6 +23,7 @@ from cpd.entrypoints.http.controllers.auth import BEARER
 from cpd.entrypoints.http.csv_export import csv_response, wants_csv
 from cpd.entrypoints.http.dependencies import container_of
 from cpd.entrypoints.http.problems import documented
+from cpd.entrypoints.http.refund_schemas import RefundPolicyOut
 from cpd.services.meetings import MeetingService
 from cpd.services.registrations import Booking, Cancellation, RegistrationService, StaffRow
 
@@ -76,6 +77,10 @@ class RegistrationOut(Struct):
     # Personal online-meeting links per session: only on GET /registrations/{id}, for the
     # registrant of a confirmed registration (empty until the meetings have registered them).
     join_urls: list[JoinUrlOut] | None = None
+    # Only on GET /registrations/{id}: the policy that applies (the snapshot once paid) and
+    # what cancelling now would refund (null once there is nothing to cancel).
+    refund_policy: RefundPolicyOut | None = None
+    refund_if_cancelled: Money | None = None
 
     @classmethod
     def of(
@@ -190,6 +195,11 @@ class RegistrationsController(Controller):
         )
         links = await meetings.join_links(actor, registration)
         out.join_urls = [JoinUrlOut(link.session_id, link.join_url) for link in links]
+        terms = await registrations.refund_terms(registration)
+        out.refund_policy = RefundPolicyOut.of(terms.policy)
+        if terms.refund_if_cancelled is not None:
+            currency = registration.amount_due.currency
+            out.refund_if_cancelled = Money(terms.refund_if_cancelled, currency)
         return out
 
     @post(
