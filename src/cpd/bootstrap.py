@@ -38,7 +38,7 @@ from cpd.adapters.s3_storage import S3FileStorage
 from cpd.adapters.saq_queue import SaqTaskQueue, open_queue
 from cpd.adapters.sql.catalog import SqlCatalogReader
 from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
-from cpd.adapters.sql.migrations import migrate
+from cpd.adapters.sql.migrations import check_revision, migrate
 from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock
 from cpd.adapters.typst_certificates import TypstCertificateRenderer
 from cpd.adapters.zoom import ZoomMeetings
@@ -140,9 +140,17 @@ class Container:
             raise InvalidInput("Migrations need CPD_PERSISTENCE=sql.", field="persistence")
         await migrate(self.database.engine)
 
-    async def startup(self, *, run_relay: bool = True) -> None:
-        if isinstance(self.database, SqlDatabase) and self.settings.should_auto_migrate:
+    async def prepare_schema(self, *, migrate: bool | None = None) -> None:
+        """Migrate (``migrate``, or CPD_AUTO_MIGRATE when None), then refuse to go on with a
+        schema behind the code (SchemaBehind): every route would otherwise answer 500."""
+        if not isinstance(self.database, SqlDatabase):
+            return
+        if self.settings.should_auto_migrate if migrate is None else migrate:
             await self.migrate()
+        check_revision(await self.database.schema_revision())
+
+    async def startup(self, *, run_relay: bool = True, migrate: bool | None = None) -> None:
+        await self.prepare_schema(migrate=migrate)
         if run_relay:
             self._relay_stop.clear()
             self._relay_task = asyncio.create_task(

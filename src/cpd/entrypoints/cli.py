@@ -11,6 +11,7 @@ from uuid import UUID
 
 import click
 
+from cpd.adapters.sql.migrations import SchemaBehind
 from cpd.bootstrap import Container, build_container
 from cpd.domain.errors import DomainError
 from cpd.domain.jobs import Job, JobStatus
@@ -52,6 +53,8 @@ def _run(work: Callable[[Container], Awaitable[T]], *, migrate_first: bool = Tru
     except DomainError as error:
         field = f" ({error.field})" if error.field else ""
         raise click.ClickException(f"{error.detail}{field}") from None
+    except SchemaBehind as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _interactive() -> bool:
@@ -86,9 +89,10 @@ def serve(host: str, port: int, workers: int, reload: bool, server: str) -> None
             "tokens are forgeable. Set it before exposing this server.",
             err=True,
         )
-    if settings.should_auto_migrate:
-        _run(lambda c: c.migrate(), migrate_first=False)  # once here, not in every worker
-    target = "cpd.entrypoints.http.app:create_app_from_env"
+    # Migrate (where CPD_AUTO_MIGRATE says) once, here, before any server worker starts; the
+    # workers' factory only checks the schema. A schema behind the code stops here.
+    _run(lambda c: c.prepare_schema(), migrate_first=False)
+    target = "cpd.entrypoints.http.app:create_served_app"
     if server == "uvicorn":
         import uvicorn
 
@@ -161,18 +165,35 @@ def create_superuser(
 
 
 @main.command("seed-demo")
-def seed_demo_command() -> None:
-    """Create a demo organization, its users (passwords printed), two events and a course."""
+@click.option(
+    "--reset-passwords",
+    is_flag=True,
+    help="Give demo users who already exist new passwords (printed) too.",
+)
+def seed_demo_command(reset_passwords: bool) -> None:
+    """Create a demo organization, its users (passwords printed), two events and a course.
+    Run again, it adds what is missing and leaves existing users' passwords alone."""
 
     async def work(container: Container) -> Any:
-        return await seed_demo(container.uow, hasher=container.hasher, clock=container.clock)
+        return await seed_demo(
+            container.uow,
+            hasher=container.hasher,
+            clock=container.clock,
+            reset_passwords=reset_passwords,
+        )
 
     organization, credentials = _run(work)
     click.echo(
         f"organization: {organization.name} (slug {organization.slug}, id {organization.id})"
     )
     for credential in credentials:
-        click.echo(f"{credential.role.value:10} {credential.email:28} {credential.password}")
+        if credential.password is None:
+            shown = "(exists: password unchanged; --reset-passwords gives a new one)"
+        elif credential.created:
+            shown = credential.password
+        else:
+            shown = f"{credential.password} (exists: password reset)"
+        click.echo(f"{credential.role.value:10} {credential.email:28} {shown}")
     click.echo("catalog: 2 published events and a free course (GET /api/v1/events, /courses)")
 
 
@@ -217,7 +238,10 @@ def worker() -> None:
             "the worker runs tasks from Redis: set CPD_TASK_QUEUE=saq and CPD_REDIS_URL "
             "(the embedded default runs tasks inside `cpd serve`)"
         )
-    asyncio.run(run_worker(settings))
+    try:
+        asyncio.run(run_worker(settings))
+    except SchemaBehind as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.group()

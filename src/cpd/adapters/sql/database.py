@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
-from sqlalchemy import and_, event, func, or_, select, text, update
+from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -52,6 +52,7 @@ from cpd.adapters.sql.messaging import (
     SqlNotificationPreferencesRepository,
     SqlNotificationRepository,
 )
+from cpd.adapters.sql.migrations import check_revision, current_revision
 from cpd.adapters.sql.platform import SqlIdempotencyStore, SqlWebhookInbox
 from cpd.adapters.sql.registrations import SqlRegistrationRepository
 from cpd.adapters.staged_outbox import StagedOutbox
@@ -119,8 +120,12 @@ class SqlDatabase:
         self._on_dispose.append(close)
 
     async def ping(self) -> None:
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        """Readiness: the database answers and its schema is the code's (SchemaBehind)."""
+        check_revision(await self.schema_revision())
+
+    async def schema_revision(self) -> str | None:
+        async with self.engine.execution_options(**{READ_ONLY: True}).connect() as connection:
+            return await current_revision(connection)
 
     async def dispose(self) -> None:
         closers, self._on_dispose = self._on_dispose, []
