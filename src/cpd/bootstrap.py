@@ -328,6 +328,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         if settings.task_queue == "saq" and settings.redis_url
         else None
     )
+    task_runner = TaskRunner(
+        outbox_store, handlers, clock, hold_seconds=settings.task_heartbeat_seconds
+    )
     queue: TaskQueue = (
         SaqTaskQueue(
             saq_queue,
@@ -336,7 +339,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             heartbeat=settings.task_heartbeat_seconds,
         )
         if saq_queue is not None
-        else InProcessTaskQueue(handlers)
+        else InProcessTaskQueue(task_runner)
     )
     relay = OutboxRelay(outbox_store, queue, clock)
     relay_ref.append(relay)
@@ -375,9 +378,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         task_handlers=handlers,
         task_queue=queue,
         saq_queue=saq_queue,
-        task_runner=TaskRunner(
-            outbox_store, handlers, clock, hold_seconds=settings.task_heartbeat_seconds
-        ),
+        task_runner=task_runner,
         relay=relay,
         tokens=tokens,
         hasher=hasher,

@@ -254,11 +254,12 @@ def tasks() -> None:
 @click.option("--state", type=click.Choice([s.value for s in TaskState]), help="Only this state.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
 def list_tasks(failed: bool, state: str | None, limit: int) -> None:
-    """Tasks newest first: id, name, state, attempts, created, last error."""
+    """Tasks newest first: id, name, state, attempts (runs of the task, every try counted),
+    created, last error (on a completed task, marked as from an earlier attempt)."""
     wanted = TaskState.FAILED if failed else TaskState(state) if state else None
     records = _run(lambda c: c.outbox_store.records(wanted, limit))
     for record in records:
-        error = (record.last_error or "").replace("\n", " ")[:80]
+        error = record.error_shown[:100]
         created = record.created_at.isoformat(timespec="seconds")
         click.echo(
             f"{record.task.id}  {record.task.name:22} {record.state.value:10} "
@@ -271,7 +272,7 @@ def list_tasks(failed: bool, state: str | None, limit: int) -> None:
 @tasks.command("retry")
 @click.argument("task_id", type=click.UUID)
 def retry_task(task_id: UUID) -> None:
-    """Run a failed task again, with fresh attempts."""
+    """Run a failed task again, with fresh retries (its attempts go on counting)."""
 
     async def work(container: Container) -> bool:
         return await container.outbox_store.retry(task_id, container.clock.now())

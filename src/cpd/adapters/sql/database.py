@@ -248,14 +248,14 @@ class SqlOutboxStore:
             update(t.outbox)
             .where(t.outbox.c.id.in_(due.scalar_subquery()))
             .values(
-                attempts=t.outbox.c.attempts + 1,
+                relay_claims=t.outbox.c.relay_claims + 1,
                 available_at=now + timedelta(seconds=lease_seconds),
             )
             .returning(
                 t.outbox.c.id,
                 t.outbox.c.name,
                 t.outbox.c.payload,
-                t.outbox.c.attempts,
+                t.outbox.c.relay_claims,
                 t.outbox.c.created_at,
                 t.outbox.c.request_id,
             )
@@ -265,7 +265,7 @@ class SqlOutboxStore:
         claimed = [
             ClaimedTask(
                 Task(row.name, row.payload, id=row.id, request_id=row.request_id),
-                row.attempts,
+                row.relay_claims,
                 row.created_at,
             )
             for row in rows
@@ -301,7 +301,7 @@ class SqlOutboxStore:
                 o.completed_at.is_(None),
                 or_(o.running_until.is_(None), o.running_until <= now),
             )
-            .values(running_until=until)
+            .values(running_until=until, attempts=o.attempts + 1)
         )
         async with self._engine.begin() as connection:
             return (await connection.execute(hold)).rowcount == 1
@@ -316,8 +316,8 @@ class SqlOutboxStore:
         async with self._engine.begin() as connection:
             await connection.execute(extend)
 
-    async def end_run(self, task_id: UUID) -> None:
-        await self._update(task_id, running_until=None)
+    async def end_run(self, task_id: UUID, error: str) -> None:
+        await self._update(task_id, running_until=None, last_error=error)
 
     async def known(self, task_ids: Collection[UUID]) -> set[UUID]:
         if not task_ids:
@@ -362,7 +362,7 @@ class SqlOutboxStore:
         query = (
             update(t.outbox)
             .where(o.id == task_id, _STATE_CONDITIONS[TaskState.FAILED])
-            .values(abandoned=False, attempts=0, available_at=now, dispatched_at=None)
+            .values(abandoned=False, relay_claims=0, available_at=now, dispatched_at=None)
         )
         async with self._engine.begin() as connection:
             return (await connection.execute(query)).rowcount == 1
