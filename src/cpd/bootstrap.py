@@ -39,6 +39,7 @@ from cpd.adapters.saq_queue import SaqTaskQueue, open_queue
 from cpd.adapters.sql.catalog import SqlCatalogReader
 from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
 from cpd.adapters.sql.migrations import check_revision, migrate
+from cpd.adapters.sql.offline_payments import SqlOfflineLedger
 from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock
 from cpd.adapters.typst_certificates import TypstCertificateRenderer
 from cpd.adapters.zoom import ZoomMeetings
@@ -249,7 +250,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     mailer = _build_mailer(settings)
     catalog_cache: Cache = RedisCache(redis) if redis else MemoryCache()
-    payments = _build_payments(settings, clock)
+    payments = _build_payments(settings, clock, database)
     calendars = IcalendarWriter()
     messaging = MessagingService(
         uow,
@@ -487,7 +488,9 @@ def _build_token_issuer(settings: Settings) -> JoseTokenIssuer:
     )
 
 
-def _build_payments(settings: Settings, clock: Clock) -> PaymentGateway:
+def _build_payments(
+    settings: Settings, clock: Clock, database: SqlDatabase | MemoryDatabase
+) -> PaymentGateway:
     if settings.payment_provider == "stripe":
         assert settings.stripe_api_key  # Settings.check ensured both
         assert settings.stripe_webhook_secret
@@ -496,7 +499,8 @@ def _build_payments(settings: Settings, clock: Clock) -> PaymentGateway:
             settings.stripe_webhook_secret,
             api_base=settings.stripe_api_base,
         )
-    return OfflineGateway(clock)
+    ledger = SqlOfflineLedger(database) if isinstance(database, SqlDatabase) else None
+    return OfflineGateway(ledger, clock)  # None: in this process, like the memory database
 
 
 def _build_video_meetings(settings: Settings) -> VideoMeetings:

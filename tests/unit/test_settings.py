@@ -194,3 +194,26 @@ def test_the_openapi_docs_are_on_except_in_production_unless_set() -> None:
     assert Settings.from_env(production | {"CPD_OPENAPI_DOCS": "true"}).serves_openapi_docs
     with pytest.raises(SettingsError, match="CPD_OPENAPI_DOCS"):
         Settings.from_env({"CPD_OPENAPI_DOCS": "sometimes"})
+
+
+def test_state_kept_per_process_names_each_setting_that_keeps_it() -> None:
+    """What `cpd serve --workers N` refuses: each reason names its setting."""
+    defaults = Settings.from_mapping({}).state_kept_per_process
+    assert [reason.split()[0] for reason in defaults] == ["CPD_VIDEO_PROVIDER=fake", "without"]
+    assert "CPD_REDIS_URL" in defaults[1]
+    memory = Settings.from_mapping({"persistence": "memory", "file_storage": "memory"})
+    assert [r.split()[0] for r in memory.state_kept_per_process][:2] == [
+        "CPD_PERSISTENCE=memory",
+        "CPD_FILE_STORAGE=memory",
+    ]
+    shared = Settings.from_mapping(
+        {
+            "redis_url": "redis://cache:6379/0",
+            "video_provider": "zoom",
+            "zoom_account_id": "a",
+            "zoom_client_id": "b",
+            "zoom_client_secret": "c",
+            "zoom_webhook_secret": "d",
+        }
+    )
+    assert shared.state_kept_per_process == []  # offline payments are in the database

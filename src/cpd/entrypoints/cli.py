@@ -89,6 +89,12 @@ def serve(host: str, port: int, workers: int, reload: bool, server: str) -> None
             "tokens are forgeable. Set it before exposing this server.",
             err=True,
         )
+    if workers > 1 and settings.state_kept_per_process:
+        raise click.ClickException(
+            f"--workers {workers} needs state shared by every process, but "
+            + "; ".join(settings.state_kept_per_process)
+            + ". Change those settings or serve one worker."
+        )
     # Migrate (where CPD_AUTO_MIGRATE says) once, here, before any server worker starts; the
     # workers' factory only checks the schema. A schema behind the code stops here.
     _run(lambda c: c.prepare_schema(), migrate_first=False)
