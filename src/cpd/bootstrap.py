@@ -19,6 +19,7 @@ from croniter import croniter
 from redis.asyncio import Redis
 from saq import Queue
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from cpd.adapters.calendars import IcalendarWriter
 from cpd.adapters.credential_signing import JwsCredentialSigner
@@ -148,7 +149,12 @@ class Container:
             return
         if self.settings.should_auto_migrate if migrate is None else migrate:
             await self.migrate()
-        check_revision(await self.database.schema_revision())
+        try:
+            revision = await self.database.schema_revision()
+        except (OSError, DBAPIError):  # down for now: start, and let /ready say so meanwhile
+            log.warning("database unreachable at start; schema not checked", exc_info=True)
+            return
+        check_revision(revision)
 
     async def startup(self, *, run_relay: bool = True, migrate: bool | None = None) -> None:
         await self.prepare_schema(migrate=migrate)
