@@ -19,6 +19,7 @@ from croniter import croniter
 from redis.asyncio import Redis
 from saq import Queue
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from cpd.adapters.calendars import IcalendarWriter
 from cpd.adapters.credential_signing import JwsCredentialSigner
@@ -38,7 +39,8 @@ from cpd.adapters.s3_storage import S3FileStorage
 from cpd.adapters.saq_queue import SaqTaskQueue, open_queue
 from cpd.adapters.sql.catalog import SqlCatalogReader
 from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
-from cpd.adapters.sql.migrations import migrate
+from cpd.adapters.sql.migrations import check_revision, migrate
+from cpd.adapters.sql.offline_payments import SqlOfflineLedger
 from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock
 from cpd.adapters.typst_certificates import TypstCertificateRenderer
 from cpd.adapters.zoom import ZoomMeetings
@@ -140,9 +142,22 @@ class Container:
             raise InvalidInput("Migrations need CPD_PERSISTENCE=sql.", field="persistence")
         await migrate(self.database.engine)
 
-    async def startup(self, *, run_relay: bool = True) -> None:
-        if isinstance(self.database, SqlDatabase) and self.settings.should_auto_migrate:
+    async def prepare_schema(self, *, migrate: bool | None = None) -> None:
+        """Migrate (``migrate``, or CPD_AUTO_MIGRATE when None), then refuse to go on with a
+        schema behind the code (SchemaBehind): every route would otherwise answer 500."""
+        if not isinstance(self.database, SqlDatabase):
+            return
+        if self.settings.should_auto_migrate if migrate is None else migrate:
             await self.migrate()
+        try:
+            revision = await self.database.schema_revision()
+        except (OSError, DBAPIError):  # down for now: start, and let /ready say so meanwhile
+            log.warning("database unreachable at start; schema not checked", exc_info=True)
+            return
+        check_revision(revision)
+
+    async def startup(self, *, run_relay: bool = True, migrate: bool | None = None) -> None:
+        await self.prepare_schema(migrate=migrate)
         if run_relay:
             self._relay_stop.clear()
             self._relay_task = asyncio.create_task(
@@ -241,7 +256,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     mailer = _build_mailer(settings)
     catalog_cache: Cache = RedisCache(redis) if redis else MemoryCache()
-    payments = _build_payments(settings, clock)
+    payments = _build_payments(settings, clock, database)
     calendars = IcalendarWriter()
     messaging = MessagingService(
         uow,
@@ -320,6 +335,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         if settings.task_queue == "saq" and settings.redis_url
         else None
     )
+    task_runner = TaskRunner(
+        outbox_store, handlers, clock, hold_seconds=settings.task_heartbeat_seconds
+    )
     queue: TaskQueue = (
         SaqTaskQueue(
             saq_queue,
@@ -328,7 +346,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             heartbeat=settings.task_heartbeat_seconds,
         )
         if saq_queue is not None
-        else InProcessTaskQueue(handlers)
+        else InProcessTaskQueue(task_runner)
     )
     relay = OutboxRelay(outbox_store, queue, clock)
     relay_ref.append(relay)
@@ -367,9 +385,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         task_handlers=handlers,
         task_queue=queue,
         saq_queue=saq_queue,
-        task_runner=TaskRunner(
-            outbox_store, handlers, clock, hold_seconds=settings.task_heartbeat_seconds
-        ),
+        task_runner=task_runner,
         relay=relay,
         tokens=tokens,
         hasher=hasher,
@@ -478,7 +494,9 @@ def _build_token_issuer(settings: Settings) -> JoseTokenIssuer:
     )
 
 
-def _build_payments(settings: Settings, clock: Clock) -> PaymentGateway:
+def _build_payments(
+    settings: Settings, clock: Clock, database: SqlDatabase | MemoryDatabase
+) -> PaymentGateway:
     if settings.payment_provider == "stripe":
         assert settings.stripe_api_key  # Settings.check ensured both
         assert settings.stripe_webhook_secret
@@ -487,7 +505,8 @@ def _build_payments(settings: Settings, clock: Clock) -> PaymentGateway:
             settings.stripe_webhook_secret,
             api_base=settings.stripe_api_base,
         )
-    return OfflineGateway(clock)
+    ledger = SqlOfflineLedger(database) if isinstance(database, SqlDatabase) else None
+    return OfflineGateway(ledger, clock)  # None: in this process, like the memory database
 
 
 def _build_video_meetings(settings: Settings) -> VideoMeetings:

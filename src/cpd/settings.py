@@ -219,6 +219,27 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def should_auto_migrate(self) -> bool:
         return self.is_sqlite if self.auto_migrate is None else self.auto_migrate
 
+    @property
+    def state_kept_per_process(self) -> list[str]:
+        """Settings under which a process keeps state other processes need: with these,
+        several server processes (``cpd serve --workers``) would each see their own."""
+        reasons = []
+        if self.persistence == "memory":
+            reasons.append("CPD_PERSISTENCE=memory keeps every record in the process")
+        if self.file_storage == "memory":
+            reasons.append("CPD_FILE_STORAGE=memory keeps certificate files in the process")
+        if self.video_provider == "fake":
+            reasons.append(
+                "CPD_VIDEO_PROVIDER=fake keeps its meetings in the process (a meeting one "
+                "process created is unknown to the others)"
+            )
+        if not self.redis_url:
+            reasons.append(
+                "without CPD_REDIS_URL the catalog cache and the sign-in and mail limits are "
+                "per process (stale catalog pages, limits multiplied by the workers)"
+            )
+        return reasons
+
     def problems(self) -> list[str]:
         """Every reason these settings cannot run, one line each (empty: they can)."""
         problems: list[str] = []

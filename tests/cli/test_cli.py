@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from cpd.bootstrap import build_container
 from cpd.domain.accounts import Actor
 from cpd.domain.catalog import CourseFilters, EventFilters
+from cpd.domain.errors import DomainError
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints import cli
 from cpd.services.attendance import AttendanceEntry
@@ -139,9 +140,20 @@ def test_seed_demo_prints_working_credentials_and_can_run_twice(
     assert "demo-institute" in output
     rows = [line.split() for line in output.splitlines()[1:-1]]
     assert [row[0] for row in rows] == ["org_admin", "org_staff", "member"]
+    admin_email, admin_password = rows[0][1], rows[0][2]
+    assert asyncio.run(_signs_in(admin_email, admin_password))
     code, again = run("seed-demo")
     assert code == 0
     assert again.splitlines()[0] == output.splitlines()[0]  # the same organization
+    for line in again.splitlines()[1:-1]:  # existing users keep their passwords, and it says so
+        assert line.endswith("(exists: password unchanged; --reset-passwords gives a new one)")
+    assert asyncio.run(_signs_in(admin_email, admin_password))
+    code, reset = run("seed-demo", "--reset-passwords")
+    assert code == 0, reset
+    new_password = reset.splitlines()[1].split()[2]
+    assert reset.splitlines()[1].endswith(f"{new_password} (exists: password reset)")
+    assert not asyncio.run(_signs_in(admin_email, admin_password))
+    assert asyncio.run(_signs_in(admin_email, new_password))
     assert sorted(asyncio.run(_published_titles())) == [
         "Data protection update",
         "Ethics in practice",
@@ -189,6 +201,17 @@ def test_organizations_awaiting_approval_are_listed_and_approved(
     assert run("organizations", "approve", organization_id)[0] == 0  # again: no change
     code, output = run("organizations", "approve", "nobody")
     assert (code, output.strip()) == (1, "Error: Organization not found.")
+
+
+async def _signs_in(email: str, password: str) -> bool:
+    container = build_container(Settings.from_env())
+    try:
+        await container.accounts.login(email=email, password=password, client="127.0.0.1")
+    except DomainError:
+        return False
+    finally:
+        await container.shutdown()
+    return True
 
 
 async def _published_titles() -> list[str]:

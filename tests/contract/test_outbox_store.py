@@ -27,7 +27,7 @@ async def test_committed_tasks_are_claimed_with_their_payload(backend: Backend) 
     claimed = await backend.outbox_store.claim_due(T0, limit=10, lease_seconds=LEASE)
 
     assert [c.task for c in claimed] == [task]
-    assert claimed[0].attempts == 1
+    assert claimed[0].claims == 1
     assert claimed[0].created_at == T0
     assert await backend.outbox_store.pending_count() == 1
 
@@ -72,7 +72,7 @@ async def test_a_claim_leases_the_task_until_the_lease_ends(backend: Backend) ->
     assert await store.claim_due(almost, limit=10, lease_seconds=LEASE) == []
 
     again = await store.claim_due(T0 + timedelta(seconds=LEASE), limit=10, lease_seconds=LEASE)
-    assert [(c.task, c.attempts) for c in again] == [(task, 2)]
+    assert [(c.task, c.claims) for c in again] == [(task, 2)]
 
 
 async def test_tasks_not_yet_due_are_not_claimed(backend: Backend) -> None:
@@ -94,7 +94,7 @@ async def test_mark_failed_with_retry_at_reschedules(backend: Backend) -> None:
     not_yet = retry_at - timedelta(seconds=1)
     assert await store.claim_due(not_yet, limit=10, lease_seconds=LEASE) == []
     again = await store.claim_due(retry_at, limit=10, lease_seconds=LEASE)
-    assert [(c.task, c.attempts) for c in again] == [(task, 2)]
+    assert [(c.task, c.claims) for c in again] == [(task, 2)]
 
 
 async def test_mark_failed_without_retry_abandons(backend: Backend) -> None:
@@ -133,6 +133,8 @@ async def test_operators_see_each_task_in_its_state(backend: Backend) -> None:
     await store.mark_failed(waiting.id, "try again", T0)  # still pending, retried later
     await store.mark_dispatched([sent.id], T0)
     await store.mark_completed(done.id, T0 + timedelta(seconds=2))
+    assert await store.begin_run(broken.id, T0, T0 + timedelta(seconds=15))
+    await store.end_run(broken.id, "permanent")
     await store.mark_failed(broken.id, "permanent", None)
 
     assert await store.counts() == {
@@ -168,7 +170,38 @@ async def test_a_failed_task_can_be_retried_once_it_failed(backend: Backend) -> 
     assert not await store.retry(broken.id, later)  # pending again now
 
     [claimed] = await store.claim_due(later, 10, LEASE)
-    assert (claimed.task, claimed.attempts) == (broken, 1)  # fresh attempts
+    assert (claimed.task, claimed.claims) == (broken, 1)  # the relay's tries afresh
+
+
+async def test_attempts_count_every_run_and_survive_a_retry(backend: Backend) -> None:
+    """What ``cpd tasks list`` shows: runs, wherever they happened, and the latest error,
+    which a later success labels as history rather than erasing."""
+    task = Task("t", {})
+    await commit_tasks(backend, task)
+    store = backend.outbox_store
+    await store.claim_due(T0, limit=10, lease_seconds=LEASE)
+    await store.mark_dispatched([task.id], T0)
+    for n in range(1, 4):  # the worker's queue tries it three times
+        now = T0 + timedelta(minutes=n)
+        assert await store.begin_run(task.id, now, now + timedelta(seconds=15))
+        await store.end_run(task.id, f"down ({n})")
+    await store.mark_failed(task.id, "down (3)", None)
+    [failed] = await store.records(None, 10)
+    assert (failed.state, failed.attempts, failed.error_shown) == (
+        TaskState.FAILED,
+        3,
+        "down (3)",
+    )
+
+    later = T0 + timedelta(hours=1)
+    assert await store.retry(task.id, later)
+    [claimed] = await store.claim_due(later, 10, LEASE)
+    assert claimed.claims == 1
+    assert await store.begin_run(task.id, later, later + timedelta(seconds=15))
+    await store.mark_completed(task.id, later)
+    [done] = await store.records(None, 10)
+    assert (done.state, done.attempts) == (TaskState.COMPLETED, 4)
+    assert done.error_shown == "(an earlier attempt) down (3)"
 
 
 async def test_a_task_keeps_the_request_that_caused_it(backend: Backend) -> None:
@@ -193,7 +226,7 @@ async def test_a_run_holds_the_task_until_it_ends_or_lapses(backend: Backend) ->
     assert not await store.begin_run(task.id, T0 + timedelta(seconds=5), later)  # held
     await store.extend_run(task.id, T0 + timedelta(seconds=20))
     assert not await store.begin_run(task.id, later, later)  # renewed past ``later``
-    await store.end_run(task.id)  # the run failed: free for the next delivery
+    await store.end_run(task.id, "boom")  # the run failed: free for the next delivery
     assert await store.begin_run(task.id, later, later + timedelta(seconds=10))
     assert await store.begin_run(task.id, later + timedelta(seconds=10), later)  # lapsed
 

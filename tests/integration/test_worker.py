@@ -154,12 +154,16 @@ async def test_a_failing_task_retries_then_fails_and_an_operator_retries_it(
         job = await app.saq_queue.job(str(email.id))
         assert job is not None
         assert job.attempts == 2  # retried once, after a delay
+        assert record.attempts == 2  # what `cpd tasks list` shows: both runs on the worker
 
     up = worker_settings(database, redis, smtp_port=smtp_server.port)  # the mail server is back
     async with web(up) as app, running_worker(up):
         assert await app.outbox_store.retry(email.id, app.clock.now())
         await app.relay.drain()
         await until(lambda: app.outbox_store.is_completed(email.id))
+        [record] = await app.outbox_store.records(TaskState.COMPLETED, 10)
+        assert record.attempts == 3  # the operator's retry counted on, not reset
+        assert record.error_shown.startswith("(an earlier attempt) ")
     assert len(smtp_server.handler.received) == 1
 
 

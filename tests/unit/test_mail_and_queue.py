@@ -15,13 +15,16 @@ import pytest
 
 from cpd.adapters import task_logging
 from cpd.adapters.file_storage import LocalFileStorage
-from cpd.adapters.inprocess_queue import InProcessTaskQueue, UnknownTask
+from cpd.adapters.inprocess_queue import InProcessTaskQueue
 from cpd.adapters.mail import FileOutboxMailer
+from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
 from cpd.bootstrap import build_container
 from cpd.domain.tasks import Attachment, EmailMessage, Task
+from cpd.ports.services import TaskHandler
 from cpd.services.notifications import SEND_EMAIL, password_reset_email, send_email_task
+from cpd.services.outbox import TaskRunner
 from tests.conftest import make_settings
-from tests.unit.fakes import register
+from tests.unit.fakes import FakeClock, register
 
 SENDER = "CPD Events <no-reply@cpd.local>"
 
@@ -116,18 +119,30 @@ async def test_the_email_task_sends_once_under_its_message_id(tmp_path: Path) ->
     await app.shutdown()
 
 
+async def queue_of(handlers: dict[str, TaskHandler], *tasks: Task) -> InProcessTaskQueue:
+    """The in-process queue over an outbox holding ``tasks`` (committed, as the relay finds
+    them)."""
+    clock = FakeClock()
+    db = MemoryDatabase(clock.now)
+    async with db.unit_of_work() as uow:
+        for task in tasks:
+            uow.outbox.add(task)
+        await uow.commit()
+    return InProcessTaskQueue(TaskRunner(MemoryOutboxStore(db), handlers, clock, hold_seconds=15))
+
+
 async def test_queue_runs_the_named_handler_and_refuses_unknown_tasks() -> None:
     ran: list[Task] = []
 
     async def handler(task: Task) -> None:
         ran.append(task)
 
-    queue = InProcessTaskQueue({"known": handler})
-    task = Task("known", {"x": 1})
+    task, unknown = Task("known", {"x": 1}), Task("nope", {})
+    queue = await queue_of({"known": handler}, task, unknown)
     await queue.enqueue(task)
     assert ran == [task]
-    with pytest.raises(UnknownTask, match="nope"):
-        await queue.enqueue(Task("nope", {}))
+    with pytest.raises(LookupError, match="nope"):
+        await queue.enqueue(unknown)
     assert ran == [task]
 
 
@@ -135,8 +150,9 @@ async def test_queue_lets_a_handler_failure_through() -> None:
     async def broken(task: Task) -> None:
         raise TimeoutError("smtp timeout")
 
+    task = Task("send", {})
     with pytest.raises(TimeoutError):
-        await InProcessTaskQueue({"send": broken}).enqueue(Task("send", {}))
+        await (await queue_of({"send": broken}, task)).enqueue(task)
 
 
 class RecordingLog:
@@ -160,11 +176,11 @@ async def test_each_task_run_is_one_structured_log_line(monkeypatch: pytest.Monk
 
     logs = RecordingLog()
     monkeypatch.setattr(task_logging, "log", logs)
-    queue = InProcessTaskQueue({"send": handler})
-    ok = Task("send", {}, request_id="req-7")
+    ok, failing = Task("send", {}, request_id="req-7"), Task("send", {"fail": True})
+    queue = await queue_of({"send": handler}, ok, failing)
     await queue.enqueue(ok, attempt=2)
     with pytest.raises(ConnectionError):
-        await queue.enqueue(Task("send", {"fail": True}))
+        await queue.enqueue(failing)
 
     finished, failed, traceback = logs.lines
     assert finished["event"] == "task finished"

@@ -38,7 +38,8 @@ class World:
         self.clock = clock
         self.db = MemoryDatabase(clock.now)
         self.store = MemoryOutboxStore(self.db)
-        self.relay = OutboxRelay(self.store, InProcessTaskQueue(handlers), clock, **relay_options)
+        runner = TaskRunner(self.store, dict(handlers), clock, hold_seconds=15)
+        self.relay = OutboxRelay(self.store, InProcessTaskQueue(runner), clock, **relay_options)
 
     async def commit(self, *tasks: Task) -> None:
         async with self.db.unit_of_work() as uow:
@@ -105,10 +106,7 @@ async def test_an_unknown_task_does_not_stop_the_others(clock: FakeClock) -> Non
     assert handler.done == [good]
     assert world.row(good).dispatched_at is not None
     assert "no_such_task" in (world.row(unknown).last_error or "")
-    assert not world.row(unknown).abandoned
-    clock.advance(seconds=2)
-    assert await world.relay.relay_once() == 1  # retried once more ...
-    assert world.row(unknown).abandoned  # ... then given up for an operator to see
+    assert world.row(unknown).abandoned  # no retry can help: failed for an operator to see
     clock.advance(hours=1)
     assert await world.relay.relay_once() == 0
 
@@ -229,7 +227,9 @@ async def test_the_runner_runs_a_task_once_and_never_twice_at_once(clock: FakeCl
     assert world.row(task).completed_at == clock.now()
 
 
-async def test_the_runner_records_failure_on_the_last_attempt_only(clock: FakeClock) -> None:
+async def test_the_runner_counts_every_run_and_gives_up_on_the_last_attempt_only(
+    clock: FakeClock,
+) -> None:
     flaky = Recorder(failures=2)
     world = RunnerWorld(clock, {"send": flaky})
     task, unknown = Task("send", {}), Task("nobody-handles-this", {})
@@ -237,11 +237,14 @@ async def test_the_runner_records_failure_on_the_last_attempt_only(clock: FakeCl
 
     with pytest.raises(ConnectionError):
         await world.runner.run(task, last_attempt=False)
-    assert world.row(task).last_error is None  # the queue retries it; nothing recorded yet
+    row = world.row(task)
+    assert (row.attempts, row.abandoned) == (1, False)  # the queue retries it
+    assert "(call 1)" in (row.last_error or "")
     with pytest.raises(ConnectionError):
         await world.runner.run(task, last_attempt=True)
     assert world.row(task).abandoned
-    assert "mail server down" in (world.row(task).last_error or "")
+    assert world.row(task).attempts == 2
+    assert "mail server down (call 2)" in (world.row(task).last_error or "")
 
     with pytest.raises(LookupError):  # no handler: failed at once, retrying cannot help
         await world.runner.run(unknown, last_attempt=False)

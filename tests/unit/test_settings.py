@@ -297,3 +297,26 @@ def test_every_problem_is_reported_not_only_the_first() -> None:
             {"CPD_TASK_QUEUE": "saq", "CPD_FILE_STORAGE": "s3", "CPD_PASSWORD_HASH_THREADS": "0"}
         )
     assert len(caught.value.problems) == 3
+
+
+def test_state_kept_per_process_names_each_setting_that_keeps_it() -> None:
+    """What `cpd serve --workers N` refuses: each reason names its setting."""
+    defaults = Settings.from_mapping({}).state_kept_per_process
+    assert [reason.split()[0] for reason in defaults] == ["CPD_VIDEO_PROVIDER=fake", "without"]
+    assert "CPD_REDIS_URL" in defaults[1]
+    memory = Settings.from_mapping({"persistence": "memory", "file_storage": "memory"})
+    assert [r.split()[0] for r in memory.state_kept_per_process][:2] == [
+        "CPD_PERSISTENCE=memory",
+        "CPD_FILE_STORAGE=memory",
+    ]
+    shared = Settings.from_mapping(
+        {
+            "redis_url": "redis://cache:6379/0",
+            "video_provider": "zoom",
+            "zoom_account_id": "a",
+            "zoom_client_id": "b",
+            "zoom_client_secret": "c",
+            "zoom_webhook_secret": "d",
+        }
+    )
+    assert shared.state_kept_per_process == []  # offline payments are in the database

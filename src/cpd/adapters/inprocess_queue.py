@@ -1,14 +1,11 @@
-"""The embedded task queue: runs each task's handler right away, in this process."""
+"""The embedded task queue: runs each task right away, in this process, through the same
+TaskRunner as the worker (so each run is counted and held like a worker's)."""
 
 from __future__ import annotations
 
 from cpd.adapters.task_logging import run_logged
 from cpd.domain.tasks import Task
-from cpd.ports.services import TaskHandlers
-
-
-class UnknownTask(LookupError):
-    pass
+from cpd.services.outbox import TaskRunner
 
 
 class InProcessTaskQueue:
@@ -17,12 +14,11 @@ class InProcessTaskQueue:
 
     runs_inline = True
 
-    def __init__(self, handlers: TaskHandlers) -> None:
-        self._handlers = handlers
+    def __init__(self, runner: TaskRunner) -> None:
+        self._runner = runner
 
     async def enqueue(self, task: Task, *, attempt: int = 1) -> None:
-        handler = self._handlers.get(task.name)
-        if handler is None:
-            raise UnknownTask(f"no handler for task {task.name!r}")
         # The relay decides whether a failure is retried; the log says "retrying" until then.
-        await run_logged(task, attempt, lambda: handler(task), last_attempt=False)
+        await run_logged(
+            task, attempt, lambda: self._runner.run(task, last_attempt=False), last_attempt=False
+        )

@@ -26,7 +26,7 @@ class Task:
 @dataclass(frozen=True, slots=True)
 class ClaimedTask:
     task: Task
-    attempts: int
+    claims: int  # how often the relay took it, this one included (its backoff counts these)
     created_at: datetime
 
 
@@ -53,12 +53,20 @@ class TaskRecord:
 
     task: Task
     state: TaskState
-    attempts: int
+    attempts: int  # runs of its handler, across retries and `cpd tasks retry`
     created_at: datetime
     available_at: datetime
     dispatched_at: datetime | None
     completed_at: datetime | None
-    last_error: str | None
+    last_error: str | None  # of the latest failed run; a completed task's is from before
+
+    @property
+    def error_shown(self) -> str:
+        """The last error as operators should read it: on a completed task, history."""
+        error = (self.last_error or "").replace("\n", " ")
+        if error and self.state is TaskState.COMPLETED:
+            return f"(an earlier attempt) {error}"
+        return error
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from uuid import UUID
 import click
 import structlog
 
+from cpd.adapters.sql.migrations import SchemaBehind
 from cpd.bootstrap import Container, build_container
 from cpd.domain.errors import DomainError
 from cpd.domain.jobs import Job, JobStatus
@@ -63,6 +64,8 @@ def _run(work: Callable[[Container], Awaitable[T]], *, migrate_first: bool = Tru
     except DomainError as error:
         field = f" ({error.field})" if error.field else ""
         raise click.ClickException(f"{error.detail}{field}") from None
+    except SchemaBehind as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _interactive() -> bool:
@@ -98,9 +101,16 @@ def serve(host: str, port: int, workers: int, reload: bool, server: str) -> None
             "tokens are forgeable. Set it before exposing this server.",
             err=True,
         )
-    if settings.should_auto_migrate:
-        _run(lambda c: c.migrate(), migrate_first=False)  # once here, not in every worker
-    target = "cpd.entrypoints.http.app:create_app_from_env"
+    if workers > 1 and settings.state_kept_per_process:
+        raise click.ClickException(
+            f"--workers {workers} needs state shared by every process, but "
+            + "; ".join(settings.state_kept_per_process)
+            + ". Change those settings or serve one worker."
+        )
+    # Migrate (where CPD_AUTO_MIGRATE says) once, here, before any server worker starts; the
+    # workers' factory only checks the schema. A schema behind the code stops here.
+    _run(lambda c: c.prepare_schema(), migrate_first=False)
+    target = "cpd.entrypoints.http.app:create_served_app"
     if server == "uvicorn":
         import uvicorn
 
@@ -174,18 +184,35 @@ def create_superuser(
 
 
 @main.command("seed-demo")
-def seed_demo_command() -> None:
-    """Create a demo organization, its users (passwords printed), two events and a course."""
+@click.option(
+    "--reset-passwords",
+    is_flag=True,
+    help="Give demo users who already exist new passwords (printed) too.",
+)
+def seed_demo_command(reset_passwords: bool) -> None:
+    """Create a demo organization, its users (passwords printed), two events and a course.
+    Run again, it adds what is missing and leaves existing users' passwords alone."""
 
     async def work(container: Container) -> Any:
-        return await seed_demo(container.uow, hasher=container.hasher, clock=container.clock)
+        return await seed_demo(
+            container.uow,
+            hasher=container.hasher,
+            clock=container.clock,
+            reset_passwords=reset_passwords,
+        )
 
     organization, credentials = _run(work)
     click.echo(
         f"organization: {organization.name} (slug {organization.slug}, id {organization.id})"
     )
     for credential in credentials:
-        click.echo(f"{credential.role.value:10} {credential.email:28} {credential.password}")
+        if credential.password is None:
+            shown = "(exists: password unchanged; --reset-passwords gives a new one)"
+        elif credential.created:
+            shown = credential.password
+        else:
+            shown = f"{credential.password} (exists: password reset)"
+        click.echo(f"{credential.role.value:10} {credential.email:28} {shown}")
     click.echo("catalog: 2 published events and a free course (GET /api/v1/events, /courses)")
 
 
@@ -231,7 +258,10 @@ def worker() -> None:
             "(the embedded default runs tasks inside `cpd serve`)"
         )
     _log_configuration(settings, "worker")
-    asyncio.run(run_worker(settings))
+    try:
+        asyncio.run(run_worker(settings))
+    except SchemaBehind as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.group()
@@ -244,11 +274,12 @@ def tasks() -> None:
 @click.option("--state", type=click.Choice([s.value for s in TaskState]), help="Only this state.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
 def list_tasks(failed: bool, state: str | None, limit: int) -> None:
-    """Tasks newest first: id, name, state, attempts, created, last error."""
+    """Tasks newest first: id, name, state, attempts (runs of the task, every try counted),
+    created, last error (on a completed task, marked as from an earlier attempt)."""
     wanted = TaskState.FAILED if failed else TaskState(state) if state else None
     records = _run(lambda c: c.outbox_store.records(wanted, limit))
     for record in records:
-        error = (record.last_error or "").replace("\n", " ")[:80]
+        error = record.error_shown[:100]
         created = record.created_at.isoformat(timespec="seconds")
         click.echo(
             f"{record.task.id}  {record.task.name:22} {record.state.value:10} "
@@ -261,7 +292,7 @@ def list_tasks(failed: bool, state: str | None, limit: int) -> None:
 @tasks.command("retry")
 @click.argument("task_id", type=click.UUID)
 def retry_task(task_id: UUID) -> None:
-    """Run a failed task again, with fresh attempts."""
+    """Run a failed task again, with fresh retries (its attempts go on counting)."""
 
     async def work(container: Container) -> bool:
         return await container.outbox_store.retry(task_id, container.clock.now())

@@ -11,9 +11,13 @@ async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM; tasks in flight then finish or are retried elsewhere."""
     container = build_container(settings)
     assert container.saq_queue is not None, "CPD_TASK_QUEUE=saq is required"
+    try:
+        await container.prepare_schema()  # migrate where configured; refuse a schema behind
+    except BaseException:
+        await container.shutdown()
+        raise
 
     async def startup() -> None:
-        await container.startup(run_relay=False)  # migrations where configured
         await container.relay.drain()  # anything left by processes that died
 
     worker = build_worker(

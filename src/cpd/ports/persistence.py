@@ -547,13 +547,14 @@ class OutboxStore(Protocol):
         ...
 
     async def begin_run(self, task_id: UUID, now: datetime, until: datetime) -> bool:
-        """Hold the task for one run until ``until``: False if it is completed, unknown, or
-        held by a run that has not ended or lapsed."""
+        """Hold the task for one run until ``until`` and count the attempt: False if it is
+        completed, unknown, or held by a run that has not ended or lapsed."""
         ...
 
     async def extend_run(self, task_id: UUID, until: datetime) -> None: ...
-    async def end_run(self, task_id: UUID) -> None:
-        """Release the hold after a failed run (a completed run releases it itself)."""
+    async def end_run(self, task_id: UUID, error: str) -> None:
+        """Release the hold after a failed run, recording its error (a completed run
+        releases it itself)."""
         ...
 
     async def mark_failed(self, task_id: UUID, error: str, retry_at: datetime | None) -> None:
@@ -575,7 +576,8 @@ class OutboxStore(Protocol):
 
     async def counts(self) -> dict[TaskState, int]: ...
     async def retry(self, task_id: UUID, now: datetime) -> bool:
-        """Make a failed task due again with fresh attempts; False if no failed task has the id."""
+        """Make a failed task due again, the relay's and the worker's tries afresh (its
+        attempts and last error stay as history); False if no failed task has the id."""
         ...
 
 

@@ -25,19 +25,25 @@ DEMO_USERS = (
 @dataclass(frozen=True, slots=True)
 class DemoCredential:
     email: str
-    password: str
+    password: str | None  # None: the user existed and kept the password they had
     role: Role
+    created: bool = True
 
 
 async def seed_demo(
-    uow: UnitOfWorkFactory, *, hasher: PasswordHasher, clock: Clock
+    uow: UnitOfWorkFactory,
+    *,
+    hasher: PasswordHasher,
+    clock: Clock,
+    reset_passwords: bool = False,
 ) -> tuple[Organization, list[DemoCredential]]:
-    """Create the demo organization and users, or reset their passwords if they exist."""
+    """Create the demo organization and users. Users who exist keep their password (someone
+    may have changed it and be using it) unless ``reset_passwords``."""
     now = clock.now()
     credentials = [
         DemoCredential(email, secrets.token_urlsafe(12), role) for email, *_, role in DEMO_USERS
     ]
-    hashes = await asyncio.gather(*(hasher.hash(c.password) for c in credentials))
+    hashes = await asyncio.gather(*(hasher.hash(c.password or "") for c in credentials))
     async with uow() as tx:
         organization = await tx.organizations.get_by_slug(DEMO_SLUG)
         if organization is None:
@@ -48,7 +54,9 @@ async def seed_demo(
         elif organization.approved_at is None:  # its events are published below
             organization.approve(now=now)
             await tx.organizations.save(organization)
-        for (email, first, last, role), password_hash in zip(DEMO_USERS, hashes, strict=True):
+        for n, ((email, first, last, role), password_hash) in enumerate(
+            zip(DEMO_USERS, hashes, strict=True)
+        ):
             user = await tx.users.get_by_email(email)
             if user is None:
                 user = User.register(
@@ -59,10 +67,13 @@ async def seed_demo(
                     now=now,
                 )
                 await tx.users.add(user)
-            else:
+            elif reset_passwords:
                 user.change_password_hash(password_hash, now=now)
                 await tx.users.save(user)
                 await tx.password_resets.spend_all_for_user(user.id, now)
+                credentials[n] = DemoCredential(email, credentials[n].password, role, created=False)
+            else:
+                credentials[n] = DemoCredential(email, None, role, created=False)
             if await tx.memberships.get(organization.id, user.id) is None:
                 await tx.memberships.add(Membership(organization.id, user.id, role, created_at=now))
         for event in _demo_events(organization, now):

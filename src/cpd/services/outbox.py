@@ -46,10 +46,10 @@ class OutboxRelay:
         handed_on: list[UUID] = []
         for item in claimed:
             try:
-                await self._queue.enqueue(item.task, attempt=item.attempts)
+                await self._queue.enqueue(item.task, attempt=item.claims)
             except Exception as exc:  # noqa: BLE001 - any failure of a task is retried, not fatal
-                give_up = item.attempts >= self._max_attempts
-                retry_at = None if give_up else self._clock.now() + _backoff(item.attempts)
+                give_up = item.claims >= self._max_attempts
+                retry_at = None if give_up else self._clock.now() + _backoff(item.claims)
                 # An inline queue ran the task, whose own log line said it failed.
                 level = (
                     logging.DEBUG if self._queue.runs_inline and not give_up else logging.WARNING
@@ -59,7 +59,7 @@ class OutboxRelay:
                     "task %s (%s) failed on attempt %d%s: %s",
                     item.task.id,
                     item.task.name,
-                    item.attempts,
+                    item.claims,
                     "; giving up" if give_up else "",
                     exc,
                 )
@@ -126,7 +126,7 @@ class TaskRunner:
                 raise LookupError(f"no handler for task {task.name!r}")
             await handler(task)
         except Exception as error:
-            await self._store.end_run(task.id)
+            await self._store.end_run(task.id, repr(error)[:2000])
             if last_attempt or isinstance(error, LookupError):
                 await self._store.mark_failed(task.id, repr(error)[:2000], None)
             raise

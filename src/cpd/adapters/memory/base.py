@@ -40,7 +40,8 @@ class OutboxRow:
     task: Task
     created_at: datetime
     available_at: datetime
-    attempts: int = 0
+    attempts: int = 0  # handler runs
+    relay_claims: int = 0
     dispatched_at: datetime | None = None
     completed_at: datetime | None = None
     running_until: datetime | None = None

@@ -140,9 +140,9 @@ class MemoryOutboxStore:
                 key=lambda row: row.created_at,
             )[:limit]
             for row in due:
-                row.attempts += 1
+                row.relay_claims += 1
                 row.available_at = now + timedelta(seconds=lease_seconds)
-            return [ClaimedTask(row.task, row.attempts, row.created_at) for row in due]
+            return [ClaimedTask(row.task, row.relay_claims, row.created_at) for row in due]
 
     async def mark_dispatched(self, task_ids: Collection[UUID], now: datetime) -> None:
         async with self._db.lock:
@@ -178,6 +178,7 @@ class MemoryOutboxStore:
             if row.running_until is not None and row.running_until > now:
                 return False
             row.running_until = until
+            row.attempts += 1
             return True
 
     async def extend_run(self, task_id: UUID, until: datetime) -> None:
@@ -186,10 +187,11 @@ class MemoryOutboxStore:
             if row is not None and row.running_until is not None:
                 row.running_until = until
 
-    async def end_run(self, task_id: UUID) -> None:
+    async def end_run(self, task_id: UUID, error: str) -> None:
         async with self._db.lock:
             if (row := self._db.state.outbox.get(task_id)) is not None:
                 row.running_until = None
+                row.last_error = error
 
     async def pending_count(self) -> int:
         return sum(
@@ -216,6 +218,6 @@ class MemoryOutboxStore:
             row = self._db.state.outbox.get(task_id)
             if row is None or row.record.state is not TaskState.FAILED:
                 return False
-            row.abandoned, row.attempts, row.available_at = False, 0, now
+            row.abandoned, row.relay_claims, row.available_at = False, 0, now
             row.dispatched_at = None
             return True

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
-from sqlalchemy import and_, event, func, or_, select, text, update
+from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -52,6 +52,7 @@ from cpd.adapters.sql.messaging import (
     SqlNotificationPreferencesRepository,
     SqlNotificationRepository,
 )
+from cpd.adapters.sql.migrations import check_revision, current_revision
 from cpd.adapters.sql.platform import SqlIdempotencyStore, SqlWebhookInbox
 from cpd.adapters.sql.registrations import SqlRegistrationRepository
 from cpd.adapters.staged_outbox import StagedOutbox
@@ -119,8 +120,12 @@ class SqlDatabase:
         self._on_dispose.append(close)
 
     async def ping(self) -> None:
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        """Readiness: the database answers and its schema is the code's (SchemaBehind)."""
+        check_revision(await self.schema_revision())
+
+    async def schema_revision(self) -> str | None:
+        async with self.engine.execution_options(**{READ_ONLY: True}).connect() as connection:
+            return await current_revision(connection)
 
     async def dispose(self) -> None:
         closers, self._on_dispose = self._on_dispose, []
@@ -243,14 +248,14 @@ class SqlOutboxStore:
             update(t.outbox)
             .where(t.outbox.c.id.in_(due.scalar_subquery()))
             .values(
-                attempts=t.outbox.c.attempts + 1,
+                relay_claims=t.outbox.c.relay_claims + 1,
                 available_at=now + timedelta(seconds=lease_seconds),
             )
             .returning(
                 t.outbox.c.id,
                 t.outbox.c.name,
                 t.outbox.c.payload,
-                t.outbox.c.attempts,
+                t.outbox.c.relay_claims,
                 t.outbox.c.created_at,
                 t.outbox.c.request_id,
             )
@@ -260,7 +265,7 @@ class SqlOutboxStore:
         claimed = [
             ClaimedTask(
                 Task(row.name, row.payload, id=row.id, request_id=row.request_id),
-                row.attempts,
+                row.relay_claims,
                 row.created_at,
             )
             for row in rows
@@ -296,7 +301,7 @@ class SqlOutboxStore:
                 o.completed_at.is_(None),
                 or_(o.running_until.is_(None), o.running_until <= now),
             )
-            .values(running_until=until)
+            .values(running_until=until, attempts=o.attempts + 1)
         )
         async with self._engine.begin() as connection:
             return (await connection.execute(hold)).rowcount == 1
@@ -311,8 +316,8 @@ class SqlOutboxStore:
         async with self._engine.begin() as connection:
             await connection.execute(extend)
 
-    async def end_run(self, task_id: UUID) -> None:
-        await self._update(task_id, running_until=None)
+    async def end_run(self, task_id: UUID, error: str) -> None:
+        await self._update(task_id, running_until=None, last_error=error)
 
     async def known(self, task_ids: Collection[UUID]) -> set[UUID]:
         if not task_ids:
@@ -357,7 +362,7 @@ class SqlOutboxStore:
         query = (
             update(t.outbox)
             .where(o.id == task_id, _STATE_CONDITIONS[TaskState.FAILED])
-            .values(abandoned=False, attempts=0, available_at=now, dispatched_at=None)
+            .values(abandoned=False, relay_claims=0, available_at=now, dispatched_at=None)
         )
         async with self._engine.begin() as connection:
             return (await connection.execute(query)).rowcount == 1

@@ -101,11 +101,14 @@ class CpdApp(Litestar):
         await super().__call__(scope, receive, send)
 
 
-def create_app(container: Container, *, run_relay: bool = True) -> Litestar:
-    """Build the app around an already-wired container (tests pass their own)."""
+def create_app(
+    container: Container, *, run_relay: bool = True, migrate: bool | None = None
+) -> Litestar:
+    """Build the app around an already-wired container (tests pass their own); ``migrate``
+    None follows CPD_AUTO_MIGRATE, and the schema is checked either way."""
 
     async def on_startup() -> None:
-        await container.startup(run_relay=run_relay)
+        await container.startup(run_relay=run_relay, migrate=migrate)
 
     async def on_shutdown() -> None:
         await container.shutdown()
@@ -135,13 +138,19 @@ def create_app(container: Container, *, run_relay: bool = True) -> Litestar:
     return app
 
 
-def create_app_from_env() -> Litestar:
+def create_app_from_env(*, migrate: bool | None = None) -> Litestar:
     """Entry for ASGI servers (``uvicorn --factory``): settings from the environment."""
     settings = Settings.from_env()
     configure_logging(settings)
-    app = create_app(build_container(settings))
+    app = create_app(build_container(settings), migrate=migrate)
     tune_garbage_collector()
     return app
+
+
+def create_served_app() -> Litestar:
+    """The factory ``cpd serve`` gives its server workers: the parent migrated once before
+    they started, so each worker only checks the schema."""
+    return create_app_from_env(migrate=False)
 
 
 def tune_garbage_collector() -> None:

@@ -39,6 +39,7 @@ from cpd.adapters.sql.tables.messaging import (
     notification_preferences,
     notifications,
 )
+from cpd.adapters.sql.tables.offline_payments import offline_payments, offline_refunds
 from cpd.adapters.sql.tables.platform import idempotency_keys, outbox, webhook_events
 from cpd.adapters.sql.tables.registrations import ACTIVE_REGISTRATION, registrations
 
@@ -67,6 +68,8 @@ __all__ = [
     "metadata",
     "notification_preferences",
     "notifications",
+    "offline_payments",
+    "offline_refunds",
     "organizations",
     "outbox",
     "password_reset_tokens",

@@ -23,7 +23,8 @@ outbox = Table(
     Column("id", GUID, primary_key=True),
     Column("name", String(100), nullable=False),
     Column("payload", _json(), nullable=False),
-    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),  # handler runs
+    Column("relay_claims", Integer, nullable=False, server_default=text("0")),  # handoffs
     Column("abandoned", Boolean, nullable=False, server_default=text("false")),
     Column("last_error", Text),
     _timestamp("created_at"),

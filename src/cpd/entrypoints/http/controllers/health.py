@@ -6,6 +6,7 @@ import structlog
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 
+from cpd.adapters.sql.migrations import SchemaBehind
 from cpd.entrypoints.http.dependencies import container_of
 from cpd.entrypoints.http.schemas import Health
 
@@ -21,13 +22,16 @@ class HealthController(Controller):
 
     @get(
         "/ready",
-        summary="Readiness: the database (and Redis and the S3 bucket, if used) answer; 503 "
-        "otherwise",
+        summary="Readiness: the database answers with the schema this code needs (and Redis "
+        "and the S3 bucket, if used, answer); 503 otherwise",
     )
     async def ready(self, state: State) -> Response[Health]:
         for probe in container_of(state).health_probes:
             try:
                 await probe.ping()
+            except SchemaBehind as behind:
+                log.warning("readiness: schema behind the code", detail=str(behind))
+                return Response(Health(status=f"unavailable: {behind}"), status_code=503)
             except Exception:
                 name = type(probe).__name__
                 log.warning("readiness probe failed", probe=name, exc_info=True)

@@ -1,18 +1,25 @@
-"""OfflineGateway: test-card payments, bounded and idempotent refunds, no webhooks."""
+"""OfflineGateway: test-card payments, bounded and idempotent refunds, no webhooks, on every
+ledger (memory, SQLite, PostgreSQL), and on the database shared by several processes."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
 
-from cpd.adapters.payments.offline import OfflineGateway
+from cpd.adapters.payments.offline import MemoryOfflineLedger, OfflineGateway, OfflineLedger
+from cpd.adapters.sql.database import SqlDatabase, create_engine
+from cpd.adapters.sql.offline_payments import SqlOfflineLedger
 from cpd.domain.errors import Conflict, InvalidInput, NotFound
 from cpd.domain.money import Money
 from cpd.domain.payments import PaymentEventKind
 from cpd.domain.registrations import Registration
 from cpd.ports.services import PaymentGateway
+from tests.contract.builders import Backend
 from tests.unit.fakes import FakeClock
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -30,9 +37,72 @@ def registration(amount: int = 10_000, seats: int = 1) -> Registration:
     )
 
 
+def ledger_of(backend: Backend) -> OfflineLedger:
+    if isinstance(backend.database, SqlDatabase):
+        return SqlOfflineLedger(backend.database)
+    return MemoryOfflineLedger()
+
+
 @pytest.fixture
-def gateway() -> OfflineGateway:
-    return OfflineGateway(FakeClock(NOW))
+def gateway(backend: Backend) -> OfflineGateway:
+    return OfflineGateway(ledger_of(backend), FakeClock(NOW))
+
+
+@asynccontextmanager
+async def another_process(backend: Backend) -> AsyncIterator[OfflineGateway]:
+    """A gateway on its own engine (pool) over the same database, as another server worker or
+    container has."""
+    assert isinstance(backend.database, SqlDatabase)
+    url = backend.database.engine.url.render_as_string(hide_password=False)
+    database = SqlDatabase(create_engine(url, pool_size=2), backend.clock.now)
+    try:
+        yield OfflineGateway(SqlOfflineLedger(database), FakeClock(NOW))
+    finally:
+        await database.dispose()
+
+
+async def test_a_payment_started_in_one_process_is_paid_and_refunded_in_another(
+    backend: Backend, gateway: OfflineGateway
+) -> None:
+    if not backend.is_sql:
+        pytest.skip("memory persistence is one process by definition")
+    reg = registration(10_000)
+    async with another_process(backend) as other:
+        intent = await gateway.start_payment(reg, idempotency_key="registration:1")
+        assert await other.start_payment(reg, idempotency_key="registration:1") == intent
+        paid = await other.pay(intent.reference, "tok_visa")
+        assert (paid.kind, paid.registration_id) == (PaymentEventKind.PAYMENT_SUCCEEDED, reg.id)
+        with pytest.raises(Conflict):
+            await gateway.pay(intent.reference, "tok_visa")
+        receipt = await gateway.refund(intent.reference, Money(6_000, "EUR"), idempotency_key="r1")
+        assert await other.refund(intent.reference, Money(6_000, "EUR"), idempotency_key="r1") == (
+            receipt
+        )
+        with pytest.raises(Conflict):
+            await other.refund(intent.reference, Money(5_000, "EUR"), idempotency_key="r2")
+
+
+async def test_processes_paying_and_refunding_at_once_never_double_up(
+    backend: Backend, gateway: OfflineGateway
+) -> None:
+    if not backend.is_sql:
+        pytest.skip("memory persistence is one process by definition")
+    async with another_process(backend) as other:
+        intent = await gateway.start_payment(registration(10_000), idempotency_key="k")
+        outcomes = await asyncio.gather(
+            *(g.pay(intent.reference, "tok_visa") for g in (gateway, other, gateway, other)),
+            return_exceptions=True,
+        )
+        assert sum(not isinstance(o, BaseException) for o in outcomes) == 1
+        assert all(isinstance(o, Conflict) for o in outcomes if isinstance(o, BaseException))
+        refunds = await asyncio.gather(
+            *(
+                g.refund(intent.reference, Money(4_000, "EUR"), idempotency_key=f"r{n}")
+                for n, g in enumerate((gateway, other, gateway, other))
+            ),
+            return_exceptions=True,
+        )
+        assert sum(not isinstance(r, BaseException) for r in refunds) == 2  # 8,000 of 10,000
 
 
 async def paid(gateway: OfflineGateway, amount: int = 10_000) -> str:
