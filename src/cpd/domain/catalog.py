@@ -60,7 +60,9 @@ class EventView:
     sessions: list[SessionView]
 
     @classmethod
-    def of(cls, event: Event, organization: OrganizationRef, seats_taken: int = 0) -> EventView:
+    def of(cls, event: Event, organization: OrganizationRef, *, seats_taken: int) -> EventView:
+        """``seats_taken`` is the stored count (``services.event_views.event_view`` reads it):
+        no default, so no answer can show a full event as empty."""
         return cls(
             id=event.id,
             organization=organization,

@@ -16,7 +16,6 @@ from uuid import UUID, uuid5
 
 from cpd.domain.accounts import Actor, Organization, User
 from cpd.domain.attendance import AttendanceRecord, AttendanceSource
-from cpd.domain.catalog import EventView, OrganizationRef
 from cpd.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from cpd.domain.events import Event, EventStatus
 from cpd.domain.messaging import REMINDER_HOURS
@@ -399,8 +398,7 @@ class RegistrationService:
         )
 
     def _calendar_attachment(self, event: Event, host: Organization) -> Attachment:
-        view = EventView.of(event, OrganizationRef.of(host))
-        ics = self._calendars.calendar([view], name=event.title, base_url=self._public_base_url)
+        ics = self._calendars.calendar([event], name=event.title, base_url=self._public_base_url)
         return Attachment("event.ics", "text/calendar", ics)
 
     async def receive_webhook(self, payload: bytes, headers: Mapping[str, str]) -> bool:

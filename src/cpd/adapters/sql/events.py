@@ -131,6 +131,10 @@ class SqlEventRepository(_Repository):
         row = (await self._db.execute(query.with_for_update())).first()
         return None if row is None else SeatLedger(EventStatus(row[0]), row[1], row[2])
 
+    async def seats_taken(self, event_id: UUID) -> int:
+        query = select(t.events.c.seats_taken).where(t.events.c.id == event_id)
+        return int((await self._db.execute(query)).scalar() or 0)
+
     async def _get(self, event_id: UUID, *, lock: bool) -> Event | None:
         query = select(*_EVENT_COLUMNS).where(t.events.c.id == event_id)
         if lock:
