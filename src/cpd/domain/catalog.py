@@ -89,6 +89,28 @@ class EventView:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class CompletedEventView(EventView):
+    """The answer to completing an event: the event, when it was completed (and why early,
+    if staff overrode the rule), and the certificate job completing started."""
+
+    completed_at: datetime
+    completion_override_reason: str | None
+    certificate_job_id: UUID
+
+    @classmethod
+    def completed(cls, view: EventView, event: Event, job_id: UUID) -> CompletedEventView:
+        if event.completed_at is None:
+            raise ValueError("The event is not completed.")
+        fields = {name: getattr(view, name) for name in EventView.__dataclass_fields__}
+        return cls(
+            **fields,
+            completed_at=event.completed_at,
+            completion_override_reason=event.completion_override_reason,
+            certificate_job_id=job_id,
+        )
+
+
 def seats_available(capacity: int | None, seats_taken: int) -> int | None:
     return None if capacity is None else max(0, capacity - seats_taken)
 

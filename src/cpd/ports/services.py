@@ -233,6 +233,13 @@ class CalendarWriter(Protocol):
         ...
 
 
+@runtime_checkable  # Litestar checks injected dependencies against their annotation
+class QrCodes(Protocol):
+    def svg(self, text: str, *, title: str) -> bytes:
+        """``text`` as a QR code, a standalone SVG document titled ``title``."""
+        ...
+
+
 class CertificateRenderer(Protocol):
     """Certificates as PDF documents, one page each, from a template (``None``: the default).
 

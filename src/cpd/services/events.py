@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from cpd.domain.accounts import Actor, check_slug
-from cpd.domain.catalog import EventView
+from cpd.domain.catalog import CompletedEventView, EventView
 from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.events import Event, Session
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -96,14 +96,19 @@ class EventService:
             await cancel_everyone(uow, event_id, self._clock.now())
             return await self._save(uow, event, had_meetings=had_meetings)
 
-    async def complete(self, actor: Actor, event_id: UUID) -> EventView:
-        """Completing the event starts issuing its attendees' certificates (a job)."""
+    async def complete(
+        self, actor: Actor, event_id: UUID, *, override_reason: str | None = None
+    ) -> CompletedEventView:
+        """Completing the event starts issuing its attendees' certificates (a job): only
+        once its last session has ended, or earlier with staff's ``override_reason``."""
+        now = self._clock.now()
         async with self._uow() as uow:
             event = await _staff_event(uow, actor, event_id, lock=True)
             had_meetings = event.has_online_meetings
-            event.complete(now=self._clock.now())
-            await queue_event_certificates(uow, event, now=self._clock.now(), created_by=None)
-            return await self._save(uow, event, had_meetings=had_meetings)
+            event.complete(now=now, by=actor.user_id, override_reason=override_reason)
+            job = await queue_event_certificates(uow, event, now=now, created_by=actor.user_id)
+            view = await self._save(uow, event, had_meetings=had_meetings)
+        return CompletedEventView.completed(view, event, job.id)
 
     async def delete(self, actor: Actor, event_id: UUID) -> None:
         async with self._uow() as uow:

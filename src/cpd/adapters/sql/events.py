@@ -65,6 +65,9 @@ def _event_values(event: Event) -> dict[str, Any]:
         "status": event.status.value,
         "created_at": event.created_at,
         "updated_at": event.updated_at,
+        "completed_at": event.completed_at,
+        "completed_by": event.completed_by,
+        "completion_override_reason": event.completion_override_reason,
         "sessions_json": _sessions_json(event.sessions),
         "view_json": event_document(event).decode(),
     }
@@ -99,6 +102,9 @@ def _event(row: Row[Any], sessions: list[Session]) -> Event:
         created_at=row.created_at,
         updated_at=row.updated_at,
         sessions=sessions,
+        completed_at=row.completed_at,
+        completed_by=row.completed_by,
+        completion_override_reason=row.completion_override_reason,
     )
 
 
