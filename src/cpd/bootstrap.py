@@ -34,6 +34,7 @@ from cpd.adapters.memory.catalog import MemoryCatalogReader
 from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
 from cpd.adapters.payments.offline import OfflineGateway
 from cpd.adapters.payments.stripe_gateway import StripeGateway
+from cpd.adapters.qr_codes import SegnoQrCodes
 from cpd.adapters.redis_store import RedisAttemptThrottle, RedisCache, RedisProbe
 from cpd.adapters.s3_storage import S3FileStorage
 from cpd.adapters.saq_queue import SaqTaskQueue, open_queue
@@ -59,6 +60,7 @@ from cpd.ports.services import (
     Mailer,
     PasswordHasher,
     PaymentGateway,
+    QrCodes,
     TaskHandlers,
     TaskQueue,
     TokenIssuer,
@@ -122,6 +124,7 @@ class Container:
     catalog: CatalogService
     catalog_cache: Cache
     calendars: CalendarWriter
+    qr_codes: QrCodes
     video_meetings: VideoMeetings
     meetings: MeetingService
     messaging: MessagingService
@@ -373,6 +376,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             ),
         ),
         calendars=calendars,
+        qr_codes=SegnoQrCodes(),
         video_meetings=video_meetings,
         meetings=meetings,
         messaging=messaging,

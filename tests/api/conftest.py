@@ -19,6 +19,7 @@ from cpd.domain.tasks import EmailMessage
 from cpd.entrypoints.http.app import create_app
 from cpd.entrypoints.observability import configure_logging
 from tests.conftest import make_settings, sqlite_url
+from tests.unit.fakes import FakeClock
 
 T = TypeVar("T")
 
@@ -231,3 +232,27 @@ def api(
     container = build_container(settings)
     with TestClient(create_app(container)) as client:
         yield Api(client, container)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("memory", id="memory"),
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def timed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Api, FakeClock]]:
+    """The app with a clock the test moves: register before the event, then move past it."""
+    overrides: dict[str, Any] = {}
+    if request.param == "sqlite":
+        path = tmp_path / "cpd.sqlite"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        overrides = {"persistence": "sql", "database_url": sqlite_url(path)}
+    elif request.param == "postgres":
+        url = request.getfixturevalue("postgres_database")
+        overrides = {"persistence": "sql", "database_url": url, "db_pool_size": 2}
+    clock = FakeClock()
+    settings = make_settings(outbox_poll_seconds=0.05, auto_migrate=False, **overrides)
+    container = build_container(settings, clock=clock)
+    with TestClient(create_app(container)) as client:
+        yield Api(client, container), clock

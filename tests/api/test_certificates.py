@@ -5,49 +5,18 @@ from __future__ import annotations
 
 import base64
 import io
-import shutil
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pypdf
 import pytest
-from litestar.testing import TestClient
 
 from cpd.adapters.credential_signing import verify_credential_jwt
-from cpd.bootstrap import build_container
-from cpd.entrypoints.http.app import create_app
 from tests.api.conftest import Api, Caller, assert_problem, eventually
-from tests.conftest import make_settings, sqlite_url
 from tests.unit.fakes import FakeClock
 from tests.unit.test_typst_certificates import tiny_png
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("memory", id="memory"),
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ]
-)
-def timed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Api, FakeClock]]:
-    """The app with a clock the test moves: register before the event, then move past it."""
-    overrides: dict[str, Any] = {}
-    if request.param == "sqlite":
-        path = tmp_path / "cpd.sqlite"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        overrides = {"persistence": "sql", "database_url": sqlite_url(path)}
-    elif request.param == "postgres":
-        url = request.getfixturevalue("postgres_database")
-        overrides = {"persistence": "sql", "database_url": url, "db_pool_size": 2}
-    clock = FakeClock()
-    settings = make_settings(outbox_poll_seconds=0.05, auto_migrate=False, **overrides)
-    container = build_container(settings, clock=clock)
-    with TestClient(create_app(container)) as client:
-        yield Api(client, container), clock
 
 
 def pdf_text(pdf: bytes) -> str:

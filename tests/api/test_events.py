@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import icalendar
@@ -196,19 +196,22 @@ def test_complete_only_after_the_event_started(
     assert_problem(
         api.client.post(f"/api/v1/events/{future['id']}/complete", headers=owner.headers), 409
     )
-    past = api.event(
+    now = datetime.now(UTC)
+    running = api.event(
         owner,
         org,
-        title="Past",
+        title="Running",
         sessions=[
             {
-                "title": "Then",
-                "starts_at": "2020-01-01T09:00:00Z",
-                "ends_at": "2020-01-01T10:00:00Z",
+                "title": "Now",
+                "starts_at": (now - timedelta(minutes=10)).isoformat(),
+                "ends_at": (now + timedelta(hours=1)).isoformat(),
             }
         ],
     )
-    done = api.client.post(f"/api/v1/events/{past['id']}/complete", headers=owner.headers)
+    url = f"/api/v1/events/{running['id']}/complete"
+    assert_problem(api.client.post(url, headers=owner.headers), 409, "override_reason")
+    done = api.client.post(url, json={"override_reason": "Ended early"}, headers=owner.headers)
     assert done.json()["status"] == "completed"
 
 

@@ -15,6 +15,7 @@ from cpd.domain.attendance import AttendanceRecord
 from cpd.domain.meetings import Participant, SessionMeeting
 from cpd.services.meetings import MeetingBeingCreated
 from tests.api.conftest import Api, Caller, eventually
+from tests.unit.fakes import FakeClock
 
 T = TypeVar("T")
 
@@ -183,7 +184,10 @@ def test_a_confirmed_registrant_sees_personal_links_and_nobody_else(api: Api) ->
     assert api.client.get(mine, headers=ada.headers).json()["join_urls"] == []
 
 
-def test_a_meeting_ended_notification_records_attendance_by_registrant_id(api: Api) -> None:
+def test_a_meeting_ended_notification_records_attendance_by_registrant_id(
+    timed: tuple[Api, FakeClock],
+) -> None:
+    api, clock = timed
     owner = api.user()
     event = online_event(api, owner, "Ended College")
     eventually(lambda: linked(api, event["id"], owner))
@@ -199,6 +203,7 @@ def test_a_meeting_ended_notification_records_attendance_by_registrant_id(api: A
     assert morning.meeting_id is not None
     fake = video(api)
     [registrant] = fake.meeting(morning.meeting_id).registrants.values()
+    clock.advance(seconds=(at("12:05") - clock.now()).total_seconds())  # the morning is over
     # Joined under another email address: the registrant id still names her.
     fake.record_participant(
         morning.meeting_id,

@@ -30,6 +30,7 @@ from tests.integration.fake_zoom import (
     CLIENT_SECRET,
     running_fake_zoom,
 )
+from tests.unit.fakes import FakeClock
 
 SECRET = "zoom-app-secret-token"
 URL = "/api/v1/webhooks/zoom"
@@ -164,7 +165,15 @@ def at(hhmm: str) -> datetime:
     return datetime.fromisoformat(f"2027-03-01T{hhmm}:00+00:00")
 
 
-def test_attendance_is_synced_from_the_meetings_participants(api: Api) -> None:
+def until(clock: FakeClock, moment: datetime) -> None:
+    """Move the app's clock to ``moment`` (everyone has signed in before)."""
+    clock.advance(seconds=(moment - clock.now()).total_seconds())
+
+
+def test_attendance_is_synced_from_the_meetings_participants(
+    timed: tuple[Api, FakeClock],
+) -> None:
+    api, clock = timed
     owner = api.user()
     org = api.organization(owner, "Zoom College")
     event = api.event(owner, org)
@@ -175,6 +184,7 @@ def test_attendance_is_synced_from_the_meetings_participants(api: Api) -> None:
             "/api/v1/registrations", json={"event_id": event["id"]}, headers=person.headers
         )
         assert booked.json()["status"] == "confirmed", booked.text
+    until(clock, at("12:05"))  # the morning is over
     staff_said = api.client.post(
         f"/api/v1/events/{event['id']}/sessions/{morning}/attendance",
         headers=owner.headers,
@@ -218,12 +228,16 @@ def test_attendance_is_synced_from_the_meetings_participants(api: Api) -> None:
     assert dee.email not in report
 
 
-def test_a_meeting_ended_task_syncs_the_located_session_only(api: Api) -> None:
+def test_a_meeting_ended_task_syncs_the_located_session_only(
+    timed: tuple[Api, FakeClock],
+) -> None:
+    api, clock = timed
     owner = api.user()
     event = api.event(owner, api.organization(owner, "Ended College"))
     afternoon = UUID(event["sessions"][1]["id"])
     ada = api.user()
     api.client.post("/api/v1/registrations", json={"event_id": event["id"]}, headers=ada.headers)
+    until(clock, at("16:05"))
     video = api.container.video_meetings
     assert isinstance(video, FakeVideoMeetings)
     portal = api.client.blocking_portal

@@ -125,7 +125,7 @@ async def titles(backend: Backend, page: PageRequest = ALL, **filters: object) -
 
 
 def view(event: Event, organization: Organization, seats_taken: int = 0) -> EventView:
-    return EventView.of(event, OrganizationRef.of(organization), seats_taken)
+    return EventView.of(event, OrganizationRef.of(organization), seats_taken=seats_taken)
 
 
 # Events: what the public sees, in order

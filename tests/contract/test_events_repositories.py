@@ -499,19 +499,25 @@ async def test_walk_ins_round_trip_replace_per_email_and_go_with_their_session(
 ) -> None:
     event, alice, _ = await attendance_setup(backend)
     first, second = event.sessions
+    after = second.ends_at  # attendance is recorded once a session has begun
     first_visit = WalkInRecord.record(
-        first, email="wal@example.org", first_name="Wal", last_name="K", now=T0
+        first, email="wal@example.org", first_name="Wal", last_name="K", now=after
     )
     correction = WalkInRecord.record(
         first,
         email="wal@example.org",
         first_name="Wally",
         last_name="K",
-        now=T0 + timedelta(microseconds=7),
+        now=after + timedelta(microseconds=7),
         minutes_attended=5,
     )
     other = WalkInRecord.record(
-        second, email="ann@example.org", first_name="Ann", last_name="", now=T0, minutes_attended=0
+        second,
+        email="ann@example.org",
+        first_name="Ann",
+        last_name="",
+        now=after,
+        minutes_attended=0,
     )
     async with backend.uow() as uow:
         await uow.attendance.record_walk_ins([first_visit, other])

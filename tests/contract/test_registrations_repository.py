@@ -510,6 +510,18 @@ async def test_lock_seats_reads_the_seat_figures_of_the_row(backend: Backend) ->
         assert await uow.events.lock_seats(uuid4()) is None
 
 
+async def test_seats_taken_reads_the_stored_count_without_a_lock(backend: Backend) -> None:
+    _, event = await an_event(backend, capacity=30)
+    async with backend.uow() as uow:
+        assert await uow.events.seats_taken(event.id) == 0
+        await uow.events.record_seats_taken(event.id, 12)
+        assert await uow.events.seats_taken(event.id) == 12  # its own transaction's change
+        await uow.commit()
+    async with backend.uow() as uow:
+        assert await uow.events.seats_taken(event.id) == 12
+        assert await uow.events.seats_taken(uuid4()) == 0
+
+
 async def test_confirmed_for_finds_confirmed_registrations_by_person_or_id(
     backend: Backend,
 ) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from uuid import UUID
 
 from litestar.testing import TestClient
@@ -14,6 +15,7 @@ from tests.api.conftest import Api, eventually
 from tests.api.test_zoom_meetings import join_urls
 from tests.conftest import make_settings
 from tests.integration.fake_zoom import ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET, running_fake_zoom
+from tests.unit.fakes import FakeClock
 
 from cpd.adapters.zoom import ZoomMeetings, zoom_signature
 from cpd.bootstrap import build_container
@@ -24,6 +26,7 @@ SECRET = "zoom-flow-webhook-secret"
 
 
 def test_publish_register_meeting_ended_attendance_through_zoom() -> None:
+    clock = FakeClock()  # moved past the morning session once Ada has booked
     with running_fake_zoom() as zoom:
         container = build_container(
             make_settings(
@@ -35,7 +38,8 @@ def test_publish_register_meeting_ended_attendance_through_zoom() -> None:
                 zoom_api_base=zoom.api_base,
                 zoom_oauth_base=zoom.url,
                 outbox_poll_seconds=0.05,
-            )
+            ),
+            clock=clock,
         )
         adapter = container.video_meetings
         assert isinstance(adapter, ZoomMeetings)
@@ -74,6 +78,8 @@ def test_publish_register_meeting_ended_attendance_through_zoom() -> None:
             assert registrant["email"] == ada.email
             assert links[0] == {"session_id": sessions[0]["id"], "join_url": registrant["join_url"]}
 
+            morning_over = datetime(2027, 3, 1, 12, 5, tzinfo=UTC)
+            clock.advance(seconds=(morning_over - clock.now()).total_seconds())
             zoom.add_participant(
                 morning_id,
                 {

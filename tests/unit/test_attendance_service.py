@@ -38,11 +38,17 @@ class Day:
 async def event_with(
     world: CatalogWorld, tenants: Tenants, *, publish: bool = True, threshold: int = 75
 ) -> EventView:
+    """Its sessions are on the next two days from now (the world's clock moves)."""
+    shift = world.clock.now() - START
+    specs = [session_spec(day=1, minutes=60), session_spec(day=2, minutes=120)]
     view = await world.events.create(
         tenants.staff,
         tenants.org.id,
         event_details(attendance_threshold_percent=threshold),
-        [session_spec(day=1, minutes=60), session_spec(day=2, minutes=120)],
+        [
+            {**x, "starts_at": x["starts_at"] + shift, "ends_at": x["ends_at"] + shift}
+            for x in specs
+        ],
     )
     return await world.events.publish(tenants.staff, view.id) if publish else view
 
@@ -55,6 +61,7 @@ async def day(world: CatalogWorld, tenants: Tenants) -> Day:
     cy = await world.user("cy@example.com", first_name="Cy", last_name="Twombly")
     for person in (ada, bo, cy):
         await world.registered(person, event.id)
+    world.clock.advance(days=3)  # both sessions are over: attendance may be recorded
     return Day(event, ada, bo, cy)
 
 
@@ -225,7 +232,10 @@ async def test_records_without_a_registration_show_no_account(
         event = await uow.events.get(day.event.id)
         assert event is not None
         legacy = AttendanceRecord.record(
-            event.session(day.first.id), stranger.id, source=AttendanceSource.STAFF, now=START
+            event.session(day.first.id),
+            stranger.id,
+            source=AttendanceSource.STAFF,
+            now=world.clock.now(),
         )
         await uow.attendance.record([legacy])
         await uow.commit()
@@ -410,19 +420,59 @@ async def test_my_summary_of_a_completed_event_is_still_readable(
     assert (mine.minutes_attended, mine.percent) == (120, 66)
 
 
-async def test_check_in_time_defaults_to_when_it_was_recorded(
+async def test_check_in_time_defaults_to_now_while_the_session_runs(
     world: CatalogWorld, tenants: Tenants, day: Day
 ) -> None:
-    world.clock.advance(days=1, minutes=2)
+    event = await event_with(world, tenants)
+    for person in (day.ada, day.bo, day.cy):
+        await world.registered(person, event.id)
+    first = event.sessions[0]
+    world.clock.advance(seconds=(first.starts_at - world.clock.now()).total_seconds() + 120)
     arrived = world.clock.now() - timedelta(minutes=1)
-    records = await world.attendance.record(
-        tenants.staff,
-        day.event.id,
-        day.first.id,
-        [
-            AttendanceEntry(day.ada.id),
-            AttendanceEntry(day.bo.id, checked_in_at=arrived),
-            AttendanceEntry(day.cy.id, minutes_attended=0),
-        ],
-    )
+    entries = [
+        AttendanceEntry(day.ada.id),
+        AttendanceEntry(day.bo.id, checked_in_at=arrived),
+        AttendanceEntry(day.cy.id, minutes_attended=0),
+    ]
+    records = await world.attendance.record(tenants.staff, event.id, first.id, entries)
     assert [r.checked_in_at for r in records] == [world.clock.now(), arrived, None]
+
+
+async def test_attendance_recorded_after_the_session_has_no_made_up_check_in_time(
+    world: CatalogWorld, tenants: Tenants, day: Day
+) -> None:
+    arrived = day.first.starts_at + timedelta(minutes=3)
+    entries = [AttendanceEntry(day.ada.id), AttendanceEntry(day.bo.id, checked_in_at=arrived)]
+    records = await world.attendance.record(tenants.staff, day.event.id, day.first.id, entries)
+    assert [r.checked_in_at for r in records] == [None, arrived]
+
+
+async def test_attendance_for_a_session_that_has_not_started_is_refused(
+    world: CatalogWorld, tenants: Tenants, day: Day
+) -> None:
+    event = await event_with(world, tenants)
+    await world.registered(day.ada, event.id)
+    first = event.sessions[0]
+    world.clock.advance(seconds=(first.starts_at - world.clock.now()).total_seconds() - 3601)
+    with pytest.raises(Conflict, match="not started") as caught:
+        await world.attendance.record(
+            tenants.staff, event.id, first.id, [AttendanceEntry(day.ada.id)]
+        )
+    assert caught.value.field == "session_id"
+    walk_in = AttendanceEntry(walk_in=WalkIn("early@example.com"))
+    with pytest.raises(Conflict, match="not started"):
+        await world.attendance.record(tenants.staff, event.id, first.id, [walk_in])
+    assert await report(world, tenants, event) == {}
+    world.clock.advance(seconds=2)  # check-in opens an hour before the session
+    too_early = first.starts_at - timedelta(hours=1, seconds=1)
+    future = world.clock.now() + timedelta(seconds=1)
+    for when in (too_early, future):
+        with pytest.raises(InvalidInput) as refused:
+            await world.attendance.record(
+                tenants.staff, event.id, first.id, [AttendanceEntry(day.ada.id, checked_in_at=when)]
+            )
+        assert refused.value.field == "attendees[0].checked_in_at"
+    records = await world.attendance.record(
+        tenants.staff, event.id, first.id, [AttendanceEntry(day.ada.id)]
+    )
+    assert records[0].checked_in_at == world.clock.now()

@@ -10,12 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cpd.domain.attendance import (
+    EARLY_CHECK_IN,
     AttendanceRecord,
     AttendanceSource,
+    WalkInRecord,
     attendance_percent,
     summarise,
 )
-from cpd.domain.errors import InvalidInput
+from cpd.domain.errors import Conflict, InvalidInput
 from cpd.domain.events import Event, Session
 from cpd.domain.ids import new_id
 from tests.unit.fakes import START, event_details
@@ -63,7 +65,8 @@ def raw(session: Session, user_id: UUID, minutes: int) -> AttendanceRecord:
 def test_a_record_defaults_to_the_whole_session_checked_in_now() -> None:
     session = event_of(90).sessions[0]
     user = new_id()
-    record = AttendanceRecord.record(session, user, source=AttendanceSource.STAFF, now=NOW)
+    during = session.starts_at + timedelta(minutes=10)
+    record = AttendanceRecord.record(session, user, source=AttendanceSource.STAFF, now=during)
     assert (record.event_id, record.session_id, record.user_id) == (
         session.event_id,
         session.id,
@@ -71,8 +74,83 @@ def test_a_record_defaults_to_the_whole_session_checked_in_now() -> None:
     )
     assert record.minutes_attended == 90
     assert record.source is AttendanceSource.STAFF
-    assert (record.recorded_at, record.checked_in_at) == (NOW, NOW)
+    assert (record.recorded_at, record.checked_in_at) == (during, during)
     assert record.registration_id is None
+
+
+def test_a_record_made_after_the_session_has_no_check_in_time_unless_given() -> None:
+    session = event_of(90).sessions[0]
+    record = AttendanceRecord.record(session, new_id(), source=AttendanceSource.STAFF, now=NOW)
+    assert (record.recorded_at, record.checked_in_at) == (NOW, None)
+
+
+def test_nothing_is_recorded_before_check_in_opens() -> None:
+    session = event_of(90).sessions[0]
+    for now in (session.starts_at - EARLY_CHECK_IN - timedelta(seconds=1), START):
+        with pytest.raises(Conflict, match="not started") as caught:
+            AttendanceRecord.record(session, new_id(), source=AttendanceSource.STAFF, now=now)
+        assert caught.value.field == "session_id"
+        with pytest.raises(Conflict, match="not started"):
+            WalkInRecord.record(
+                session, email="a@example.org", first_name="", last_name="", now=now
+            )
+    opens = session.starts_at - EARLY_CHECK_IN
+    early = AttendanceRecord.record(session, new_id(), source=AttendanceSource.STAFF, now=opens)
+    assert early.checked_in_at == opens
+
+
+@pytest.mark.parametrize(
+    ("offset", "reason"),
+    [
+        (timedelta(hours=-1, seconds=-1), "opens"),  # before check-in opens
+        (timedelta(minutes=90), "before the session ends"),  # at its end
+        (timedelta(minutes=31), "future"),  # after now
+    ],
+)
+def test_a_check_in_time_lies_between_check_in_opening_and_now(
+    offset: timedelta, reason: str
+) -> None:
+    session = event_of(90).sessions[0]
+    now = session.starts_at + timedelta(minutes=30)
+    with pytest.raises(InvalidInput, match=reason) as caught:
+        AttendanceRecord.record(
+            session,
+            new_id(),
+            source=AttendanceSource.STAFF,
+            now=now if reason == "future" else NOW,
+            checked_in_at=session.starts_at + offset,
+        )
+    assert caught.value.field == "checked_in_at"
+
+
+@given(
+    now_offset=st.integers(min_value=-3 * 3600, max_value=3 * 86400),
+    checked_offset=st.none() | st.integers(min_value=-3 * 3600, max_value=3 * 86400),
+    minutes=st.none() | st.integers(min_value=0, max_value=90),
+)
+def test_a_recorded_check_in_is_never_in_the_future_nor_before_check_in_opens(
+    now_offset: int, checked_offset: int | None, minutes: int | None
+) -> None:
+    session = event_of(90).sessions[0]
+    now = session.starts_at + timedelta(seconds=now_offset)
+    checked = (
+        None if checked_offset is None else session.starts_at + timedelta(seconds=checked_offset)
+    )
+    try:
+        record = AttendanceRecord.record(
+            session,
+            new_id(),
+            source=AttendanceSource.STAFF,
+            now=now,
+            minutes_attended=minutes,
+            checked_in_at=checked,
+        )
+    except (Conflict, InvalidInput):
+        return
+    assert now >= session.starts_at - EARLY_CHECK_IN
+    if record.checked_in_at is not None:
+        assert session.starts_at - EARLY_CHECK_IN <= record.checked_in_at <= now
+        assert record.checked_in_at < session.ends_at
 
 
 def test_a_record_keeps_the_given_minutes_and_check_in_time() -> None:

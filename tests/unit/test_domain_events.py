@@ -599,11 +599,71 @@ def test_an_event_cannot_be_completed_before_it_starts() -> None:
     event = published([session_spec(day=1)])
     assert event.starts_at is not None
     with pytest.raises(Conflict, match="before it starts"):
-        event.complete(now=event.starts_at - timedelta(seconds=1))
+        event.complete(now=event.starts_at - timedelta(seconds=1), override_reason="Early")
     assert event.status is EventStatus.PUBLISHED
-    event.complete(now=event.starts_at)
+
+
+def test_an_event_is_completed_once_its_last_session_has_ended() -> None:
+    event = published([session_spec(day=1), session_spec(day=3)])
+    assert event.ends_at is not None
+    by = new_id()
+    for now in (event.starts_at, event.ends_at - timedelta(seconds=1)):
+        with pytest.raises(Conflict, match="not ended") as caught:
+            event.complete(now=now, by=by)
+        assert caught.value.field == "override_reason"
+        assert event.status is EventStatus.PUBLISHED
+    event.complete(now=event.ends_at, by=by, override_reason="Not needed")
     assert status_of(event) is EventStatus.COMPLETED
+    assert (event.completed_at, event.completed_by) == (event.ends_at, by)
+    assert event.completion_override_reason is None  # nothing was overridden
     assert event.is_public
+
+
+def test_staff_may_complete_a_running_event_early_with_a_reason() -> None:
+    event = published([session_spec(day=1), session_spec(day=3)])
+    assert event.starts_at is not None
+    now = event.starts_at + timedelta(days=1)
+    for bad in ("", "   ", "line\nbreak", "x" * 501):
+        with pytest.raises(InvalidInput) as caught:
+            event.complete(now=now, override_reason=bad)
+        assert caught.value.field == "override_reason"
+    assert event.status is EventStatus.PUBLISHED
+    event.complete(now=now, by=new_id(), override_reason=" Day 3 was cancelled by the venue ")
+    assert status_of(event) is EventStatus.COMPLETED
+    assert event.completion_override_reason == "Day 3 was cancelled by the venue"
+    assert event.completed_at == now
+
+
+def test_an_event_that_is_over_cannot_be_published() -> None:
+    event = make_event(sessions=[session_spec(day=1, minutes=60)])
+    assert event.ends_at is not None
+    with pytest.raises(Conflict, match="over") as caught:
+        event.publish(now=event.ends_at)
+    assert caught.value.field == "sessions"
+    assert event.status is EventStatus.DRAFT
+    event.publish(now=event.ends_at - timedelta(seconds=1))  # its last minute still counts
+    assert status_of(event) is EventStatus.PUBLISHED
+
+
+@given(
+    now_offset=st.integers(min_value=-2 * 86400, max_value=6 * 86400),
+    reason=st.none() | st.just("Stopped early"),
+)
+def test_completion_never_precedes_the_end_without_a_recorded_reason(
+    now_offset: int, reason: str | None
+) -> None:
+    event = published([session_spec(day=1), session_spec(day=3)])
+    assert event.starts_at is not None
+    assert event.ends_at is not None
+    now = event.starts_at + timedelta(seconds=now_offset)
+    try:
+        event.complete(now=now, override_reason=reason)
+    except Conflict:
+        assert event.status is EventStatus.PUBLISHED
+        return
+    assert event.status is EventStatus.COMPLETED
+    assert now >= event.starts_at
+    assert (now >= event.ends_at) == (event.completion_override_reason is None)
 
 
 def status_of(event: Event) -> EventStatus:

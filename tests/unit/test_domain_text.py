@@ -114,7 +114,10 @@ def test_whatever_the_check_accepts_renders_into_a_calendar_and_an_email(
 ) -> None:
     venue = {"name": place, "address": description}
     event = _event(title=title, summary=summary, description=description, venue=venue)
-    _render(EventView.of(event, OrganizationRef(uuid4(), title, "org")), subject=event.title)
+    _render(
+        EventView.of(event, OrganizationRef(uuid4(), title, "org"), seats_taken=0),
+        subject=event.title,
+    )
 
 
 @settings(max_examples=100, deadline=None)
@@ -122,7 +125,7 @@ def test_whatever_the_check_accepts_renders_into_a_calendar_and_an_email(
 def test_text_stored_before_the_check_still_renders(
     title: str, summary: str, organization: str
 ) -> None:
-    view = EventView.of(_event(), OrganizationRef(uuid4(), organization, "org"))
+    view = EventView.of(_event(), OrganizationRef(uuid4(), organization, "org"), seats_taken=0)
     fields = {f: getattr(view, f) for f in view.__dataclass_fields__}
     _render(EventView(**fields | {"title": title, "summary": summary}), subject=title)
 

@@ -359,7 +359,7 @@ async def test_a_draft_with_attendance_is_not_deleted(
         loaded = await uow.events.get(event.id)
         assert loaded is not None
         record = AttendanceRecord.record(
-            loaded.sessions[0], user.id, source=AttendanceSource.STAFF, now=world.clock.now()
+            loaded.sessions[0], user.id, source=AttendanceSource.STAFF, now=loaded.ends_at
         )
         await uow.attendance.record([record])
         await uow.commit()

@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, vText
 from icalendar import Event as CalendarEvent
 
-from cpd.domain.catalog import EventView
 from cpd.domain.text import displayable
+from cpd.ports.services import ScheduledEvent
 
 
 class IcalendarWriter:
-    def calendar(self, events: Iterable[EventView], *, name: str, base_url: str) -> bytes:
+    def calendar(self, events: Iterable[ScheduledEvent], *, name: str, base_url: str) -> bytes:
         calendar = Calendar()
         calendar.add("prodid", "-//CPD Events//cpd//EN")
         calendar.add("version", "2.0")

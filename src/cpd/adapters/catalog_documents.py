@@ -21,7 +21,8 @@ _organizations: dict[tuple[UUID, str, str], bytes] = {}
 
 
 def event_document(event: Event) -> bytes:
-    view = EventView.of(event, OrganizationRef(event.organization_id, "", ""))
+    # Both placeholders are dropped here and spliced in at read time by ``listed_event``.
+    view = EventView.of(event, OrganizationRef(event.organization_id, "", ""), seats_taken=0)
     return _encode(
         {name: getattr(view, name) for name in view.__dataclass_fields__ if name not in SPLICED}
     )

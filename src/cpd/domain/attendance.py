@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from cpd.domain.accounts import normalise_email
-from cpd.domain.errors import InvalidInput
+from cpd.domain.errors import Conflict, InvalidInput
 from cpd.domain.events import Event, Session
 from cpd.domain.ids import new_id
 from cpd.domain.text import checked_text
+
+# People queue at the door before a session starts: staff may check them in (and record their
+# attendance) from this long before it, never earlier.
+EARLY_CHECK_IN = timedelta(hours=1)
+
+
+def check_in_opens(session: Session) -> datetime:
+    return session.starts_at - EARLY_CHECK_IN
 
 
 class AttendanceSource(StrEnum):
@@ -52,8 +60,9 @@ class AttendanceRecord:
         checked_in_at: datetime | None = None,
         registration_id: UUID | None = None,
     ) -> AttendanceRecord:
-        """Minutes default to the whole session and may not exceed it."""
-        minutes = _checked_minutes(session, minutes_attended, checked_in_at)
+        """Minutes default to the whole session and may not exceed it; the check-in time
+        follows ``checked_attendance``."""
+        minutes, checked_in_at = checked_attendance(session, now, minutes_attended, checked_in_at)
         return cls(
             id=new_id(),
             event_id=session.event_id,
@@ -62,23 +71,49 @@ class AttendanceRecord:
             minutes_attended=minutes,
             source=source,
             recorded_at=now,
-            checked_in_at=checked_in_at or (now if minutes else None),
+            checked_in_at=checked_in_at,
             registration_id=registration_id,
         )
 
 
-def _checked_minutes(
-    session: Session, minutes_attended: int | None, checked_in_at: datetime | None
-) -> int:
+def checked_attendance(
+    session: Session, now: datetime, minutes_attended: int | None, checked_in_at: datetime | None
+) -> tuple[int, datetime | None]:
+    """The minutes and check-in time to record, by the rules of time: nothing is recorded for
+    a session whose check-in has not opened (``EARLY_CHECK_IN`` before it starts: 409); a
+    check-in time lies between that opening and now (and not after the session ended). It
+    defaults to now while the session is open, and is left unknown when recorded later."""
+    opens = check_in_opens(session)
+    if now < opens:
+        raise Conflict(
+            "This session has not started: attendance can be recorded from "
+            f"{_minutes(EARLY_CHECK_IN)} minutes before it starts.",
+            field="session_id",
+        )
     minutes = session.scheduled_minutes if minutes_attended is None else minutes_attended
     if not 0 <= minutes <= session.scheduled_minutes:
         raise InvalidInput(
             f"Must be between 0 and the session's {session.scheduled_minutes} minutes.",
             field="minutes_attended",
         )
-    if checked_in_at is not None and checked_in_at.tzinfo is None:
+    if checked_in_at is None:
+        return minutes, now if minutes and now < session.ends_at else None
+    if checked_in_at.tzinfo is None:
         raise InvalidInput("Give a date-time with a UTC offset.", field="checked_in_at")
-    return minutes
+    if checked_in_at > now:
+        raise InvalidInput("A check-in time cannot lie in the future.", field="checked_in_at")
+    if checked_in_at < opens:
+        raise InvalidInput(
+            f"Check-in opens {_minutes(EARLY_CHECK_IN)} minutes before the session starts.",
+            field="checked_in_at",
+        )
+    if checked_in_at >= session.ends_at:
+        raise InvalidInput("A check-in must be before the session ends.", field="checked_in_at")
+    return minutes, checked_in_at
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span / timedelta(minutes=1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +143,7 @@ class WalkInRecord:
         minutes_attended: int | None = None,
         checked_in_at: datetime | None = None,
     ) -> WalkInRecord:
-        minutes = _checked_minutes(session, minutes_attended, checked_in_at)
+        minutes, checked_in_at = checked_attendance(session, now, minutes_attended, checked_in_at)
         try:
             email = normalise_email(email)
         except InvalidInput:
@@ -122,7 +157,7 @@ class WalkInRecord:
             last_name=checked_text(last_name, "walk_in.last_name", 100, blank_ok=True),
             minutes_attended=minutes,
             recorded_at=now,
-            checked_in_at=checked_in_at or (now if minutes else None),
+            checked_in_at=checked_in_at,
         )
 
 

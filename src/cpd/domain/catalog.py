@@ -60,7 +60,9 @@ class EventView:
     sessions: list[SessionView]
 
     @classmethod
-    def of(cls, event: Event, organization: OrganizationRef, seats_taken: int = 0) -> EventView:
+    def of(cls, event: Event, organization: OrganizationRef, *, seats_taken: int) -> EventView:
+        """``seats_taken`` is the stored count (``services.event_views.event_view`` reads it):
+        no default, so no answer can show a full event as empty."""
         return cls(
             id=event.id,
             organization=organization,
@@ -84,6 +86,28 @@ class EventView:
             registration_closes_at=event.registration_closes_at,
             attendance_threshold_percent=event.attendance_threshold_percent,
             sessions=[SessionView(s.id, s.title, s.starts_at, s.ends_at) for s in event.sessions],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CompletedEventView(EventView):
+    """The answer to completing an event: the event, when it was completed (and why early,
+    if staff overrode the rule), and the certificate job completing started."""
+
+    completed_at: datetime
+    completion_override_reason: str | None
+    certificate_job_id: UUID
+
+    @classmethod
+    def completed(cls, view: EventView, event: Event, job_id: UUID) -> CompletedEventView:
+        if event.completed_at is None:
+            raise ValueError("The event is not completed.")
+        fields = {name: getattr(view, name) for name in EventView.__dataclass_fields__}
+        return cls(
+            **fields,
+            completed_at=event.completed_at,
+            completion_override_reason=event.completion_override_reason,
+            certificate_job_id=job_id,
         )
 
 

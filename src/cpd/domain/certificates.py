@@ -5,21 +5,17 @@ Pure values only; rendering (Typst) and storage live behind ports.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
+from cpd.domain.codes import CROCKFORD, grouped, random_symbols, typed_symbols
 from cpd.domain.credentials import MIN_STATUS_LIST_BITS
 from cpd.domain.errors import Conflict, InvalidInput
 from cpd.domain.ids import new_id
 
-# Crockford's base32: digits and letters without I, L, O, U (no look-alikes, no accidental
-# words), so a code read off paper or over the phone survives being typed back.
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_CONFUSABLES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 CODE_LENGTH = 18  # 18 symbols x 5 bits = 90 bits of randomness (at least 80 required)
 CODE_GROUPS = (4, 4, 4, 4, 2)
 MAX_LOGO_BYTES = 1024 * 1024
@@ -45,24 +41,16 @@ LOGO_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/svg+xml"}
 
 def new_verification_code() -> str:
     """An unguessable code (90 bits from ``secrets``), grouped: XXXX-XXXX-XXXX-XXXX-XX."""
-    return _grouped("".join(secrets.choice(CROCKFORD) for _ in range(CODE_LENGTH)))
+    return grouped(random_symbols(CODE_LENGTH), CODE_GROUPS)
 
 
 def normalise_verification_code(typed: str) -> str:
     """The canonical form of a code as a person typed it: any case, with or without dashes or
     spaces, O for 0 and I or L for 1. Raise InvalidInput (field ``code``) when it cannot be one."""
-    symbols = "".join(typed.split()).replace("-", "").upper().translate(_CONFUSABLES)
+    symbols = typed_symbols(typed)
     if len(symbols) != CODE_LENGTH or any(s not in CROCKFORD for s in symbols):
         raise InvalidInput("This is not a certificate verification code.", field="code")
-    return _grouped(symbols)
-
-
-def _grouped(symbols: str) -> str:
-    parts, start = [], 0
-    for size in CODE_GROUPS:
-        parts.append(symbols[start : start + size])
-        start += size
-    return "-".join(parts)
+    return grouped(symbols, CODE_GROUPS)
 
 
 @dataclass(frozen=True, slots=True)

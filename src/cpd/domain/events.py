@@ -115,6 +115,10 @@ class Event:
     status: EventStatus = EventStatus.DRAFT
     sessions: list[Session] = field(default_factory=list)
     refund_policy: RefundPolicy | None = None  # None: the organization's applies
+    completed_at: datetime | None = None
+    completed_by: UUID | None = None
+    # Why staff completed it before its last session ended (kept as the record of that).
+    completion_override_reason: str | None = None
 
     @classmethod
     def create(
@@ -197,6 +201,12 @@ class Event:
         if self.status is not EventStatus.DRAFT:
             raise Conflict(f"Only a draft can be published; this event is {self.status}.")
         self._check_publishable()
+        if self.has_ended(now):
+            raise Conflict(
+                "This event is over: its last session has ended, so nobody could register. "
+                "Move its sessions to the future to publish it.",
+                field="sessions",
+            )
         self.status = EventStatus.PUBLISHED
         self.updated_at = now
 
@@ -206,19 +216,39 @@ class Event:
         self.status = EventStatus.CANCELLED
         self.updated_at = now
 
-    def complete(self, *, now: datetime) -> None:
+    def complete(
+        self, *, now: datetime, by: UUID | None = None, override_reason: str | None = None
+    ) -> None:
+        """Completing starts certificates with credits, so it waits until the last session
+        has ended; staff may complete a started event early only with ``override_reason``,
+        which the event keeps. A reason given when none is needed is not kept."""
         if self.status is not EventStatus.PUBLISHED:
             raise Conflict(f"Only a published event can be completed; this one is {self.status}.")
         if self.starts_at is not None and now < self.starts_at:
             raise Conflict("An event cannot be completed before it starts.")
+        reason = None
+        if not self.has_ended(now):
+            if override_reason is None:
+                raise Conflict(
+                    "The event's last session has not ended yet; give override_reason to "
+                    "complete it now.",
+                    field="override_reason",
+                )
+            reason = checked_text(override_reason, "override_reason", 500)
         self.status = EventStatus.COMPLETED
-        self.updated_at = now
+        self.completed_at = self.updated_at = now
+        self.completed_by = by
+        self.completion_override_reason = reason
 
     def ensure_deletable(self) -> None:
         if self.status is not EventStatus.DRAFT:
             raise Conflict(
                 f"A {self.status} event cannot be deleted; cancel it instead.", field="status"
             )
+
+    def has_ended(self, now: datetime) -> bool:
+        """Whether its last session is over (an event without times never ends)."""
+        return self.ends_at is not None and self.ends_at <= now
 
     @property
     def is_public(self) -> bool:

@@ -33,7 +33,7 @@ class Job:
     organization_id: UUID
     subject_id: UUID
     created_at: datetime
-    created_by: UUID | None = None  # None: started by the platform (an event completed)
+    created_by: UUID | None = None  # None: started by the platform (late attendance)
     status: JobStatus = JobStatus.QUEUED
     total: int = 0
     done: int = 0

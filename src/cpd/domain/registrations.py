@@ -9,12 +9,12 @@ event's lock, from the seats that registrations hold (``holds_seats``).
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
+from cpd.domain.codes import CROCKFORD, grouped, random_symbols, typed_symbols
 from cpd.domain.errors import Conflict, InvalidInput
 from cpd.domain.ids import new_id
 from cpd.domain.money import MAX_AMOUNT, Money
@@ -55,6 +55,29 @@ class Attendee:
             object.__setattr__(self, "registration_number", number)
 
 
+# A check-in code is read out at the door: 8 Crockford symbols (40 bits), ``K7Q4-9XMD``. Only
+# the event's staff can use one (check-in is staff-only), so it needs to resist a slip of the
+# tongue more than guessing; 40 bits keep codes apart (they are unique, and one event of
+# 10,000 registrations gives a new booking a 1 in 10^8 chance of drawing a taken one).
+CHECK_IN_SYMBOLS = 8
+CHECK_IN_GROUPS = (4, 4)
+
+
+def new_check_in_code() -> str:
+    return grouped(random_symbols(CHECK_IN_SYMBOLS), CHECK_IN_GROUPS)
+
+
+def check_in_code_candidates(typed: str) -> tuple[str, ...]:
+    """The stored codes a typed or scanned code may be: the canonical ``XXXX-XXXX`` form (any
+    case, with or without the dash, O for 0, I or L for 1), else the text as given, which is
+    how codes issued before this format (16 URL-safe characters) are stored and still work."""
+    raw = typed.strip()
+    symbols = typed_symbols(raw)
+    if len(symbols) == CHECK_IN_SYMBOLS and all(s in CROCKFORD for s in symbols):
+        return (grouped(symbols, CHECK_IN_GROUPS),)
+    return (raw,) if raw else ()
+
+
 @dataclass(slots=True)
 class Registration:
     id: UUID
@@ -65,7 +88,7 @@ class Registration:
     amount_due: Money
     created_at: datetime
     updated_at: datetime
-    check_in_code: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    check_in_code: str = field(default_factory=lambda: new_check_in_code())
     attendees: tuple[Attendee, ...] = ()
     hold_expires_at: datetime | None = None
     offer_expires_at: datetime | None = None

@@ -8,10 +8,10 @@ from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from cpd.domain.auth import AccessClaims, AttemptPolicy, IssuedToken, RefreshClaims
-from cpd.domain.catalog import EventView
 from cpd.domain.certificates import CertificateFields, Logo
 from cpd.domain.credentials import SigningKey
 from cpd.domain.errors import InvalidInput
+from cpd.domain.events import Venue
 from cpd.domain.meetings import (
     Meeting,
     MeetingRegistrant,
@@ -196,10 +196,47 @@ class VideoMeetings(Protocol):
         ...
 
 
+class ScheduledSession(Protocol):
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+
+
+class ScheduledEvent(Protocol):
+    """What a calendar shows of an event: an ``Event`` or an ``EventView`` (no seat count)."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def venue(self) -> Venue | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def sessions(self) -> Sequence[ScheduledSession]: ...
+
+
 @runtime_checkable  # Litestar checks injected dependencies against their annotation
 class CalendarWriter(Protocol):
-    def calendar(self, events: Iterable[EventView], *, name: str, base_url: str) -> bytes:
+    def calendar(self, events: Iterable[ScheduledEvent], *, name: str, base_url: str) -> bytes:
         """An iCalendar document (``.ics``) of the events' sessions, named ``name``."""
+        ...
+
+
+@runtime_checkable  # Litestar checks injected dependencies against their annotation
+class QrCodes(Protocol):
+    def svg(self, text: str, *, title: str) -> bytes:
+        """``text`` as a QR code, a standalone SVG document titled ``title``."""
         ...
 
 

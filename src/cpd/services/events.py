@@ -8,13 +8,14 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from cpd.domain.accounts import Actor, check_slug
-from cpd.domain.catalog import EventView, OrganizationRef
+from cpd.domain.catalog import CompletedEventView, EventView
 from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.events import Event, Session
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Cache, Clock
 from cpd.services.access import is_staff, require_approved, require_staff
 from cpd.services.certificates import queue_event_certificates
+from cpd.services.event_views import event_view
 from cpd.services.meetings import queue_meeting_sync
 from cpd.services.registration_steps import cancel_everyone, offer_freed_seats
 from cpd.services.slugs import free_slug
@@ -55,7 +56,7 @@ class EventService:
                 sessions=sessions,
             )
             await uow.events.add(event)
-            view = await _view(uow, event)
+            view = await event_view(uow, event)
             await uow.commit()
         await self._cache.clear()
         return view
@@ -95,14 +96,19 @@ class EventService:
             await cancel_everyone(uow, event_id, self._clock.now())
             return await self._save(uow, event, had_meetings=had_meetings)
 
-    async def complete(self, actor: Actor, event_id: UUID) -> EventView:
-        """Completing the event starts issuing its attendees' certificates (a job)."""
+    async def complete(
+        self, actor: Actor, event_id: UUID, *, override_reason: str | None = None
+    ) -> CompletedEventView:
+        """Completing the event starts issuing its attendees' certificates (a job): only
+        once its last session has ended, or earlier with staff's ``override_reason``."""
+        now = self._clock.now()
         async with self._uow() as uow:
             event = await _staff_event(uow, actor, event_id, lock=True)
             had_meetings = event.has_online_meetings
-            event.complete(now=self._clock.now())
-            await queue_event_certificates(uow, event, now=self._clock.now(), created_by=None)
-            return await self._save(uow, event, had_meetings=had_meetings)
+            event.complete(now=now, by=actor.user_id, override_reason=override_reason)
+            job = await queue_event_certificates(uow, event, now=now, created_by=actor.user_id)
+            view = await self._save(uow, event, had_meetings=had_meetings)
+        return CompletedEventView.completed(view, event, job.id)
 
     async def delete(self, actor: Actor, event_id: UUID) -> None:
         async with self._uow() as uow:
@@ -158,7 +164,7 @@ class EventService:
         return await self._finish(uow, event)
 
     async def _finish(self, uow: UnitOfWork, event: Event) -> EventView:
-        view = await _view(uow, event)
+        view = await event_view(uow, event)
         await uow.commit()
         await self._cache.clear()
         return view
@@ -170,10 +176,3 @@ async def _staff_event(uow: UnitOfWork, actor: Actor, event_id: UUID, *, lock: b
         raise NotFound(EVENT_NOT_FOUND)
     await require_staff(uow, actor, event.organization_id, not_found=EVENT_NOT_FOUND)
     return event
-
-
-async def _view(uow: UnitOfWork, event: Event) -> EventView:
-    organization = await uow.organizations.get(event.organization_id)
-    if organization is None:  # the foreign key makes this unreachable
-        raise NotFound("Organization not found.")
-    return EventView.of(event, OrganizationRef.of(organization))

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from cpd.domain.accounts import Actor
-from cpd.domain.attendance import AttendanceRecord, AttendanceSource
+from cpd.domain.attendance import AttendanceRecord, AttendanceSource, check_in_opens
 from cpd.domain.errors import NotFound
 from cpd.domain.events import Event, EventStatus, Session
 from cpd.domain.meetings import (
@@ -163,6 +163,9 @@ class MeetingService:
             if event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED):
                 log.warning("no attendance for meeting %s: event is %s", meeting_id, event.status)
                 return []
+            if now < check_in_opens(session):  # held early (a rehearsal): not the session
+                log.warning("no attendance for meeting %s: its session has not started", meeting_id)
+                return []  # left unsynced: the periodic sync reads it after the session
             confirmed = await _confirmed(uow, event_id)
             users = {u.id: u for u in await uow.users.get_many([r.user_id for r in confirmed])}
             registrant_ids = {

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID, uuid5
 
 from cpd.domain.accounts import Actor, Organization, User
-from cpd.domain.attendance import AttendanceRecord, AttendanceSource
-from cpd.domain.catalog import EventView, OrganizationRef
+from cpd.domain.attendance import AttendanceRecord, AttendanceSource, check_in_opens
 from cpd.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from cpd.domain.events import Event, EventStatus
 from cpd.domain.messaging import REMINDER_HOURS
@@ -28,6 +27,7 @@ from cpd.domain.registrations import (
     Attendee,
     Registration,
     RegistrationStatus,
+    check_in_code_candidates,
     seats_free,
 )
 from cpd.domain.tasks import Attachment, Task
@@ -62,7 +62,6 @@ from cpd.services.registration_steps import (
 )
 
 ALREADY_REGISTERED = "You already have a registration for this event."
-CHECK_IN_OPENS = timedelta(hours=1)  # staff may check people in this long before a session
 REMINDERS = UUID("6f1c2a51-3a0e-4f5b-9a57-5d0f4c1b7e21")  # namespace of reminder delivery ids
 
 
@@ -406,8 +405,7 @@ class RegistrationService:
         )
 
     def _calendar_attachment(self, event: Event, host: Organization) -> Attachment:
-        view = EventView.of(event, OrganizationRef.of(host))
-        ics = self._calendars.calendar([view], name=event.title, base_url=self._public_base_url)
+        ics = self._calendars.calendar([event], name=event.title, base_url=self._public_base_url)
         return Attachment("event.ics", "text/calendar", ics)
 
     async def receive_webhook(self, payload: bytes, headers: Mapping[str, str]) -> bool:
@@ -479,13 +477,17 @@ class RegistrationService:
         async with self._uow() as uow:
             event = await locked_event(uow, event_id, lock=False)
             await require_staff(uow, actor, event.organization_id, not_found="Event not found.")
-            registration = await uow.registrations.by_check_in_code(event_id, code.strip())
+            registration = None
+            for candidate in check_in_code_candidates(code):
+                registration = await uow.registrations.by_check_in_code(event_id, candidate)
+                if registration is not None:
+                    break
             if registration is None:
                 raise NotFound("No registration of this event has that code.", field="code")
             if registration.status is not RegistrationStatus.CONFIRMED:
                 raise Conflict(f"This registration is {registration.status}, not confirmed.")
             session = next(
-                (s for s in event.sessions if s.starts_at - CHECK_IN_OPENS <= now < s.ends_at),
+                (s for s in event.sessions if check_in_opens(s) <= now < s.ends_at),
                 None,
             )
             if session is None:
@@ -529,6 +531,17 @@ class RegistrationService:
             ):
                 raise NotFound("Event not found.")
             return await refund_policy_of(uow, event)
+
+    async def check_in_code(self, actor: Actor, registration_id: UUID) -> str:
+        """The code the registrant shows at the door (as a QR code): theirs alone (anyone
+        else, the event's staff too, gets 404), and only while confirmed."""
+        async with self._uow() as uow:
+            registration = await own_registration(uow, actor, registration_id)
+        if registration.status is not RegistrationStatus.CONFIRMED:
+            raise Conflict(
+                f"This registration is {registration.status}: check-in needs a confirmed one."
+            )
+        return registration.check_in_code
 
     async def mine(self, actor: Actor, page: PageRequest) -> Page[Registration]:
         async with self._uow() as uow:

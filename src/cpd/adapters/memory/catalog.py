@@ -27,7 +27,7 @@ class MemoryCatalogReader:
 
     def _view(self, event: Event) -> EventView:
         taken = self._db.state.seats_taken.get(event.id, 0)
-        return EventView.of(event, self._organization(event.organization_id), taken)
+        return EventView.of(event, self._organization(event.organization_id), seats_taken=taken)
 
     def _organization(self, organization_id: UUID) -> OrganizationRef:
         return OrganizationRef.of(self._db.state.organizations[organization_id])

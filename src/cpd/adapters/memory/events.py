@@ -29,6 +29,9 @@ class MemoryEventRepository(_Repo):
             return None
         return SeatLedger(event.status, event.capacity, self._state.seats_taken.get(event_id, 0))
 
+    async def seats_taken(self, event_id: UUID) -> int:
+        return self._state.seats_taken.get(event_id, 0)
+
     async def slug_exists(self, organization_id: UUID, slug: str) -> bool:
         return any(
             e.organization_id == organization_id and e.slug == slug

@@ -67,6 +67,9 @@ def _event_values(event: Event) -> dict[str, Any]:
         "status": event.status.value,
         "created_at": event.created_at,
         "updated_at": event.updated_at,
+        "completed_at": event.completed_at,
+        "completed_by": event.completed_by,
+        "completion_override_reason": event.completion_override_reason,
         "sessions_json": _sessions_json(event.sessions),
         "view_json": event_document(event).decode(),
         # SQL NULL, not JSON null, while the organization's policy applies.
@@ -106,6 +109,9 @@ def _event(row: Row[Any], sessions: list[Session]) -> Event:
         created_at=row.created_at,
         updated_at=row.updated_at,
         sessions=sessions,
+        completed_at=row.completed_at,
+        completed_by=row.completed_by,
+        completion_override_reason=row.completion_override_reason,
     )
 
 
@@ -137,6 +143,10 @@ class SqlEventRepository(_Repository):
         query = select(c.status, c.capacity, c.seats_taken).where(c.id == event_id)
         row = (await self._db.execute(query.with_for_update())).first()
         return None if row is None else SeatLedger(EventStatus(row[0]), row[1], row[2])
+
+    async def seats_taken(self, event_id: UUID) -> int:
+        query = select(t.events.c.seats_taken).where(t.events.c.id == event_id)
+        return int((await self._db.execute(query)).scalar() or 0)
 
     async def _get(self, event_id: UUID, *, lock: bool) -> Event | None:
         query = select(*_EVENT_COLUMNS).where(t.events.c.id == event_id)

@@ -90,6 +90,7 @@ DEPENDENCIES = {
     "registrations": _service("registrations"),
     "meetings": _service("meetings"),
     "calendars": _service("calendars"),
+    "qr_codes": _service("qr_codes"),
     "messaging": _service("messaging"),
     "certificates": _service("certificates"),
     "credentials": _service("credentials"),

@@ -62,6 +62,11 @@ events = Table(
     Column("refund_policy", _json(), nullable=True),  # NULL: the organization's applies
     _timestamp("created_at"),
     _timestamp("updated_at"),
+    _timestamp("completed_at", nullable=True),
+    # Who completed it: a record, not a link (the account may be deleted; the record stays).
+    Column("completed_by", GUID),
+    # Why staff completed it before its last session ended.
+    Column("completion_override_reason", String(500)),
     # A copy of the sessions as the catalog shows them, ``[[id, title, starts_at, ends_at]]`` in
     # start order (JSON text), written with ``event_sessions`` by ``SqlEventRepository`` in the
     # same transaction. ``event_sessions`` stays the truth; this spares the public list a

@@ -8,6 +8,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
 from msgspec import Meta, Struct
 
@@ -16,6 +17,7 @@ from cpd.domain.certificates import Certificate, CertificateSource, CertificateS
 from cpd.domain.jobs import Job, JobStatus
 from cpd.domain.pages import Page, PageRequest
 from cpd.entrypoints.http.controllers.auth import BEARER
+from cpd.entrypoints.http.jobs import job_url
 from cpd.entrypoints.http.problems import documented
 from cpd.entrypoints.http.schemas import present
 from cpd.services.certificates import CertificateService
@@ -154,7 +156,7 @@ def job_out(job: Job) -> JobOut:
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
-        url=f"/api/v1/jobs/{job.id}",
+        url=job_url(job.id),
     )
 
 
@@ -273,13 +275,19 @@ class CertificatesController(Controller):
         security=BEARER,
         summary="Issue every eligible attendee's certificate, as a job (org_admin, org_staff)",
         description="Eligible: a confirmed registration and attendance at or above the event's "
-        "threshold. Follow progress at the returned job's url.",
+        "threshold. Follow progress at the job's url, also in the Location header.",
+        response_headers=[
+            ResponseHeader(
+                name="Location", description="The job's status route", documentation_only=True
+            )
+        ],
         responses=documented(401, 403, 404, 409),
     )
     async def issue_for_event(
         self, event_id: UUID, actor: Actor, certificates: CertificateService
-    ) -> JobOut:
-        return job_out(await certificates.issue_for_event(actor, event_id))
+    ) -> Response[JobOut]:
+        job = job_out(await certificates.issue_for_event(actor, event_id))
+        return Response(job, status_code=202, headers={"Location": job.url})
 
     @get(
         "/events/{event_id:uuid}/certificates",

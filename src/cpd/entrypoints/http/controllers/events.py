@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -9,10 +10,11 @@ from uuid import UUID
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
+from msgspec import Meta, Struct
 
 from cpd.domain.accounts import Actor
 from cpd.domain.attendance import AttendanceSummary
-from cpd.domain.catalog import EventFilters, EventView
+from cpd.domain.catalog import CompletedEventView, EventFilters, EventView
 from cpd.domain.errors import InvalidInput
 from cpd.domain.events import EventFormat, EventStatus, Session
 from cpd.domain.pages import PageRequest
@@ -33,6 +35,7 @@ from cpd.entrypoints.http.catalog_schemas import (
 from cpd.entrypoints.http.controllers.auth import BEARER
 from cpd.entrypoints.http.csv_export import csv_response, wants_csv
 from cpd.entrypoints.http.dependencies import Limit, Offset, container_of, response_cache_of
+from cpd.entrypoints.http.jobs import job_url
 from cpd.entrypoints.http.problems import documented
 from cpd.entrypoints.http.refund_schemas import RefundPolicyOut
 from cpd.ports.services import Cache, CalendarWriter
@@ -85,6 +88,23 @@ def _organization_ref(value: str | None) -> tuple[UUID | None, str | None]:
 
 def event_page(page: Any) -> EventPage:
     return EventPage(page.items, page.total, page.limit, page.offset)
+
+
+class CompleteIn(Struct, forbid_unknown_fields=True):
+    override_reason: (
+        Annotated[str, Meta(min_length=1, max_length=500, examples=["Last session cancelled"])]
+        | None
+    ) = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompletedEventOut(CompletedEventView):
+    certificate_job_url: str
+
+    @classmethod
+    def linked(cls, view: CompletedEventView) -> CompletedEventOut:
+        fields = {name: getattr(view, name) for name in CompletedEventView.__dataclass_fields__}
+        return cls(**fields, certificate_job_url=job_url(view.certificate_job_id))
 
 
 class EventsController(Controller):
@@ -220,11 +240,22 @@ class EventsController(Controller):
         "/{event_id:uuid}/complete",
         status_code=200,
         security=BEARER,
-        summary="Mark a published event completed",
-        responses=documented(401, 403, 404, 409),
+        summary="Mark a published event completed; starts its certificate job",
+        description="Only once its last session has ended (409 before), unless "
+        "override_reason says why it is completed early; the reason is kept on the event. "
+        "The answer names the certificate job (certificate_job_id, certificate_job_url).",
+        responses=documented(400, 401, 403, 404, 409),
     )
-    async def complete(self, event_id: UUID, actor: Actor, events: EventService) -> EventView:
-        return await events.complete(actor, event_id)
+    async def complete(
+        self,
+        event_id: UUID,
+        actor: Actor,
+        events: EventService,
+        data: CompleteIn | None = None,
+    ) -> CompletedEventOut:
+        reason = data.override_reason if data else None
+        completed = await events.complete(actor, event_id, override_reason=reason)
+        return CompletedEventOut.linked(completed)
 
     # Sessions
 

@@ -24,8 +24,11 @@ from cpd.entrypoints.http.csv_export import csv_response, wants_csv
 from cpd.entrypoints.http.dependencies import container_of
 from cpd.entrypoints.http.problems import documented
 from cpd.entrypoints.http.refund_schemas import RefundPolicyOut
+from cpd.ports.services import QrCodes
 from cpd.services.meetings import MeetingService
 from cpd.services.registrations import Booking, Cancellation, RegistrationService, StaffRow
+
+SVG = "image/svg+xml"
 
 
 class AttendeeIn(Struct):
@@ -202,6 +205,34 @@ class RegistrationsController(Controller):
             out.refund_if_cancelled = Money(terms.refund_if_cancelled, currency)
         return out
 
+    @get(
+        "/{registration_id:uuid}/check-in.svg",
+        summary="My check-in code as a QR code (SVG) to show at the door",
+        description="The registrant's own, confirmed registrations only (anyone else: 404). "
+        "It encodes check_in_code, which staff scan or type at POST /events/{id}/check-in.",
+        media_type=SVG,
+        responses={
+            200: ResponseSpec(bytes, media_type=SVG, description="The QR code"),
+            **documented(401, 404, 409),
+        },
+    )
+    async def check_in_qr(
+        self,
+        registration_id: UUID,
+        actor: Actor,
+        registrations: RegistrationService,
+        qr_codes: QrCodes,
+    ) -> Response[bytes]:
+        code = await registrations.check_in_code(actor, registration_id)
+        return Response(
+            qr_codes.svg(code, title=f"Check-in code {code}"),
+            media_type=SVG,
+            headers={
+                "Cache-Control": "private, no-store",
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+            },
+        )
+
     @post(
         "/{registration_id:uuid}/cancel",
         status_code=200,
@@ -305,7 +336,14 @@ class StaffRegistrationPage(Struct):
 
 
 class CheckInIn(Struct):
-    code: Annotated[str, Meta(min_length=1, max_length=64)]
+    code: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=64,
+            description="The registrant's code (K7Q4-9XMD: any case, dash optional)",
+        ),
+    ]
 
 
 _CSV_COLUMNS = (
