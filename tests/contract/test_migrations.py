@@ -256,3 +256,29 @@ async def test_existing_organizations_and_snapshots_keep_the_policy_fixed_in_cod
             await connection.execute(select(r.refund_policy).where(r.id == registration.id))
         ).scalar_one()
     assert stored == [[14, 100], [2, 50]]
+
+
+async def test_downgrading_keeps_the_rows_that_reference_a_changed_table(
+    empty_engine: AsyncEngine,
+) -> None:
+    """On SQLite a batch alteration copies the table and drops the old one, which with
+    foreign keys on deletes every row that references it (ON DELETE CASCADE): dropping
+    ``organizations.approved_at`` that way took every event with it."""
+    await migrate(empty_engine)
+    database = SqlDatabase(empty_engine, FrozenClock(T0).now)
+    user, organization = make_user(), make_organization()
+    event = make_event(organization)
+    async with database.unit_of_work() as uow:
+        await uow.users.add(user)
+        await uow.organizations.add(organization)
+        await uow.events.add(event)
+        await uow.registrations.add(make_registration(event, user))
+        await uow.commit()
+
+    await downgrade(empty_engine, "0011")
+
+    async with empty_engine.connect() as connection:
+        events = (await connection.execute(select(t.events.c.id))).scalars().all()
+        registrations = (await connection.execute(select(t.registrations.c.id))).scalars().all()
+    assert events == [event.id]
+    assert len(registrations) == 1

@@ -99,5 +99,6 @@ def downgrade() -> None:
     op.drop_table("invitations")
     op.drop_index("ix_walk_ins_event_id", table_name="walk_ins")
     op.drop_table("walk_ins")
-    with op.batch_alter_table("organizations") as batch:
-        batch.drop_column("approved_at")
+    # Not a batch alteration: on SQLite that copies the table and drops the old one, which
+    # deletes every event (ON DELETE CASCADE). SQLite drops a plain column in place.
+    op.drop_column("organizations", "approved_at")
