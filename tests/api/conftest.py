@@ -7,6 +7,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +37,22 @@ def eventually(probe: Callable[[], T], *, timeout: float = 5.0) -> T:
 
 PASSWORD = "correct horse battery staple"
 INVITES = "invites you to join"  # the subject of an invitation email
+
+
+def sessions_underway() -> list[dict[str, str]]:
+    """Two sessions of three hours: the morning ends in 5 minutes, the afternoon starts in 10
+    (inside its early check-in hour), so attendance may be recorded for both."""
+    now = datetime.now(UTC)
+    morning = now - timedelta(minutes=175)
+    afternoon = now + timedelta(minutes=10)
+    return [
+        {
+            "title": title,
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=3)).isoformat(),
+        }
+        for title, start in (("Morning", morning), ("Afternoon", afternoon))
+    ]
 
 
 @dataclass

@@ -5,26 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.api.conftest import Api, Caller, assert_problem
-
-
-def _underway() -> list[dict[str, str]]:
-    """Two sessions of three hours: the morning ends in 5 minutes, the afternoon starts in 10
-    (inside its early check-in hour), so attendance may be recorded for both."""
-    now = datetime.now(UTC)
-    morning = now - timedelta(minutes=175)
-    afternoon = now + timedelta(minutes=10)
-    return [
-        {
-            "title": title,
-            "starts_at": start.isoformat(),
-            "ends_at": (start + timedelta(hours=3)).isoformat(),
-        }
-        for title, start in (("Morning", morning), ("Afternoon", afternoon))
-    ]
+from tests.api.conftest import Api, Caller, assert_problem, sessions_underway
 
 
 def _register(api: Api, caller: Caller, event_id: str) -> dict[str, Any]:
@@ -39,7 +22,7 @@ def _setup(api: Api) -> tuple[Caller, Caller, Caller, dict[str, Any]]:
     """An event whose attendees alice and bob are registered for it."""
     owner, alice, bob = api.user(), api.user(), api.user()
     org = api.organization(owner)
-    event = api.event(owner, org, attendance_threshold_percent=60, sessions=_underway())
+    event = api.event(owner, org, attendance_threshold_percent=60, sessions=sessions_underway())
     for caller in (alice, bob):
         _register(api, caller, event["id"])
     return owner, alice, bob, event
@@ -152,13 +135,13 @@ def test_attendance_needs_a_running_event(api: Api) -> None:
 def test_attendance_attaches_to_registrations(api: Api) -> None:
     owner = api.user()
     alice, carol, dave = api.user(), api.user(), api.user()
-    event = api.event(owner, api.organization(owner), sessions=_underway())
+    event = api.event(owner, api.organization(owner), sessions=sessions_underway())
     morning = event["sessions"][0]["id"]
     url = f"/api/v1/events/{event['id']}/sessions/{morning}/attendance"
     alices = _register(api, alice, event["id"])
     carols = _register(api, carol, event["id"])
     elsewhere = _register(
-        api, dave, api.event(owner, api.organization(owner), sessions=_underway())["id"]
+        api, dave, api.event(owner, api.organization(owner), sessions=sessions_underway())["id"]
     )
 
     recorded = api.client.post(
@@ -203,11 +186,13 @@ def test_staff_learn_nothing_of_other_tenants_users(api: Api) -> None:
     and the report never shows that person's account."""
     victim_owner, victim = api.user(), api.user(first_name="Vera", last_name="Secret")
     victims_event = api.event(
-        victim_owner, api.organization(victim_owner, "Victim College"), sessions=_underway()
+        victim_owner, api.organization(victim_owner, "Victim College"), sessions=sessions_underway()
     )
     _register(api, victim, victims_event["id"])
     attacker = api.user()
-    event = api.event(attacker, api.organization(attacker, "Attacker Ltd"), sessions=_underway())
+    event = api.event(
+        attacker, api.organization(attacker, "Attacker Ltd"), sessions=sessions_underway()
+    )
     url = f"/api/v1/events/{event['id']}/sessions/{event['sessions'][0]['id']}/attendance"
 
     def attempt(user_id: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from cpd.bootstrap import build_container
 from cpd.domain.money import Money
 from cpd.entrypoints.http.app import create_app
 from cpd.entrypoints.http.csv_export import csv_cell
-from tests.api.conftest import Api, assert_problem
+from tests.api.conftest import Api, assert_problem, sessions_underway
 from tests.conftest import make_settings
 
 UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -46,7 +46,7 @@ def test_no_list_in_the_api_is_a_bare_array(api: Api) -> None:
 def test_sessions_and_attendance_are_paged_like_every_list(api: Api) -> None:
     owner, alice, bob = api.user(), api.user(), api.user()
     org = api.organization(owner)
-    event = api.event(owner, org)
+    event = api.event(owner, org, sessions=sessions_underway())
     for caller in (alice, bob):
         booked = api.client.post(
             "/api/v1/registrations", json={"event_id": event["id"]}, headers=caller.headers
@@ -79,7 +79,9 @@ def test_sessions_and_attendance_are_paged_like_every_list(api: Api) -> None:
 def test_the_csv_exports_write_iso_times_booleans_money_and_every_row(api: Api) -> None:
     owner = api.user()
     org = api.organization(owner)
-    event = api.event(owner, org, price={"amount": 50_000, "currency": "GBP"})
+    event = api.event(
+        owner, org, price={"amount": 50_000, "currency": "GBP"}, sessions=sessions_underway()
+    )
     attendees = [api.user() for _ in range(22)]  # more than the default page of 20
     for caller in attendees:
         booked = api.client.post(
