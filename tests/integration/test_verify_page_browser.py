@@ -9,10 +9,6 @@ CPD_REQUIRE_SERVICES=1.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,9 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import uvicorn
+from tests.browser import chromium, served
 from tests.conftest import make_settings
-from tests.smtp_server import free_port
 
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Organization, User
@@ -30,20 +25,7 @@ from cpd.domain.certificates import Activity, Certificate, CertificateSource, Ho
 from cpd.domain.ids import new_id
 from cpd.entrypoints.http.app import create_app
 
-CHROMIUM = shutil.which("chromium")
-CHROMEDRIVER = shutil.which("chromedriver")
 PHONE = {"width": 390, "height": 844, "pixelRatio": 3.0}  # an iPhone 12-sized screen
-
-
-def _require_browser() -> None:
-    if CHROMIUM and CHROMEDRIVER:
-        return
-    reason = (
-        "Chromium and ChromeDriver are not installed (apt-get install chromium chromium-driver)"
-    )
-    if os.environ.get("CPD_REQUIRE_SERVICES") == "1":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
 
 
 @dataclass
@@ -60,51 +42,23 @@ class Site:
 def site() -> Iterator[Site]:
     """The app served over real HTTP (uvicorn in a thread) on memory adapters."""
     container = build_container(make_settings())
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_config=None)
-    )
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),))
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield Site(container, f"http://127.0.0.1:{port}", loop)
-    server.should_exit = True
-    thread.join(timeout=15)
+    with served(create_app(container)) as (base_url, loop):
+        yield Site(container, base_url, loop)
 
 
 @pytest.fixture(scope="module")
 def phone() -> Iterator[Any]:
-    _require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    def as_a_phone(options: Any) -> None:
+        options.add_experimental_option(
+            "mobileEmulation",
+            {
+                "deviceMetrics": PHONE,
+                "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile",
+            },
+        )
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ):
-        options.add_argument(flag)
-    options.add_experimental_option(
-        "mobileEmulation",
-        {
-            "deviceMetrics": PHONE,
-            "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile",
-        },
-    )
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    yield driver
-    driver.quit()
+    with chromium(configure=as_a_phone) as driver:
+        yield driver
 
 
 async def _certificate(container: Container, holder: str, title: str) -> Certificate:
