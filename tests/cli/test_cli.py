@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
@@ -26,6 +20,7 @@ from cpd.domain.pages import PageRequest
 from cpd.entrypoints import cli
 from cpd.services.attendance import AttendanceEntry
 from cpd.settings import Settings
+from tests.cli.serving import cpd_serve
 from tests.conftest import FAST_ARGON2
 from tests.unit.fakes import FakeClock
 
@@ -225,35 +220,10 @@ async def _published_titles() -> list[str]:
         await container.shutdown()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_serve_runs_the_api_on_the_embedded_default(env: dict[str, str], tmp_path: Path) -> None:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cpd.entrypoints.cli", "serve", "--port", str(port)],
-        env={**os.environ, **env},
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/ready").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            time.sleep(0.2)
+    with cpd_serve(env, tmp_path) as served:
         registered = httpx.post(
-            f"{base}/api/v1/auth/register",
+            f"{served.base}/api/v1/auth/register",
             json={
                 "email": "first@example.org",
                 "password": "a long first passphrase",
@@ -262,11 +232,8 @@ def test_serve_runs_the_api_on_the_embedded_default(env: dict[str, str], tmp_pat
             },
         )
         assert registered.status_code == 202
-        assert httpx.get(f"{base}/schema/openapi.json").status_code == 200
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=15)[0].decode()
-    assert "CPD_SECRET_KEY is the public development default" in output
+        assert httpx.get(f"{served.base}/schema/openapi.json").status_code == 200
+    assert "CPD_SECRET_KEY is the public development default" in served.output
 
 
 PRODUCTION_SECRETS = {
@@ -283,7 +250,6 @@ PRODUCTION_SECRETS = {
 def test_serve_in_production_logs_json_only_and_its_configuration_without_secrets(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    port = _free_port()
     production = {
         **env,
         **PRODUCTION_SECRETS,
@@ -299,32 +265,9 @@ def test_serve_in_production_logs_json_only_and_its_configuration_without_secret
         "CPD_SMTP_SECURITY": "starttls",
         "CPD_FILE_STORAGE_DIR": str(tmp_path / "files"),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cpd.entrypoints.cli", "serve", "--port", str(port)],
-        env={**os.environ, **production},
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its granian worker too can be killed if it hangs
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            time.sleep(0.2)
-    finally:
-        process.terminate()
-        try:
-            output = process.communicate(timeout=30)[0].decode()
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise
+    with cpd_serve(production, tmp_path) as served:
+        pass
+    output = served.output
     lines = [json.loads(line) for line in output.splitlines()]  # every line, granian's too
     assert "_granian" in {line["logger"] for line in lines}
     [started] = [line for line in lines if line["event"] == "serve starting"]

@@ -4,10 +4,8 @@ state (PostgreSQL, Redis), offline payments work whichever worker answers."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from cpd.entrypoints import cli
+from tests.cli.serving import cpd_serve
 from tests.conftest import FAST_ARGON2
 
 
@@ -47,12 +46,6 @@ def test_serve_refuses_several_workers_while_state_is_kept_per_process(
     output = CliRunner().invoke(cli.main, ["serve", "--workers", "3", "--port", "1"]).output
     assert "CPD_PERSISTENCE=memory" in output
     assert "CPD_FILE_STORAGE=memory" in output
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _cpd(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -88,35 +81,8 @@ def test_offline_payments_work_across_server_workers(
     seeded = _cpd(env, "seed-demo")
     assert seeded.returncode == 0, seeded.stderr
     member = next(line.split() for line in seeded.stdout.splitlines() if line.startswith("member"))
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cpd.entrypoints.cli",
-            "serve",
-            "--workers",
-            "2",
-            "--port",
-            str(port),
-        ],
-        env={**os.environ, **env},
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}/api/v1"
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-            time.sleep(0.3)
+    with cpd_serve(env, tmp_path, "--workers", "2") as served:
+        base = f"{served.base}/api/v1"
         login = httpx.post(f"{base}/auth/login", json={"email": member[1], "password": member[2]})
         assert login.status_code == 200, login.text
         auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
@@ -138,6 +104,3 @@ def test_offline_payments_work_across_server_workers(
         )
         assert paid.status_code == 200, paid.text
         assert paid.json()["status"] == "confirmed"
-    finally:
-        server.terminate()
-        server.communicate(timeout=30)
