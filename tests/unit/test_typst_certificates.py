@@ -114,7 +114,13 @@ async def test_optional_fields_leave_no_trace(renderer: TypstCertificateRenderer
 
 async def test_the_same_fields_make_the_same_bytes(renderer: TypstCertificateRenderer) -> None:
     one = sample_fields()
-    assert await renderer.render(None, one) == await renderer.render(None, one)
+    document = await renderer.render(None, one)
+    assert await renderer.render(None, one) == document
+    # Dated the day it was issued, not when it was rendered (two renders a second apart
+    # differed in their creation date).
+    info = pypdf.PdfReader(io.BytesIO(document)).metadata
+    assert info is not None
+    assert info["/CreationDate"].startswith(f"D:{one.issued_on:%Y%m%d}000000")
 
 
 async def test_the_qr_code_and_the_logo_are_drawn(renderer: TypstCertificateRenderer) -> None:

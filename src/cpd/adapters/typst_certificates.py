@@ -20,6 +20,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, time
 from functools import cached_property, partial
 from pathlib import Path
 
@@ -181,7 +182,10 @@ class TypstCertificateRenderer:
         certificate's broken render never costs the others theirs."""
         self._warn_missing_glyphs(fields)
         try:
-            return self._one_page(self._renders.compile(_source(template), _inputs(fields)))
+            document = self._renders.compile(
+                _source(template), _inputs(fields), timestamp=_issued_timestamp(fields)
+            )
+            return self._one_page(document)
         except (TemplateError, CompileTimeout, CompilerStopped) as error:
             return InvalidInput(self._problem(error, self._renders), field="source")
         except InvalidInput as error:
@@ -266,6 +270,12 @@ def logo_svg(logo: Logo) -> str:
         '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
         f'<image href="data:{logo.mime};base64,{encoded}"/></svg>'
     )
+
+
+def _issued_timestamp(fields: CertificateFields) -> int:
+    """The PDF's creation date: the day the certificate was issued (not the time of the render,
+    so the same certificate renders to the same bytes whenever it is downloaded)."""
+    return int(datetime.combine(fields.issued_on, time(), UTC).timestamp())
 
 
 def _inputs(fields: CertificateFields) -> dict[str, str]:

@@ -147,13 +147,21 @@ class TypstProcessPool:
         output: Literal["pdf", "png"] = "pdf",
         ppi: float | None = None,
         budget: Budget | None = None,
+        timestamp: int | None = None,
     ) -> bytes:
         """In a pool thread: the document, or TemplateError, CompileTimeout, CompilerStopped.
+        ``timestamp`` (UNIX seconds): the PDF's creation date; None: the time of the compile.
         The deadline (``seconds``, or what is left of ``budget``) starts once a child is ready."""
         if budget is not None and budget.seconds <= 0:
             raise CompileTimeout
         child = self._take()
-        request = {"source": source, "inputs": dict(inputs), "output": output, "ppi": ppi}
+        request = {
+            "source": source,
+            "inputs": dict(inputs),
+            "output": output,
+            "ppi": ppi,
+            "timestamp": timestamp,
+        }
         started = time.monotonic()
         try:
             document = child.compile(request, self.seconds if budget is None else budget.seconds)

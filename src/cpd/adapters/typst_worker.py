@@ -70,10 +70,11 @@ class TypstCompiler:
         inputs: Mapping[str, str],
         output: Literal["pdf", "png"] = "pdf",
         ppi: float | None = None,
+        timestamp: int | None = None,
     ) -> bytes:
         try:
             document, warnings = self._compiler.compile_with_warnings(
-                input=source, format=output, ppi=ppi, sys_inputs=dict(inputs)
+                input=source, format=output, ppi=ppi, sys_inputs=dict(inputs), timestamp=timestamp
             )
         except typst.TypstError as error:
             raise self._error(source, error.message, error.diagnostic) from None
