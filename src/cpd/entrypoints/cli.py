@@ -6,22 +6,23 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import click
 import structlog
 
-from cpd.adapters.sql.migrations import SchemaBehind
-from cpd.bootstrap import Container, build_container
 from cpd.domain.errors import DomainError
 from cpd.domain.jobs import Job, JobStatus
 from cpd.domain.tasks import TaskState
 from cpd.entrypoints.observability import configure_logging, granian_log_config
-from cpd.entrypoints.worker import run_worker
-from cpd.services.demo import seed_demo
-from cpd.services.outbox import queue_ping
 from cpd.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from cpd.bootstrap import Container
+
+# The composition root, the SQL layer and the worker are imported by the commands that use
+# them, not here: `cpd --help` took 7-8 s importing every adapter.
 
 T = TypeVar("T")
 
@@ -45,6 +46,9 @@ def _log_configuration(settings: Settings, command: str) -> None:
 
 def _run(work: Callable[[Container], Awaitable[T]], *, migrate_first: bool = True) -> T:
     """Run one async job on a freshly wired container, mapping domain errors to one line."""
+    from cpd.adapters.sql.migrations import SchemaBehind
+    from cpd.bootstrap import build_container
+
     settings = _settings()
     configure_logging(settings)
 
@@ -193,6 +197,8 @@ def seed_demo_command(reset_passwords: bool) -> None:
     """Create a demo organization, its users (passwords printed), two events and a course.
     Run again, it adds what is missing and leaves existing users' passwords alone."""
 
+    from cpd.services.demo import seed_demo
+
     async def work(container: Container) -> Any:
         return await seed_demo(
             container.uow,
@@ -258,6 +264,9 @@ def worker() -> None:
             "(the embedded default runs tasks inside `cpd serve`)"
         )
     _log_configuration(settings, "worker")
+    from cpd.adapters.sql.migrations import SchemaBehind
+    from cpd.entrypoints.worker import run_worker
+
     try:
         asyncio.run(run_worker(settings))
     except SchemaBehind as error:
@@ -324,6 +333,8 @@ def task_stats() -> None:
 @click.option("--seconds", default=0.0, show_default=True, type=click.FloatRange(0, 60))
 def ping_task(seconds: float) -> None:
     """Queue a diagnostic task that waits ``seconds``: follow it with `cpd tasks list`."""
+    from cpd.services.outbox import queue_ping
+
     task = _run(lambda c: queue_ping(c.uow, seconds))
     click.echo(f"queued ping task {task.id}")
 
