@@ -13,18 +13,20 @@ from cpd.domain.attendance import (
     AttendanceSummary,
     WalkInRecord,
     WalkInSummary,
+    check_in_opens,
     summarise,
     summarise_walk_ins,
     summary_for,
 )
 from cpd.domain.errors import Conflict, InvalidInput, NotFound
 from cpd.domain.events import Event, EventStatus, Session
-from cpd.domain.registrations import Registration
+from cpd.domain.registrations import Registration, RegistrationStatus, check_in_code_candidates
 from cpd.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from cpd.ports.services import Clock
 from cpd.services.access import is_staff, require_staff
 from cpd.services.certificates import queue_event_certificates
 from cpd.services.events import EVENT_NOT_FOUND
+from cpd.services.registration_steps import locked_event, own_registration
 
 NOT_REGISTERED = "Not a confirmed registration of this event."
 
@@ -69,6 +71,51 @@ class AttendanceService:
     def __init__(self, uow: UnitOfWorkFactory, *, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
+
+    async def check_in_code(self, actor: Actor, registration_id: UUID) -> str:
+        """The code the registrant shows at the door (as a QR code): theirs alone (anyone
+        else, the event's staff too, gets 404), and only while confirmed."""
+        async with self._uow() as uow:
+            registration = await own_registration(uow, actor, registration_id)
+        if registration.status is not RegistrationStatus.CONFIRMED:
+            raise Conflict(
+                f"This registration is {registration.status}: check-in needs a confirmed one."
+            )
+        return registration.check_in_code
+
+    async def check_in(self, actor: Actor, event_id: UUID, code: str) -> AttendanceRecord:
+        """QR check-in by staff: attendance for the session running now (or starting within
+        the hour), attached to the registration."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            event = await locked_event(uow, event_id, lock=False)
+            await require_staff(uow, actor, event.organization_id, not_found="Event not found.")
+            registration = None
+            for candidate in check_in_code_candidates(code):
+                registration = await uow.registrations.by_check_in_code(event_id, candidate)
+                if registration is not None:
+                    break
+            if registration is None:
+                raise NotFound("No registration of this event has that code.", field="code")
+            if registration.status is not RegistrationStatus.CONFIRMED:
+                raise Conflict(f"This registration is {registration.status}, not confirmed.")
+            session = next(
+                (s for s in event.sessions if check_in_opens(s) <= now < s.ends_at),
+                None,
+            )
+            if session is None:
+                raise Conflict("No session of this event is running now.")
+            record = AttendanceRecord.record(
+                session,
+                registration.user_id,
+                source=AttendanceSource.STAFF,
+                now=now,
+                checked_in_at=now,
+                registration_id=registration.id,
+            )
+            await uow.attendance.record([record])
+            await uow.commit()
+        return record
 
     async def record(
         self,

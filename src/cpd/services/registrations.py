@@ -15,7 +15,6 @@ from datetime import datetime
 from uuid import UUID, uuid5
 
 from cpd.domain.accounts import Actor, Organization, User
-from cpd.domain.attendance import AttendanceRecord, AttendanceSource, check_in_opens
 from cpd.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from cpd.domain.events import Event, EventStatus
 from cpd.domain.messaging import REMINDER_HOURS
@@ -27,7 +26,6 @@ from cpd.domain.registrations import (
     Attendee,
     Registration,
     RegistrationStatus,
-    check_in_code_candidates,
     seats_free,
 )
 from cpd.domain.tasks import Attachment, Task
@@ -470,40 +468,6 @@ class RegistrationService:
                 raise NotFound(REGISTRATION_NOT_FOUND)
             return await self._cancel(uow, registration, by_organizer=True)
 
-    async def check_in(self, actor: Actor, event_id: UUID, code: str) -> AttendanceRecord:
-        """QR check-in by staff: attendance for the session running now (or starting within
-        the hour), attached to the registration."""
-        now = self._clock.now()
-        async with self._uow() as uow:
-            event = await locked_event(uow, event_id, lock=False)
-            await require_staff(uow, actor, event.organization_id, not_found="Event not found.")
-            registration = None
-            for candidate in check_in_code_candidates(code):
-                registration = await uow.registrations.by_check_in_code(event_id, candidate)
-                if registration is not None:
-                    break
-            if registration is None:
-                raise NotFound("No registration of this event has that code.", field="code")
-            if registration.status is not RegistrationStatus.CONFIRMED:
-                raise Conflict(f"This registration is {registration.status}, not confirmed.")
-            session = next(
-                (s for s in event.sessions if check_in_opens(s) <= now < s.ends_at),
-                None,
-            )
-            if session is None:
-                raise Conflict("No session of this event is running now.")
-            record = AttendanceRecord.record(
-                session,
-                registration.user_id,
-                source=AttendanceSource.STAFF,
-                now=now,
-                checked_in_at=now,
-                registration_id=registration.id,
-            )
-            await uow.attendance.record([record])
-            await uow.commit()
-        return record
-
     async def get(self, actor: Actor, registration_id: UUID) -> Registration:
         async with self._uow() as uow:
             return await own_registration(uow, actor, registration_id)
@@ -531,17 +495,6 @@ class RegistrationService:
             ):
                 raise NotFound("Event not found.")
             return await refund_policy_of(uow, event)
-
-    async def check_in_code(self, actor: Actor, registration_id: UUID) -> str:
-        """The code the registrant shows at the door (as a QR code): theirs alone (anyone
-        else, the event's staff too, gets 404), and only while confirmed."""
-        async with self._uow() as uow:
-            registration = await own_registration(uow, actor, registration_id)
-        if registration.status is not RegistrationStatus.CONFIRMED:
-            raise Conflict(
-                f"This registration is {registration.status}: check-in needs a confirmed one."
-            )
-        return registration.check_in_code
 
     async def mine(self, actor: Actor, page: PageRequest) -> Page[Registration]:
         async with self._uow() as uow:

@@ -25,6 +25,7 @@ from cpd.entrypoints.http.dependencies import container_of
 from cpd.entrypoints.http.problems import documented
 from cpd.entrypoints.http.refund_schemas import RefundPolicyOut
 from cpd.ports.services import QrCodes
+from cpd.services.attendance import AttendanceService
 from cpd.services.meetings import MeetingService
 from cpd.services.registrations import Booking, Cancellation, RegistrationService, StaffRow
 
@@ -220,10 +221,10 @@ class RegistrationsController(Controller):
         self,
         registration_id: UUID,
         actor: Actor,
-        registrations: RegistrationService,
+        attendance: AttendanceService,
         qr_codes: QrCodes,
     ) -> Response[bytes]:
-        code = await registrations.check_in_code(actor, registration_id)
+        code = await attendance.check_in_code(actor, registration_id)
         return Response(
             qr_codes.svg(code, title=f"Check-in code {code}"),
             media_type=SVG,
@@ -442,6 +443,6 @@ class EventRegistrationsController(Controller):
         responses=documented(400, 401, 403, 404, 409),
     )
     async def check_in(
-        self, event_id: UUID, data: CheckInIn, actor: Actor, registrations: RegistrationService
+        self, event_id: UUID, data: CheckInIn, actor: Actor, attendance: AttendanceService
     ) -> AttendanceRecord:
-        return await registrations.check_in(actor, event_id, data.code)
+        return await attendance.check_in(actor, event_id, data.code)
