@@ -31,14 +31,14 @@ from tests.conftest import make_settings
 from tests.unit.fakes import FakeClock
 from tests.unit.test_typst_certificates import tiny_png
 
-from cpd.adapters import typst_certificates as tc
-from cpd.adapters.file_storage import LocalFileStorage
-from cpd.adapters.typst_worker import TypstCompiler
+from cpd.adapters.documents import typst_certificates as tc
+from cpd.adapters.documents.typst_worker import TypstCompiler
+from cpd.adapters.storage.files import LocalFileStorage
 from cpd.bootstrap import build_container
 from cpd.domain.accounts import Actor
 from cpd.domain.certificates import CertificateFields, Logo, new_verification_code
-from cpd.services.attendance import AttendanceEntry
-from cpd.services.certificates import CertificateService
+from cpd.services.certificates.issuing import CertificateService
+from cpd.services.events.attendance import AttendanceEntry
 
 NAMES = [
     "Łukasz Żółć",

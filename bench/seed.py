@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from cpd.domain.accounts import Organization
 from cpd.domain.events import Event
-from cpd.ports.persistence import UnitOfWorkFactory
+from cpd.ports.unit_of_work import UnitOfWorkFactory
 
 SEED = 20261126
 TOPICS = [

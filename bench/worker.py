@@ -32,8 +32,8 @@ from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor
 from cpd.domain.messaging import WELCOME, OutgoingEmail
 from cpd.domain.tasks import Task, TaskState
-from cpd.services.notifications import send_email_task
-from cpd.services.outbox import PING
+from cpd.services.messaging.emails import send_email_task
+from cpd.services.platform.outbox import PING
 from cpd.settings import Settings
 
 sys.path.insert(0, str(ROOT))

@@ -20,7 +20,7 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 from fontTools.varLib import instancer
 
-OUT = Path(__file__).parent.parent / "src/cpd/adapters/certificate_assets/fonts"
+OUT = Path(__file__).parent.parent / "src/cpd/adapters/documents/certificate_assets/fonts"
 RANGES = [
     (0x0020, 0x007E),  # Basic Latin
     (0x00A0, 0x024F),  # Latin-1 Supplement, Latin Extended-A and -B

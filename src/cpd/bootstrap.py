@@ -21,77 +21,76 @@ from saq import Queue
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from cpd.adapters.calendars import IcalendarWriter
-from cpd.adapters.credential_signing import JwsCredentialSigner
-from cpd.adapters.email_rendering import JinjaEmailRenderer
-from cpd.adapters.fake_meetings import DEV_WEBHOOK_SECRET, FakeVideoMeetings
-from cpd.adapters.file_storage import LocalFileStorage, MemoryFileStorage
-from cpd.adapters.inprocess_queue import InProcessTaskQueue
-from cpd.adapters.jose_tokens import JoseTokenIssuer
-from cpd.adapters.mail import FileOutboxMailer, MemoryMailer, SmtpMailer
+from cpd.adapters.documents.calendars import IcalendarWriter
+from cpd.adapters.documents.qr_codes import SegnoQrCodes
+from cpd.adapters.documents.typst_certificates import TypstCertificateRenderer
+from cpd.adapters.mail.mailers import FileOutboxMailer, MemoryMailer, SmtpMailer
+from cpd.adapters.mail.rendering import JinjaEmailRenderer
+from cpd.adapters.meetings.fake import DEV_WEBHOOK_SECRET, FakeVideoMeetings
+from cpd.adapters.meetings.zoom import ZoomMeetings
 from cpd.adapters.memory.cache import MemoryCache
 from cpd.adapters.memory.catalog import MemoryCatalogReader
 from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
 from cpd.adapters.payments.offline import OfflineGateway
 from cpd.adapters.payments.stripe_gateway import StripeGateway
-from cpd.adapters.qr_codes import SegnoQrCodes
+from cpd.adapters.queues.inprocess import InProcessTaskQueue
+from cpd.adapters.queues.saq import SaqTaskQueue, open_queue
 from cpd.adapters.redis_store import RedisAttemptThrottle, RedisCache, RedisProbe
-from cpd.adapters.s3_storage import S3FileStorage
-from cpd.adapters.saq_queue import SaqTaskQueue, open_queue
+from cpd.adapters.security.credential_signing import JwsCredentialSigner
+from cpd.adapters.security.jose_tokens import JoseTokenIssuer
 from cpd.adapters.sql.catalog import SqlCatalogReader
 from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
 from cpd.adapters.sql.migrations import check_revision, migrate
 from cpd.adapters.sql.offline_payments import SqlOfflineLedger
+from cpd.adapters.storage.files import LocalFileStorage, MemoryFileStorage
+from cpd.adapters.storage.s3 import S3FileStorage
 from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock
-from cpd.adapters.typst_certificates import TypstCertificateRenderer
-from cpd.adapters.zoom import ZoomMeetings
 from cpd.domain.accounts import OrganizationSignup
 from cpd.domain.auth import AttemptPolicy
 from cpd.domain.credentials import CredentialUrls
 from cpd.domain.errors import InvalidInput
-from cpd.ports.persistence import CatalogReader, HealthProbe, OutboxStore, UnitOfWorkFactory
-from cpd.ports.services import (
+from cpd.ports.accounts import PasswordHasher, TokenIssuer
+from cpd.ports.certificates import CertificateRenderer, QrCodes
+from cpd.ports.events import CalendarWriter, CatalogReader, VideoMeetings
+from cpd.ports.messaging import Mailer
+from cpd.ports.platform import (
     AttemptThrottle,
     Cache,
-    CalendarWriter,
-    CertificateRenderer,
     Clock,
     FileStorage,
-    Mailer,
-    PasswordHasher,
-    PaymentGateway,
-    QrCodes,
+    HealthProbe,
+    OutboxStore,
     TaskHandlers,
     TaskQueue,
-    TokenIssuer,
-    VideoMeetings,
 )
-from cpd.services.accounts import PASSWORD_RESET_REQUESTED, AccountLimits, AccountService
-from cpd.services.attendance import AttendanceService
-from cpd.services.catalog import CatalogService
-from cpd.services.certificate_design import CertificateDesignService, CheckSlots
-from cpd.services.certificates import (
+from cpd.ports.registrations import PaymentGateway
+from cpd.ports.unit_of_work import UnitOfWorkFactory
+from cpd.services.accounts.organizations import InvitationLimits, OrganizationService
+from cpd.services.accounts.users import PASSWORD_RESET_REQUESTED, AccountLimits, AccountService
+from cpd.services.certificates.credentials import CredentialService
+from cpd.services.certificates.design import CertificateDesignService, CheckSlots
+from cpd.services.certificates.issuing import (
     DELIVER_CERTIFICATE,
     ISSUE_EVENT_CERTIFICATES,
     RENDER_CERTIFICATE,
     CertificateService,
 )
-from cpd.services.courses import CourseService
-from cpd.services.credentials import CredentialService
-from cpd.services.events import EventService
-from cpd.services.meetings import (
+from cpd.services.events.attendance import AttendanceService
+from cpd.services.events.catalog import CatalogService
+from cpd.services.events.lifecycle import EventService
+from cpd.services.events.meetings import (
     ADD_MEETING_REGISTRANTS,
     SYNC_MEETINGS,
     ZOOM_EVENT,
     MeetingService,
 )
-from cpd.services.messaging import MessagingService
-from cpd.services.notifications import EVENT_REMINDER_TASK, REGISTRATION_EMAIL, SEND_EMAIL
-from cpd.services.organizations import InvitationLimits, OrganizationService
-from cpd.services.outbox import PING, OutboxRelay, TaskRunner, ping
-from cpd.services.registration_steps import APPLY_PAYMENT_EVENT, REFUND_PAYMENT
-from cpd.services.registrations import RegistrationService
-from cpd.services.reminders import ReminderService
+from cpd.services.learning.courses import CourseService
+from cpd.services.messaging.emails import EVENT_REMINDER_TASK, REGISTRATION_EMAIL, SEND_EMAIL
+from cpd.services.messaging.messages import MessagingService
+from cpd.services.platform.outbox import PING, OutboxRelay, TaskRunner, ping
+from cpd.services.registrations.booking import RegistrationService
+from cpd.services.registrations.reminders import ReminderService
+from cpd.services.registrations.steps import APPLY_PAYMENT_EVENT, REFUND_PAYMENT
 from cpd.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import pytest
 from litestar.testing import TestClient
 
-from cpd.adapters.mail import MemoryMailer
+from cpd.adapters.mail.mailers import MemoryMailer
 from cpd.bootstrap import Container, build_container
 from cpd.domain.tasks import EmailMessage
 from cpd.entrypoints.http.app import create_app

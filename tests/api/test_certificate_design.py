@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 import pypdf
 import pytest
 
-from cpd.adapters.typst_certificates import DEFAULT_TEMPLATE
+from cpd.adapters.documents.typst_certificates import DEFAULT_TEMPLATE
 from cpd.domain.certificates import sample_fields
 from tests.api.conftest import Api, Caller, assert_problem
 

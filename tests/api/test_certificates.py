@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pypdf
 import pytest
 
-from cpd.adapters.credential_signing import verify_credential_jwt
+from cpd.adapters.security.credential_signing import verify_credential_jwt
 from tests.api.conftest import Api, Caller, assert_problem, eventually
 from tests.unit.fakes import FakeClock
 from tests.unit.test_typst_certificates import tiny_png

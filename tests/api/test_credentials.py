@@ -15,7 +15,7 @@ from uuid import UUID
 import jwt as pyjwt
 from litestar.testing import TestClient
 
-from cpd.adapters.credential_signing import JwsCredentialSigner, verify_credential_jwt
+from cpd.adapters.security.credential_signing import JwsCredentialSigner, verify_credential_jwt
 from cpd.bootstrap import build_container
 from cpd.domain.certificates import Activity, Certificate, CertificateSource, Holder
 from cpd.domain.credentials import BitstringStatusList, CredentialUrls

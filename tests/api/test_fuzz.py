@@ -18,7 +18,7 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from cpd.adapters.zoom import zoom_signature
+from cpd.adapters.meetings.zoom import zoom_signature
 from cpd.bootstrap import build_container
 from cpd.entrypoints.http.app import create_app
 from tests.conftest import make_settings

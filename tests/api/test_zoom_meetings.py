@@ -10,10 +10,10 @@ from uuid import UUID
 
 import pytest
 
-from cpd.adapters.fake_meetings import FakeVideoMeetings
+from cpd.adapters.meetings.fake import FakeVideoMeetings
 from cpd.domain.attendance import AttendanceRecord
 from cpd.domain.meetings import Participant, SessionMeeting
-from cpd.services.meetings import MeetingBeingCreated
+from cpd.services.events.meetings import MeetingBeingCreated
 from tests.api.conftest import Api, Caller, eventually
 from tests.unit.fakes import FakeClock
 

@@ -14,13 +14,13 @@ from uuid import UUID
 import pytest
 from litestar.testing import TestClient
 
-from cpd.adapters.fake_meetings import FakeVideoMeetings
-from cpd.adapters.zoom import ZoomMeetings, url_validation_answer, zoom_signature
+from cpd.adapters.meetings.fake import FakeVideoMeetings
+from cpd.adapters.meetings.zoom import ZoomMeetings, url_validation_answer, zoom_signature
 from cpd.bootstrap import build_container
 from cpd.domain.meetings import MeetingSpec, Participant
 from cpd.domain.tasks import Task
 from cpd.entrypoints.http.app import create_app
-from cpd.services.meetings import ZOOM_EVENT, MeetingService
+from cpd.services.events.meetings import ZOOM_EVENT, MeetingService
 from cpd.settings import SettingsError
 from tests.api.conftest import Api, assert_problem
 from tests.conftest import make_settings

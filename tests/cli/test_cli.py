@@ -18,7 +18,7 @@ from cpd.domain.catalog import CourseFilters, EventFilters
 from cpd.domain.errors import DomainError
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints import cli
-from cpd.services.attendance import AttendanceEntry
+from cpd.services.events.attendance import AttendanceEntry
 from cpd.settings import Settings
 from tests.cli.serving import cpd_serve
 from tests.conftest import FAST_ARGON2

@@ -23,7 +23,9 @@ from cpd.domain.registrations import (
     Registration,
     RegistrationStatus,
 )
-from cpd.ports.persistence import CatalogReader, OutboxStore, UnitOfWork
+from cpd.ports.events import CatalogReader
+from cpd.ports.platform import OutboxStore
+from cpd.ports.unit_of_work import UnitOfWork
 
 # Microseconds on purpose: they must survive the round trip through every backend.
 T0 = datetime(2026, 3, 14, 9, 26, 53, 589793, tzinfo=UTC)

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from cpd.adapters.redis_store import RedisAttemptThrottle
 from cpd.adapters.system import MemoryAttemptThrottle
 from cpd.domain.auth import AttemptPolicy
-from cpd.ports.services import AttemptThrottle
+from cpd.ports.platform import AttemptThrottle
 
 # Three attempts at once, then waits of 10, 20, 40, 40... seconds; forgotten 100 s after.
 POLICY = AttemptPolicy(free=3, first_delay=10, max_delay=40, memory=100)

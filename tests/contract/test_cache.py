@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from cpd.adapters.memory.cache import MemoryCache
 from cpd.adapters.redis_store import RedisCache
-from cpd.ports.services import Cache
+from cpd.ports.platform import Cache
 
 
 @pytest.fixture(params=[pytest.param("memory"), pytest.param("redis", marks=pytest.mark.redis)])

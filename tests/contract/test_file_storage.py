@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from cpd.adapters.file_storage import LocalFileStorage, MemoryFileStorage
-from cpd.adapters.s3_storage import S3FileStorage
+from cpd.adapters.storage.files import LocalFileStorage, MemoryFileStorage
+from cpd.adapters.storage.s3 import S3FileStorage
 from cpd.domain.errors import InvalidInput, NotFound
-from cpd.ports.services import FileStorage
+from cpd.ports.platform import FileStorage
 from tests.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server
 
 PDF = "application/pdf"

@@ -18,7 +18,7 @@ from cpd.domain.errors import Conflict, InvalidInput, NotFound
 from cpd.domain.money import Money
 from cpd.domain.payments import PaymentEventKind
 from cpd.domain.registrations import Registration
-from cpd.ports.services import PaymentGateway
+from cpd.ports.registrations import PaymentGateway
 from tests.contract.builders import Backend
 from tests.unit.fakes import FakeClock
 

@@ -12,11 +12,16 @@ from typing import Any
 
 import pytest
 
-from cpd.adapters.fake_meetings import FakeVideoMeetings
-from cpd.adapters.zoom import ZoomMeetings, url_validation_answer, zoom_signature, zoom_time
+from cpd.adapters.meetings.fake import FakeVideoMeetings
+from cpd.adapters.meetings.zoom import (
+    ZoomMeetings,
+    url_validation_answer,
+    zoom_signature,
+    zoom_time,
+)
 from cpd.domain.errors import InvalidInput, NotFound
 from cpd.domain.meetings import MeetingSpec, MeetingWebhookKind, Participant, RegistrantSpec
-from cpd.ports.services import VideoMeetings
+from cpd.ports.events import VideoMeetings
 from tests.integration.fake_zoom import (
     ACCOUNT_ID,
     CLIENT_ID,

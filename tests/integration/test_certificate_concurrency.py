@@ -18,13 +18,13 @@ import pytest
 from tests.conftest import make_settings, sqlite_url
 from tests.unit.fakes import FakeClock
 
-from cpd.adapters.mail import MemoryMailer
+from cpd.adapters.mail.mailers import MemoryMailer
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor
 from cpd.domain.certificates import CertificateSource, CertificateStatus
 from cpd.domain.errors import Conflict
 from cpd.domain.pages import PageRequest
-from cpd.services.attendance import AttendanceEntry
+from cpd.services.events.attendance import AttendanceEntry
 
 PEOPLE = 12
 ALL = PageRequest(limit=200, offset=0)

@@ -21,8 +21,8 @@ from tests.conftest import make_settings
 from tests.unit.fakes import FakeClock
 from tests.unit.test_certificate_service import person
 
+from cpd.adapters.documents.typst_certificates import ASSETS, TypstCertificateRenderer
 from cpd.adapters.memory.store import MemoryDatabase
-from cpd.adapters.typst_certificates import ASSETS, TypstCertificateRenderer
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor
 from cpd.domain.certificate_design import CertificateTemplate
@@ -30,7 +30,7 @@ from cpd.domain.certificates import sample_fields
 from cpd.domain.errors import InvalidInput, Unavailable
 from cpd.domain.jobs import JobStatus
 from cpd.domain.pages import PageRequest
-from cpd.services.attendance import AttendanceEntry
+from cpd.services.events.attendance import AttendanceEntry
 
 # 10^10 steps without a big array (``range(10^10)`` is an array: the memory cap stops it).
 FOREVER = b"for i in range(100000) { for j in range(100000) { } }"

@@ -6,7 +6,7 @@ import pytest
 from tests.conftest import make_settings
 from tests.smtp_server import SmtpServer, free_port
 
-from cpd.adapters.mail import SmtpMailer
+from cpd.adapters.mail.mailers import SmtpMailer
 from cpd.bootstrap import build_container
 from cpd.domain.tasks import EmailMessage
 

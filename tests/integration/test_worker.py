@@ -25,16 +25,16 @@ from tests.conftest import make_settings
 from tests.smtp_server import SmtpServer
 from tests.unit.fakes import FakeClock
 
-from cpd.adapters.saq_queue import build_worker
+from cpd.adapters.queues.saq import build_worker
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor
 from cpd.domain.messaging import WELCOME, OutgoingEmail
 from cpd.domain.pages import PageRequest
 from cpd.domain.tasks import TaskState
 from cpd.entrypoints.observability import configure_logging
-from cpd.services.attendance import AttendanceEntry
-from cpd.services.notifications import send_email_task
-from cpd.services.outbox import queue_ping
+from cpd.services.events.attendance import AttendanceEntry
+from cpd.services.messaging.emails import send_email_task
+from cpd.services.platform.outbox import queue_ping
 
 pytestmark = pytest.mark.redis
 

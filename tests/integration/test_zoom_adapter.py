@@ -18,7 +18,7 @@ from tests.integration.fake_zoom import (
     running_fake_zoom,
 )
 
-from cpd.adapters.zoom import VideoProviderUnavailable, ZoomMeetings
+from cpd.adapters.meetings.zoom import VideoProviderUnavailable, ZoomMeetings
 from cpd.domain.errors import DomainError, InvalidInput, NotFound
 from cpd.domain.meetings import MeetingSpec, RegistrantSpec
 

@@ -17,7 +17,7 @@ from tests.conftest import make_settings
 from tests.integration.fake_zoom import ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET, running_fake_zoom
 from tests.unit.fakes import FakeClock
 
-from cpd.adapters.zoom import ZoomMeetings, zoom_signature
+from cpd.adapters.meetings.zoom import ZoomMeetings, zoom_signature
 from cpd.bootstrap import build_container
 from cpd.domain.attendance import AttendanceRecord
 from cpd.entrypoints.http.app import create_app

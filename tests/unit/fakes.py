@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from cpd.adapters.mail import MemoryMailer
+from cpd.adapters.mail.mailers import MemoryMailer
 from cpd.adapters.memory.cache import MemoryCache
 from cpd.adapters.memory.catalog import MemoryCatalogReader
 from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
@@ -24,12 +24,12 @@ from cpd.domain.messaging import ORGANIZATION_INVITATION
 from cpd.domain.money import Money
 from cpd.domain.registrations import Registration
 from cpd.domain.tasks import EmailMessage
-from cpd.ports.persistence import OutboxStore
-from cpd.services.attendance import AttendanceService
-from cpd.services.catalog import CatalogService
-from cpd.services.courses import CourseService
-from cpd.services.events import EventService
-from cpd.services.organizations import InvitationLimits, OrganizationService
+from cpd.ports.platform import OutboxStore
+from cpd.services.accounts.organizations import InvitationLimits, OrganizationService
+from cpd.services.events.attendance import AttendanceService
+from cpd.services.events.catalog import CatalogService
+from cpd.services.events.lifecycle import EventService
+from cpd.services.learning.courses import CourseService
 
 PASSWORD = "correct horse battery"
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)

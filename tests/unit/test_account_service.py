@@ -15,7 +15,7 @@ from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor
 from cpd.domain.errors import InvalidInput, NotAuthenticated, RateLimited
 from cpd.domain.ids import new_id
-from cpd.services.accounts import BAD_CREDENTIALS, ProfileChanges
+from cpd.services.accounts.users import BAD_CREDENTIALS, ProfileChanges
 from tests.unit.fakes import (
     PASSWORD,
     FakeClock,

@@ -13,7 +13,7 @@ from cpd.domain.attendance import AttendanceRecord, AttendanceSource
 from cpd.domain.catalog import EventView, SessionView
 from cpd.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cpd.domain.ids import new_id
-from cpd.services.attendance import AttendanceEntry, WalkIn
+from cpd.services.events.attendance import AttendanceEntry, WalkIn
 from tests.unit.fakes import START, CatalogWorld, Tenants, actor_of, event_details, session_spec
 
 

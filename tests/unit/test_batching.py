@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from cpd.services.batching import Batcher
+from cpd.services.common.batching import Batcher
 
 
 class Recorder:

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import pytest
 
-from cpd.adapters.typst_certificates import DEFAULT_TEMPLATE, TypstCertificateRenderer
+from cpd.adapters.documents.typst_certificates import DEFAULT_TEMPLATE, TypstCertificateRenderer
 from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor, Organization, Role
 from cpd.domain.certificate_design import BADGE_IMAGE_TYPES, CertificateTemplate
@@ -22,8 +22,8 @@ from cpd.domain.certificates import LOGO_TYPES, CertificateFields, Logo, sample_
 from cpd.domain.errors import InvalidInput, NotFound, PermissionDenied, RateLimited
 from cpd.domain.ids import new_id
 from cpd.domain.pages import PageRequest
-from cpd.entrypoints.http.controllers.certificate_design import BadgeImageType, LogoType
-from cpd.services.certificate_design import CertificateDesignService, preview_fields
+from cpd.entrypoints.http.certificates.design import BadgeImageType, LogoType
+from cpd.services.certificates.design import CertificateDesignService, preview_fields
 from tests.unit.fakes import actor_of, join, register
 
 SOURCE = b"#let certificate(c) = [#c.holder_name]"

@@ -18,7 +18,7 @@ from cpd.domain.accounts import Actor
 from cpd.domain.certificates import Certificate, CertificateSource, CertificateStatus
 from cpd.domain.errors import Conflict
 from cpd.domain.pages import PageRequest
-from cpd.services.attendance import AttendanceEntry
+from cpd.services.events.attendance import AttendanceEntry
 from tests.conftest import make_settings
 from tests.unit.fakes import FakeClock
 

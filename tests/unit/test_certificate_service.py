@@ -11,7 +11,7 @@ from uuid import UUID
 
 import pytest
 
-from cpd.adapters.mail import MemoryMailer
+from cpd.adapters.mail.mailers import MemoryMailer
 from cpd.adapters.memory.store import MemoryDatabase
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor
@@ -23,13 +23,13 @@ from cpd.domain.ids import new_id
 from cpd.domain.jobs import Job, JobStatus
 from cpd.domain.pages import PageRequest
 from cpd.domain.tasks import Task
-from cpd.services.accounts import ProfileChanges
-from cpd.services.attendance import AttendanceEntry
-from cpd.services.certificates import (
+from cpd.services.accounts.users import ProfileChanges
+from cpd.services.certificates.issuing import (
     DELIVER_CERTIFICATE,
     RENDER_CERTIFICATE,
     queue_event_certificates,
 )
+from cpd.services.events.attendance import AttendanceEntry
 from tests.conftest import make_settings
 
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)

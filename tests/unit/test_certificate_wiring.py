@@ -11,8 +11,8 @@ import pypdf
 import pytest
 from litestar.testing import TestClient
 
-from cpd.adapters.file_storage import LocalFileStorage, MemoryFileStorage
-from cpd.adapters.s3_storage import S3FileStorage
+from cpd.adapters.storage.files import LocalFileStorage, MemoryFileStorage
+from cpd.adapters.storage.s3 import S3FileStorage
 from cpd.bootstrap import build_container
 from cpd.domain.certificates import sample_fields
 from cpd.entrypoints.http.app import create_app

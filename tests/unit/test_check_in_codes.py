@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from cpd.adapters.qr_codes import SegnoQrCodes
+from cpd.adapters.documents.qr_codes import SegnoQrCodes
 from cpd.domain.codes import CROCKFORD
 from cpd.domain.registrations import check_in_code_candidates, new_check_in_code
 

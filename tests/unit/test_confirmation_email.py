@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 import pytest
 
 import cpd.services
-from cpd.adapters.mail import MemoryMailer
+from cpd.adapters.mail.mailers import MemoryMailer
 from cpd.adapters.payments.offline import OfflineGateway
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor
@@ -25,7 +25,7 @@ from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.refunds import STANDARD_REFUNDS
 from cpd.domain.registrations import Registration, RegistrationStatus
 from cpd.domain.tasks import EmailMessage
-from cpd.services.registration_steps import payment_event_task
+from cpd.services.registrations.steps import payment_event_task
 from tests.conftest import make_settings
 
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)
@@ -183,11 +183,11 @@ def test_use_cases_store_registrations_only_through_the_steps_that_follow_transi
     """``save_registration``/``add_registrations`` queue the confirmation: a use case that
     stored a registration itself could confirm one silently."""
     services = Path(cpd.services.__file__).parent
+    steps = services / "registrations" / "steps.py"
     direct = [
         path.name
         for path in services.rglob("*.py")
-        if path.name != "registration_steps.py"
-        and re.search(r"\.registrations\.(save|add)\(", path.read_text())
+        if path != steps and re.search(r"\.registrations\.(save|add)\(", path.read_text())
     ]
     assert direct == []
 

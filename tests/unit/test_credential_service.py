@@ -16,7 +16,7 @@ from uuid import UUID
 import jsonschema_rs
 import pytest
 
-from cpd.adapters.credential_signing import JwsCredentialSigner, verify_credential_jwt
+from cpd.adapters.security.credential_signing import JwsCredentialSigner, verify_credential_jwt
 from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor, Organization, Role
 from cpd.domain.certificate_design import Badge, BadgeImage
@@ -36,7 +36,7 @@ from cpd.domain.credentials import (
 )
 from cpd.domain.errors import NotFound
 from cpd.domain.ids import new_id
-from cpd.services.credentials import CredentialService
+from cpd.services.certificates.credentials import CredentialService
 from tests.unit.fakes import FakeClock, actor_of, join, register
 from tests.unit.test_domain_credentials import OB3_SCHEMA
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cpd.adapters.credential_signing import (
+from cpd.adapters.security.credential_signing import (
     CredentialKeyError,
     CredentialVerificationError,
     JwsCredentialSigner,

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from cpd.adapters.calendars import IcalendarWriter
-from cpd.adapters.mail import to_mime
+from cpd.adapters.documents.calendars import IcalendarWriter
+from cpd.adapters.mail.mailers import to_mime
 from cpd.domain.catalog import EventView, OrganizationRef
 from cpd.domain.errors import InvalidInput
 from cpd.domain.events import Event

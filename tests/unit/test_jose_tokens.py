@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from cpd.adapters.jose_tokens import JoseTokenIssuer
+from cpd.adapters.security.jose_tokens import JoseTokenIssuer
 from cpd.domain.errors import NotAuthenticated
 
 SECRET = "s" * 16 + "-test-secret-key-of-32+chars"

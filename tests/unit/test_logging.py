@@ -13,12 +13,12 @@ import pytest
 from granian.log import LogLevels
 from granian.log import configure_logging as configure_granian_logging
 
-from cpd.adapters.saq_queue import open_queue
+from cpd.adapters.queues.saq import open_queue
 from cpd.bootstrap import build_container
 from cpd.domain.messaging import WELCOME, OutgoingEmail
 from cpd.entrypoints import cli
 from cpd.entrypoints.observability import configure_logging, granian_log_config
-from cpd.services.notifications import send_email_task
+from cpd.services.messaging.emails import send_email_task
 from cpd.settings import SECRET_FIELDS, Settings
 from tests.conftest import make_settings
 

@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 
-from cpd.adapters import task_logging
-from cpd.adapters.file_storage import LocalFileStorage
-from cpd.adapters.inprocess_queue import InProcessTaskQueue
-from cpd.adapters.mail import FileOutboxMailer
+from cpd.adapters.mail.mailers import FileOutboxMailer
 from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
+from cpd.adapters.queues import task_logging
+from cpd.adapters.queues.inprocess import InProcessTaskQueue
+from cpd.adapters.storage.files import LocalFileStorage
 from cpd.bootstrap import build_container
 from cpd.domain.tasks import Attachment, EmailMessage, Task
-from cpd.ports.services import TaskHandler
-from cpd.services.notifications import SEND_EMAIL, password_reset_email, send_email_task
-from cpd.services.outbox import TaskRunner
+from cpd.ports.platform import TaskHandler
+from cpd.services.messaging.emails import SEND_EMAIL, password_reset_email, send_email_task
+from cpd.services.platform.outbox import TaskRunner
 from tests.conftest import make_settings
 from tests.unit.fakes import FakeClock, register
 

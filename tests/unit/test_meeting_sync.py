@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from cpd.adapters.fake_meetings import FakeVideoMeetings
+from cpd.adapters.meetings.fake import FakeVideoMeetings
 from cpd.bootstrap import Container, build_container
 from cpd.domain.events import Event
 from cpd.domain.meetings import Meeting, MeetingSpec, Participant, SessionMeeting
 from cpd.domain.registrations import Registration
 from cpd.domain.tasks import Task
-from cpd.services.meetings import ADD_MEETING_REGISTRANTS
+from cpd.services.events.meetings import ADD_MEETING_REGISTRANTS
 from tests.conftest import make_settings
 from tests.contract.builders import (
     T0,

@@ -12,8 +12,8 @@ from uuid import uuid4
 import pytest
 from markupsafe import escape
 
-from cpd.adapters.email_rendering import JinjaEmailRenderer, MissingTemplateField
-from cpd.adapters.mail import MemoryMailer
+from cpd.adapters.mail.mailers import MemoryMailer
+from cpd.adapters.mail.rendering import JinjaEmailRenderer, MissingTemplateField
 from cpd.adapters.memory.store import MemoryDatabase
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor, Organization, Role, User
@@ -26,8 +26,7 @@ from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
 from cpd.domain.registrations import Registration, RegistrationStatus
 from cpd.domain.tasks import Attachment, EmailMessage, Task
-from cpd.services.messaging import MessagingService
-from cpd.services.notifications import (
+from cpd.services.messaging.emails import (
     SEND_EMAIL,
     Links,
     account_exists_email,
@@ -39,6 +38,7 @@ from cpd.services.notifications import (
     send_email_task,
     welcome_email,
 )
+from cpd.services.messaging.messages import MessagingService
 from tests.conftest import make_settings
 from tests.contract.builders import (
     make_event,

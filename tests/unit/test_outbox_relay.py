@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from cpd.adapters.inprocess_queue import InProcessTaskQueue
 from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore, OutboxRow
+from cpd.adapters.queues.inprocess import InProcessTaskQueue
 from cpd.bootstrap import build_container
 from cpd.domain.tasks import Task
-from cpd.services.outbox import OutboxRelay, TaskBusy, TaskOutcome, TaskRunner
+from cpd.services.platform.outbox import OutboxRelay, TaskBusy, TaskOutcome, TaskRunner
 from tests.conftest import make_settings
 from tests.unit.fakes import FakeClock, eventually, register, reset_mail, reset_token_from
 

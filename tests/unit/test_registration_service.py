@@ -19,7 +19,7 @@ from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.registrations import RegistrationStatus
-from cpd.services.registration_steps import payment_event_task
+from cpd.services.registrations.steps import payment_event_task
 from tests.conftest import make_settings
 
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)

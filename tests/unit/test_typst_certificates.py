@@ -21,8 +21,8 @@ import zxingcpp
 from PIL import Image
 from structlog.testing import capture_logs
 
-from cpd.adapters import typst_pool
-from cpd.adapters.typst_certificates import (
+from cpd.adapters.documents import typst_pool
+from cpd.adapters.documents.typst_certificates import (
     DEFAULT_TEMPLATE,
     QR_ERROR,
     QR_MASK,
@@ -298,15 +298,20 @@ async def test_an_unreadable_font_file_is_logged_not_fatal(tmp_path: Path) -> No
 
 
 def test_the_compile_child_imports_only_the_standard_library_and_typst() -> None:
-    """The pool starts ``python -m cpd.adapters.typst_worker``: what that imports, and no
+    """The pool starts ``python -m cpd.adapters.documents.typst_worker``: what that imports, and no
     more, is what every new child pays before its first compile."""
-    probe = "import sys, cpd.adapters.typst_worker; print(' '.join(sorted(sys.modules)))"
+    probe = "import sys, cpd.adapters.documents.typst_worker; print(' '.join(sorted(sys.modules)))"
     loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.split()
-    assert {"typst", "cpd.adapters.typst_worker"} <= set(loaded)
+    assert {"typst", "cpd.adapters.documents.typst_worker"} <= set(loaded)
     ours = {name for name in loaded if name.split(".")[0] == "cpd"}
-    assert ours == {"cpd", "cpd.adapters", "cpd.adapters.typst_worker"}
+    assert ours == {
+        "cpd",
+        "cpd.adapters",
+        "cpd.adapters.documents",
+        "cpd.adapters.documents.typst_worker",
+    }
     for heavy in ("litestar", "sqlalchemy", "msgspec", "structlog", "segno", "fontTools"):
         assert heavy not in loaded
 

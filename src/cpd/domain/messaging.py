@@ -11,7 +11,7 @@ from uuid import UUID
 
 from cpd.domain.errors import InvalidInput
 
-# Templates (``cpd/adapters/email_templates/<name>.txt.j2`` and ``.html.j2``).
+# Templates (``cpd/adapters/mail/email_templates/<name>.txt.j2`` and ``.html.j2``).
 WELCOME = "welcome"
 ACCOUNT_EXISTS = "account_exists"  # someone signed up again with an address that has an account
 PASSWORD_RESET = "password_reset"  # noqa: S105 - a template name

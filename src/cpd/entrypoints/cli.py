@@ -333,7 +333,7 @@ def task_stats() -> None:
 @click.option("--seconds", default=0.0, show_default=True, type=click.FloatRange(0, 60))
 def ping_task(seconds: float) -> None:
     """Queue a diagnostic task that waits ``seconds``: follow it with `cpd tasks list`."""
-    from cpd.services.outbox import queue_ping
+    from cpd.services.platform.outbox import queue_ping
 
     task = _run(lambda c: queue_ping(c.uow, seconds))
     click.echo(f"queued ping task {task.id}")

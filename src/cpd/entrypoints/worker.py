@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cpd.adapters.saq_queue import build_worker
+from cpd.adapters.queues.saq import build_worker
 from cpd.bootstrap import build_container
 from cpd.settings import Settings
 

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from cpd.domain.accounts import Membership, Organization, Role, User
 from cpd.domain.courses import Course
 from cpd.domain.events import Event
-from cpd.ports.persistence import UnitOfWorkFactory
-from cpd.ports.services import Clock, PasswordHasher
+from cpd.ports.accounts import PasswordHasher
+from cpd.ports.platform import Clock
+from cpd.ports.unit_of_work import UnitOfWorkFactory
 
 DEMO_SLUG = "demo-institute"
 DEMO_USERS = (

@@ -20,7 +20,7 @@ from cpd.domain.errors import Conflict, InvalidInput, NotFound
 from cpd.domain.money import Money
 from cpd.domain.payments import PaymentEvent, PaymentEventKind, PaymentIntent, RefundReceipt
 from cpd.domain.registrations import Registration
-from cpd.ports.services import Clock
+from cpd.ports.platform import Clock
 
 SUCCEEDING_TOKENS = frozenset({"tok_visa", "pm_card_visa"})
 DECLINING_TOKENS = frozenset({"tok_chargeDeclined", "pm_card_chargeDeclined"})

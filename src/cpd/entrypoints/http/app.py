@@ -12,44 +12,44 @@ from litestar.enums import ScopeType
 from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
 
 from cpd.bootstrap import Container, build_container
+from cpd.entrypoints.http.accounts.auth import AuthController
+from cpd.entrypoints.http.accounts.organizations import (
+    InvitationsController,
+    OrganizationsController,
+)
+from cpd.entrypoints.http.accounts.users import UsersController
 from cpd.entrypoints.http.api_docs import docs_assets_router, openapi_config
-from cpd.entrypoints.http.controllers.auth import AuthController
-from cpd.entrypoints.http.controllers.certificate_design import (
+from cpd.entrypoints.http.certificates.controllers import CertificatesController
+from cpd.entrypoints.http.certificates.credentials import (
+    CredentialsController,
+    IssuerProfileController,
+)
+from cpd.entrypoints.http.certificates.design import (
     BadgeImagesController,
     BadgesController,
     CertificateTemplatesController,
 )
-from cpd.entrypoints.http.controllers.certificates import CertificatesController
-from cpd.entrypoints.http.controllers.courses import CoursesController
-from cpd.entrypoints.http.controllers.credentials import (
-    CredentialsController,
-    IssuerProfileController,
-)
-from cpd.entrypoints.http.controllers.events import EventsController
-from cpd.entrypoints.http.controllers.health import HealthController
-from cpd.entrypoints.http.controllers.messaging import (
+from cpd.entrypoints.http.certificates.verify_page import VerifyPageController
+from cpd.entrypoints.http.dependencies import DEPENDENCIES, response_cache_of
+from cpd.entrypoints.http.events.catalog import OrganizationCatalogController
+from cpd.entrypoints.http.events.controllers import EventsController
+from cpd.entrypoints.http.front import front_door
+from cpd.entrypoints.http.health import HealthController
+from cpd.entrypoints.http.learning.controllers import CoursesController
+from cpd.entrypoints.http.messaging.controllers import (
     CommunicationsController,
     NotificationsController,
 )
-from cpd.entrypoints.http.controllers.organization_catalog import OrganizationCatalogController
-from cpd.entrypoints.http.controllers.organizations import (
-    InvitationsController,
-    OrganizationsController,
-)
-from cpd.entrypoints.http.controllers.registrations import (
+from cpd.entrypoints.http.problems import EXCEPTION_HANDLERS
+from cpd.entrypoints.http.registrations.controllers import (
     EventRegistrationsController,
     RegistrationsController,
 )
-from cpd.entrypoints.http.controllers.users import UsersController
-from cpd.entrypoints.http.controllers.verify_page import VerifyPageController
-from cpd.entrypoints.http.controllers.webhooks import WebhooksController
-from cpd.entrypoints.http.dependencies import DEPENDENCIES, response_cache_of
-from cpd.entrypoints.http.front import front_door
-from cpd.entrypoints.http.problems import EXCEPTION_HANDLERS
 from cpd.entrypoints.http.requests import StrictJsonRequest, refuse_nul
 from cpd.entrypoints.http.security_headers import SecurityHeaders
+from cpd.entrypoints.http.webhooks import WebhooksController
 from cpd.entrypoints.observability import configure_logging
-from cpd.ports.services import Cache
+from cpd.ports.platform import Cache
 from cpd.settings import Settings
 
 API_CONTROLLERS = [

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 import msgspec
 from litestar import Request, Response
 
-from cpd.ports.services import Cache
+from cpd.ports.platform import Cache
 
 ICS = "text/calendar"  # Litestar adds the charset to text types
 

@@ -25,8 +25,8 @@ from cpd.domain.catalog import CourseView, EventView
 from cpd.domain.courses import CourseMode
 from cpd.domain.events import EventFormat, Session
 from cpd.domain.money import MAX_AMOUNT
-from cpd.entrypoints.http.refund_schemas import RefundPolicyIn
-from cpd.services.attendance import AttendanceEntry, AttendeeSummary, WalkIn
+from cpd.entrypoints.http.registrations.refund_schemas import RefundPolicyIn
+from cpd.services.events.attendance import AttendanceEntry, AttendeeSummary, WalkIn
 
 AwareDateTime = Annotated[datetime, Meta(tz=True)]
 Title = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]

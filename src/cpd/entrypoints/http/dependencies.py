@@ -14,9 +14,9 @@ from cpd.domain.accounts import Actor
 from cpd.domain.errors import NotAuthenticated
 from cpd.domain.pages import MAX_OFFSET, MAX_PAGE_SIZE, PageRequest
 from cpd.entrypoints.http.client_address import client_address
-from cpd.ports.services import Cache
-from cpd.services.accounts import AccountService
-from cpd.services.organizations import OrganizationService
+from cpd.ports.platform import Cache
+from cpd.services.accounts.organizations import OrganizationService
+from cpd.services.accounts.users import AccountService
 
 
 def container_of(state: State) -> Container:

@@ -28,7 +28,7 @@ from litestar.types import (
 
 from cpd.entrypoints.http.caching import cached_headers, response_cache_key, split_cached
 from cpd.entrypoints.http.security_headers import SecurityHeaders
-from cpd.ports.services import Cache
+from cpd.ports.platform import Cache
 
 log = structlog.get_logger("cpd.http")
 REQUEST_ID_HEADER = b"x-request-id"

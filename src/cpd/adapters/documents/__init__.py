@@ -1,0 +1,1 @@
+"""Documents the platform renders: certificate PDFs (Typst), QR codes, calendars."""

@@ -1,0 +1,1 @@
+"""Mail: rendering emails from templates, and the mailers that send them."""

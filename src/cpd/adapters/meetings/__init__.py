@@ -1,0 +1,1 @@
+"""The VideoMeetings port: Zoom, and a fake for the embedded mode."""

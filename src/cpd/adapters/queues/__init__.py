@@ -1,0 +1,1 @@
+"""The TaskQueue port: in process, or SAQ on Redis; one log line per task run."""

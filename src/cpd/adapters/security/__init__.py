@@ -1,0 +1,1 @@
+"""Tokens and signatures: JWTs with python-jose, Open Badges credential signing."""

@@ -1,0 +1,1 @@
+"""Certificates over HTTP: issuing, design, credentials, the verification page."""

@@ -1,0 +1,310 @@
+"""Certificates: mine, staff issuing and corrections, bulk jobs, and public verification."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.openapi.datastructures import ResponseSpec
+from msgspec import Meta, Struct
+
+from cpd.domain.accounts import Actor
+from cpd.domain.certificates import Certificate, CertificateSource, CertificateStatus
+from cpd.domain.jobs import Job, JobStatus
+from cpd.domain.pages import Page, PageRequest
+from cpd.entrypoints.http.accounts.auth import BEARER
+from cpd.entrypoints.http.jobs import job_url
+from cpd.entrypoints.http.problems import documented
+from cpd.entrypoints.http.schemas import present
+from cpd.services.certificates.issuing import CertificateService
+
+Reason = Annotated[str, Meta(min_length=1, max_length=500, examples=["Issued in error"])]
+
+
+class CertificateOut(Struct):
+    id: UUID
+    organization_id: UUID
+    serial_number: str
+    verification_code: str
+    verification_url: str
+    status: CertificateStatus
+    version: int
+    holder_id: UUID
+    holder_name: str
+    registration_number: str | None
+    source: CertificateSource
+    source_id: UUID
+    title: str
+    cpd_credits: Decimal
+    credit_category: str | None
+    starts_on: date | None
+    ends_on: date | None
+    completed_on: date | None
+    issued_at: datetime
+    issued_by: UUID | None
+    override_reason: str | None
+    revoked_at: datetime | None
+    revoked_reason: str | None
+    badge_ids: list[UUID]
+    pdf_ready: bool
+    download_url: str
+
+
+class CertificatePage(Struct):
+    items: list[CertificateOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class VerificationOut(Struct, omit_defaults=True):
+    """Only what the certificate itself prints: no email, no account, nothing else."""
+
+    valid: bool
+    status: CertificateStatus
+    holder_name: str
+    title: str
+    organization: str
+    issued_at: datetime
+    cpd_credits: Decimal
+    credit_category: str | None
+    serial_number: str
+    verification_code: str
+    version: int
+    revoked_reason: str | None = None
+    revoked_at: datetime | None = None
+
+
+class IssueIn(Struct, forbid_unknown_fields=True):
+    source: CertificateSource
+    source_id: UUID
+    user_id: UUID
+    override_reason: Reason | None = None
+
+
+class RevokeIn(Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+
+class ReissueIn(Struct, forbid_unknown_fields=True):
+    holder_name: Annotated[str, Meta(min_length=1, max_length=201, pattern=r"\S")] | None = None
+
+
+class JobOut(Struct):
+    id: UUID
+    kind: str
+    status: JobStatus
+    subject_id: UUID
+    total: int
+    done: int
+    failed: int
+    percent: int
+    errors: list[str]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    url: str
+
+
+def certificate_out(certificate: Certificate, service: CertificateService) -> CertificateOut:
+    holder, activity = certificate.holder, certificate.activity
+    return CertificateOut(
+        id=certificate.id,
+        organization_id=certificate.organization_id,
+        serial_number=certificate.serial_number,
+        verification_code=certificate.verification_code,
+        verification_url=service.verification_url(certificate.verification_code),
+        status=certificate.status,
+        version=certificate.version,
+        holder_id=holder.user_id,
+        holder_name=holder.name,
+        registration_number=holder.registration_number,
+        source=activity.source,
+        source_id=activity.source_id,
+        title=activity.title,
+        cpd_credits=activity.cpd_credits,
+        credit_category=activity.credit_category,
+        starts_on=activity.starts_on,
+        ends_on=activity.ends_on,
+        completed_on=activity.completed_on,
+        issued_at=certificate.issued_at,
+        issued_by=certificate.issued_by,
+        override_reason=certificate.override_reason,
+        revoked_at=certificate.revoked_at,
+        revoked_reason=certificate.revoked_reason,
+        badge_ids=list(certificate.badge_ids),
+        pdf_ready=certificate.pdf_key is not None,
+        download_url=f"/api/v1/certificates/{certificate.id}/download",
+    )
+
+
+def job_out(job: Job) -> JobOut:
+    return JobOut(
+        id=job.id,
+        kind=job.kind,
+        status=job.status,
+        subject_id=job.subject_id,
+        total=job.total,
+        done=job.done,
+        failed=job.failed,
+        percent=job.percent,
+        errors=list(job.errors),
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        url=job_url(job.id),
+    )
+
+
+def _page(found: Page[Certificate], service: CertificateService) -> CertificatePage:
+    items = [certificate_out(c, service) for c in found.items]
+    return CertificatePage(items, found.total, found.limit, found.offset)
+
+
+class CertificatesController(Controller):
+    path = "/"
+    tags = ["certificates"]
+
+    @get("/certificates", security=BEARER, summary="My certificates, newest first")
+    async def mine(
+        self, actor: Actor, certificates: CertificateService, page: PageRequest
+    ) -> CertificatePage:
+        return _page(await certificates.mine(actor, page), certificates)
+
+    @get(
+        "/certificates/{certificate_id:uuid}",
+        security=BEARER,
+        summary="One certificate (its holder, or the organization's staff)",
+        responses=documented(401, 404),
+    )
+    async def one(
+        self, certificate_id: UUID, actor: Actor, certificates: CertificateService
+    ) -> CertificateOut:
+        return certificate_out(await certificates.get(actor, certificate_id), certificates)
+
+    @get(
+        "/certificates/{certificate_id:uuid}/download",
+        security=BEARER,
+        summary="The certificate as PDF (its holder, or the organization's staff)",
+        media_type="application/pdf",
+        responses={
+            200: ResponseSpec(bytes, media_type="application/pdf", description="The PDF"),
+            **documented(401, 404, 503),
+        },
+    )
+    async def download(
+        self, certificate_id: UUID, actor: Actor, certificates: CertificateService
+    ) -> Response[bytes]:
+        certificate, pdf = await certificates.download(actor, certificate_id)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{certificate.filename}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @get(
+        "/certificates/verify/{code:str}",
+        summary="Public: check a certificate by its verification code",
+        description="What the certificate prints and whether it stands; a revoked one says "
+        "why. Codes are accepted in any case, with or without dashes.",
+        responses=documented(400, 404),
+    )
+    async def verify(self, code: str, certificates: CertificateService) -> VerificationOut:
+        return present(await certificates.verify(code), VerificationOut)
+
+    @post(
+        "/certificates",
+        status_code=201,
+        security=BEARER,
+        summary="Issue one person's certificate now (org_admin, org_staff)",
+        description="Someone who has not earned it (attendance under the threshold, course "
+        "not completed) gets it only with override_reason, which the certificate keeps.",
+        responses=documented(400, 401, 403, 404, 409),
+    )
+    async def issue(
+        self, data: IssueIn, actor: Actor, certificates: CertificateService
+    ) -> CertificateOut:
+        certificate = await certificates.issue(
+            actor, data.source, data.source_id, data.user_id, override_reason=data.override_reason
+        )
+        return certificate_out(certificate, certificates)
+
+    @post(
+        "/certificates/{certificate_id:uuid}/revoke",
+        status_code=200,
+        security=BEARER,
+        summary="Revoke a certificate (org_admin, org_staff); verification then says so",
+        responses=documented(400, 401, 403, 404, 409),
+    )
+    async def revoke(
+        self, certificate_id: UUID, data: RevokeIn, actor: Actor, certificates: CertificateService
+    ) -> CertificateOut:
+        revoked = await certificates.revoke(actor, certificate_id, data.reason)
+        return certificate_out(revoked, certificates)
+
+    @post(
+        "/certificates/{certificate_id:uuid}/reissue",
+        status_code=200,
+        security=BEARER,
+        summary="Re-issue with corrections: same code, next version, emailed again",
+        description="Takes the holder's current name (or holder_name) and the activity's "
+        "current title and credits.",
+        responses=documented(400, 401, 403, 404, 409),
+    )
+    async def reissue(
+        self,
+        certificate_id: UUID,
+        actor: Actor,
+        certificates: CertificateService,
+        data: ReissueIn | None = None,
+    ) -> CertificateOut:
+        holder_name = data.holder_name if data else None
+        reissued = await certificates.reissue(actor, certificate_id, holder_name=holder_name)
+        return certificate_out(reissued, certificates)
+
+    @post(
+        "/events/{event_id:uuid}/certificates/issue",
+        status_code=202,
+        security=BEARER,
+        summary="Issue every eligible attendee's certificate, as a job (org_admin, org_staff)",
+        description="Eligible: a confirmed registration and attendance at or above the event's "
+        "threshold. Follow progress at the job's url, also in the Location header.",
+        response_headers=[
+            ResponseHeader(
+                name="Location", description="The job's status route", documentation_only=True
+            )
+        ],
+        responses=documented(401, 403, 404, 409),
+    )
+    async def issue_for_event(
+        self, event_id: UUID, actor: Actor, certificates: CertificateService
+    ) -> Response[JobOut]:
+        job = job_out(await certificates.issue_for_event(actor, event_id))
+        return Response(job, status_code=202, headers={"Location": job.url})
+
+    @get(
+        "/events/{event_id:uuid}/certificates",
+        security=BEARER,
+        summary="The event's certificates by serial (org_admin, org_staff)",
+        responses=documented(401, 403, 404),
+    )
+    async def for_event(
+        self, event_id: UUID, actor: Actor, certificates: CertificateService, page: PageRequest
+    ) -> CertificatePage:
+        return _page(await certificates.for_event(actor, event_id, page), certificates)
+
+    @get(
+        "/jobs/{job_id:uuid}",
+        security=BEARER,
+        summary="A background job's progress (who started it, or the organization's staff)",
+        responses=documented(401, 403, 404),
+    )
+    async def job(self, job_id: UUID, actor: Actor, certificates: CertificateService) -> JobOut:
+        return job_out(await certificates.job(actor, job_id))

@@ -1,1 +1,0 @@
-"""Controllers, one module per bounded context."""

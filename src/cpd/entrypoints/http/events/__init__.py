@@ -1,0 +1,1 @@
+"""Events over HTTP: events, sessions, attendance, the public catalog."""

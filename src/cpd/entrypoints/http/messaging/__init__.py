@@ -1,0 +1,1 @@
+"""Messaging over HTTP: the communication log, notifications, preferences."""

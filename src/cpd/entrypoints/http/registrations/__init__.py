@@ -1,0 +1,1 @@
+"""Registrations over HTTP: booking, payment, cancellation, refund policies."""

@@ -1,0 +1,1 @@
+"""Certificates: issuing, design (templates, badges), eligibility, Open Badges credentials."""

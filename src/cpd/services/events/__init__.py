@@ -1,0 +1,1 @@
+"""Events: events and sessions, attendance, the catalog, meetings."""

@@ -1,0 +1,1 @@
+"""Learning: courses and enrollments."""

@@ -1,0 +1,1 @@
+"""Messaging: the emails the platform sends, the communication log, notifications."""

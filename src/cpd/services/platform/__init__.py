@@ -1,0 +1,1 @@
+"""The platform context: the outbox relay and the task runner."""

@@ -1,0 +1,1 @@
+"""Registrations: seats, waitlist, payments, refunds, reminders."""
