@@ -86,8 +86,9 @@ def _make_sqlite_serializable(engine: AsyncEngine) -> None:
     def _on_connect(dbapi_connection: Any, _: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # let "begin" below own transaction starts
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # The wait first: switching a new file to WAL takes a lock another process may hold.
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
