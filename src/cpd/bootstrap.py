@@ -88,6 +88,7 @@ from cpd.services.learning.courses import CourseService
 from cpd.services.messaging.emails import EVENT_REMINDER_TASK, REGISTRATION_EMAIL, SEND_EMAIL
 from cpd.services.messaging.messages import MessagingService
 from cpd.services.platform.outbox import PING, OutboxRelay, TaskRunner, ping
+from cpd.services.policies import POLICIES
 from cpd.services.registrations.booking import RegistrationService
 from cpd.services.registrations.reminders import ReminderService
 from cpd.services.registrations.steps import APPLY_PAYMENT_EVENT, REFUND_PAYMENT
@@ -275,9 +276,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         messaging=messaging,
         calendars=calendars,
         public_base_url=settings.public_base_url,
+        reactions=POLICIES,
     )
     video_meetings = _build_video_meetings(settings)
-    meetings = MeetingService(uow, clock=clock, meetings=video_meetings)
+    meetings = MeetingService(uow, clock=clock, meetings=video_meetings, reactions=POLICIES)
     certificate_renderer = TypstCertificateRenderer(
         font_dirs=[Path(folder) for folder in settings.certificate_font_paths],
         processes=settings.certificate_render_processes,
@@ -405,9 +407,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
                 per_recipient=_hourly(settings.account_mail_per_recipient),
             ),
         ),
-        events=EventService(uow, clock=clock, catalog_cache=catalog_cache),
+        events=EventService(uow, clock=clock, catalog_cache=catalog_cache, reactions=POLICIES),
         courses=CourseService(uow, clock=clock, catalog_cache=catalog_cache),
-        attendance=AttendanceService(uow, clock=clock),
+        attendance=AttendanceService(uow, clock=clock, reactions=POLICIES),
         registrations=registrations,
         reminders=ReminderService(uow, outbox_store, clock=clock),
         payments=payments,

@@ -21,6 +21,7 @@ from cpd.domain.meetings import MeetingSpec, Participant
 from cpd.domain.tasks import Task
 from cpd.entrypoints.http.app import create_app
 from cpd.services.events.meetings import ZOOM_EVENT, MeetingService
+from cpd.services.policies import POLICIES
 from cpd.settings import SettingsError
 from tests.api.conftest import Api, assert_problem
 from tests.conftest import make_settings
@@ -249,9 +250,15 @@ def test_a_meeting_ended_task_syncs_the_located_session_only(
 
     container = api.container
     service = MeetingService(
-        container.uow, clock=container.clock, meetings=video, locate_session=locate
+        container.uow,
+        clock=container.clock,
+        meetings=video,
+        reactions=POLICIES,
+        locate_session=locate,
     )
-    unlinked = MeetingService(container.uow, clock=container.clock, meetings=video)
+    unlinked = MeetingService(
+        container.uow, clock=container.clock, meetings=video, reactions=POLICIES
+    )
 
     def ended(meeting_id: str, kind: str = "meeting_ended") -> Task:
         return Task(ZOOM_EVENT, {"kind": kind, "meeting_id": meeting_id})

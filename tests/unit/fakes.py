@@ -30,6 +30,7 @@ from cpd.services.events.attendance import AttendanceService
 from cpd.services.events.catalog import CatalogService
 from cpd.services.events.lifecycle import EventService
 from cpd.services.learning.courses import CourseService
+from cpd.services.policies import POLICIES
 
 PASSWORD = "correct horse battery"
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -209,9 +210,9 @@ class CatalogWorld:
                 throttle=MemoryAttemptThrottle(now=lambda: clock.now().timestamp()),
                 invitation_limits=InvitationLimits(UNLIMITED, UNLIMITED),
             ),
-            events=EventService(uow, clock=clock, catalog_cache=cache),
+            events=EventService(uow, clock=clock, catalog_cache=cache, reactions=POLICIES),
             courses=CourseService(uow, clock=clock, catalog_cache=cache),
-            attendance=AttendanceService(uow, clock=clock),
+            attendance=AttendanceService(uow, clock=clock, reactions=POLICIES),
             catalog=CatalogService(reader, uow, cache=cache),
         )
 

@@ -47,6 +47,7 @@ from cpd.services.certificates.eligibility import (
     holder_of,
 )
 from cpd.services.common.access import is_staff, require_staff
+from cpd.services.common.lookups import COURSE_NOT_FOUND, EVENT_NOT_FOUND
 from cpd.services.messaging.emails import certificate_email
 from cpd.services.messaging.messages import MessagingService
 
@@ -57,8 +58,6 @@ RENDER_CERTIFICATE = "render_certificate"  # {"certificate_id", "version", "emai
 DELIVER_CERTIFICATE = "deliver_certificate"  # {"certificate_id", "version"}
 EVENT_CERTIFICATES_JOB = "event_certificates"
 CERTIFICATE_NOT_FOUND = "Certificate not found."
-EVENT_NOT_FOUND = "Event not found."
-COURSE_NOT_FOUND = "Course not found."
 JOB_NOT_FOUND = "Job not found."
 ISSUE_BATCH = 200  # certificates created per transaction
 RENDER_RETRY_SECONDS = 300  # a failed download: until someone corrects the template

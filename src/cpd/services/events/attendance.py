@@ -23,10 +23,9 @@ from cpd.domain.events import Event, EventStatus, Session
 from cpd.domain.registrations import Registration, RegistrationStatus, check_in_code_candidates
 from cpd.ports.platform import Clock
 from cpd.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from cpd.services.certificates.issuing import queue_event_certificates
 from cpd.services.common.access import is_staff, require_staff
-from cpd.services.events.lifecycle import EVENT_NOT_FOUND
-from cpd.services.registrations.steps import locked_event, own_registration
+from cpd.services.common.lookups import EVENT_NOT_FOUND, existing_event, own_registration
+from cpd.services.events.reactions import EventReactions
 
 NOT_REGISTERED = "Not a confirmed registration of this event."
 
@@ -68,9 +67,10 @@ class AttendanceReport:
 
 
 class AttendanceService:
-    def __init__(self, uow: UnitOfWorkFactory, *, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, *, clock: Clock, reactions: EventReactions) -> None:
         self._uow = uow
         self._clock = clock
+        self._reactions = reactions
 
     async def check_in_code(self, actor: Actor, registration_id: UUID) -> str:
         """The code the registrant shows at the door (as a QR code): theirs alone (anyone
@@ -88,7 +88,7 @@ class AttendanceService:
         the hour), attached to the registration."""
         now = self._clock.now()
         async with self._uow() as uow:
-            event = await locked_event(uow, event_id, lock=False)
+            event = await existing_event(uow, event_id)
             await require_staff(uow, actor, event.organization_id, not_found="Event not found.")
             registration = None
             for candidate in check_in_code_candidates(code):
@@ -153,8 +153,7 @@ class AttendanceService:
             await uow.attendance.record_walk_ins(
                 [r for r in records if isinstance(r, WalkInRecord)]
             )
-            if event.status is EventStatus.COMPLETED:  # a correction may earn a certificate
-                await queue_event_certificates(uow, event, now=now, created_by=None)
+            await self._reactions.attendance_changed(uow, event, now)
             await uow.commit()
         return records
 

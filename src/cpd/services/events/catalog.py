@@ -15,8 +15,7 @@ from cpd.ports.events import CatalogReader
 from cpd.ports.platform import Cache
 from cpd.ports.unit_of_work import UnitOfWorkFactory
 from cpd.services.common.access import is_staff, require_staff
-from cpd.services.events.lifecycle import EVENT_NOT_FOUND
-from cpd.services.learning.courses import COURSE_NOT_FOUND
+from cpd.services.common.lookups import COURSE_NOT_FOUND, EVENT_NOT_FOUND
 
 TOTAL_TTL_SECONDS = 300
 # A completed event keeps its public page (certificates and calendars link to it); the

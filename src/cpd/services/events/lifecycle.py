@@ -13,23 +13,30 @@ from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.events import Event, Session
 from cpd.ports.platform import Cache, Clock
 from cpd.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from cpd.services.certificates.issuing import queue_event_certificates
 from cpd.services.common.access import is_staff, require_approved, require_staff
+from cpd.services.common.lookups import EVENT_NOT_FOUND
 from cpd.services.common.slugs import free_slug
 from cpd.services.events.meetings import queue_meeting_sync
+from cpd.services.events.reactions import EventReactions
 from cpd.services.events.views import event_view
-from cpd.services.registrations.steps import cancel_everyone, offer_freed_seats
 
-EVENT_NOT_FOUND = "Event not found."
 SLUG_TAKEN = "This organization already has an event with this slug."
 T = TypeVar("T")
 
 
 class EventService:
-    def __init__(self, uow: UnitOfWorkFactory, *, clock: Clock, catalog_cache: Cache) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        *,
+        clock: Clock,
+        catalog_cache: Cache,
+        reactions: EventReactions,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._cache = catalog_cache
+        self._reactions = reactions
 
     async def create(
         self,
@@ -76,7 +83,7 @@ class EventService:
             await uow.events.save(event)
             queue_meeting_sync(uow, event, had_meetings=had_meetings)
             if "capacity" in changes:  # more room may let the waitlist in
-                await offer_freed_seats(uow, event.id, self._clock.now())
+                await self._reactions.seats_freed(uow, event.id, self._clock.now())
             return await self._finish(uow, event)
 
     async def publish(self, actor: Actor, event_id: UUID) -> EventView:
@@ -93,7 +100,7 @@ class EventService:
             event = await _staff_event(uow, actor, event_id, lock=True)
             had_meetings = event.has_online_meetings
             event.cancel(now=self._clock.now())
-            await cancel_everyone(uow, event_id, self._clock.now())
+            await self._reactions.event_cancelled(uow, event_id, self._clock.now())
             return await self._save(uow, event, had_meetings=had_meetings)
 
     async def complete(
@@ -106,7 +113,9 @@ class EventService:
             event = await _staff_event(uow, actor, event_id, lock=True)
             had_meetings = event.has_online_meetings
             event.complete(now=now, by=actor.user_id, override_reason=override_reason)
-            job = await queue_event_certificates(uow, event, now=now, created_by=actor.user_id)
+            job = await self._reactions.event_completed(
+                uow, event, now=now, created_by=actor.user_id
+            )
             view = await self._save(uow, event, had_meetings=had_meetings)
         return CompletedEventView.completed(view, event, job.id)
 

@@ -49,7 +49,7 @@ from cpd.domain.tasks import Task
 from cpd.ports.events import VideoMeetings
 from cpd.ports.platform import Clock
 from cpd.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from cpd.services.certificates.issuing import queue_event_certificates
+from cpd.services.events.reactions import EventReactions
 
 ZOOM_EVENT = "zoom_event"
 SYNC_MEETINGS = "sync_meetings"
@@ -95,13 +95,6 @@ def queue_meeting_sync(uow: UnitOfWork, event: Event, *, had_meetings: bool) -> 
         uow.outbox.add(sync_meetings_task(event.id))
 
 
-def queue_meeting_registrant(uow: UnitOfWork, registration: Registration, event: Event) -> None:
-    """A registration just confirmed for an event with online meetings: queue registering the
-    person with them. Call it in the confirming transaction."""
-    if registration.status is RegistrationStatus.CONFIRMED and event.has_online_meetings:
-        uow.outbox.add(meeting_registrants_task(registration.id))
-
-
 @dataclass(frozen=True, slots=True)
 class WebhookReceipt:
     fresh: bool  # False: a duplicate, or a challenge (nothing stored)
@@ -115,9 +108,11 @@ class MeetingService:
         *,
         clock: Clock,
         meetings: VideoMeetings,
+        reactions: EventReactions,
         locate_session: SessionLocator | None = None,
     ) -> None:
         self._uow = uow
+        self._reactions = reactions
         self._clock = clock
         self._meetings = meetings
         self._locate_session = locate_session or self._stored_session
@@ -204,8 +199,7 @@ class MeetingService:
             ]
             if records:
                 await uow.attendance.record(records)
-                if event.status is EventStatus.COMPLETED:  # late attendance may earn some
-                    await queue_event_certificates(uow, event, now=now, created_by=None)
+                await self._reactions.attendance_changed(uow, event, now)
             stored = await uow.meetings.get(session_id)
             if stored is not None and stored.meeting_id == meeting_id:
                 await uow.meetings.save(replace(stored, attendance_synced_at=now))

@@ -13,9 +13,9 @@ from cpd.domain.errors import Conflict, NotFound
 from cpd.ports.platform import Cache, Clock
 from cpd.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cpd.services.common.access import require_approved, require_staff
+from cpd.services.common.lookups import COURSE_NOT_FOUND
 from cpd.services.common.slugs import free_slug
 
-COURSE_NOT_FOUND = "Course not found."
 SLUG_TAKEN = "This organization already has a course with this slug."
 
 

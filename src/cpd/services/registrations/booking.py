@@ -37,21 +37,24 @@ from cpd.services.common import idempotency
 from cpd.services.common.access import is_staff, require_staff
 from cpd.services.common.batching import Batcher
 from cpd.services.common.idempotency import IdempotentRequest, InFlight, KeyTaken
-from cpd.services.events.meetings import meeting_registrants_task, queue_meeting_registrant
+from cpd.services.common.lookups import (
+    REGISTRATION_NOT_FOUND,
+    event_for_update,
+    existing_event,
+    own_registration,
+)
 from cpd.services.messaging.emails import (
     Links,
     registration_email,
     reminder_email,
 )
 from cpd.services.messaging.messages import Delivery, MessagingService
+from cpd.services.registrations.reactions import RegistrationReactions
 from cpd.services.registrations.steps import (
-    REGISTRATION_NOT_FOUND,
     add_registrations,
-    locked_event,
     notify,
     offer_freed_seats,
     open_event,
-    own_registration,
     payment_event_from,
     payment_event_task,
     refund_policy_of,
@@ -112,7 +115,9 @@ class RegistrationService:
         messaging: MessagingService,
         calendars: CalendarWriter,
         public_base_url: str,
+        reactions: RegistrationReactions,
     ) -> None:
+        self._reactions = reactions
         self._messaging = messaging
         self._calendars = calendars
         self._public_base_url = public_base_url.rstrip("/")
@@ -214,7 +219,7 @@ class RegistrationService:
                 if registration.status is not RegistrationStatus.CONFIRMED:
                     notify(uow, registration, registration.status.value)
                 if online and registration.status is RegistrationStatus.CONFIRMED:
-                    uow.outbox.add(meeting_registrants_task(registration.id))
+                    self._reactions.seat_confirmed(uow, registration.id)
             await uow.commit()
         return outcomes
 
@@ -451,7 +456,7 @@ class RegistrationService:
     ) -> Page[StaffRow]:
         """An event's registrations with who registered, for its staff."""
         async with self._uow() as uow:
-            event = await locked_event(uow, event_id, lock=False)
+            event = await existing_event(uow, event_id)
             await require_staff(uow, actor, event.organization_id, not_found="Event not found.")
             found = await uow.registrations.list_for_event(event_id, statuses, page)
             users = {u.id: u for u in await uow.users.get_many([r.user_id for r in found.items])}
@@ -463,7 +468,7 @@ class RegistrationService:
     ) -> Cancellation:
         """Staff cancel a registration: always a full refund."""
         async with self._uow() as uow:
-            event = await locked_event(uow, event_id, lock=False)
+            event = await existing_event(uow, event_id)
             await require_staff(uow, actor, event.organization_id, not_found="Event not found.")
             registration = await reload_registration(uow, registration_id)
             if registration.event_id != event_id:
@@ -477,7 +482,7 @@ class RegistrationService:
     async def refund_terms(self, registration: Registration) -> RefundTerms:
         """The policy that applies to ``registration`` and what cancelling it now gives."""
         async with self._uow() as uow:
-            event = await locked_event(uow, registration.event_id, lock=False)
+            event = await existing_event(uow, registration.event_id)
             policy = registration.refund_policy or await refund_policy_of(uow, event)
         refund = (
             registration.refund_if_cancelled(now=self._clock.now(), event_starts_at=event.starts_at)
@@ -519,13 +524,17 @@ class RegistrationService:
         now = self._clock.now()
         async with self._uow() as uow:
             registration = await own_registration(uow, actor, registration_id)
-            event = await locked_event(uow, registration.event_id)
+            event = await event_for_update(uow, registration.event_id)
             registration = await reload_registration(uow, registration_id)
             registration.accept_offer(now=now)
             await save_registration(uow, registration)
-            queue_meeting_registrant(uow, registration, event)
+            self._seat_confirmed(uow, registration, event)
             await uow.commit()
         return registration
+
+    def _seat_confirmed(self, uow: UnitOfWork, registration: Registration, event: Event) -> None:
+        if registration.status is RegistrationStatus.CONFIRMED and event.has_online_meetings:
+            self._reactions.seat_confirmed(uow, registration.id)
 
     async def confirm_payment(self, registration_id: UUID, amount_paid: int) -> Registration:
         """A payment succeeded (webhook or offline). Repeats of the same news change nothing.
@@ -534,7 +543,7 @@ class RegistrationService:
         now = self._clock.now()
         async with self._uow() as uow:
             registration = await reload_registration(uow, registration_id)
-            event = await locked_event(uow, registration.event_id)
+            event = await event_for_update(uow, registration.event_id)
             registration = await reload_registration(uow, registration_id)
             if registration.status is RegistrationStatus.CONFIRMED and registration.paid:
                 # A duplicate (the same news twice, or two events for one payment), decided
@@ -551,7 +560,7 @@ class RegistrationService:
             policy = await refund_policy_of(uow, event)  # the terms bought, kept from now on
             registration.confirm_payment(amount, policy, now=now)
             await save_registration(uow, registration)
-            queue_meeting_registrant(uow, registration, event)
+            self._seat_confirmed(uow, registration, event)
             await uow.commit()
         return registration
 
@@ -562,7 +571,7 @@ class RegistrationService:
             due = await uow.registrations.expiring(now, limit)
         for event_id, registration_id in due:
             async with self._uow() as uow:
-                await locked_event(uow, event_id)
+                await event_for_update(uow, event_id)
                 registration = await reload_registration(uow, registration_id)
                 if registration.status is RegistrationStatus.PENDING_PAYMENT:
                     registration.expire_hold(now=now)
@@ -582,7 +591,7 @@ class RegistrationService:
         self, uow: UnitOfWork, registration: Registration, *, by_organizer: bool
     ) -> Cancellation:
         now = self._clock.now()
-        event = await locked_event(uow, registration.event_id)
+        event = await event_for_update(uow, registration.event_id)
         registration = await reload_registration(uow, registration.id)
         refund = registration.cancel(
             now=now, event_starts_at=event.starts_at, by_organizer=by_organizer

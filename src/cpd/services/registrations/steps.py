@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid5
 
-from cpd.domain.accounts import Actor, Organization, User
+from cpd.domain.accounts import Organization, User
 from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.events import Event, EventStatus
 from cpd.domain.money import Money
@@ -23,11 +23,11 @@ from cpd.domain.registrations import (
 )
 from cpd.domain.tasks import Task
 from cpd.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cpd.services.common.lookups import REGISTRATION_NOT_FOUND
 from cpd.services.messaging.emails import (
     REGISTRATION_EMAIL,
 )
 
-REGISTRATION_NOT_FOUND = "Registration not found."
 CONFIRMATIONS = UUID("0b6f3c1e-7d2a-4f38-9e51-2c8a4d6b9f10")  # uuid5 namespace of their task ids
 REFUND_PAYMENT = "refund_payment"
 APPLY_PAYMENT_EVENT = "apply_payment_event"
@@ -145,23 +145,9 @@ async def open_event(uow: UnitOfWork, event_id: UUID, now: datetime) -> Event:
     return event
 
 
-async def locked_event(uow: UnitOfWork, event_id: UUID, *, lock: bool = True) -> Event:
-    event = await (uow.events.get_for_update if lock else uow.events.get)(event_id)
-    if event is None:
-        raise NotFound("Event not found.")
-    return event
-
-
 async def reload_registration(uow: UnitOfWork, registration_id: UUID) -> Registration:
     registration = await uow.registrations.get(registration_id)
     if registration is None:
-        raise NotFound(REGISTRATION_NOT_FOUND)
-    return registration
-
-
-async def own_registration(uow: UnitOfWork, actor: Actor, registration_id: UUID) -> Registration:
-    registration = await uow.registrations.get(registration_id)
-    if registration is None or registration.user_id != actor.user_id:
         raise NotFound(REGISTRATION_NOT_FOUND)
     return registration
 
