@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 
 from cpd.adapters.mail.mailers import MemoryMailer
 from cpd.bootstrap import Container, build_container
-from cpd.domain.tasks import EmailMessage
+from cpd.domain.messaging import EmailMessage
 from cpd.entrypoints.http.app import create_app
 from cpd.entrypoints.observability import configure_logging
 from tests.conftest import make_settings, sqlite_url

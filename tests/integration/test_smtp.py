@@ -8,7 +8,7 @@ from tests.smtp_server import SmtpServer, free_port
 
 from cpd.adapters.mail.mailers import SmtpMailer
 from cpd.bootstrap import build_container
-from cpd.domain.tasks import EmailMessage
+from cpd.domain.messaging import EmailMessage
 
 SENDER = "CPD Events <no-reply@cpd.local>"
 

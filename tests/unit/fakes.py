@@ -20,10 +20,9 @@ from cpd.domain.accounts import Actor, Organization, Role, User
 from cpd.domain.auth import AttemptPolicy
 from cpd.domain.catalog import CourseFilters, EventFilters
 from cpd.domain.invitations import InvitationView
-from cpd.domain.messaging import ORGANIZATION_INVITATION
+from cpd.domain.messaging import ORGANIZATION_INVITATION, EmailMessage
 from cpd.domain.money import Money
 from cpd.domain.registrations import Registration
-from cpd.domain.tasks import EmailMessage
 from cpd.ports.platform import OutboxStore
 from cpd.services.accounts.organizations import InvitationLimits, OrganizationService
 from cpd.services.events.attendance import AttendanceService

@@ -20,11 +20,11 @@ from cpd.adapters.payments.offline import OfflineGateway
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor
 from cpd.domain.catalog import EventView
+from cpd.domain.messaging import EmailMessage
 from cpd.domain.money import Money
 from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.refunds import STANDARD_REFUNDS
 from cpd.domain.registrations import Registration, RegistrationStatus
-from cpd.domain.tasks import EmailMessage
 from cpd.services.registrations.steps import payment_event_task
 from tests.conftest import make_settings
 

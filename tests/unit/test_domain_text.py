@@ -17,7 +17,7 @@ from cpd.adapters.mail.mailers import to_mime
 from cpd.domain.catalog import EventView, OrganizationRef
 from cpd.domain.errors import InvalidInput
 from cpd.domain.events import Event
-from cpd.domain.tasks import Attachment, EmailMessage
+from cpd.domain.messaging import Attachment, EmailMessage
 from cpd.domain.text import checked_text, displayable
 from cpd.domain.urls import checked_url
 

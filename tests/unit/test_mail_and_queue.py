@@ -19,7 +19,8 @@ from cpd.adapters.queues import task_logging
 from cpd.adapters.queues.inprocess import InProcessTaskQueue
 from cpd.adapters.storage.files import LocalFileStorage
 from cpd.bootstrap import build_container
-from cpd.domain.tasks import Attachment, EmailMessage, Task
+from cpd.domain.messaging import Attachment, EmailMessage
+from cpd.domain.tasks import Task
 from cpd.ports.platform import TaskHandler
 from cpd.services.messaging.emails import SEND_EMAIL, password_reset_email, send_email_task
 from cpd.services.platform.outbox import TaskRunner

@@ -21,11 +21,11 @@ from cpd.domain.catalog import EventView
 from cpd.domain.errors import InvalidInput, NotFound
 from cpd.domain.events import Venue
 from cpd.domain.invitations import Invitation
-from cpd.domain.messaging import CommunicationStatus, OutgoingEmail
+from cpd.domain.messaging import Attachment, CommunicationStatus, EmailMessage, OutgoingEmail
 from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
 from cpd.domain.registrations import Registration, RegistrationStatus
-from cpd.domain.tasks import Attachment, EmailMessage, Task
+from cpd.domain.tasks import Task
 from cpd.services.messaging.emails import (
     SEND_EMAIL,
     Links,

@@ -148,3 +148,20 @@ class NotificationPage:
     limit: int
     offset: int
     unread: int  # across all pages, not just this one
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content_type: str  # "maintype/subtype"
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class EmailMessage:
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    message_id: str | None = None  # set from the task id so a resend is recognisably the same
+    attachments: tuple[Attachment, ...] = ()

@@ -67,20 +67,3 @@ class TaskRecord:
         if error and self.state is TaskState.COMPLETED:
             return f"(an earlier attempt) {error}"
         return error
-
-
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    filename: str
-    content_type: str  # "maintype/subtype"
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class EmailMessage:
-    to: str
-    subject: str
-    text: str
-    html: str | None = None
-    message_id: str | None = None  # set from the task id so a resend is recognisably the same
-    attachments: tuple[Attachment, ...] = ()

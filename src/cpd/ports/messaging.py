@@ -10,12 +10,12 @@ from uuid import UUID
 from cpd.domain.messaging import (
     Communication,
     CommunicationStatus,
+    EmailMessage,
     Notification,
     NotificationPreferences,
     RenderedEmail,
 )
 from cpd.domain.pages import Page, PageRequest
-from cpd.domain.tasks import EmailMessage
 
 
 class CommunicationLog(Protocol):

@@ -9,7 +9,7 @@ from pathlib import Path
 import aiosmtplib
 
 from cpd.adapters.threads import BlockingPool
-from cpd.domain.tasks import EmailMessage
+from cpd.domain.messaging import EmailMessage
 from cpd.domain.text import displayable
 
 

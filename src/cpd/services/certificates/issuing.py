@@ -32,8 +32,9 @@ from cpd.domain.courses import EnrollmentStatus
 from cpd.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from cpd.domain.events import Event, EventStatus
 from cpd.domain.jobs import Job, JobStatus
+from cpd.domain.messaging import Attachment
 from cpd.domain.pages import Page, PageRequest
-from cpd.domain.tasks import Attachment, Task
+from cpd.domain.tasks import Task
 from cpd.domain.text import checked_text
 from cpd.ports.certificates import CertificateRenderer
 from cpd.ports.platform import Clock, FileStorage

@@ -16,8 +16,10 @@ from uuid import UUID
 from cpd.domain.accounts import Actor
 from cpd.domain.errors import NotFound
 from cpd.domain.messaging import (
+    Attachment,
     Communication,
     CommunicationStatus,
+    EmailMessage,
     Notification,
     NotificationPage,
     NotificationPreferences,
@@ -25,7 +27,7 @@ from cpd.domain.messaging import (
     RenderedEmail,
 )
 from cpd.domain.pages import Page, PageRequest
-from cpd.domain.tasks import Attachment, EmailMessage, Task
+from cpd.domain.tasks import Task
 from cpd.ports.messaging import EmailRenderer, Mailer
 from cpd.ports.platform import Clock
 from cpd.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory

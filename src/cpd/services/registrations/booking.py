@@ -17,7 +17,7 @@ from uuid import UUID, uuid5
 from cpd.domain.accounts import Actor, Organization, User
 from cpd.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from cpd.domain.events import Event, EventStatus
-from cpd.domain.messaging import REMINDER_HOURS
+from cpd.domain.messaging import REMINDER_HOURS, Attachment
 from cpd.domain.money import Money
 from cpd.domain.pages import Page, PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind, PaymentIntent
@@ -28,7 +28,7 @@ from cpd.domain.registrations import (
     RegistrationStatus,
     seats_free,
 )
-from cpd.domain.tasks import Attachment, Task
+from cpd.domain.tasks import Task
 from cpd.ports.events import CalendarWriter
 from cpd.ports.platform import Cache, Clock
 from cpd.ports.registrations import PaymentGateway
