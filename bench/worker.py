@@ -33,7 +33,7 @@ from cpd.domain.accounts import Actor
 from cpd.domain.messaging import WELCOME, OutgoingEmail
 from cpd.domain.tasks import Task, TaskState
 from cpd.services.messaging.emails import send_email_task
-from cpd.services.platform.outbox import PING
+from cpd.services.platform.outbox import Ping
 from cpd.settings import Settings
 
 sys.path.insert(0, str(ROOT))
@@ -174,7 +174,7 @@ async def run(pg_url: str, redis_url: str, args: argparse.Namespace) -> None:
         try:
             done = 0
             for count in (1, 2):
-                pings = [Task(PING, {"seconds": 0}) for _ in range(args.tasks)]
+                pings = [Task(Ping.NAME, {"seconds": 0}) for _ in range(args.tasks)]
                 rate, relay = await throughput(app, settings, pings, count, done)
                 done += len(pings)
                 print(f"no-op tasks, {count} worker(s): {rate:,.0f} tasks/s (relay {relay:,.0f}/s)")

@@ -66,32 +66,21 @@ from cpd.ports.platform import (
 from cpd.ports.registrations import PaymentGateway
 from cpd.ports.unit_of_work import UnitOfWorkFactory
 from cpd.services.accounts.organizations import InvitationLimits, OrganizationService
-from cpd.services.accounts.users import PASSWORD_RESET_REQUESTED, AccountLimits, AccountService
+from cpd.services.accounts.users import AccountLimits, AccountService
 from cpd.services.certificates.credentials import CredentialService
 from cpd.services.certificates.design import CertificateDesignService, CheckSlots
-from cpd.services.certificates.issuing import (
-    DELIVER_CERTIFICATE,
-    ISSUE_EVENT_CERTIFICATES,
-    RENDER_CERTIFICATE,
-    CertificateService,
-)
+from cpd.services.certificates.issuing import CertificateService
+from cpd.services.common.tasks import handlers_of
 from cpd.services.events.attendance import AttendanceService
 from cpd.services.events.catalog import CatalogService
 from cpd.services.events.lifecycle import EventService
-from cpd.services.events.meetings import (
-    ADD_MEETING_REGISTRANTS,
-    SYNC_MEETINGS,
-    ZOOM_EVENT,
-    MeetingService,
-)
+from cpd.services.events.meetings import MeetingService
 from cpd.services.learning.courses import CourseService
-from cpd.services.messaging.emails import EVENT_REMINDER_TASK, REGISTRATION_EMAIL, SEND_EMAIL
 from cpd.services.messaging.messages import MessagingService
-from cpd.services.platform.outbox import PING, OutboxRelay, TaskRunner, ping
+from cpd.services.platform.outbox import OutboxRelay, TaskRunner, ping
 from cpd.services.policies import POLICIES
 from cpd.services.registrations.booking import RegistrationService
 from cpd.services.registrations.reminders import ReminderService
-from cpd.services.registrations.steps import APPLY_PAYMENT_EVENT, REFUND_PAYMENT
 from cpd.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -319,21 +308,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         limits=_account_limits(settings),
         public_base_url=settings.public_base_url,
     )
-    handlers: TaskHandlers = {
-        ISSUE_EVENT_CERTIFICATES: certificates.run_event_job,
-        RENDER_CERTIFICATE: certificates.render_task,
-        DELIVER_CERTIFICATE: certificates.deliver_task,
-        ZOOM_EVENT: meetings.apply_event,
-        SYNC_MEETINGS: meetings.sync_meetings,
-        ADD_MEETING_REGISTRANTS: meetings.add_registrants,
-        SEND_EMAIL: messaging.send_email,
-        REFUND_PAYMENT: registrations.refund,
-        APPLY_PAYMENT_EVENT: registrations.apply_payment_event_task,
-        REGISTRATION_EMAIL: registrations.send_registration_email,
-        EVENT_REMINDER_TASK: registrations.send_reminder_task,
-        PASSWORD_RESET_REQUESTED: accounts.send_password_reset,
-        PING: ping,
-    }
+    handlers: TaskHandlers = handlers_of(
+        certificates, meetings, messaging, registrations, accounts, ping
+    )
     saq_queue = (
         open_queue(settings.redis_url)
         if settings.task_queue == "saq" and settings.redis_url

@@ -20,7 +20,8 @@ from cpd.bootstrap import build_container
 from cpd.domain.meetings import MeetingSpec, Participant
 from cpd.domain.tasks import Task
 from cpd.entrypoints.http.app import create_app
-from cpd.services.events.meetings import ZOOM_EVENT, MeetingService
+from cpd.services.events.meetings import MeetingService
+from cpd.services.events.tasks import ZoomEvent
 from cpd.services.policies import POLICIES
 from cpd.settings import SettingsError
 from tests.api.conftest import Api, assert_problem
@@ -46,7 +47,7 @@ def zoom_api() -> Iterator[tuple[Api, list[Task]]]:
     async def capture(task: Task) -> None:
         seen.append(task)
 
-    cast(dict[str, Any], container.task_handlers)[ZOOM_EVENT] = capture
+    cast(dict[str, Any], container.task_handlers)[ZoomEvent.NAME] = capture
     with TestClient(create_app(container)) as client:
         yield Api(client, container), seen
 
@@ -261,7 +262,7 @@ def test_a_meeting_ended_task_syncs_the_located_session_only(
     )
 
     def ended(meeting_id: str, kind: str = "meeting_ended") -> Task:
-        return Task(ZOOM_EVENT, {"kind": kind, "meeting_id": meeting_id})
+        return Task(ZoomEvent.NAME, {"kind": kind, "meeting_id": meeting_id})
 
     portal.call(unlinked.apply_event, ended(meeting.id))  # no link yet: nothing recorded
     portal.call(service.apply_event, ended(meeting.id, "participant_left"))  # report decides

@@ -24,11 +24,8 @@ from cpd.domain.jobs import Job, JobStatus
 from cpd.domain.pages import PageRequest
 from cpd.domain.tasks import Task
 from cpd.services.accounts.users import ProfileChanges
-from cpd.services.certificates.issuing import (
-    DELIVER_CERTIFICATE,
-    RENDER_CERTIFICATE,
-    queue_event_certificates,
-)
+from cpd.services.certificates.issuing import queue_event_certificates
+from cpd.services.certificates.tasks import DeliverCertificate, RenderCertificate
 from cpd.services.events.attendance import AttendanceEntry
 from tests.conftest import make_settings
 
@@ -183,18 +180,20 @@ async def test_stale_and_repeated_tasks_change_nothing(world: World) -> None:
     certificate = (await world.app.certificates.mine(world.people[0], PAGE)).items[0]
     mails = len(world.mail)
     stale = {"certificate_id": str(certificate.id), "version": 0}
-    await world.app.certificates.render_task(Task(RENDER_CERTIFICATE, stale | {"email": True}))
-    await world.app.certificates.deliver_task(Task(DELIVER_CERTIFICATE, stale))
+    await world.app.certificates.render_task(Task(RenderCertificate.NAME, stale | {"email": True}))
+    await world.app.certificates.deliver_task(Task(DeliverCertificate.NAME, stale))
     current = {"certificate_id": str(certificate.id), "version": 1}
-    await world.app.certificates.deliver_task(Task(DELIVER_CERTIFICATE, current))  # sent before
+    await world.app.certificates.deliver_task(Task(DeliverCertificate.NAME, current))  # sent before
     assert len(world.mail) == mails
     await world.app.certificates.revoke(world.owner, certificate.id, "Wrong person")
-    await world.app.certificates.render_task(Task(RENDER_CERTIFICATE, current | {"email": True}))
+    await world.app.certificates.render_task(
+        Task(RenderCertificate.NAME, current | {"email": True})
+    )
     await world.app.relay.drain()
     assert len(world.mail) == mails  # nothing is emailed for a revoked certificate
     gone = {"certificate_id": str(new_id()), "version": 1}
-    await world.app.certificates.render_task(Task(RENDER_CERTIFICATE, gone))
-    await world.app.certificates.deliver_task(Task(DELIVER_CERTIFICATE, gone))
+    await world.app.certificates.render_task(Task(RenderCertificate.NAME, gone))
+    await world.app.certificates.deliver_task(Task(DeliverCertificate.NAME, gone))
 
 
 async def test_the_events_own_completion_and_a_second_job_never_double_issue(

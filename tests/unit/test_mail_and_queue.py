@@ -22,7 +22,8 @@ from cpd.bootstrap import build_container
 from cpd.domain.messaging import Attachment, EmailMessage
 from cpd.domain.tasks import Task
 from cpd.ports.platform import TaskHandler
-from cpd.services.messaging.emails import SEND_EMAIL, password_reset_email, send_email_task
+from cpd.services.messaging.emails import password_reset_email, send_email_task
+from cpd.services.messaging.tasks import SendEmail
 from cpd.services.platform.outbox import TaskRunner
 from tests.conftest import make_settings
 from tests.unit.fakes import FakeClock, register
@@ -107,9 +108,9 @@ async def test_the_email_task_sends_once_under_its_message_id(tmp_path: Path) ->
     for welcome in files_in(tmp_path):  # nothing runs the relay here: no welcome file yet
         welcome.unlink()
     task = send_email_task(password_reset_email(user, "https://cpd.example/reset?token=abc"))
-    assert task.name == SEND_EMAIL
-    await app.task_handlers[SEND_EMAIL](task)
-    await app.task_handlers[SEND_EMAIL](task)
+    assert task.name == SendEmail.NAME
+    await app.task_handlers[SendEmail.NAME](task)
+    await app.task_handlers[SendEmail.NAME](task)
     [path] = files_in(tmp_path)
     parsed = read_eml(path)
     assert parsed["Message-ID"] == f"<{task.id}@cpd.tasks>"

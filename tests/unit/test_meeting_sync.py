@@ -14,7 +14,7 @@ from cpd.domain.events import Event
 from cpd.domain.meetings import Meeting, MeetingSpec, Participant, SessionMeeting
 from cpd.domain.registrations import Registration
 from cpd.domain.tasks import Task
-from cpd.services.events.meetings import ADD_MEETING_REGISTRANTS
+from cpd.services.events.tasks import AddMeetingRegistrants
 from tests.conftest import make_settings
 from tests.contract.builders import (
     T0,
@@ -49,7 +49,7 @@ async def given_online_event(app: Container) -> tuple[Event, Registration, str]:
         await uow.commit()
     await app.meetings.sync_event(event.id)
     await app.meetings.add_registrants(
-        Task(ADD_MEETING_REGISTRANTS, {"registration_id": str(registration.id)})
+        Task(AddMeetingRegistrants.NAME, {"registration_id": str(registration.id)})
     )
     return event, registration, user.email
 

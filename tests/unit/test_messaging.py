@@ -27,7 +27,6 @@ from cpd.domain.pages import PageRequest
 from cpd.domain.registrations import Registration, RegistrationStatus
 from cpd.domain.tasks import Task
 from cpd.services.messaging.emails import (
-    SEND_EMAIL,
     Links,
     account_exists_email,
     certificate_email,
@@ -39,6 +38,7 @@ from cpd.services.messaging.emails import (
     welcome_email,
 )
 from cpd.services.messaging.messages import MessagingService
+from cpd.services.messaging.tasks import SendEmail
 from tests.conftest import make_settings
 from tests.contract.builders import (
     make_event,
@@ -316,7 +316,7 @@ async def test_a_send_email_task_queued_before_templates_is_still_sent() -> None
     db, mailer = MemoryDatabase(Clock().now), MemoryMailer()
     messaging = messaging_on(db, mailer, Clock())
     legacy = Task(
-        SEND_EMAIL, {"to": "a@example.org", "subject": "Old", "text": "queued", "html": None}
+        SendEmail.NAME, {"to": "a@example.org", "subject": "Old", "text": "queued", "html": None}
     )
     await messaging.send_email(legacy)
     assert [(m.subject, m.message_id) for m in mailer.sent] == [("Old", f"<{legacy.id}@cpd.tasks>")]

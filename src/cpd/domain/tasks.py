@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from enum import StrEnum
-from typing import Any
+from enum import Enum, StrEnum
+from types import NoneType, UnionType
+from typing import Any, ClassVar, Self, get_args, get_origin, get_type_hints
 from uuid import UUID
 
 from cpd.domain.ids import new_id
@@ -67,3 +68,78 @@ class TaskRecord:
         if error and self.state is TaskState.COMPLETED:
             return f"(an earlier attempt) {error}"
         return error
+
+
+class TaskData:
+    """A task's payload as a typed, frozen dataclass: ``task()`` writes it, ``of(task)`` reads
+    it back. Subclasses name their task in ``NAME``; fields of type UUID, datetime, enums, str,
+    int, float, bool and ``X | None`` round-trip through JSON (a ``None`` that is also the
+    default is left out), others override ``to_payload`` and ``from_payload``."""
+
+    NAME: ClassVar[str]
+    __slots__ = ()
+
+    def task(self, *, id: UUID | None = None) -> Task:
+        if id is None:
+            return Task(self.NAME, self.to_payload())
+        return Task(self.NAME, self.to_payload(), id=id)
+
+    def to_payload(self) -> JSONObject:
+        payload: JSONObject = {}
+        for item in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, item.name)
+            if value is None and item.default is None:
+                continue
+            payload[item.name] = _dump(value)
+        return payload
+
+    @classmethod
+    def from_payload(cls, payload: JSONObject) -> Self:
+        hints = get_type_hints(cls)
+        values = {
+            item.name: _load(hints[item.name], payload[item.name], item.name)
+            for item in fields(cls)  # type: ignore[arg-type]
+            if item.name in payload
+        }
+        try:
+            return cls(**values)
+        except TypeError as error:  # a required field is missing
+            raise ValueError(f"A {cls.NAME} task's payload is incomplete: {error}") from None
+
+    @classmethod
+    def of(cls, task: Task) -> Self:
+        if task.name != cls.NAME:
+            raise ValueError(f"A {task.name} task is not a {cls.NAME} task.")
+        return cls.from_payload(task.payload)
+
+
+def _dump(value: object) -> object:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _load(kind: Any, value: object, name: str) -> Any:
+    if isinstance(kind, UnionType):  # only ``X | None``
+        if value is None:
+            return None
+        (kind,) = (arm for arm in get_args(kind) if arm is not NoneType)
+    if kind is Any:
+        return value
+    if get_origin(kind) is dict:
+        return dict(value)  # type: ignore[call-overload]
+    if kind is UUID:
+        return UUID(str(value))
+    if kind is datetime:
+        return datetime.fromisoformat(str(value))
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false.")
+        return value
+    if kind in (int, float, str) or (isinstance(kind, type) and issubclass(kind, Enum)):
+        return kind(value)
+    raise TypeError(f"{name}: a {kind} field needs its own from_payload.")

@@ -15,7 +15,7 @@ from cpd.domain.events import Event, EventStatus
 from cpd.domain.jobs import Job
 from cpd.ports.unit_of_work import UnitOfWork
 from cpd.services.certificates.issuing import queue_event_certificates
-from cpd.services.events.meetings import meeting_registrants_task
+from cpd.services.events.tasks import AddMeetingRegistrants
 from cpd.services.registrations.steps import cancel_everyone, offer_freed_seats
 
 
@@ -36,7 +36,7 @@ class Policies:
             await queue_event_certificates(uow, event, now=now, created_by=None)
 
     def seat_confirmed(self, uow: UnitOfWork, registration_id: UUID) -> None:
-        uow.outbox.add(meeting_registrants_task(registration_id))
+        uow.outbox.add(AddMeetingRegistrants(registration_id).task())
 
 
 POLICIES = Policies()

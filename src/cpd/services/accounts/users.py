@@ -27,6 +27,8 @@ from cpd.domain.tasks import Task
 from cpd.ports.accounts import PasswordHasher, TokenIssuer
 from cpd.ports.platform import AttemptThrottle, Clock
 from cpd.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cpd.services.accounts.tasks import PasswordResetRequested
+from cpd.services.common.tasks import handles
 from cpd.services.messaging.emails import (
     account_exists_email,
     password_reset_email,
@@ -38,7 +40,6 @@ BAD_CREDENTIALS = "Incorrect email or password."
 PASSWORD_RESET_TTL = timedelta(hours=1)
 KNOWN_DEVICE_SECONDS = 30 * 24 * 3600  # a device that signed in is trusted this long after
 MAX_DEVICE_SECRET = 128
-PASSWORD_RESET_REQUESTED = "password_reset_requested"  # noqa: S105 - a task name
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,15 +269,16 @@ class AccountService:
             return
         await self._limit_mail(email, client)
         async with self._uow() as uow:
-            uow.outbox.add(Task(PASSWORD_RESET_REQUESTED, {"email": email}))
+            uow.outbox.add(PasswordResetRequested(email).task())
             await uow.commit()
 
+    @handles(PasswordResetRequested)
     async def send_password_reset(self, task: Task) -> None:
         """The ``password_reset_requested`` task: a link for an active account, else nothing.
         Its email is keyed by the task, so a retry never mails a second link."""
         now = self._clock.now()
         async with self._uow() as uow:
-            user = await uow.users.get_by_email(str(task.payload["email"]))
+            user = await uow.users.get_by_email(PasswordResetRequested.of(task).email)
             if user is None or not user.is_active:
                 return
             secret = secrets.token_urlsafe(32)

@@ -47,16 +47,19 @@ from cpd.services.certificates.eligibility import (
     event_eligibility,
     holder_of,
 )
+from cpd.services.certificates.tasks import (
+    DeliverCertificate,
+    IssueEventCertificates,
+    RenderCertificate,
+)
 from cpd.services.common.access import is_staff, require_staff
 from cpd.services.common.lookups import COURSE_NOT_FOUND, EVENT_NOT_FOUND
+from cpd.services.common.tasks import handles
 from cpd.services.messaging.emails import certificate_email
 from cpd.services.messaging.messages import MessagingService
 
 log = logging.getLogger(__name__)
 
-ISSUE_EVENT_CERTIFICATES = "issue_event_certificates"  # a bulk job: {"job_id"}
-RENDER_CERTIFICATE = "render_certificate"  # {"certificate_id", "version", "email"}
-DELIVER_CERTIFICATE = "deliver_certificate"  # {"certificate_id", "version"}
 EVENT_CERTIFICATES_JOB = "event_certificates"
 CERTIFICATE_NOT_FOUND = "Certificate not found."
 JOB_NOT_FOUND = "Job not found."
@@ -79,7 +82,7 @@ async def queue_event_certificates(
         created_by=created_by,
     )
     await uow.jobs.add(job)
-    uow.outbox.add(Task(ISSUE_EVENT_CERTIFICATES, {"job_id": str(job.id)}))
+    uow.outbox.add(IssueEventCertificates(job.id).task())
     return job
 
 
@@ -232,9 +235,10 @@ class CertificateService:
         await uow.certificates.add(*certificates)
         return certificates
 
+    @handles(IssueEventCertificates)
     async def run_event_job(self, task: Task) -> None:
         """The ``issue_event_certificates`` task."""
-        await self.run_job(UUID(str(task.payload["job_id"])))
+        await self.run_job(IssueEventCertificates.of(task).job_id)
 
     async def issue_for_event_now(
         self, event_id: UUID, on_progress: Callable[[Job], None] | None = None
@@ -399,10 +403,12 @@ class CertificateService:
             signatory_title=design.signatory_title if design else None,
         )
 
+    @handles(RenderCertificate)
     async def render_task(self, task: Task) -> None:
         """The ``render_certificate`` task: render the version it names, unless it is stale."""
-        certificate = await self._load(UUID(str(task.payload["certificate_id"])))
-        if certificate is None or certificate.version != int(task.payload["version"]):
+        render = RenderCertificate.of(task)
+        certificate = await self._load(render.certificate_id)
+        if certificate is None or certificate.version != render.version:
             return  # re-issued since: that version's own task renders it
         if certificate.pdf_key is None:
             rendered, errors = await self._render_batch([certificate])
@@ -410,18 +416,20 @@ class CertificateService:
                 raise InvalidInput(errors[0], field="template")  # retried, then left to see
             if not rendered:
                 return
-        if task.payload.get("email"):
+        if render.email:
             async with self._uow() as uow:
                 uow.outbox.add(_deliver_task(certificate))
                 await uow.commit()
 
+    @handles(DeliverCertificate)
     async def deliver_task(self, task: Task) -> None:
         """The ``deliver_certificate`` task: email the PDF to its holder (once per task)."""
-        certificate = await self._load(UUID(str(task.payload["certificate_id"])))
+        delivery = DeliverCertificate.of(task)
+        certificate = await self._load(delivery.certificate_id)
         if (
             certificate is None
             or not certificate.is_valid
-            or certificate.version != int(task.payload["version"])
+            or certificate.version != delivery.version
         ):
             return
         async with self._uow() as uow:
@@ -585,16 +593,9 @@ def delivery_id(certificate: Certificate) -> UUID:
 
 
 def _render_task(certificate: Certificate, *, email: bool) -> Task:
-    return Task(
-        RENDER_CERTIFICATE,
-        {"certificate_id": str(certificate.id), "version": certificate.version, "email": email},
-    )
+    return RenderCertificate(certificate.id, certificate.version, email=email).task()
 
 
 def _deliver_task(certificate: Certificate) -> Task:
     """Its id is the delivery's: a job and a re-issue that both reach a version queue one."""
-    return Task(
-        DELIVER_CERTIFICATE,
-        {"certificate_id": str(certificate.id), "version": certificate.version},
-        id=delivery_id(certificate),
-    )
+    return DeliverCertificate(certificate.id, certificate.version).task(id=delivery_id(certificate))

@@ -36,7 +36,6 @@ from cpd.domain.events import Event, EventStatus, Session
 from cpd.domain.meetings import (
     Invitee,
     MeetingSpec,
-    MeetingWebhook,
     MeetingWebhookKind,
     RegistrantSpec,
     SessionMeeting,
@@ -49,11 +48,10 @@ from cpd.domain.tasks import Task
 from cpd.ports.events import VideoMeetings
 from cpd.ports.platform import Clock
 from cpd.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cpd.services.common.tasks import handles
 from cpd.services.events.reactions import EventReactions
+from cpd.services.events.tasks import AddMeetingRegistrants, SyncMeetings, ZoomEvent
 
-ZOOM_EVENT = "zoom_event"
-SYNC_MEETINGS = "sync_meetings"
-ADD_MEETING_REGISTRANTS = "add_meeting_registrants"
 WEBHOOK_PROVIDER = "zoom"  # the inbox key: both adapters speak Zoom's webhook format
 # A claim this old without an id belongs to a run that died (a create takes seconds).
 CLAIM_LAPSE = timedelta(minutes=2)
@@ -77,14 +75,6 @@ class JoinLink:
     join_url: str
 
 
-def sync_meetings_task(event_id: UUID) -> Task:
-    return Task(SYNC_MEETINGS, {"event_id": str(event_id)})
-
-
-def meeting_registrants_task(registration_id: UUID) -> Task:
-    return Task(ADD_MEETING_REGISTRANTS, {"registration_id": str(registration_id)})
-
-
 def queue_meeting_sync(uow: UnitOfWork, event: Event, *, had_meetings: bool) -> None:
     """Queue ``sync_meetings`` when a change may call for meetings to be made, changed or
     removed: the event has online meetings now or had them before the change
@@ -92,7 +82,7 @@ def queue_meeting_sync(uow: UnitOfWork, event: Event, *, had_meetings: bool) -> 
     if event.status is EventStatus.COMPLETED:
         return  # past meetings stay as they are
     if had_meetings or event.has_online_meetings:
-        uow.outbox.add(sync_meetings_task(event.id))
+        uow.outbox.add(SyncMeetings(event.id).task())
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,16 +115,18 @@ class MeetingService:
         async with self._uow() as uow:
             fresh = await uow.webhooks.accept(WEBHOOK_PROVIDER, event.id, self._clock.now())
             if fresh:
-                uow.outbox.add(Task(ZOOM_EVENT, _payload(event)))
+                uow.outbox.add(ZoomEvent.of_webhook(event).task())
                 await uow.commit()
         return WebhookReceipt(fresh=fresh)
 
+    @handles(ZoomEvent)
     async def apply_event(self, task: Task) -> None:
         """The ``zoom_event`` task. Joins and leaves need no action of their own: the report
         read when the meeting ends holds every stay."""
-        if task.payload["kind"] != MeetingWebhookKind.MEETING_ENDED:
+        news = ZoomEvent.of(task)
+        if news.kind is not MeetingWebhookKind.MEETING_ENDED or news.meeting_id is None:
             return
-        meeting_id = str(task.payload["meeting_id"])
+        meeting_id = news.meeting_id
         located = await self._locate_session(meeting_id)
         if located is None:
             log.warning("meeting %s ended, but no session is linked to it", meeting_id)
@@ -247,9 +239,10 @@ class MeetingService:
 
     # -- meetings follow the event -------------------------------------------------------------
 
+    @handles(SyncMeetings)
     async def sync_meetings(self, task: Task) -> None:
         """The ``sync_meetings`` task."""
-        await self.sync_event(UUID(str(task.payload["event_id"])))
+        await self.sync_event(SyncMeetings.of(task).event_id)
 
     async def sync_event(self, event_id: UUID) -> None:
         """Make the provider's meetings match the event's sessions (see the module doc).
@@ -320,7 +313,7 @@ class MeetingService:
                 event.link_session(session_id, meeting.join_url)
                 await uow.events.save(event)
                 for registration in await _confirmed(uow, event_id):
-                    uow.outbox.add(meeting_registrants_task(registration.id))
+                    uow.outbox.add(AddMeetingRegistrants(registration.id).task())
                 await uow.commit()
         if not still:  # removed or cancelled while the provider was creating it
             await self._drop(row)
@@ -367,10 +360,11 @@ class MeetingService:
 
     # -- registrants -----------------------------------------------------------------------
 
+    @handles(AddMeetingRegistrants)
     async def add_registrants(self, task: Task) -> None:
         """The ``add_meeting_registrants`` task: register a confirmed registrant with each
         session's meeting and store their registrant id and personal join link."""
-        registration_id = UUID(str(task.payload["registration_id"]))
+        registration_id = AddMeetingRegistrants.of(task).registration_id
         async with self._uow() as uow:
             registration = await uow.registrations.get(registration_id)
             if registration is None or registration.status is not RegistrationStatus.CONFIRMED:
@@ -456,26 +450,3 @@ async def _confirmed(uow: UnitOfWork, event_id: UUID) -> list[Registration]:
         offset += len(page.items)
         if not page.items or offset >= page.total:
             return confirmed
-
-
-def _payload(event: MeetingWebhook) -> dict[str, object]:
-    participant = event.participant
-    return {
-        "id": event.id,
-        "kind": event.kind.value,
-        "meeting_id": event.meeting_id,
-        "occurred_at": event.occurred_at.isoformat(),
-        "participant": None
-        if participant is None
-        else {
-            "joined_at": participant.joined_at.isoformat(),
-            "left_at": _iso(participant.left_at),
-            "registrant_id": participant.registrant_id,
-            "email": participant.email,
-            "name": participant.name,
-        },
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()

@@ -31,44 +31,14 @@ from cpd.domain.messaging import (
 from cpd.domain.money import Money
 from cpd.domain.registrations import Registration
 from cpd.domain.tasks import Task
+from cpd.services.messaging.tasks import SendEmail
 
-SEND_EMAIL = "send_email"
-REGISTRATION_EMAIL = "registration_email"
-EVENT_REMINDER_TASK = "event_reminder"
 BRAND_COLOUR = "#1f4e79"
 
 
 def send_email_task(email: OutgoingEmail) -> Task:
     """A task that renders and sends ``email`` (its id becomes the Message-ID)."""
-    return Task(SEND_EMAIL, outgoing_to_payload(email))
-
-
-def outgoing_to_payload(email: OutgoingEmail) -> dict[str, Any]:
-    return {
-        "template": email.template,
-        "to": email.to,
-        "context": email.context,
-        "user_id": str(email.user_id) if email.user_id else None,
-        "organization_id": str(email.organization_id) if email.organization_id else None,
-        "related_type": email.related.type if email.related else None,
-        "related_id": str(email.related.id) if email.related else None,
-    }
-
-
-def outgoing_from_payload(payload: dict[str, Any]) -> OutgoingEmail:
-    def uuid_or_none(name: str) -> UUID | None:
-        value = payload.get(name)
-        return UUID(str(value)) if value else None
-
-    related_id = uuid_or_none("related_id")
-    return OutgoingEmail(
-        template=str(payload["template"]),
-        to=str(payload["to"]),
-        context=dict(payload["context"]),
-        user_id=uuid_or_none("user_id"),
-        organization_id=uuid_or_none("organization_id"),
-        related=Related(str(payload["related_type"]), related_id) if related_id else None,
-    )
+    return SendEmail(email).task()
 
 
 def brand_of(organization: Organization) -> dict[str, Any]:

@@ -32,7 +32,9 @@ from cpd.ports.messaging import EmailRenderer, Mailer
 from cpd.ports.platform import Clock
 from cpd.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cpd.services.common.access import require_staff
-from cpd.services.messaging.emails import outgoing_from_payload, platform_brand
+from cpd.services.common.tasks import handles
+from cpd.services.messaging.emails import platform_brand
+from cpd.services.messaging.tasks import SendEmail
 
 MAX_ERROR_LENGTH = 2000
 NOTIFICATION_NOT_FOUND = "Notification not found."
@@ -69,13 +71,14 @@ class MessagingService:
 
     # Delivery (task handlers)
 
+    @handles(SendEmail)
     async def send_email(self, task: Task) -> None:
         """The ``send_email`` task: an ``OutgoingEmail`` in the payload."""
         if "template" not in task.payload:  # queued before templates existed (a deploy overlap)
             fields = {**task.payload, "message_id": message_id_of(task.id)}
             await self._mailer.send(EmailMessage(**fields))
             return
-        await self.deliver(task.id, outgoing_from_payload(task.payload))
+        await self.deliver(task.id, SendEmail.of(task).email)
 
     def render(self, email: OutgoingEmail) -> RenderedEmail:
         context: dict[str, Any] = {"brand": self._platform_brand} | email.context

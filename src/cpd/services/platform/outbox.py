@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import ClassVar
 from uuid import UUID
 
-from cpd.domain.tasks import Task
+from cpd.domain.tasks import Task, TaskData
 from cpd.ports.platform import Clock, OutboxStore, TaskHandlers, TaskQueue
 from cpd.ports.unit_of_work import UnitOfWorkFactory
+from cpd.services.common.tasks import handles
 
 log = logging.getLogger(__name__)
 
@@ -147,18 +150,24 @@ class TaskOutcome(StrEnum):
     SKIPPED = "skipped"  # it had completed before
 
 
-PING = "ping"
 MAX_PING_SECONDS = 60.0
 
 
+@dataclass(frozen=True, slots=True)
+class Ping(TaskData):
+    NAME: ClassVar[str] = "ping"
+    seconds: float = 0.0  # how long the handler sleeps, standing in for a slow task
+
+
+@handles(Ping)
 async def ping(task: Task) -> None:
     """A diagnostic task (``cpd tasks ping``): proves the path outbox → queue → worker, and
     with ``seconds`` stands in for a slow task."""
-    await asyncio.sleep(min(float(task.payload.get("seconds", 0)), MAX_PING_SECONDS))
+    await asyncio.sleep(min(Ping.of(task).seconds, MAX_PING_SECONDS))
 
 
 async def queue_ping(uow: UnitOfWorkFactory, seconds: float = 0.0) -> Task:
-    task = Task(PING, {"seconds": seconds})
+    task = Ping(seconds).task()
     async with uow() as work:
         work.outbox.add(task)
         await work.commit()

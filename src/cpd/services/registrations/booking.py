@@ -43,6 +43,7 @@ from cpd.services.common.lookups import (
     existing_event,
     own_registration,
 )
+from cpd.services.common.tasks import handles
 from cpd.services.messaging.emails import (
     Links,
     registration_email,
@@ -55,13 +56,18 @@ from cpd.services.registrations.steps import (
     notify,
     offer_freed_seats,
     open_event,
-    payment_event_from,
     payment_event_task,
     refund_policy_of,
     refund_task,
     registrant_of,
     reload_registration,
     save_registration,
+)
+from cpd.services.registrations.tasks import (
+    ApplyPaymentEvent,
+    EventReminder,
+    RefundPayment,
+    RegistrationEmail,
 )
 
 ALREADY_REGISTERED = "You already have a registration for this event."
@@ -350,14 +356,16 @@ class RegistrationService:
         # A failed payment leaves the hold to expire (the registrant may pay again); a charge's
         # running refund total and a failed refund change nothing recorded.
 
+    @handles(RegistrationEmail)
     async def send_registration_email(self, task: Task) -> None:
         """The ``registration_email`` task: written at send time from the current data."""
-        kind = str(task.payload["kind"])
-        found = await registrant_of(self._uow, UUID(str(task.payload["registration_id"])))
+        news = RegistrationEmail.of(task)
+        kind = news.kind
+        found = await registrant_of(self._uow, news.registration_id)
         if found is None:
             return  # deleted since: nobody to tell
         registration, user, event, host = found
-        refund = task.payload.get("refund")
+        refund = news.refund
         email = registration_email(
             kind,
             registration,
@@ -403,11 +411,11 @@ class RegistrationService:
             delivery_id, email, (self._calendar_attachment(event, host),)
         )
 
+    @handles(EventReminder)
     async def send_reminder_task(self, task: Task) -> None:
         """The ``event_reminder`` task: ``{registration_id, hours_before}``."""
-        await self.send_reminder(
-            UUID(str(task.payload["registration_id"])), int(task.payload["hours_before"])
-        )
+        reminder = EventReminder.of(task)
+        await self.send_reminder(reminder.registration_id, reminder.hours_before)
 
     def _calendar_attachment(self, event: Event, host: Organization) -> Attachment:
         ics = self._calendars.calendar([event], name=event.title, base_url=self._public_base_url)
@@ -424,14 +432,17 @@ class RegistrationService:
                 await uow.commit()
         return fresh
 
+    @handles(ApplyPaymentEvent)
     async def apply_payment_event_task(self, task: Task) -> None:
-        await self.apply_payment_event(payment_event_from(task.payload))
+        await self.apply_payment_event(ApplyPaymentEvent.of(task).event)
 
+    @handles(RefundPayment)
     async def refund(self, task: Task) -> None:
         """The ``refund_payment`` task: refund through the provider, keyed by the task id so a
         retry never refunds twice, then record it under the provider's refund reference."""
-        registration_id = UUID(task.payload["registration_id"])
-        amount = Money(int(task.payload["amount"]), str(task.payload["currency"]))
+        order = RefundPayment.of(task)
+        registration_id = order.registration_id
+        amount = Money(order.amount, order.currency)
         async with self._uow() as uow:
             registration = await reload_registration(uow, registration_id)
         if registration.payment_reference is None:

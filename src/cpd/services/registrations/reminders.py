@@ -15,17 +15,15 @@ from cpd.domain.registrations import REMINDER_LEADS, Upcoming, due_reminder
 from cpd.domain.tasks import Task
 from cpd.ports.platform import Clock, OutboxStore
 from cpd.ports.unit_of_work import UnitOfWorkFactory
-from cpd.services.messaging.emails import EVENT_REMINDER_TASK
+from cpd.services.registrations.tasks import EventReminder
 
 _REMINDER_IDS = uuid.UUID("6f7c2a52-4d4b-4c1e-9a53-3b7f0f0f6e21")  # uuid5 namespace
 
 
 def reminder_task(upcoming: Upcoming, lead: timedelta) -> Task:
     hours = int(lead.total_seconds() // 3600)
-    return Task(
-        EVENT_REMINDER_TASK,
-        {"registration_id": str(upcoming.registration_id), "hours_before": hours},
-        id=uuid.uuid5(_REMINDER_IDS, f"{upcoming.registration_id}:{hours}"),
+    return EventReminder(upcoming.registration_id, hours).task(
+        id=uuid.uuid5(_REMINDER_IDS, f"{upcoming.registration_id}:{hours}")
     )
 
 

@@ -10,9 +10,8 @@ from uuid import UUID, uuid5
 from cpd.domain.accounts import Organization, User
 from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.events import Event, EventStatus
-from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
-from cpd.domain.payments import PaymentEvent, PaymentEventKind
+from cpd.domain.payments import PaymentEvent
 from cpd.domain.refunds import STANDARD_REFUNDS, RefundPolicy
 from cpd.domain.registrations import (
     ACTIVE,
@@ -24,13 +23,9 @@ from cpd.domain.registrations import (
 from cpd.domain.tasks import Task
 from cpd.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cpd.services.common.lookups import REGISTRATION_NOT_FOUND
-from cpd.services.messaging.emails import (
-    REGISTRATION_EMAIL,
-)
+from cpd.services.registrations.tasks import ApplyPaymentEvent, RefundPayment, RegistrationEmail
 
 CONFIRMATIONS = UUID("0b6f3c1e-7d2a-4f38-9e51-2c8a4d6b9f10")  # uuid5 namespace of their task ids
-REFUND_PAYMENT = "refund_payment"
-APPLY_PAYMENT_EVENT = "apply_payment_event"
 
 
 async def add_registrations(uow: UnitOfWork, *registrations: Registration) -> None:
@@ -60,10 +55,8 @@ def _follow(
 
 
 def confirmation_task(registration_id: UUID) -> Task:
-    return Task(
-        REGISTRATION_EMAIL,
-        {"registration_id": str(registration_id), "kind": RegistrationStatus.CONFIRMED.value},
-        id=uuid5(CONFIRMATIONS, str(registration_id)),
+    return RegistrationEmail(registration_id, RegistrationStatus.CONFIRMED.value).task(
+        id=uuid5(CONFIRMATIONS, str(registration_id))
     )
 
 
@@ -107,21 +100,11 @@ def notify(uow: UnitOfWork, registration: Registration, kind: str, refund: int =
     (not ``confirmed``: storing the registration queues that one)."""
     if kind == RegistrationStatus.CONFIRMED:
         raise ValueError("The confirmation follows from the transition: save the registration.")
-    payload: dict[str, object] = {"registration_id": str(registration.id), "kind": kind}
-    if refund:
-        payload["refund"] = refund
-    uow.outbox.add(Task(REGISTRATION_EMAIL, payload))
+    uow.outbox.add(RegistrationEmail(registration.id, kind, refund=refund or None).task())
 
 
 def refund_task(registration: Registration, amount: int) -> Task:
-    return Task(
-        REFUND_PAYMENT,
-        {
-            "registration_id": str(registration.id),
-            "amount": amount,
-            "currency": registration.amount_due.currency,
-        },
-    )
+    return RefundPayment(registration.id, amount, registration.amount_due.currency).task()
 
 
 async def refund_policy_of(uow: UnitOfWork, event: Event) -> RefundPolicy:
@@ -154,33 +137,7 @@ async def reload_registration(uow: UnitOfWork, registration_id: UUID) -> Registr
 
 def payment_event_task(event: PaymentEvent) -> Task:
     """The task that applies a verified provider event (its payload round-trips every field)."""
-    return Task(APPLY_PAYMENT_EVENT, payment_event_payload(event))
-
-
-def payment_event_payload(event: PaymentEvent) -> dict[str, object]:
-    return {
-        "id": event.id,
-        "kind": event.kind.value,
-        "reference": event.reference,
-        "registration_id": str(event.registration_id) if event.registration_id else None,
-        "amount": event.amount.amount,
-        "currency": event.amount.currency,
-        "occurred_at": event.occurred_at.isoformat(),
-        "refund_reference": event.refund_reference,
-    }
-
-
-def payment_event_from(payload: dict[str, object]) -> PaymentEvent:
-    registration_id = payload["registration_id"]
-    return PaymentEvent(
-        id=str(payload["id"]),
-        kind=PaymentEventKind(str(payload["kind"])),
-        reference=str(payload["reference"]),
-        registration_id=UUID(str(registration_id)) if registration_id else None,
-        amount=Money(int(str(payload["amount"])), str(payload["currency"])),
-        occurred_at=datetime.fromisoformat(str(payload["occurred_at"])),
-        refund_reference=str(refund) if (refund := payload.get("refund_reference")) else None,
-    )
+    return ApplyPaymentEvent(event).task()
 
 
 async def registrant_of(
