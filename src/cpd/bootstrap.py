@@ -30,7 +30,8 @@ from cpd.adapters.meetings.fake import DEV_WEBHOOK_SECRET, FakeVideoMeetings
 from cpd.adapters.meetings.zoom import ZoomMeetings
 from cpd.adapters.memory.cache import MemoryCache
 from cpd.adapters.memory.catalog import MemoryCatalogReader
-from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
+from cpd.adapters.memory.database import MemoryDatabase
+from cpd.adapters.memory.outbox import MemoryOutboxStore
 from cpd.adapters.payments.offline import OfflineGateway
 from cpd.adapters.payments.stripe_gateway import StripeGateway
 from cpd.adapters.queues.inprocess import InProcessTaskQueue
