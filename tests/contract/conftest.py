@@ -15,7 +15,8 @@ from cpd.adapters.memory.catalog import MemoryCatalogReader
 from cpd.adapters.memory.database import MemoryDatabase
 from cpd.adapters.memory.outbox import MemoryOutboxStore
 from cpd.adapters.sql.catalog import SqlCatalogReader
-from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
+from cpd.adapters.sql.database import SqlDatabase, create_engine
+from cpd.adapters.sql.outbox import SqlOutboxStore
 from tests.conftest import sqlite_url
 from tests.contract.builders import T0, Backend, FrozenClock
 

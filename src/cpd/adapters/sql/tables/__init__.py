@@ -1,6 +1,7 @@
 """The schema. Core tables (not ORM classes): rows map straight to domain dataclasses.
 
-One module per bounded context, all on one ``metadata``; callers use ``tables.<name>``.
+One module per bounded context, all on one ``metadata``; callers use ``tables.<name>``, and a
+context's tables join the schema with their import here.
 """
 
 from cpd.adapters.sql.tables.accounts import (
@@ -17,7 +18,6 @@ from cpd.adapters.sql.tables.certificates import (
     certificate_sequences,
     certificate_templates,
     certificates,
-    jobs,
     signing_keys,
 )
 from cpd.adapters.sql.tables.events import (
@@ -26,13 +26,12 @@ from cpd.adapters.sql.tables.events import (
     POSTGRESQL_ONLY_OBJECTS,
     PUBLISHED,
     attendance,
-    courses,
-    enrollments,
     event_sessions,
     events,
     include_in_autogenerate,
     walk_ins,
 )
+from cpd.adapters.sql.tables.learning import courses, enrollments
 from cpd.adapters.sql.tables.meetings import meeting_registrants, session_meetings
 from cpd.adapters.sql.tables.messaging import (
     communications,
@@ -40,7 +39,7 @@ from cpd.adapters.sql.tables.messaging import (
     notifications,
 )
 from cpd.adapters.sql.tables.offline_payments import offline_payments, offline_refunds
-from cpd.adapters.sql.tables.platform import idempotency_keys, outbox, webhook_events
+from cpd.adapters.sql.tables.platform import idempotency_keys, jobs, outbox, webhook_events
 from cpd.adapters.sql.tables.registrations import ACTIVE_REGISTRATION, registrations
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Certificates: templates, badges, sequences, certificates, signing keys and jobs."""
+"""Certificates: templates, badges, sequences, certificates and signing keys."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from sqlalchemy import (
 
 from cpd.adapters.sql.tables.base import _json, _timestamp, metadata
 
-# Certificates: the organization's designs and badges, the certificates issued with them, the
-# keys that sign their credentials, and the jobs that issue them in bulk.
+# Certificates: the organization's designs and badges, the certificates issued with them, and the
+# keys that sign their credentials.
 
 certificate_templates = Table(
     "certificate_templates",
@@ -157,27 +157,4 @@ signing_keys = Table(
     Column("private_material", LargeBinary, nullable=False),  # wrapped by the adapter
     _timestamp("created_at"),
     Index("ix_signing_keys_organization_id", "organization_id"),
-)
-
-jobs = Table(
-    "jobs",
-    metadata,
-    Column("id", GUID, primary_key=True),
-    Column("kind", String(50), nullable=False),
-    Column(
-        "organization_id",
-        GUID,
-        ForeignKey("organizations.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column("subject_id", GUID, nullable=False),  # an event or a course: no foreign key
-    Column("created_by", GUID, ForeignKey("users.id", ondelete="SET NULL")),  # NULL: platform
-    Column("status", String(20), nullable=False),
-    Column("total", Integer, nullable=False),
-    Column("done", Integer, nullable=False),
-    Column("failed", Integer, nullable=False),
-    Column("errors", _json(), nullable=False),  # ["<message>", ...], the first 50
-    _timestamp("created_at"),
-    _timestamp("started_at", nullable=True),
-    _timestamp("finished_at", nullable=True),
 )

@@ -1,4 +1,4 @@
-"""Events and sessions, the catalog's PostgreSQL-only search, courses, enrolments, attendance."""
+"""Events and sessions, the catalog's PostgreSQL-only search, attendance and walk-ins."""
 
 from __future__ import annotations
 
@@ -145,42 +145,6 @@ event_sessions = Table(
     Column("room", String(200)),
     Column("join_url", String(2000)),
     Index("ix_event_sessions_event_id_starts_at", "event_id", "starts_at"),
-)
-
-courses = Table(
-    "courses",
-    metadata,
-    Column("id", GUID, primary_key=True),
-    Column(
-        "organization_id",
-        GUID,
-        ForeignKey("organizations.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column("title", String(200), nullable=False),
-    Column("slug", String(60), nullable=False),
-    Column("description", Text, nullable=False),
-    Column("mode", String(20), nullable=False),
-    Column("price_amount", Integer, nullable=False),
-    Column("price_currency", CHAR(3), nullable=False),
-    Column("cpd_credits", Numeric(7, 2), nullable=False),
-    Column("credit_category", String(100)),
-    Column("status", String(20), nullable=False),
-    _timestamp("created_at"),
-    _timestamp("updated_at"),
-    UniqueConstraint("organization_id", "slug", name="uq_courses_organization_id_slug"),
-)
-
-enrollments = Table(
-    "enrollments",
-    metadata,
-    Column("id", GUID, primary_key=True),
-    Column("course_id", GUID, ForeignKey("courses.id", ondelete="CASCADE"), nullable=False),
-    Column("user_id", GUID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    _timestamp("enrolled_at"),
-    Column("status", String(20), nullable=False),
-    UniqueConstraint("course_id", "user_id", name="uq_enrollments_course_id_user_id"),
-    Index("ix_enrollments_user_id", "user_id"),
 )
 
 attendance = Table(
