@@ -46,9 +46,11 @@ class ForeignKey:
 
 @dataclass(frozen=True, slots=True)
 class Embedded:
-    """A SQL table kept inside its parent's rows (``events.sessions``): it goes with them."""
+    """A SQL table kept inside its parent's rows (``events.sessions``): as if ``table.column``
+    referred to the parent ``ON DELETE CASCADE``, its rows go with their parent's."""
 
     table: str
+    column: str
     parent: str
     attribute: str
 

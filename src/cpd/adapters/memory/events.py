@@ -114,7 +114,7 @@ class MemoryAttendanceRepository(_Repo):
 @dataclass
 class EventsTables(Tables):
     FOREIGN_KEYS: ClassVar[Keys] = (
-        Embedded("event_sessions", "events", "sessions"),
+        Embedded("event_sessions", "event_id", "events", "sessions"),
         ForeignKey("attendance", "event_id", "events", OnDelete.CASCADE),
         ForeignKey("attendance", "session_id", "event_sessions", OnDelete.CASCADE),
         ForeignKey("attendance", "registration_id", "registrations", OnDelete.SET_NULL),
