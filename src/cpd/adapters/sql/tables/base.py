@@ -21,5 +21,6 @@ def _timestamp(name: str, *, nullable: bool = False) -> Column[object]:
 
 
 def _json() -> Any:
-    # advanced-alchemy 1.12's JsonB breaks on SQLAlchemy 2.1 (util.portable_instancemethod is gone).
+    # advanced-alchemy 1.12's JsonB breaks on SQLAlchemy 2.1 (util.portable_instancemethod is
+    # gone). Can go, for its JsonB, once an advanced-alchemy release imports it on SQLAlchemy 2.1.
     return JSON().with_variant(JSONB(), "postgresql")

@@ -70,7 +70,7 @@ events = Table(
     # A copy of the sessions as the catalog shows them, ``[[id, title, starts_at, ends_at]]`` in
     # start order (JSON text), written with ``event_sessions`` by ``SqlEventRepository`` in the
     # same transaction. ``event_sessions`` stays the truth; this spares the public list a
-    # lookup per event (PostgreSQL: 62 instead of 143 us per page of 20).
+    # lookup per event (figures: bench/README.md).
     Column("sessions_json", Text, nullable=False, server_default=text("'[]'")),
     # The event as the catalog lists it, less organization and seats (catalog_documents.py).
     Column("view_json", Text, nullable=False, server_default=text("'{}'")),
