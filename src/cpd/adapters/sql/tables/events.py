@@ -22,10 +22,24 @@ from sqlalchemy import (
     text,
 )
 
-from cpd.adapters.sql.tables.base import _json, _timestamp, metadata
+from cpd.adapters.sql.tables.base import _json, _timestamp, clashes, metadata
+
+__all__ = [
+    "EVENTS_SEARCH_DOCUMENT",
+    "POSTGRESQL_ONLY_DDL",
+    "POSTGRESQL_ONLY_OBJECTS",
+    "PUBLISHED",
+    "attendance",
+    "event_sessions",
+    "events",
+    "include_in_autogenerate",
+    "walk_ins",
+]  # what ``tables`` re-exports
 
 # The catalog lists published events by start time; partial, so drafts and history cost nothing.
 PUBLISHED = text("status = 'published'")
+
+_SLUG = ("slug", "This organization already has an event with this slug.")
 
 events = Table(
     "events",
@@ -92,6 +106,7 @@ events = Table(
         postgresql_where=PUBLISHED,
         sqlite_where=PUBLISHED,
     ),
+    info=clashes((_SLUG, "uq_events_organization_id_slug", "events.organization_id, events.slug")),
 )
 
 # PostgreSQL only, outside the table definition because SQLite has no equivalent: a stored

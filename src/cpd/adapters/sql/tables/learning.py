@@ -16,7 +16,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from cpd.adapters.sql.tables.base import _timestamp, metadata
+from cpd.adapters.sql.tables.base import _timestamp, clashes, metadata
+
+__all__ = ["courses", "enrollments"]  # what ``tables`` re-exports
+
+_SLUG = ("slug", "This organization already has a course with this slug.")
 
 courses = Table(
     "courses",
@@ -40,7 +44,12 @@ courses = Table(
     _timestamp("created_at"),
     _timestamp("updated_at"),
     UniqueConstraint("organization_id", "slug", name="uq_courses_organization_id_slug"),
+    info=clashes(
+        (_SLUG, "uq_courses_organization_id_slug", "courses.organization_id, courses.slug")
+    ),
 )
+
+_ENROLLED = (None, "You are already enrolled in this course.")
 
 enrollments = Table(
     "enrollments",
@@ -52,4 +61,11 @@ enrollments = Table(
     Column("status", String(20), nullable=False),
     UniqueConstraint("course_id", "user_id", name="uq_enrollments_course_id_user_id"),
     Index("ix_enrollments_user_id", "user_id"),
+    info=clashes(
+        (
+            _ENROLLED,
+            "uq_enrollments_course_id_user_id",
+            "enrollments.course_id, enrollments.user_id",
+        )
+    ),
 )

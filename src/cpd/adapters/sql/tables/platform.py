@@ -17,6 +17,8 @@ from sqlalchemy import (
 
 from cpd.adapters.sql.tables.base import _json, _timestamp, metadata
 
+__all__ = ["idempotency_keys", "jobs", "outbox", "webhook_events"]  # what ``tables`` re-exports
+
 outbox = Table(
     "outbox",
     metadata,
