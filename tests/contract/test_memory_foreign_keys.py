@@ -1,13 +1,24 @@
 """The memory adapter's declared foreign keys are the SQL schema's: same columns, same
-``ON DELETE``, and none missing into a table memory deletes from."""
+``ON DELETE``, and none missing into a table memory deletes from; ``delete_rows`` applies them."""
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
+from typing import ClassVar
 
-from cpd.adapters.memory.base import Embedded, ForeignKey, OnDelete
+import pytest
+
+from cpd.adapters.memory.base import (
+    Embedded,
+    ForeignKey,
+    Keys,
+    OnDelete,
+    Tables,
+    delete_rows,
+)
 from cpd.adapters.memory.database import MemoryState
 from cpd.adapters.sql.tables import metadata
+from cpd.domain.errors import Conflict
 
 KEYS = MemoryState.foreign_keys()
 MEMORY_TABLES = {f.name for f in fields(MemoryState)}
@@ -53,3 +64,48 @@ def test_no_schema_key_into_a_table_memory_deletes_from_is_missing() -> None:
 
 def test_a_key_is_declared_once() -> None:
     assert len({_memory_link(key) for key in KEYS}) == len(KEYS)
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    parent_id: int | None = None
+
+
+@dataclass
+class _Parents(Tables):
+    parents: dict[int, _Row] = field(default_factory=dict)
+
+
+@dataclass
+class _Children(Tables):
+    FOREIGN_KEYS: ClassVar[Keys] = (
+        ForeignKey("cascaded", "parent_id", "parents", OnDelete.CASCADE),
+        ForeignKey("nulled", "parent_id", "parents", OnDelete.SET_NULL),
+        ForeignKey("restricted", "parent_id", "cascaded", OnDelete.RESTRICT),
+    )
+
+    cascaded: dict[int, _Row] = field(default_factory=dict)
+    nulled: dict[int, _Row] = field(default_factory=dict)
+    restricted: dict[int, _Row] = field(default_factory=dict)
+
+
+@dataclass
+class _State(_Parents, _Children):
+    pass
+
+
+def test_delete_rows_cascades_sets_null_and_restricts() -> None:
+    state = _State(
+        parents={1: _Row(1), 2: _Row(2)},
+        cascaded={10: _Row(10, 1), 20: _Row(20, 2)},
+        nulled={30: _Row(30, 1)},
+        restricted={40: _Row(40, 20)},
+    )
+    delete_rows(state, "parents", [1, 99])
+    assert state.parents == {2: _Row(2)}
+    assert state.cascaded == {20: _Row(20, 2)}
+    assert state.nulled == {30: _Row(30, None)}
+
+    with pytest.raises(Conflict):  # a row of ``restricted`` still refers to cascaded 20
+        delete_rows(state, "parents", [2])
