@@ -30,7 +30,8 @@ from cpd.adapters.meetings.fake import DEV_WEBHOOK_SECRET, FakeVideoMeetings
 from cpd.adapters.meetings.zoom import ZoomMeetings
 from cpd.adapters.memory.cache import MemoryCache
 from cpd.adapters.memory.catalog import MemoryCatalogReader
-from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
+from cpd.adapters.memory.database import MemoryDatabase
+from cpd.adapters.memory.outbox import MemoryOutboxStore
 from cpd.adapters.payments.offline import OfflineGateway
 from cpd.adapters.payments.stripe_gateway import StripeGateway
 from cpd.adapters.queues.inprocess import InProcessTaskQueue
@@ -39,9 +40,10 @@ from cpd.adapters.redis_store import RedisAttemptThrottle, RedisCache, RedisProb
 from cpd.adapters.security.credential_signing import JwsCredentialSigner
 from cpd.adapters.security.jose_tokens import JoseTokenIssuer
 from cpd.adapters.sql.catalog import SqlCatalogReader
-from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
+from cpd.adapters.sql.database import SqlDatabase, create_engine
 from cpd.adapters.sql.migrations import check_revision, migrate
 from cpd.adapters.sql.offline_payments import SqlOfflineLedger
+from cpd.adapters.sql.outbox import SqlOutboxStore
 from cpd.adapters.storage.files import LocalFileStorage, MemoryFileStorage
 from cpd.adapters.storage.s3 import S3FileStorage
 from cpd.adapters.system import Argon2Hasher, MemoryAttemptThrottle, SystemClock

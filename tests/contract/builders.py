@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-from cpd.adapters.memory.store import MemoryDatabase
+from cpd.adapters.memory.database import MemoryDatabase
 from cpd.adapters.sql.database import SqlDatabase
 from cpd.domain.accounts import Membership, Organization, Role, User, UserProfile
 from cpd.domain.attendance import AttendanceRecord, AttendanceSource

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from cpd.adapters.memory.catalog import MemoryCatalogReader
-from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
+from cpd.adapters.memory.database import MemoryDatabase
+from cpd.adapters.memory.outbox import MemoryOutboxStore
 from cpd.adapters.sql.catalog import SqlCatalogReader
-from cpd.adapters.sql.database import SqlDatabase, SqlOutboxStore, create_engine
+from cpd.adapters.sql.database import SqlDatabase, create_engine
+from cpd.adapters.sql.outbox import SqlOutboxStore
 from tests.conftest import sqlite_url
 from tests.contract.builders import T0, Backend, FrozenClock
 

@@ -22,7 +22,7 @@ from tests.unit.fakes import FakeClock
 from tests.unit.test_certificate_service import person
 
 from cpd.adapters.documents.typst_certificates import ASSETS, TypstCertificateRenderer
-from cpd.adapters.memory.store import MemoryDatabase
+from cpd.adapters.memory.database import MemoryDatabase
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor
 from cpd.domain.certificate_design import CertificateTemplate

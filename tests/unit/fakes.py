@@ -13,7 +13,8 @@ from uuid import UUID
 from cpd.adapters.mail.mailers import MemoryMailer
 from cpd.adapters.memory.cache import MemoryCache
 from cpd.adapters.memory.catalog import MemoryCatalogReader
-from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
+from cpd.adapters.memory.database import MemoryDatabase
+from cpd.adapters.memory.outbox import MemoryOutboxStore
 from cpd.adapters.system import MemoryAttemptThrottle
 from cpd.bootstrap import Container
 from cpd.domain.accounts import Actor, Organization, Role, User

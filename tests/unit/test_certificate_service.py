@@ -12,7 +12,7 @@ from uuid import UUID
 import pytest
 
 from cpd.adapters.mail.mailers import MemoryMailer
-from cpd.adapters.memory.store import MemoryDatabase
+from cpd.adapters.memory.database import MemoryDatabase
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor
 from cpd.domain.certificate_design import CertificateTemplate

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from cpd.adapters.mail.mailers import FileOutboxMailer
-from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore
+from cpd.adapters.memory.database import MemoryDatabase
+from cpd.adapters.memory.outbox import MemoryOutboxStore
 from cpd.adapters.queues import task_logging
 from cpd.adapters.queues.inprocess import InProcessTaskQueue
 from cpd.adapters.storage.files import LocalFileStorage

@@ -14,7 +14,7 @@ from markupsafe import escape
 
 from cpd.adapters.mail.mailers import MemoryMailer
 from cpd.adapters.mail.rendering import JinjaEmailRenderer, MissingTemplateField
-from cpd.adapters.memory.store import MemoryDatabase
+from cpd.adapters.memory.database import MemoryDatabase
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor, Organization, Role, User
 from cpd.domain.catalog import EventView

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from cpd.adapters.memory.store import MemoryDatabase, MemoryOutboxStore, OutboxRow
+from cpd.adapters.memory.database import MemoryDatabase
+from cpd.adapters.memory.outbox import MemoryOutboxStore, OutboxRow
 from cpd.adapters.queues.inprocess import InProcessTaskQueue
 from cpd.bootstrap import build_container
 from cpd.domain.tasks import Task

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
-from cpd.adapters.memory.base import _page, _Repo
+from cpd.adapters.memory.base import Tables, _page, _Repo
+from cpd.adapters.repository_slots import RepositorySlot
 from cpd.domain.accounts import Member, Membership, Organization, Role, User
 from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
 from cpd.domain.errors import Conflict
@@ -184,17 +185,38 @@ class MemoryInvitationRepository(_Repo):
 
 class MemoryPasswordResetRepository(_Repo):
     async def add(self, token: PasswordResetToken) -> None:
-        self._state.password_resets[token.token_hash] = token
+        self._state.password_reset_tokens[token.token_hash] = token
 
     async def spend(self, token_hash: str, now: datetime) -> UUID | None:
-        token = self._state.password_resets.get(token_hash)
+        token = self._state.password_reset_tokens.get(token_hash)
         if token is None or token.used_at is not None or token.expires_at <= now:
             return None
-        self._state.password_resets[token_hash] = replace(token, used_at=now)
+        self._state.password_reset_tokens[token_hash] = replace(token, used_at=now)
         return token.user_id
 
     async def spend_all_for_user(self, user_id: UUID, now: datetime) -> None:
-        resets = self._state.password_resets
+        resets = self._state.password_reset_tokens
         for token_hash, token in list(resets.items()):
             if token.user_id == user_id and token.used_at is None:
                 resets[token_hash] = replace(token, used_at=now)
+
+
+@dataclass
+class AccountsTables(Tables):
+    users: dict[UUID, User] = field(default_factory=dict)
+    organizations: dict[UUID, Organization] = field(default_factory=dict)
+    memberships: dict[tuple[UUID, UUID], Membership] = field(default_factory=dict)
+    invitations: dict[UUID, Invitation] = field(default_factory=dict)
+    refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
+    password_reset_tokens: dict[str, PasswordResetToken] = field(default_factory=dict)
+
+
+class MemoryAccounts:
+    """Accounts' repositories, one base of ``MemoryUnitOfWork``."""
+
+    users = RepositorySlot(MemoryUserRepository)
+    organizations = RepositorySlot(MemoryOrganizationRepository)
+    memberships = RepositorySlot(MemoryMembershipRepository)
+    invitations = RepositorySlot(MemoryInvitationRepository)
+    refresh_tokens = RepositorySlot(MemoryRefreshTokenRepository)
+    password_resets = RepositorySlot(MemoryPasswordResetRepository)

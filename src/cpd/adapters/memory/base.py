@@ -1,103 +1,110 @@
-"""What the memory repositories share: the state of dicts, paging, a repository base."""
+"""What the memory repositories share: tables, SQL's foreign keys, paging, a repository base.
+
+Each context declares its tables (dicts named as its SQL tables) in a ``Tables`` dataclass, and
+the foreign keys its tables hold as SQL declares them; ``MemoryState`` inherits every context's
+tables, and ``delete_rows`` does what SQL's ``ON DELETE`` does, across contexts, in one place.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Hashable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from enum import Enum
+from functools import cache
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 from uuid import UUID
 
-from cpd.domain.accounts import Membership, Organization, User
-from cpd.domain.attendance import AttendanceRecord, WalkInRecord
-from cpd.domain.auth import PasswordResetToken, RefreshTokenRecord
-from cpd.domain.certificate_design import Badge, CertificateTemplate
-from cpd.domain.certificates import Certificate
-from cpd.domain.courses import Course, Enrollment
-from cpd.domain.credentials import SigningKey
-from cpd.domain.events import Event
-from cpd.domain.idempotency import IdempotencyRecord
-from cpd.domain.invitations import Invitation
-from cpd.domain.jobs import Job
-from cpd.domain.meetings import SessionMeeting, SessionRegistrant
-from cpd.domain.messaging import (
-    Communication,
-    Notification,
-    NotificationPreferences,
-)
+from cpd.domain.errors import Conflict
 from cpd.domain.pages import Page, PageRequest
-from cpd.domain.registrations import Registration
-from cpd.domain.tasks import Task, TaskRecord, TaskState
 
 if TYPE_CHECKING:
-    from cpd.adapters.memory.store import MemoryUnitOfWork
+    from cpd.adapters.memory.database import MemoryDatabase, MemoryState
 
 T = TypeVar("T")
 
 
-@dataclass(slots=True)
-class OutboxRow:
-    task: Task
-    created_at: datetime
-    available_at: datetime
-    attempts: int = 0  # handler runs
-    relay_claims: int = 0
-    dispatched_at: datetime | None = None
-    completed_at: datetime | None = None
-    running_until: datetime | None = None
-    last_error: str | None = None
-    abandoned: bool = False
+class OnDelete(Enum):
+    """SQL's ``ondelete``, and ``RESTRICT`` for none (NO ACTION)."""
 
-    @property
-    def record(self) -> TaskRecord:
-        return TaskRecord(
-            task=self.task,
-            state=TaskState.of(
-                abandoned=self.abandoned,
-                dispatched_at=self.dispatched_at,
-                completed_at=self.completed_at,
-            ),
-            attempts=self.attempts,
-            created_at=self.created_at,
-            available_at=self.available_at,
-            dispatched_at=self.dispatched_at,
-            completed_at=self.completed_at,
-            last_error=self.last_error,
-        )
+    CASCADE = "CASCADE"
+    SET_NULL = "SET NULL"
+    RESTRICT = "RESTRICT"
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKey:
+    """``table.column`` refers to ``parent.parent_column``, as in the SQL schema; rows are
+    domain objects whose attributes are named as the columns."""
+
+    table: str
+    column: str
+    parent: str
+    on_delete: OnDelete
+    parent_column: str = "id"
+
+
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """A SQL table kept inside its parent's rows (``events.sessions``): as if ``table.column``
+    referred to the parent ``ON DELETE CASCADE``, its rows go with their parent's."""
+
+    table: str
+    column: str
+    parent: str
+    attribute: str
+
+
+Keys = tuple[ForeignKey | Embedded, ...]
 
 
 @dataclass
-class MemoryState:
-    users: dict[UUID, User] = field(default_factory=dict)
-    organizations: dict[UUID, Organization] = field(default_factory=dict)
-    memberships: dict[tuple[UUID, UUID], Membership] = field(default_factory=dict)
-    invitations: dict[UUID, Invitation] = field(default_factory=dict)
-    refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
-    password_resets: dict[str, PasswordResetToken] = field(default_factory=dict)
-    outbox: dict[UUID, OutboxRow] = field(default_factory=dict)
-    events: dict[UUID, Event] = field(default_factory=dict)
-    courses: dict[UUID, Course] = field(default_factory=dict)
-    enrollments: dict[tuple[UUID, UUID], Enrollment] = field(default_factory=dict)
-    attendance: dict[tuple[UUID, UUID], AttendanceRecord] = field(default_factory=dict)
-    walk_ins: dict[tuple[UUID, str], WalkInRecord] = field(default_factory=dict)
-    registrations: dict[UUID, Registration] = field(default_factory=dict)
-    seats_taken: dict[UUID, int] = field(default_factory=dict)
-    webhooks: dict[tuple[str, str], datetime] = field(default_factory=dict)
-    idempotency: dict[tuple[UUID, str], IdempotencyRecord] = field(default_factory=dict)
-    communications: dict[UUID, Communication] = field(default_factory=dict)
-    notifications: dict[UUID, Notification] = field(default_factory=dict)
-    notification_preferences: dict[UUID, NotificationPreferences] = field(default_factory=dict)
-    meetings: dict[UUID, SessionMeeting] = field(default_factory=dict)  # by session id
-    registrants: dict[tuple[UUID, UUID], SessionRegistrant] = field(default_factory=dict)
-    certificates: dict[UUID, Certificate] = field(default_factory=dict)
-    certificate_sequences: dict[UUID, int] = field(default_factory=dict)  # by organization
-    certificate_templates: dict[UUID, CertificateTemplate] = field(default_factory=dict)
-    badges: dict[UUID, Badge] = field(default_factory=dict)
-    signing_keys: dict[UUID, list[SigningKey]] = field(default_factory=dict)  # by organization
-    jobs: dict[UUID, Job] = field(default_factory=dict)
+class Tables:
+    """A context's tables; its foreign keys are declared with the tables that hold them."""
 
-    def snapshot(self) -> MemoryState:
-        return MemoryState(**{name: dict(table) for name, table in vars(self).items()})
+    FOREIGN_KEYS: ClassVar[Keys] = ()
+
+    def snapshot(self) -> Self:
+        return type(self)(**{name: dict(table) for name, table in vars(self).items()})
+
+    @classmethod
+    @cache
+    def foreign_keys(cls) -> Keys:
+        """Every context's keys, gathered from the bases (``MemoryState``'s are all of them)."""
+        declared = (vars(base).get("FOREIGN_KEYS", ()) for base in reversed(cls.__mro__))
+        return tuple(dict.fromkeys(key for keys in declared for key in keys))
+
+
+def delete_rows(state: Tables, table: str, keys: Iterable[Hashable]) -> None:
+    """Delete rows of ``table`` by their dict keys, with what SQL's ``ON DELETE`` does."""
+    rows: dict[Hashable, Any] = getattr(state, table)
+    rows_deleted(state, table, [rows.pop(key) for key in list(keys) if key in rows])
+
+
+def rows_deleted(state: Tables, table: str, removed: Collection[Any]) -> None:
+    """Apply the foreign keys into ``table`` once ``removed`` (its rows) are gone."""
+    if not removed:
+        return
+    for key in type(state).foreign_keys():
+        if key.parent != table:
+            continue
+        if isinstance(key, Embedded):
+            rows_deleted(
+                state, key.table, [x for row in removed for x in getattr(row, key.attribute)]
+            )
+            continue
+        gone = {getattr(row, key.parent_column) for row in removed}
+        children: dict[Hashable, Any] = getattr(state, key.table)
+        hit = [k for k, row in children.items() if getattr(row, key.column) in gone]
+        if not hit:
+            continue
+        if key.on_delete is OnDelete.RESTRICT:  # the unit of work rolls back, as SQL's would
+            raise Conflict("This change clashes with existing data.")
+        if key.on_delete is OnDelete.CASCADE:
+            delete_rows(state, key.table, hit)
+        else:
+            for k in hit:
+                children[k] = replace(children[k], **{key.column: None})
 
 
 def _page(items: list[T], page: PageRequest) -> Page[T]:
@@ -110,12 +117,12 @@ def _page(items: list[T], page: PageRequest) -> Page[T]:
 
 
 class _Repo:
-    def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
 
     @property
     def _state(self) -> MemoryState:
-        return self._uow.db.state
+        return self._db.state  # replaced when a transaction rolls back: read it each time
 
 
 def _newest_first(items: list[T], key: Callable[[T], tuple[datetime, UUID]]) -> list[T]:

@@ -8,7 +8,7 @@ from uuid import UUID
 import msgspec
 
 from cpd.adapters.catalog_search import search_words, text_matches
-from cpd.adapters.memory.store import MemoryDatabase
+from cpd.adapters.memory.database import MemoryDatabase
 from cpd.domain.catalog import (
     CourseFilters,
     CourseView,

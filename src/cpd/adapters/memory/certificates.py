@@ -1,17 +1,19 @@
-"""Certificates, their templates and badges, signing keys and jobs, in memory."""
+"""Certificates, their templates and badges, and signing keys, in memory."""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import ClassVar
 from uuid import UUID
 
-from cpd.adapters.memory.base import _page, _Repo
+from cpd.adapters.memory.base import ForeignKey, Keys, OnDelete, Tables, _page, _Repo, delete_rows
+from cpd.adapters.repository_slots import RepositorySlot
 from cpd.domain.certificate_design import Badge, CertificateTemplate
 from cpd.domain.certificates import Certificate, CertificateStatus
 from cpd.domain.credentials import SigningKey
 from cpd.domain.errors import Conflict
-from cpd.domain.jobs import Job
 from cpd.domain.pages import Page, PageRequest
 
 ALREADY_CERTIFIED = "This person already has a certificate for this activity."
@@ -146,12 +148,7 @@ class MemoryCertificateTemplateRepository(_Repo):
         templates[template.id] = copy.copy(template)
 
     async def delete(self, template_id: UUID) -> None:
-        self._state.certificate_templates.pop(template_id, None)
-        for key, certificate in list(self._state.certificates.items()):
-            if certificate.template_id == template_id:  # as ON DELETE SET NULL
-                changed = copy.deepcopy(certificate)
-                changed.template_id = None
-                self._state.certificates[key] = changed
+        delete_rows(self._state, "certificate_templates", [template_id])
 
     async def list_for_organization(self, organization_id: UUID) -> list[CertificateTemplate]:
         found = [
@@ -185,7 +182,7 @@ class MemoryBadgeRepository(_Repo):
         self._state.badges[badge.id] = copy.copy(badge)
 
     async def delete(self, badge_id: UUID) -> None:
-        self._state.badges.pop(badge_id, None)
+        delete_rows(self._state, "badges", [badge_id])
 
     async def list_for_organization(self, organization_id: UUID, page: PageRequest) -> Page[Badge]:
         found = [
@@ -217,12 +214,25 @@ class MemorySigningKeyRepository(_Repo):
         return sorted(keys, key=lambda k: (k.created_at, k.kid), reverse=True)
 
 
-class MemoryJobRepository(_Repo):
-    async def add(self, job: Job) -> None:
-        self._state.jobs[job.id] = copy.copy(job)
+@dataclass
+class CertificatesTables(Tables):
+    FOREIGN_KEYS: ClassVar[Keys] = (
+        ForeignKey("certificates", "registration_id", "registrations", OnDelete.SET_NULL),
+        ForeignKey("certificates", "enrollment_id", "enrollments", OnDelete.SET_NULL),
+        ForeignKey("certificates", "template_id", "certificate_templates", OnDelete.SET_NULL),
+    )
 
-    async def get(self, job_id: UUID) -> Job | None:
-        return copy.copy(self._state.jobs.get(job_id))
+    certificates: dict[UUID, Certificate] = field(default_factory=dict)
+    certificate_sequences: dict[UUID, int] = field(default_factory=dict)  # by organization
+    certificate_templates: dict[UUID, CertificateTemplate] = field(default_factory=dict)
+    badges: dict[UUID, Badge] = field(default_factory=dict)
+    signing_keys: dict[UUID, list[SigningKey]] = field(default_factory=dict)  # by organization
 
-    async def save(self, job: Job) -> None:
-        self._state.jobs[job.id] = copy.copy(job)
+
+class MemoryCertificates:
+    """Certificates' repositories, one base of ``MemoryUnitOfWork``."""
+
+    certificates = RepositorySlot(MemoryCertificateRepository)
+    certificate_templates = RepositorySlot(MemoryCertificateTemplateRepository)
+    badges = RepositorySlot(MemoryBadgeRepository)
+    signing_keys = RepositorySlot(MemorySigningKeyRepository)

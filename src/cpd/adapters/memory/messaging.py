@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
-from cpd.adapters.memory.base import _newest_first, _page, _Repo
+from cpd.adapters.memory.base import Tables, _newest_first, _page, _Repo
+from cpd.adapters.repository_slots import RepositorySlot
 from cpd.domain.messaging import (
     Communication,
     CommunicationStatus,
@@ -93,3 +94,18 @@ class MemoryNotificationPreferencesRepository(_Repo):
 
     async def save(self, preferences: NotificationPreferences) -> None:
         self._state.notification_preferences[preferences.user_id] = copy.copy(preferences)
+
+
+@dataclass
+class MessagingTables(Tables):
+    communications: dict[UUID, Communication] = field(default_factory=dict)
+    notifications: dict[UUID, Notification] = field(default_factory=dict)
+    notification_preferences: dict[UUID, NotificationPreferences] = field(default_factory=dict)
+
+
+class MemoryMessaging:
+    """Messaging's repositories, one base of ``MemoryUnitOfWork``."""
+
+    communications = RepositorySlot(MemoryCommunicationLog)
+    notifications = RepositorySlot(MemoryNotificationRepository)
+    notification_preferences = RepositorySlot(MemoryNotificationPreferencesRepository)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 from uuid import UUID
 
-from cpd.adapters.memory.base import _page, _Repo
+from cpd.adapters.memory.base import ForeignKey, Keys, OnDelete, Tables, _page, _Repo
+from cpd.adapters.repository_slots import RepositorySlot
 from cpd.domain.errors import Conflict
 from cpd.domain.events import EventStatus
 from cpd.domain.pages import Page, PageRequest
@@ -125,3 +128,18 @@ class MemoryRegistrationRepository(_Repo):
             ):
                 found.append(Upcoming(r.id, r.created_at, event.starts_at))
         return sorted(found, key=lambda u: (u.event_starts_at, str(u.registration_id)))
+
+
+@dataclass
+class RegistrationsTables(Tables):
+    FOREIGN_KEYS: ClassVar[Keys] = (
+        ForeignKey("registrations", "event_id", "events", OnDelete.CASCADE),
+    )
+
+    registrations: dict[UUID, Registration] = field(default_factory=dict)
+
+
+class MemoryRegistrations:
+    """Registrations' repository, one base of ``MemoryUnitOfWork``."""
+
+    registrations = RepositorySlot(MemoryRegistrationRepository)

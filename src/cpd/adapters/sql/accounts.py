@@ -16,6 +16,7 @@ from sqlalchemy import (
     update,
 )
 
+from cpd.adapters.repository_slots import RepositorySlot
 from cpd.adapters.sql import tables as t
 from cpd.adapters.sql.base import _Repository
 from cpd.domain.accounts import Member, Membership, Organization, Role, User, UserProfile
@@ -320,3 +321,14 @@ class SqlPasswordResetRepository(_Repository):
             .where(c.user_id == user_id, c.used_at.is_(None))
             .values(used_at=now)
         )
+
+
+class SqlAccounts:
+    """Accounts' repositories, one base of ``SqlUnitOfWork``."""
+
+    users = RepositorySlot(SqlUserRepository)
+    organizations = RepositorySlot(SqlOrganizationRepository)
+    memberships = RepositorySlot(SqlMembershipRepository)
+    invitations = RepositorySlot(SqlInvitationRepository)
+    refresh_tokens = RepositorySlot(SqlRefreshTokenRepository)
+    password_resets = RepositorySlot(SqlPasswordResetRepository)

@@ -1,33 +1,26 @@
 """The catalog's read side: rows straight into views, no ORM, outside any write transaction.
 
-This is the public list's hot path, measured on a 2-core machine with PostgreSQL on the same
-cores (figures in the module's closing notes). Per request it does as little as it can:
+The public list's hot path; the figures behind each choice are in bench/README.md ("Figures
+behind the code's choices"). Per request it does as little as it can:
 
 - Statements are SQLAlchemy Core, built once per *shape* of filter (which filters are present,
-  never their values) and kept. SQLite runs them through SQLAlchemy as usual (its driver returns
-  bytes and strings that SQLAlchemy's types turn into UUIDs and aware datetimes). On PostgreSQL
-  each is compiled once to SQL text and run on a small asyncpg pool of the reader's own, in
-  autocommit: SQLAlchemy's pool, execution and result layers cost more per page (about 100 us of
-  CPU for the pool checkout alone) than PostgreSQL's work for the query.
+  never their values) and kept. SQLite runs them through SQLAlchemy; on PostgreSQL each is
+  compiled once to SQL text and run on a small asyncpg pool of the reader's own, in autocommit,
+  because SQLAlchemy's pool and result layers cost more per page than PostgreSQL's query.
 - One query per page: each event's sessions come with its row, from ``events.sessions_json``
-  (the repository's copy of ``event_sessions``), decoded by msgspec into typed tuples. Measured
-  per page of 20 on PostgreSQL, the alternatives cost more: a second query (``event_id =
-  ANY(...)``, a round trip and row decoding), ``array_agg`` of records (asyncpg decodes them field
-  by field: +75 us of Python), ``json_agg`` per event (143 us of PostgreSQL time instead of 62).
+  (the repository's copy of ``event_sessions``), decoded by msgspec into typed tuples.
 - Reads never take SQLite's write lock (``cpd_read_only``: a deferred ``BEGIN``).
+- ``q``, LIMIT, OFFSET and start bounds go into PostgreSQL's SQL as literals, not parameters:
+  a prepared statement's generic plan cannot know whether a word is rare or common, how many
+  rows LIMIT wants, nor how far into the start index a bound lies. The query's alphabet is
+  letters, digits and non-ASCII characters (``catalog_search.WORD``), the numbers are ints and
+  the bounds ISO datetimes, so none can break out of its place. ``q`` matches whole words
+  (why: see ``cpd.adapters.catalog_search``).
 
-Indexes (``tables.py``, migration 0002): the list walks ``ix_events_published_starts_at``
-(``starts_at, id`` where published) in order and stops after a page; an organization's list
-walks ``ix_events_published_organization_id_starts_at``; ``q`` uses the GIN index on the stored
+Indexes (``tables/events.py``, migration 0002): the list walks ``ix_events_published_starts_at``
+in order and stops after a page; an organization's list walks
+``ix_events_published_organization_id_starts_at``; ``q`` uses the GIN index on the stored
 tsvector ``events.search`` (PostgreSQL), ``tag`` the GIN ``jsonb_path_ops`` index on ``tags``.
-
-``q``, LIMIT and OFFSET go into PostgreSQL's SQL as literals, not parameters: a prepared
-statement's generic plan cannot know whether a word is rare (use the GIN index, sort the few
-matches) or common (walk the start index and stop at 20), nor how many rows LIMIT wants, and a
-wrong guess costs milliseconds (measured: 4 ms instead of 0.4 for a common word). The query's
-alphabet is letters, digits and non-ASCII characters (``catalog_search.WORD``) and the numbers
-are ints, so neither can break out of its place. ``q`` matches whole words (why: see
-``cpd.adapters.catalog_search``).
 """
 
 from __future__ import annotations
@@ -36,12 +29,10 @@ import asyncio
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg  # type: ignore[import-untyped]
-import msgspec
 from sqlalchemy import (
     ColumnElement,
     String,
@@ -59,70 +50,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cpd.adapters.catalog_documents import listed_event
 from cpd.adapters.catalog_search import search_words
 from cpd.adapters.sql import tables as t
+from cpd.adapters.sql.catalog_rows import COURSE_COLUMNS, EVENT_COLUMNS, course_view, event_view
 from cpd.adapters.sql.database import READ_ONLY, SqlDatabase
 from cpd.domain.catalog import (
     CourseFilters,
     CourseView,
     EventFilters,
     EventView,
-    OrganizationRef,
-    SessionView,
 )
-from cpd.domain.courses import CourseMode, CourseStatus
-from cpd.domain.events import EventFormat, EventStatus, Venue
-from cpd.domain.money import Money, canonical_credits
 from cpd.domain.pages import PageRequest
 
 e, o, c = t.events.c, t.organizations.c, t.courses.c
-
-# Columns of an event view, in the order ``_event_view`` reads them.
-_EVENT_COLUMNS = (
-    e.id,
-    e.organization_id,
-    o.name,
-    o.slug,
-    e.title,
-    e.slug,
-    e.summary,
-    e.description,
-    e.format,
-    e.venue_name,
-    e.venue_address,
-    e.timezone,
-    e.starts_at,
-    e.ends_at,
-    e.capacity,
-    e.seats_taken,
-    e.price_amount,
-    e.price_currency,
-    e.cpd_credits,
-    e.credit_category,
-    e.tags,
-    e.status,
-    e.registration_opens_at,
-    e.registration_closes_at,
-    e.attendance_threshold_percent,
-    e.sessions_json,
-)
-_COURSE_COLUMNS = (
-    c.id,
-    c.organization_id,
-    o.name,
-    o.slug,
-    c.title,
-    c.slug,
-    c.description,
-    c.mode,
-    c.price_amount,
-    c.price_currency,
-    c.cpd_credits,
-    c.credit_category,
-    c.status,
-)
-_FORMATS = {member.value: member for member in EventFormat}
-_EVENT_STATUSES = {member.value: member for member in EventStatus}
-_MODES = {member.value: member for member in CourseMode}
-_COURSE_STATUSES = {member.value: member for member in CourseStatus}
 
 # A word between word boundaries, for SQLite's GLOB and PostgreSQL's ``~`` (courses): a boundary
 # is an ASCII character that is not a letter or digit, as in ``cpd.adapters.catalog_search``.
@@ -145,8 +83,7 @@ def _padded(text: Any) -> Any:
 
 # Placeholders that PostgreSQL statements carry instead of parameters (see ``_rows``).
 _TSQUERY, _LIMIT, _OFFSET = "__cpd_tsquery__", "__cpd_limit__", "__cpd_offset__"
-# Start bounds are literals on PostgreSQL too: under a generic plan the planner cannot see how
-# far into the start index the bound lies (measured: +100 us per page for starts_after).
+# Start bounds are literals on PostgreSQL too (the module's docstring says why).
 _STARTS = {"starts_after": "__cpd_starts_after__", "starts_before": "__cpd_starts_before__"}
 
 # A dead pooled connection (the server restarted, a proxy dropped it): reads retry once.
@@ -161,94 +98,9 @@ _SQLALCHEMY_ONLY = {
     "prepared_statement_name_func",
     "async_creator_fn",
 }
-_decode_tags = msgspec.json.Decoder(list[str]).decode
-_decode_sessions = msgspec.json.Decoder(list[tuple[UUID, str, datetime, datetime]]).decode
 
 Key = tuple[Any, ...]
 Rows = Sequence[Sequence[Any]]
-
-
-# -- rows to views ----------------------------------------------------------------------------
-
-
-# Immutable values shared between rows instead of rebuilt for each (bounded: cleared when full).
-_prices: dict[tuple[int, str], Money] = {}
-_credits: dict[Decimal, Decimal] = {}
-_venues: dict[tuple[str | None, str | None], Venue] = {}
-_MEMO_LIMIT = 4096
-
-
-def _price(amount: int, currency: str) -> Money:
-    money = _prices.get((amount, currency))
-    if money is None:
-        if len(_prices) >= _MEMO_LIMIT:
-            _prices.clear()
-        money = _prices[amount, currency] = Money(amount, currency)
-    return money
-
-
-def _credit(stored: Decimal | float) -> Decimal:
-    exact = Decimal(stored) if isinstance(stored, float) else stored
-    credits = _credits.get(exact)
-    if credits is None:
-        if len(_credits) >= _MEMO_LIMIT:
-            _credits.clear()
-        credits = _credits[exact] = canonical_credits(exact)
-    return credits
-
-
-def _venue(name: str | None, address: str | None) -> Venue | None:
-    if name is None and address is None:
-        return None
-    venue = _venues.get((name, address))
-    if venue is None:
-        if len(_venues) >= _MEMO_LIMIT:
-            _venues.clear()
-        venue = _venues[name, address] = Venue(name or "", address or "")
-    return venue
-
-
-def _event_view(row: Sequence[Any]) -> EventView:
-    capacity, tags = row[14], row[20]
-    return EventView(
-        id=row[0],
-        organization=OrganizationRef(row[1], row[2], row[3]),
-        title=row[4],
-        slug=row[5],
-        summary=row[6],
-        description=row[7],
-        format=_FORMATS[row[8]],
-        venue=_venue(row[9], row[10]),
-        timezone=row[11],
-        starts_at=row[12],
-        ends_at=row[13],
-        capacity=capacity,
-        seats_available=None if capacity is None else max(0, capacity - row[15]),
-        price=_price(row[16], row[17]),
-        cpd_credits=_credit(row[18]),
-        credit_category=row[19],
-        tags=_decode_tags(tags) if isinstance(tags, str) else list(tags),  # asyncpg: JSON text
-        status=_EVENT_STATUSES[row[21]],
-        registration_opens_at=row[22],
-        registration_closes_at=row[23],
-        attendance_threshold_percent=row[24],
-        sessions=[SessionView(*session) for session in _decode_sessions(row[25])],
-    )
-
-
-def _course_view(row: Sequence[Any]) -> CourseView:
-    return CourseView(
-        id=row[0],
-        organization=OrganizationRef(row[1], row[2], row[3]),
-        title=row[4],
-        slug=row[5],
-        description=row[6],
-        mode=_MODES[row[7]],
-        price=_price(row[8], row[9]),
-        cpd_credits=_credit(row[10]),
-        credit_category=row[11],
-        status=_COURSE_STATUSES[row[12]],
-    )
 
 
 # -- SQL pieces -------------------------------------------------------------------------------
@@ -423,7 +275,7 @@ class SqlCatalogReader:
 
     def _event_page(self, key: Key) -> Any:
         return self._paged(
-            select(*_EVENT_COLUMNS)
+            select(*EVENT_COLUMNS)
             .join_from(t.events, t.organizations, o.id == e.organization_id)
             .where(*self._event_where(key))
             .order_by(e.starts_at.asc().nulls_last(), e.id)
@@ -432,7 +284,7 @@ class SqlCatalogReader:
     @staticmethod
     def _one_event(*where: ColumnElement[bool]) -> Any:
         return (
-            select(*_EVENT_COLUMNS)
+            select(*EVENT_COLUMNS)
             .join_from(t.events, t.organizations, o.id == e.organization_id)
             .where(*where)
         )
@@ -440,7 +292,7 @@ class SqlCatalogReader:
     async def _events(
         self, key: Key, build: Callable[[], Any], params: dict[str, Any]
     ) -> list[EventView]:
-        return [_event_view(row) for row in await self._rows(key, build, params)]
+        return [event_view(row) for row in await self._rows(key, build, params)]
 
     # -- courses ---------------------------------------------------------------------------
 
@@ -452,14 +304,14 @@ class SqlCatalogReader:
         rows = await self._rows(
             ("courses", *key),
             lambda: self._paged(
-                select(*_COURSE_COLUMNS)
+                select(*COURSE_COLUMNS)
                 .join_from(t.courses, t.organizations, o.id == c.organization_id)
                 .where(*self._course_where(key))
                 .order_by(func.lower(c.title), c.id)
             ),
             params,
         )
-        return [_course_view(row) for row in rows]
+        return [course_view(row) for row in rows]
 
     async def count_courses(self, filters: CourseFilters) -> int:
         key, params = self._course_filters(filters)
@@ -475,13 +327,13 @@ class SqlCatalogReader:
         rows = await self._rows(
             ("course",),
             lambda: (
-                select(*_COURSE_COLUMNS)
+                select(*COURSE_COLUMNS)
                 .join_from(t.courses, t.organizations, o.id == c.organization_id)
                 .where(c.id == bindparam("id"))
             ),
             {"id": course_id},
         )
-        return _course_view(rows[0]) if rows else None
+        return course_view(rows[0]) if rows else None
 
     def _course_filters(self, filters: CourseFilters) -> tuple[Key | None, dict[str, Any]]:
         params: dict[str, Any] = {}
@@ -523,7 +375,7 @@ class SqlCatalogReader:
     def _paged(self, query: Any) -> Any:
         """LIMIT and OFFSET: parameters on SQLite; literals on PostgreSQL, where a generic plan
         with an unknown LIMIT assumes a tenth of the table is wanted and sorts instead of
-        walking the index (it did, for ``q``: 4 ms instead of 0.4)."""
+        walking the index."""
         if self._postgres:
             return query.limit(literal_column(_LIMIT)).offset(literal_column(_OFFSET))
         return query.limit(bindparam("limit")).offset(bindparam("offset"))

@@ -1,4 +1,4 @@
-"""Certificates, their templates and badges, signing keys and jobs over SQLAlchemy Core."""
+"""Certificates, their templates and badges, and signing keys over SQLAlchemy Core."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import Row, Select, Text, cast, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from cpd.adapters.repository_slots import RepositorySlot
 from cpd.adapters.sql import tables as t
 from cpd.adapters.sql.base import _dialect_insert, _Repository
 from cpd.adapters.sql.conflicts import conflict_from
@@ -22,7 +23,6 @@ from cpd.domain.certificates import (
     Logo,
 )
 from cpd.domain.credentials import SigningKey
-from cpd.domain.jobs import Job, JobStatus
 from cpd.domain.money import canonical_credits
 from cpd.domain.pages import Page, PageRequest
 
@@ -443,43 +443,10 @@ class SqlSigningKeyRepository(_Repository):
         return [_signing_key(row) for row in await self._db.execute(query)]
 
 
-def _job_values(job: Job) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "kind": job.kind,
-        "organization_id": job.organization_id,
-        "subject_id": job.subject_id,
-        "created_by": job.created_by,
-        "status": job.status.value,
-        "total": job.total,
-        "done": job.done,
-        "failed": job.failed,
-        "errors": list(job.errors),
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-    }
+class SqlCertificates:
+    """Certificates' repositories, one base of ``SqlUnitOfWork``."""
 
-
-def _job(row: Row[Any]) -> Job:
-    values = dict(row._mapping)  # columns are named as the fields
-    values["status"] = JobStatus(values["status"])
-    values["errors"] = tuple(values["errors"])
-    return Job(**values)
-
-
-class SqlJobRepository(_Repository):
-    _c = t.jobs.c
-
-    async def add(self, job: Job) -> None:
-        await self._db.execute(insert(t.jobs).values(_job_values(job)))
-
-    async def get(self, job_id: UUID) -> Job | None:
-        row = (await self._db.execute(select(t.jobs).where(self._c.id == job_id))).first()
-        return _job(row) if row else None
-
-    async def save(self, job: Job) -> None:
-        values = _job_values(job)
-        for fixed in ("id", "kind", "organization_id", "subject_id", "created_at"):
-            del values[fixed]
-        await self._db.execute(update(t.jobs).where(self._c.id == job.id).values(values))
+    certificates = RepositorySlot(SqlCertificateRepository)
+    certificate_templates = RepositorySlot(SqlCertificateTemplateRepository)
+    badges = RepositorySlot(SqlBadgeRepository)
+    signing_keys = RepositorySlot(SqlSigningKeyRepository)

@@ -1,4 +1,4 @@
-"""Engines, the unit of work and the relay's outbox store over SQLAlchemy Core.
+"""Engines, and the unit of work composed of every context's repositories (one base each).
 
 SQLite: the driver opens no transaction before a SELECT, so a read-then-write would race.
 Every transaction here therefore starts with ``BEGIN IMMEDIATE`` (one writer at a time), which
@@ -10,53 +10,31 @@ under WAL they then neither wait for nor block the writer.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Collection
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
-from uuid import UUID
+from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import and_, event, func, or_, select, update
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from cpd.adapters.sql import tables as t
-from cpd.adapters.sql.accounts import (
-    SqlInvitationRepository,
-    SqlMembershipRepository,
-    SqlOrganizationRepository,
-    SqlPasswordResetRepository,
-    SqlRefreshTokenRepository,
-    SqlUserRepository,
-)
-from cpd.adapters.sql.base import _dialect_insert
-from cpd.adapters.sql.certificates import (
-    SqlBadgeRepository,
-    SqlCertificateRepository,
-    SqlCertificateTemplateRepository,
-    SqlJobRepository,
-    SqlSigningKeyRepository,
-)
+from cpd.adapters.sql.accounts import SqlAccounts
+from cpd.adapters.sql.certificates import SqlCertificates
 from cpd.adapters.sql.conflicts import conflict_from
-from cpd.adapters.sql.events import (
-    SqlAttendanceRepository,
-    SqlCourseRepository,
-    SqlEnrollmentRepository,
-    SqlEventRepository,
-)
-from cpd.adapters.sql.meetings import SqlMeetingRepository
-from cpd.adapters.sql.messaging import (
-    SqlCommunicationLog,
-    SqlNotificationPreferencesRepository,
-    SqlNotificationRepository,
-)
+from cpd.adapters.sql.events import SqlEvents
+from cpd.adapters.sql.learning import SqlLearning
+from cpd.adapters.sql.messaging import SqlMessaging
 from cpd.adapters.sql.migrations import check_revision, current_revision
-from cpd.adapters.sql.platform import SqlIdempotencyStore, SqlWebhookInbox
-from cpd.adapters.sql.registrations import SqlRegistrationRepository
+from cpd.adapters.sql.outbox import store_staged
+from cpd.adapters.sql.platform import SqlPlatform
+from cpd.adapters.sql.registrations import SqlRegistrations
 from cpd.adapters.staged_outbox import StagedOutbox
-from cpd.domain.tasks import ClaimedTask, Task, TaskRecord, TaskState
+
+if TYPE_CHECKING:
+    from cpd.ports.unit_of_work import UnitOfWork
 
 READ_ONLY = "cpd_read_only"
 
@@ -135,37 +113,27 @@ class SqlDatabase:
         await self.engine.dispose()
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(
+    SqlAccounts,
+    SqlEvents,
+    SqlLearning,
+    SqlRegistrations,
+    SqlCertificates,
+    SqlMessaging,
+    SqlPlatform,
+):
     def __init__(self, db: SqlDatabase) -> None:
         self._db = db
         self._connection: AsyncConnection | None = None
         self.outbox = StagedOutbox()
 
+    def repository_source(self) -> AsyncConnection:
+        assert self._connection is not None, "a repository outside 'async with'"
+        return self._connection
+
     async def __aenter__(self) -> Self:
         self._connection = await self._db.engine.connect()
         await self._connection.begin()
-        self.users = SqlUserRepository(self._connection)
-        self.organizations = SqlOrganizationRepository(self._connection)
-        self.memberships = SqlMembershipRepository(self._connection)
-        self.invitations = SqlInvitationRepository(self._connection)
-        self.refresh_tokens = SqlRefreshTokenRepository(self._connection)
-        self.password_resets = SqlPasswordResetRepository(self._connection)
-        self.events = SqlEventRepository(self._connection)
-        self.courses = SqlCourseRepository(self._connection)
-        self.enrollments = SqlEnrollmentRepository(self._connection)
-        self.attendance = SqlAttendanceRepository(self._connection)
-        self.registrations = SqlRegistrationRepository(self._connection)
-        self.webhooks = SqlWebhookInbox(self._connection)
-        self.idempotency = SqlIdempotencyStore(self._connection)
-        self.communications = SqlCommunicationLog(self._connection)
-        self.notifications = SqlNotificationRepository(self._connection)
-        self.notification_preferences = SqlNotificationPreferencesRepository(self._connection)
-        self.meetings = SqlMeetingRepository(self._connection)
-        self.certificates = SqlCertificateRepository(self._connection)
-        self.certificate_templates = SqlCertificateTemplateRepository(self._connection)
-        self.badges = SqlBadgeRepository(self._connection)
-        self.signing_keys = SqlSigningKeyRepository(self._connection)
-        self.jobs = SqlJobRepository(self._connection)
         return self
 
     async def __aexit__(
@@ -187,26 +155,7 @@ class SqlUnitOfWork:
         had_tasks = bool(self.outbox.staged)
         try:
             if had_tasks:
-                now = self._db.now()
-                # A task with a deterministic id (one email per certificate version) that is
-                # queued already is not queued again.
-                insert = _dialect_insert(self._connection)(t.outbox).on_conflict_do_nothing(
-                    index_elements=["id"]
-                )
-                await self._connection.execute(
-                    insert,
-                    [
-                        {
-                            "id": task.id,
-                            "name": task.name,
-                            "payload": task.payload,
-                            "created_at": now,
-                            "available_at": now,
-                            "request_id": task.request_id,
-                        }
-                        for task in self.outbox.staged
-                    ],
-                )
+                await store_staged(self._connection, self.outbox.staged, self._db.now())
             await self._connection.commit()
         except IntegrityError as error:
             await self._connection.rollback()
@@ -218,171 +167,5 @@ class SqlUnitOfWork:
             self._db.after_commit()
 
 
-_o = t.outbox.c
-_STATE_CONDITIONS = {
-    TaskState.PENDING: and_(_o.completed_at.is_(None), ~_o.abandoned, _o.dispatched_at.is_(None)),
-    TaskState.DISPATCHED: and_(
-        _o.completed_at.is_(None), ~_o.abandoned, _o.dispatched_at.is_not(None)
-    ),
-    TaskState.COMPLETED: _o.completed_at.is_not(None),
-    TaskState.FAILED: and_(_o.completed_at.is_(None), _o.abandoned),
-}
-
-
-class SqlOutboxStore:
-    def __init__(self, db: SqlDatabase) -> None:
-        self._engine = db.engine
-
-    async def claim_due(self, now: datetime, limit: int, lease_seconds: int) -> list[ClaimedTask]:
-        due = (
-            select(t.outbox.c.id)
-            .where(
-                t.outbox.c.dispatched_at.is_(None),
-                t.outbox.c.abandoned.is_(False),
-                t.outbox.c.available_at <= now,
-            )
-            .order_by(t.outbox.c.available_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)  # concurrent relays take different rows
-        )
-        claim = (
-            update(t.outbox)
-            .where(t.outbox.c.id.in_(due.scalar_subquery()))
-            .values(
-                relay_claims=t.outbox.c.relay_claims + 1,
-                available_at=now + timedelta(seconds=lease_seconds),
-            )
-            .returning(
-                t.outbox.c.id,
-                t.outbox.c.name,
-                t.outbox.c.payload,
-                t.outbox.c.relay_claims,
-                t.outbox.c.created_at,
-                t.outbox.c.request_id,
-            )
-        )
-        async with self._engine.begin() as connection:
-            rows = (await connection.execute(claim)).all()
-        claimed = [
-            ClaimedTask(
-                Task(row.name, row.payload, id=row.id, request_id=row.request_id),
-                row.relay_claims,
-                row.created_at,
-            )
-            for row in rows
-        ]
-        return sorted(claimed, key=lambda c: c.created_at)
-
-    async def mark_dispatched(self, task_ids: Collection[UUID], now: datetime) -> None:
-        query = update(t.outbox).where(t.outbox.c.id.in_(list(task_ids))).values(dispatched_at=now)
-        async with self._engine.begin() as connection:
-            await connection.execute(query)
-
-    async def mark_completed(self, task_id: UUID, now: datetime) -> None:
-        o = t.outbox.c
-        await self._update(
-            task_id,
-            dispatched_at=func.coalesce(o.dispatched_at, now),
-            completed_at=now,
-            abandoned=False,
-        )
-
-    async def is_completed(self, task_id: UUID) -> bool:
-        o = t.outbox.c
-        query = select(o.completed_at.is_not(None)).where(o.id == task_id)
-        async with self._engine.connect() as connection:
-            return bool((await connection.execute(query)).scalar())
-
-    async def begin_run(self, task_id: UUID, now: datetime, until: datetime) -> bool:
-        o = t.outbox.c
-        hold = (
-            update(t.outbox)
-            .where(
-                o.id == task_id,
-                o.completed_at.is_(None),
-                or_(o.running_until.is_(None), o.running_until <= now),
-            )
-            .values(running_until=until, attempts=o.attempts + 1)
-        )
-        async with self._engine.begin() as connection:
-            return (await connection.execute(hold)).rowcount == 1
-
-    async def extend_run(self, task_id: UUID, until: datetime) -> None:
-        o = t.outbox.c
-        extend = (
-            update(t.outbox)
-            .where(o.id == task_id, o.running_until.is_not(None))
-            .values(running_until=until)
-        )
-        async with self._engine.begin() as connection:
-            await connection.execute(extend)
-
-    async def end_run(self, task_id: UUID, error: str) -> None:
-        await self._update(task_id, running_until=None, last_error=error)
-
-    async def known(self, task_ids: Collection[UUID]) -> set[UUID]:
-        if not task_ids:
-            return set()
-        query = select(t.outbox.c.id).where(t.outbox.c.id.in_(list(task_ids)))
-        async with self._engine.connect() as connection:
-            return set((await connection.execute(query)).scalars())
-
-    async def records(self, state: TaskState | None, limit: int) -> list[TaskRecord]:
-        o = t.outbox.c
-        query = select(t.outbox).order_by(o.created_at.desc(), o.id).limit(limit)
-        if state is not None:
-            query = query.where(_STATE_CONDITIONS[state])
-        async with self._engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
-        return [
-            TaskRecord(
-                task=Task(row.name, row.payload, id=row.id, request_id=row.request_id),
-                state=TaskState.of(
-                    abandoned=row.abandoned,
-                    dispatched_at=row.dispatched_at,
-                    completed_at=row.completed_at,
-                ),
-                attempts=row.attempts,
-                created_at=row.created_at,
-                available_at=row.available_at,
-                dispatched_at=row.dispatched_at,
-                completed_at=row.completed_at,
-                last_error=row.last_error,
-            )
-            for row in rows
-        ]
-
-    async def counts(self) -> dict[TaskState, int]:
-        columns = [func.count().filter(condition) for condition in _STATE_CONDITIONS.values()]
-        async with self._engine.connect() as connection:
-            row = (await connection.execute(select(*columns))).one()
-        return dict(zip(_STATE_CONDITIONS, (int(n) for n in row), strict=True))
-
-    async def retry(self, task_id: UUID, now: datetime) -> bool:
-        o = t.outbox.c
-        query = (
-            update(t.outbox)
-            .where(o.id == task_id, _STATE_CONDITIONS[TaskState.FAILED])
-            .values(abandoned=False, relay_claims=0, available_at=now, dispatched_at=None)
-        )
-        async with self._engine.begin() as connection:
-            return (await connection.execute(query)).rowcount == 1
-
-    async def mark_failed(self, task_id: UUID, error: str, retry_at: datetime | None) -> None:
-        if retry_at is None:
-            await self._update(task_id, last_error=error, abandoned=True)
-        else:
-            await self._update(task_id, last_error=error, available_at=retry_at)
-
-    async def pending_count(self) -> int:
-        query = select(func.count()).where(
-            t.outbox.c.dispatched_at.is_(None), t.outbox.c.abandoned.is_(False)
-        )
-        async with self._engine.connect() as connection:
-            return int((await connection.execute(query)).scalar_one())
-
-    async def _update(self, task_id: UUID, **values: object) -> None:
-        async with self._engine.begin() as connection:
-            await connection.execute(
-                update(t.outbox).where(t.outbox.c.id == task_id).values(**values)
-            )
+if TYPE_CHECKING:  # mypy proves that the composition is the port
+    _checked: type[UnitOfWork] = SqlUnitOfWork

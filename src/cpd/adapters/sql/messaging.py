@@ -9,6 +9,7 @@ from uuid import UUID
 
 from sqlalchemy import Row, func, select, update
 
+from cpd.adapters.repository_slots import RepositorySlot
 from cpd.adapters.sql import tables as t
 from cpd.adapters.sql.base import _dialect_insert, _Repository
 from cpd.domain.messaging import (
@@ -123,3 +124,11 @@ class SqlNotificationPreferencesRepository(_Repository):
         await self._db.execute(
             insert_.on_conflict_do_update(index_elements=[self._c.user_id], set_=changed)
         )
+
+
+class SqlMessaging:
+    """Messaging's repositories, one base of ``SqlUnitOfWork``."""
+
+    communications = RepositorySlot(SqlCommunicationLog)
+    notifications = RepositorySlot(SqlNotificationRepository)
+    notification_preferences = RepositorySlot(SqlNotificationPreferencesRepository)

@@ -1,11 +1,13 @@
-"""Platform records over SQL: the webhook inbox and idempotency keys."""
+"""Platform records over SQL: the webhook inbox, idempotency keys, jobs (the outbox: outbox.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    Row,
     and_,
     insert,
     select,
@@ -13,10 +15,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from cpd.adapters.repository_slots import RepositorySlot
 from cpd.adapters.sql import tables as t
 from cpd.adapters.sql.base import _Repository
 from cpd.domain.errors import NotFound
 from cpd.domain.idempotency import IDEMPOTENCY_KEY_NOT_FOUND, IdempotencyRecord
+from cpd.domain.jobs import Job, JobStatus
 
 
 class SqlWebhookInbox(_Repository):
@@ -79,3 +83,53 @@ class SqlIdempotencyStore(_Repository):
         if stored is None:
             raise NotFound(IDEMPOTENCY_KEY_NOT_FOUND)
         return str(stored).encode()
+
+
+def _job_values(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "organization_id": job.organization_id,
+        "subject_id": job.subject_id,
+        "created_by": job.created_by,
+        "status": job.status.value,
+        "total": job.total,
+        "done": job.done,
+        "failed": job.failed,
+        "errors": list(job.errors),
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+    }
+
+
+def _job(row: Row[Any]) -> Job:
+    values = dict(row._mapping)  # columns are named as the fields
+    values["status"] = JobStatus(values["status"])
+    values["errors"] = tuple(values["errors"])
+    return Job(**values)
+
+
+class SqlJobRepository(_Repository):
+    _c = t.jobs.c
+
+    async def add(self, job: Job) -> None:
+        await self._db.execute(insert(t.jobs).values(_job_values(job)))
+
+    async def get(self, job_id: UUID) -> Job | None:
+        row = (await self._db.execute(select(t.jobs).where(self._c.id == job_id))).first()
+        return _job(row) if row else None
+
+    async def save(self, job: Job) -> None:
+        values = _job_values(job)
+        for fixed in ("id", "kind", "organization_id", "subject_id", "created_at"):
+            del values[fixed]
+        await self._db.execute(update(t.jobs).where(self._c.id == job.id).values(values))
+
+
+class SqlPlatform:
+    """Platform's repositories, one base of ``SqlUnitOfWork`` (which holds the outbox)."""
+
+    webhooks = RepositorySlot(SqlWebhookInbox)
+    idempotency = RepositorySlot(SqlIdempotencyStore)
+    jobs = RepositorySlot(SqlJobRepository)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     update,
 )
 
+from cpd.adapters.repository_slots import RepositorySlot
 from cpd.adapters.sql import tables as t
 from cpd.adapters.sql.base import _Repository
 from cpd.domain.events import EventStatus
@@ -223,3 +224,9 @@ class SqlRegistrationRepository(_Repository):
     async def _one(self, query: Select[Any]) -> Registration | None:
         row = (await self._db.execute(query)).first()
         return _registration(row) if row else None
+
+
+class SqlRegistrations:
+    """Registrations' repositories, one base of ``SqlUnitOfWork``."""
+
+    registrations = RepositorySlot(SqlRegistrationRepository)

@@ -14,7 +14,18 @@ from sqlalchemy import (
     text,
 )
 
-from cpd.adapters.sql.tables.base import _json, _timestamp, metadata
+from cpd.adapters.sql.tables.base import _json, _timestamp, clashes, metadata
+
+__all__ = [
+    "invitations",
+    "memberships",
+    "organizations",
+    "password_reset_tokens",
+    "refresh_tokens",
+    "users",
+]  # what ``tables`` re-exports
+
+_EMAIL_TAKEN = ("email", "An account with this email already exists.")
 
 users = Table(
     "users",
@@ -34,7 +45,10 @@ users = Table(
     Column("bio", Text),
     _timestamp("created_at"),
     _timestamp("updated_at"),
+    info=clashes((_EMAIL_TAKEN, "uq_users_email", "users.email")),
 )
+
+_SLUG_TAKEN = ("slug", "This slug is taken.")
 
 organizations = Table(
     "organizations",
@@ -48,7 +62,10 @@ organizations = Table(
     _timestamp("updated_at"),
     _timestamp("approved_at", nullable=True),  # None: awaiting a superadmin's approval
     Column("refund_policy", _json(), nullable=False),  # RefundPolicy.as_json()
+    info=clashes((_SLUG_TAKEN, "uq_organizations_slug", "organizations.slug")),
 )
+
+_MEMBER = ("email", "This user is already a member.")
 
 memberships = Table(
     "memberships",
@@ -63,6 +80,7 @@ memberships = Table(
     Column("role", String(20), nullable=False),
     _timestamp("created_at"),
     Index("ix_memberships_user_id", "user_id"),
+    info=clashes((_MEMBER, "pk_memberships", "memberships.organization_id")),
 )
 
 invitations = Table(

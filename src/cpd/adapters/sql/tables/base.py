@@ -1,4 +1,4 @@
-"""The metadata every table is on, and the column helpers they share."""
+"""The metadata every table is on, and the column and table helpers they share."""
 
 from __future__ import annotations
 
@@ -21,5 +21,16 @@ def _timestamp(name: str, *, nullable: bool = False) -> Column[object]:
 
 
 def _json() -> Any:
-    # advanced-alchemy 1.12's JsonB breaks on SQLAlchemy 2.1 (util.portable_instancemethod is gone).
+    # advanced-alchemy 1.12's JsonB breaks on SQLAlchemy 2.1 (util.portable_instancemethod is
+    # gone). Can go, for its JsonB, once an advanced-alchemy release imports it on SQLAlchemy 2.1.
     return JSON().with_variant(JSONB(), "postgresql")
+
+
+Clash = tuple[str | None, str]  # the field at fault (None: the request as a whole), the message
+CLASHES = "cpd_clashes"
+
+
+def clashes(*rules: tuple[Clash, str, str]) -> dict[str, Any]:
+    """``Table(info=...)``: what a unique clash on the table means to the core (``conflicts.py``),
+    each with the marker of PostgreSQL's message (the constraint) and of SQLite's (its columns)."""
+    return {CLASHES: {marker: clash for clash, *markers in rules for marker in markers}}

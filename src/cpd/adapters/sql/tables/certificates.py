@@ -1,4 +1,4 @@
-"""Certificates: templates, badges, sequences, certificates, signing keys and jobs."""
+"""Certificates: templates, badges, sequences, certificates and signing keys."""
 
 from __future__ import annotations
 
@@ -19,10 +19,24 @@ from sqlalchemy import (
     text,
 )
 
-from cpd.adapters.sql.tables.base import _json, _timestamp, metadata
+from cpd.adapters.sql.tables.base import _json, _timestamp, clashes, metadata
 
-# Certificates: the organization's designs and badges, the certificates issued with them, the
-# keys that sign their credentials, and the jobs that issue them in bulk.
+__all__ = [
+    "badges",
+    "certificate_sequences",
+    "certificate_templates",
+    "certificates",
+    "signing_keys",
+]  # what ``tables`` re-exports
+
+# Certificates: the organization's designs and badges, the certificates issued with them, and the
+# keys that sign their credentials.
+
+# Only a race can hit it: saving a default first clears the organization's other default.
+_DEFAULT_TEMPLATE = (
+    "is_default",
+    "Another template was made the default at the same time; try again.",
+)
 
 certificate_templates = Table(
     "certificate_templates",
@@ -51,6 +65,13 @@ certificate_templates = Table(
         unique=True,
         postgresql_where=text("is_default"),
         sqlite_where=text("is_default"),
+    ),
+    info=clashes(
+        (
+            _DEFAULT_TEMPLATE,
+            "uq_certificate_templates_default_organization_id",
+            "certificate_templates.organization_id",
+        )
     ),
 )
 
@@ -92,6 +113,9 @@ certificate_sequences = Table(
 
 # A certificate with its ``Holder`` and ``Activity`` flattened into columns. ``source_id`` is an
 # event or a course (``source`` says which), so it has no foreign key.
+# The memory adapter's ALREADY_CERTIFIED, word for word.
+_CERTIFIED = ("user_id", "This person already has a certificate for this activity.")
+
 certificates = Table(
     "certificates",
     metadata,
@@ -140,6 +164,13 @@ certificates = Table(
     ),
     # A person's certificates, newest first.
     Index("ix_certificates_holder_id_issued_at", "holder_id", "issued_at"),
+    info=clashes(
+        (
+            _CERTIFIED,
+            "uq_certificates_source_id_holder_id",
+            "certificates.source_id, certificates.holder_id",
+        )
+    ),
 )
 
 signing_keys = Table(
@@ -157,27 +188,4 @@ signing_keys = Table(
     Column("private_material", LargeBinary, nullable=False),  # wrapped by the adapter
     _timestamp("created_at"),
     Index("ix_signing_keys_organization_id", "organization_id"),
-)
-
-jobs = Table(
-    "jobs",
-    metadata,
-    Column("id", GUID, primary_key=True),
-    Column("kind", String(50), nullable=False),
-    Column(
-        "organization_id",
-        GUID,
-        ForeignKey("organizations.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column("subject_id", GUID, nullable=False),  # an event or a course: no foreign key
-    Column("created_by", GUID, ForeignKey("users.id", ondelete="SET NULL")),  # NULL: platform
-    Column("status", String(20), nullable=False),
-    Column("total", Integer, nullable=False),
-    Column("done", Integer, nullable=False),
-    Column("failed", Integer, nullable=False),
-    Column("errors", _json(), nullable=False),  # ["<message>", ...], the first 50
-    _timestamp("created_at"),
-    _timestamp("started_at", nullable=True),
-    _timestamp("finished_at", nullable=True),
 )

@@ -15,6 +15,8 @@ from sqlalchemy import (
 
 from cpd.adapters.sql.tables.base import _timestamp, metadata
 
+__all__ = ["meeting_registrants", "session_meetings"]  # what ``tables`` re-exports
+
 # A provider meeting per session of an online or hybrid event. No foreign key to the session:
 # when a session is removed its row stays until the sync has deleted the meeting at the
 # provider (it needs the id for that), then goes. ``meeting_id`` is NULL while being created.

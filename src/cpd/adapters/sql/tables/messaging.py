@@ -17,6 +17,12 @@ from sqlalchemy import (
 
 from cpd.adapters.sql.tables.base import _timestamp, metadata
 
+__all__ = [
+    "communications",
+    "notification_preferences",
+    "notifications",
+]  # what ``tables`` re-exports
+
 # Messaging: the log of every email sent, in-app notifications, and who opted out of what.
 
 communications = Table(

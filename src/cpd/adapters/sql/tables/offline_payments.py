@@ -8,6 +8,8 @@ from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, text
 
 from cpd.adapters.sql.tables.base import _timestamp, metadata
 
+__all__ = ["offline_payments", "offline_refunds"]  # what ``tables`` re-exports
+
 offline_payments = Table(
     "offline_payments",
     metadata,

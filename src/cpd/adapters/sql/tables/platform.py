@@ -1,4 +1,4 @@
-"""Platform: the task outbox, the webhook inbox and idempotency keys."""
+"""Platform: the task outbox, the webhook inbox, idempotency keys and jobs."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from sqlalchemy import (
 )
 
 from cpd.adapters.sql.tables.base import _json, _timestamp, metadata
+
+__all__ = ["idempotency_keys", "jobs", "outbox", "webhook_events"]  # what ``tables`` re-exports
 
 outbox = Table(
     "outbox",
@@ -63,4 +65,28 @@ idempotency_keys = Table(
     Column("resource_id", GUID),  # what the first request made (a registration)
     Column("response", Text),  # NULL until the answer is stored
     _timestamp("created_at"),
+)
+
+# Long-running work that staff follow (issuing an event's certificates in bulk).
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", GUID, primary_key=True),
+    Column("kind", String(50), nullable=False),
+    Column(
+        "organization_id",
+        GUID,
+        ForeignKey("organizations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("subject_id", GUID, nullable=False),  # an event or a course: no foreign key
+    Column("created_by", GUID, ForeignKey("users.id", ondelete="SET NULL")),  # NULL: platform
+    Column("status", String(20), nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("errors", _json(), nullable=False),  # ["<message>", ...], the first 50
+    _timestamp("created_at"),
+    _timestamp("started_at", nullable=True),
+    _timestamp("finished_at", nullable=True),
 )

@@ -15,11 +15,16 @@ from sqlalchemy import (
     text,
 )
 
-from cpd.adapters.sql.tables.base import _json, _timestamp, metadata
+from cpd.adapters.sql.tables.base import _json, _timestamp, clashes, metadata
+
+__all__ = ["ACTIVE_REGISTRATION", "registrations"]  # what ``tables`` re-exports
 
 # Registrations. One active registration (``cpd.domain.registrations.ACTIVE``) per person per
 # event, enforced by a partial unique index so a race between two requests ends in Conflict.
 ACTIVE_REGISTRATION = text("status IN ('pending_payment', 'confirmed', 'waitlisted', 'offered')")
+
+_REGISTERED = ("event_id", "You already have a registration for this event.")
+_CHECK_IN_CODE = ("check_in_code", "This check-in code is already in use.")
 
 registrations = Table(
     "registrations",
@@ -62,4 +67,12 @@ registrations = Table(
     Index("ix_registrations_status_offer_expires_at", "status", "offer_expires_at"),
     # A person's registrations, newest first.
     Index("ix_registrations_user_id_created_at", "user_id", "created_at"),
+    info=clashes(
+        (
+            _REGISTERED,
+            "uq_registrations_active_event_id_user_id",
+            "registrations.event_id, registrations.user_id",
+        ),
+        (_CHECK_IN_CODE, "uq_registrations_check_in_code", "registrations.check_in_code"),
+    ),
 )
