@@ -22,7 +22,7 @@ from cpd.domain.certificates import LOGO_TYPES, CertificateFields, Logo, sample_
 from cpd.domain.errors import InvalidInput, NotFound, PermissionDenied, RateLimited
 from cpd.domain.ids import new_id
 from cpd.domain.pages import PageRequest
-from cpd.entrypoints.http.certificates.design import BadgeImageType, LogoType
+from cpd.entrypoints.http.certificates.schemas import BadgeImageType, LogoType
 from cpd.services.certificates.design import CertificateDesignService, preview_fields
 from tests.unit.fakes import actor_of, join, register
 

@@ -22,8 +22,8 @@ from cpd.domain.errors import (
     RateLimited,
     Unavailable,
 )
+from cpd.entrypoints.http.common import FieldError, Problem
 from cpd.entrypoints.http.requests import BodyRequired, required_body_fields
-from cpd.entrypoints.http.schemas import FieldError, Problem
 
 log = structlog.get_logger("cpd.http")
 PROBLEM_JSON = "application/problem+json"

@@ -10,9 +10,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from cpd.domain.accounts import Actor
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.accounts.auth import BEARER
-from cpd.entrypoints.http.problems import documented
-from cpd.entrypoints.http.registrations.refund_schemas import RefundPolicyIn, RefundPolicyOut
-from cpd.entrypoints.http.schemas import (
+from cpd.entrypoints.http.accounts.schemas import (
     AcceptInvitationIn,
     InvitationIn,
     InvitationOut,
@@ -25,10 +23,10 @@ from cpd.entrypoints.http.schemas import (
     OrganizationOut,
     OrganizationPage,
     OrganizationPatch,
-    given,
-    present,
-    set_fields,
 )
+from cpd.entrypoints.http.common import given, present, set_fields
+from cpd.entrypoints.http.problems import documented
+from cpd.entrypoints.http.registrations.schemas import RefundPolicyIn, RefundPolicyOut
 from cpd.services.accounts.organizations import OrganizationChanges, OrganizationService
 
 

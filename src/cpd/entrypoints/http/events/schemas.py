@@ -1,8 +1,6 @@
-"""Request bodies and pages for events, sessions, courses and attendance.
-
-Responses reuse the domain's read models (``EventView``, ``CourseView``...), whose field names
-are the API's: the list endpoints encode rows to JSON with no intermediate copies.
-"""
+"""Events over HTTP: request bodies for events, sessions and attendance, and the pages and
+reports staff read. Events themselves answer as the domain's read model (``EventView``),
+whose field names are the API's: lists encode rows to JSON with no intermediate copies."""
 
 from __future__ import annotations
 
@@ -21,23 +19,14 @@ from cpd.domain.attendance import (
     WalkInRecord,
     WalkInSummary,
 )
-from cpd.domain.catalog import CourseView, EventView
-from cpd.domain.courses import CourseMode
+from cpd.domain.catalog import CompletedEventView, EventView
 from cpd.domain.events import EventFormat, Session
-from cpd.domain.money import MAX_AMOUNT
-from cpd.entrypoints.http.registrations.refund_schemas import RefundPolicyIn
+from cpd.entrypoints.http.common import AwareDateTime, Credits, MoneyIn, Slug, Title
+from cpd.entrypoints.http.jobs import job_url
+from cpd.entrypoints.http.registrations.schemas import RefundPolicyIn
 from cpd.services.events.attendance import AttendanceEntry, AttendeeSummary, WalkIn
 
-AwareDateTime = Annotated[datetime, Meta(tz=True)]
-Title = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
-Slug = Annotated[str, Meta(max_length=60, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
-Credits = Annotated[Decimal, Meta(description='Hours from 0 to 1000, at most 2 places: "1.5"')]
 Tag = Annotated[str, Meta(min_length=1, max_length=50)]
-
-
-class MoneyIn(Struct):
-    amount: Annotated[int, Meta(ge=0, le=MAX_AMOUNT, description="Minor units (pence, cents)")]
-    currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$", examples=["GBP"])]
 
 
 class VenueIn(Struct):
@@ -105,27 +94,6 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     refund_policy: RefundPolicyIn | UnsetType | None = UNSET  # null: back to the organization's
 
 
-class CourseIn(Struct, forbid_unknown_fields=True):
-    organization_id: UUID
-    title: Title
-    mode: CourseMode = CourseMode.SELF_PACED
-    slug: Slug | None = None
-    description: Annotated[str, Meta(max_length=20_000)] = ""
-    price: MoneyIn | None = None
-    cpd_credits: Credits = Decimal("0")
-    credit_category: Annotated[str, Meta(max_length=100)] | None = None
-
-
-class CoursePatch(Struct, forbid_unknown_fields=True):
-    title: Title | UnsetType = UNSET
-    slug: Slug | UnsetType = UNSET
-    mode: CourseMode | UnsetType = UNSET
-    description: Annotated[str, Meta(max_length=20_000)] | UnsetType = UNSET
-    price: MoneyIn | UnsetType = UNSET
-    cpd_credits: Credits | UnsetType = UNSET
-    credit_category: Annotated[str, Meta(max_length=100)] | UnsetType | None = UNSET
-
-
 class WalkInIn(Struct, forbid_unknown_fields=True):
     """Someone without a registration; shown in the report exactly as given here."""
 
@@ -162,14 +130,6 @@ class AttendanceIn(Struct):
 @dataclass(frozen=True, slots=True)
 class EventPage:
     items: list[EventView]
-    total: int
-    limit: int
-    offset: int
-
-
-@dataclass(frozen=True, slots=True)
-class CoursePage:
-    items: list[CourseView]
     total: int
     limit: int
     offset: int
@@ -267,16 +227,36 @@ class AttendeeSummaryOut(Struct):
         )
 
 
-def plain(value: Any) -> Any:
-    """A request Struct as the plain dicts and values the domain's setters take."""
-    if isinstance(value, RefundPolicyIn):
-        return value.to_domain()
-    if isinstance(value, Struct):
-        return {
-            name: plain(field)
-            for name in value.__struct_fields__
-            if not isinstance(field := getattr(value, name), UnsetType)
-        }
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
+class CompleteIn(Struct, forbid_unknown_fields=True):
+    override_reason: (
+        Annotated[str, Meta(min_length=1, max_length=500, examples=["Last session cancelled"])]
+        | None
+    ) = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompletedEventOut(CompletedEventView):
+    certificate_job_url: str
+
+    @classmethod
+    def linked(cls, view: CompletedEventView) -> CompletedEventOut:
+        fields = {name: getattr(view, name) for name in CompletedEventView.__dataclass_fields__}
+        return cls(**fields, certificate_job_url=job_url(view.certificate_job_id))
+
+
+class ZoomChallenge(Struct):
+    """The answer to Zoom's ``endpoint.url_validation``."""
+
+    plainToken: str  # Zoom's field names
+    encryptedToken: str
+
+
+class CheckInIn(Struct):
+    code: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=64,
+            description="The registrant's code (K7Q4-9XMD: any case, dash optional)",
+        ),
+    ]

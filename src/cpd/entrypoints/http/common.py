@@ -1,0 +1,118 @@
+"""What every context's HTTP layer shares: problem details, the field
+types of catalog entries (events and courses), shared parameters, and Struct helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Protocol, TypeVar, runtime_checkable
+from uuid import UUID
+
+import msgspec
+from litestar.params import Parameter
+from msgspec import Meta, Struct, UnsetType
+
+from cpd.domain.money import MAX_AMOUNT
+
+T = TypeVar("T")
+S = TypeVar("S", bound=Struct)
+
+
+class Problem(Struct, omit_defaults=True):
+    """RFC 9457 problem details; ``errors`` names each offending field."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class FieldError(Struct):
+    field: str
+    message: str
+
+
+class Health(Struct):
+    status: str
+
+
+class WebhookAck(Struct):
+    """What a provider's webhook gets back (Stripe's and Zoom's alike)."""
+
+    received: bool
+    duplicate: bool = False
+    ignored: bool = False
+
+
+# Fields of catalog entries: events and courses take them alike.
+AwareDateTime = Annotated[datetime, Meta(tz=True)]
+Title = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
+Slug = Annotated[str, Meta(max_length=60, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+Credits = Annotated[Decimal, Meta(description='Hours from 0 to 1000, at most 2 places: "1.5"')]
+
+
+class MoneyIn(Struct):
+    amount: Annotated[int, Meta(ge=0, le=MAX_AMOUNT, description="Minor units (pence, cents)")]
+    currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$", examples=["GBP"])]
+
+
+# Shared parameters: a catalog search, an organization by id or slug, a slug in a path.
+Query = Annotated[str | None, Parameter(max_length=200)]
+OrganizationRef = Annotated[
+    str | None, Parameter(max_length=100, description="Organization id or slug")
+]
+PathSlug = Annotated[str, Parameter(max_length=60, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+def organization_ref(value: str | None) -> tuple[UUID | None, str | None]:
+    """An ``organization`` filter as (id, slug): a UUID is an id, anything else a slug."""
+    if not value:
+        return None, None
+    try:
+        return UUID(value), None
+    except ValueError:
+        return None, value.lower()
+
+
+def present(value: object, as_type: type[S]) -> S:
+    """A domain object as a response body: the Struct names which attributes are public."""
+    return msgspec.convert(value, as_type, from_attributes=True)
+
+
+def given(value: T | UnsetType) -> T | None:
+    """A PATCH field's value, or None when the body left it out."""
+    return None if isinstance(value, UnsetType) else value
+
+
+def set_fields(patch: Struct) -> dict[str, Any]:
+    """The fields a PATCH body actually carried, ``null`` ones included."""
+    return {
+        name: value
+        for name in patch.__struct_fields__
+        if not isinstance(value := getattr(patch, name), UnsetType)
+    }
+
+
+@runtime_checkable
+class ToDomain(Protocol):
+    """A request Struct that builds its own domain value (a refund policy)."""
+
+    def to_domain(self) -> Any: ...
+
+
+def plain(value: Any) -> Any:
+    """A request Struct as the plain dicts and values the domain's setters take."""
+    if isinstance(value, ToDomain):
+        return value.to_domain()
+    if isinstance(value, Struct):
+        return {
+            name: plain(field)
+            for name in value.__struct_fields__
+            if not isinstance(field := getattr(value, name), UnsetType)
+        }
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value

@@ -1,0 +1,43 @@
+"""Courses over HTTP: request bodies; courses answer as the domain's ``CourseView``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from cpd.domain.catalog import CourseView
+from cpd.domain.courses import CourseMode
+from cpd.entrypoints.http.common import Credits, MoneyIn, Slug, Title
+
+
+class CourseIn(Struct, forbid_unknown_fields=True):
+    organization_id: UUID
+    title: Title
+    mode: CourseMode = CourseMode.SELF_PACED
+    slug: Slug | None = None
+    description: Annotated[str, Meta(max_length=20_000)] = ""
+    price: MoneyIn | None = None
+    cpd_credits: Credits = Decimal("0")
+    credit_category: Annotated[str, Meta(max_length=100)] | None = None
+
+
+class CoursePatch(Struct, forbid_unknown_fields=True):
+    title: Title | UnsetType = UNSET
+    slug: Slug | UnsetType = UNSET
+    mode: CourseMode | UnsetType = UNSET
+    description: Annotated[str, Meta(max_length=20_000)] | UnsetType = UNSET
+    price: MoneyIn | UnsetType = UNSET
+    cpd_credits: Credits | UnsetType = UNSET
+    credit_category: Annotated[str, Meta(max_length=100)] | UnsetType | None = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class CoursePage:
+    items: list[CourseView]
+    total: int
+    limit: int
+    offset: int
