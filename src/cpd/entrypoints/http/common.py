@@ -1,20 +1,23 @@
-"""What every context's HTTP layer shares: problem details, the field
+"""What every context's HTTP layer shares: problem details, the page of every list, the field
 types of catalog entries (events and courses), shared parameters, and Struct helpers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Protocol, TypeVar, runtime_checkable
+from typing import Annotated, Any, Generic, Protocol, TypeVar, runtime_checkable
 from uuid import UUID
 
 import msgspec
-from litestar.params import Parameter
+from litestar.params import KwargDefinition, Parameter
 from msgspec import Meta, Struct, UnsetType
 
 from cpd.domain.money import MAX_AMOUNT
+from cpd.domain.pages import Page as FoundPage
 
 T = TypeVar("T")
+U = TypeVar("U")
 S = TypeVar("S", bound=Struct)
 
 
@@ -33,6 +36,31 @@ class Problem(Struct, omit_defaults=True):
 class FieldError(Struct):
     field: str
     message: str
+
+
+class Page(Struct, Generic[T]):
+    """One page of a list: every list answers ``{items, total, limit, offset}``."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+    @classmethod
+    def of(cls, found: FoundPage[U], out: Callable[[U], T]) -> Page[T]:
+        """A page the core found, each item as the API shows it."""
+        return Page([out(item) for item in found.items], found.total, found.limit, found.offset)
+
+    @classmethod
+    def found(cls, found: FoundPage[T]) -> Page[T]:
+        """A page the core found whose items are already the API's."""
+        return Page(found.items, found.total, found.limit, found.offset)
+
+
+def component(name: str) -> KwargDefinition:
+    """Names a page's OpenAPI component (``Annotated[Page[X], component("XPage")]``): unnamed,
+    Litestar names ``Page[X]`` after X's module path, which a module move would change."""
+    return KwargDefinition(schema_component_key=name)
 
 
 class Health(Struct):

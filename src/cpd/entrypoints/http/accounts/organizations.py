@@ -24,7 +24,7 @@ from cpd.entrypoints.http.accounts.schemas import (
     OrganizationPage,
     OrganizationPatch,
 )
-from cpd.entrypoints.http.common import given, present, set_fields
+from cpd.entrypoints.http.common import Page, given, present, set_fields
 from cpd.entrypoints.http.problems import documented
 from cpd.entrypoints.http.registrations.schemas import RefundPolicyIn, RefundPolicyOut
 from cpd.services.accounts.organizations import OrganizationChanges, OrganizationService
@@ -61,7 +61,7 @@ class OrganizationsController(Controller):
     async def list_mine(
         self, actor: Actor, organizations: OrganizationService, page: PageRequest
     ) -> OrganizationPage:
-        return present(await organizations.list_visible(actor, page), OrganizationPage)
+        return present(await organizations.list_visible(actor, page), Page[OrganizationOut])
 
     @get(
         "/{organization_id:uuid}",
@@ -142,7 +142,8 @@ class OrganizationsController(Controller):
         organizations: OrganizationService,
         page: PageRequest,
     ) -> MemberPage:
-        return present(await organizations.list_members(actor, organization_id, page), MemberPage)
+        found = await organizations.list_members(actor, organization_id, page)
+        return present(found, Page[MemberOut])
 
     @post(
         "/{organization_id:uuid}/invitations",
@@ -181,7 +182,7 @@ class OrganizationsController(Controller):
         page: PageRequest,
     ) -> InvitationPage:
         found = await organizations.invitations(actor, organization_id, page)
-        return present(found, InvitationPage)
+        return present(found, Page[InvitationOut])
 
     @delete(
         "/{organization_id:uuid}/invitations/{invitation_id:uuid}",

@@ -11,6 +11,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from cpd.domain.accounts import OrganizationStatus, Role
 from cpd.domain.auth import TokenPair
 from cpd.domain.invitations import InvitationStatus
+from cpd.entrypoints.http.common import Page, component
 
 Email = Annotated[str, Meta(max_length=254, examples=["ada@example.org"])]
 Password = Annotated[
@@ -137,13 +138,6 @@ class OrganizationOut(Struct):
     approved_at: datetime | None
 
 
-class OrganizationPage(Struct):
-    items: list[OrganizationOut]
-    total: int
-    limit: int
-    offset: int
-
-
 class InvitationIn(Struct):
     email: Email
     role: Role = Role.MEMBER
@@ -162,13 +156,6 @@ class InvitationOut(Struct):
     invited_by: UUID | None
     accepted_at: datetime | None
     revoked_at: datetime | None
-
-
-class InvitationPage(Struct):
-    items: list[InvitationOut]
-    total: int
-    limit: int
-    offset: int
 
 
 class AcceptInvitationIn(Struct):
@@ -194,8 +181,6 @@ class MemberOut(Struct):
     joined_at: datetime
 
 
-class MemberPage(Struct):
-    items: list[MemberOut]
-    total: int
-    limit: int
-    offset: int
+OrganizationPage = Annotated[Page[OrganizationOut], component("OrganizationPage")]
+InvitationPage = Annotated[Page[InvitationOut], component("InvitationPage")]
+MemberPage = Annotated[Page[MemberOut], component("MemberPage")]

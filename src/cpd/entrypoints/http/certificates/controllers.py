@@ -10,7 +10,8 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from cpd.domain.accounts import Actor
 from cpd.domain.certificates import Certificate
-from cpd.domain.pages import Page, PageRequest
+from cpd.domain.pages import Page as FoundPage
+from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.accounts.auth import BEARER
 from cpd.entrypoints.http.certificates.schemas import (
     CertificateOut,
@@ -23,14 +24,13 @@ from cpd.entrypoints.http.certificates.schemas import (
     certificate_out,
     job_out,
 )
-from cpd.entrypoints.http.common import present
+from cpd.entrypoints.http.common import Page, present
 from cpd.entrypoints.http.problems import documented
 from cpd.services.certificates.issuing import CertificateService
 
 
-def _page(found: Page[Certificate], service: CertificateService) -> CertificatePage:
-    items = [certificate_out(c, service) for c in found.items]
-    return CertificatePage(items, found.total, found.limit, found.offset)
+def _page(found: FoundPage[Certificate], service: CertificateService) -> CertificatePage:
+    return Page.of(found, lambda certificate: certificate_out(certificate, service))
 
 
 class CertificatesController(Controller):

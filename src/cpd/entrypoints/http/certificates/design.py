@@ -35,7 +35,7 @@ from cpd.entrypoints.http.certificates.schemas import (
     template_detail_out,
     template_out,
 )
-from cpd.entrypoints.http.common import set_fields
+from cpd.entrypoints.http.common import Page, set_fields
 from cpd.entrypoints.http.dependencies import container_of
 from cpd.entrypoints.http.problems import documented
 from cpd.services.certificates.design import (
@@ -108,7 +108,7 @@ class CertificateTemplatesController(Controller):
     ) -> TemplatePage:
         found = await certificate_design.templates(actor, organization_id)
         shown = found[page.offset : page.offset + page.limit]
-        return TemplatePage([template_out(t) for t in shown], len(found), page.limit, page.offset)
+        return Page([template_out(t) for t in shown], len(found), page.limit, page.offset)
 
     @post(
         "/",
@@ -224,8 +224,7 @@ class BadgesController(Controller):
     ) -> BadgePage:
         found = await certificate_design.badges(actor, organization_id, page)
         base_url = _base_url(request)
-        items = [badge_out(b, base_url) for b in found.items]
-        return BadgePage(items, found.total, found.limit, found.offset)
+        return Page.of(found, lambda badge: badge_out(badge, base_url))
 
     @post(
         "/",

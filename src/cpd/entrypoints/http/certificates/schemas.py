@@ -24,6 +24,7 @@ from cpd.domain.certificates import (
 )
 from cpd.domain.credentials import CredentialUrls
 from cpd.domain.jobs import Job, JobStatus
+from cpd.entrypoints.http.common import Page, component
 from cpd.entrypoints.http.jobs import job_url
 from cpd.services.certificates.design import MAX_AWARDED_FOR
 from cpd.services.certificates.issuing import CertificateService
@@ -58,13 +59,6 @@ class CertificateOut(Struct):
     badge_ids: list[UUID]
     pdf_ready: bool
     download_url: str
-
-
-class CertificatePage(Struct):
-    items: list[CertificateOut]
-    total: int
-    limit: int
-    offset: int
 
 
 class VerificationOut(Struct, omit_defaults=True):
@@ -297,20 +291,6 @@ class BadgeOut(Struct):
     updated_at: datetime
 
 
-class BadgePage(Struct):
-    items: list[BadgeOut]
-    total: int
-    limit: int
-    offset: int
-
-
-class TemplatePage(Struct):
-    items: list[TemplateOut]
-    total: int
-    limit: int
-    offset: int
-
-
 def template_out(template: CertificateTemplate) -> TemplateOut:
     return TemplateOut(**_template_fields(template))
 
@@ -350,3 +330,8 @@ def badge_out(badge: Badge, public_base_url: str) -> BadgeOut:
         created_at=badge.created_at,
         updated_at=badge.updated_at,
     )
+
+
+CertificatePage = Annotated[Page[CertificateOut], component("CertificatePage")]
+BadgePage = Annotated[Page[BadgeOut], component("BadgePage")]
+TemplatePage = Annotated[Page[TemplateOut], component("TemplatePage")]

@@ -14,8 +14,8 @@ from cpd.domain.events import EventFormat, EventStatus
 from cpd.domain.pages import MAX_PAGE_SIZE, PageRequest
 from cpd.entrypoints.http.accounts.auth import BEARER
 from cpd.entrypoints.http.caching import ICS, encode, public_response
-from cpd.entrypoints.http.common import PathSlug, Query
-from cpd.entrypoints.http.events.controllers import event_filters, event_page
+from cpd.entrypoints.http.common import Page, PathSlug, Query
+from cpd.entrypoints.http.events.controllers import event_filters
 from cpd.entrypoints.http.events.schemas import EventPage
 from cpd.entrypoints.http.problems import documented
 from cpd.ports.events import CalendarWriter
@@ -100,4 +100,4 @@ class OrganizationCatalogController(Controller):
             free=None,
             statuses=tuple(status) if status else tuple(EventStatus),
         )
-        return event_page(await catalog.organization_events(actor, organization_id, filters, page))
+        return Page.found(await catalog.organization_events(actor, organization_id, filters, page))

@@ -18,14 +18,13 @@ from cpd.domain.events import EventFormat, EventStatus, Session
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.accounts.auth import BEARER
 from cpd.entrypoints.http.caching import ICS, encode, public_response
-from cpd.entrypoints.http.common import OrganizationRef, Query, organization_ref, plain
+from cpd.entrypoints.http.common import OrganizationRef, Page, Query, organization_ref, plain
 from cpd.entrypoints.http.csv_export import csv_response, wants_csv
 from cpd.entrypoints.http.dependencies import Limit, Offset, container_of, response_cache_of
 from cpd.entrypoints.http.events.schemas import (
     AttendanceIn,
     AttendanceOut,
     AttendeeSummaryOut,
-    AttendeeSummaryPage,
     CompletedEventOut,
     CompleteIn,
     EventIn,
@@ -73,10 +72,6 @@ def event_filters(
         free=free,
         statuses=statuses,
     )
-
-
-def event_page(page: Any) -> EventPage:
-    return EventPage(page.items, page.total, page.limit, page.offset)
 
 
 class EventsController(Controller):
@@ -240,7 +235,7 @@ class EventsController(Controller):
         page: PageRequest,
     ) -> SessionPage:
         found = page.of(await events.sessions(optional_actor, event_id))
-        return SessionPage(found.items, found.total, found.limit, found.offset)
+        return Page.found(found)
 
     @post(
         "/{event_id:uuid}/sessions",
@@ -324,7 +319,7 @@ class EventsController(Controller):
             columns = AttendeeSummaryOut.__struct_fields__
             return csv_response(rows, columns, f"attendance-{event_id}.csv")
         found = page.of(rows)
-        return Response(AttendeeSummaryPage(found.items, found.total, found.limit, found.offset))
+        return Response(Page.found(found))
 
     @get(
         "/{event_id:uuid}/attendance/me",

@@ -21,7 +21,15 @@ from cpd.domain.attendance import (
 )
 from cpd.domain.catalog import CompletedEventView, EventView
 from cpd.domain.events import EventFormat, Session
-from cpd.entrypoints.http.common import AwareDateTime, Credits, MoneyIn, Slug, Title
+from cpd.entrypoints.http.common import (
+    AwareDateTime,
+    Credits,
+    MoneyIn,
+    Page,
+    Slug,
+    Title,
+    component,
+)
 from cpd.entrypoints.http.jobs import job_url
 from cpd.entrypoints.http.registrations.schemas import RefundPolicyIn
 from cpd.services.events.attendance import AttendanceEntry, AttendeeSummary, WalkIn
@@ -127,14 +135,6 @@ class AttendanceIn(Struct):
     attendees: Annotated[list[AttendeeIn], Meta(min_length=1, max_length=1000)]
 
 
-@dataclass(frozen=True, slots=True)
-class EventPage:
-    items: list[EventView]
-    total: int
-    limit: int
-    offset: int
-
-
 class WalkInOut(Struct):
     email: str
     first_name: str
@@ -173,20 +173,6 @@ class AttendanceOut(Struct):
             recorded_at=record.recorded_at,
             checked_in_at=record.checked_in_at,
         )
-
-
-class SessionPage(Struct):
-    items: list[Session]
-    total: int
-    limit: int
-    offset: int
-
-
-class AttendeeSummaryPage(Struct):
-    items: list[AttendeeSummaryOut]
-    total: int
-    limit: int
-    offset: int
 
 
 class AttendeeSummaryOut(Struct):
@@ -260,3 +246,7 @@ class CheckInIn(Struct):
             description="The registrant's code (K7Q4-9XMD: any case, dash optional)",
         ),
     ]
+
+
+EventPage = Annotated[Page[EventView], component("EventPage")]
+SessionPage = Annotated[Page[Session], component("SessionPage")]

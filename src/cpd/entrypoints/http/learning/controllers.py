@@ -14,7 +14,7 @@ from cpd.domain.courses import CourseMode, Enrollment
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.accounts.auth import BEARER
 from cpd.entrypoints.http.caching import encode, public_response
-from cpd.entrypoints.http.common import OrganizationRef, Query, organization_ref, plain
+from cpd.entrypoints.http.common import OrganizationRef, Page, Query, organization_ref, plain
 from cpd.entrypoints.http.dependencies import Limit, Offset, container_of, response_cache_of
 from cpd.entrypoints.http.learning.schemas import CourseIn, CoursePage, CoursePatch
 from cpd.entrypoints.http.problems import documented
@@ -52,7 +52,7 @@ class CoursesController(Controller):
 
         async def build() -> bytes:
             result = await container.catalog.courses(filters, page)
-            return encode(CoursePage(result.items, result.total, result.limit, result.offset))
+            return encode(Page.found(result))
 
         return await public_response(request, response_cache_of(container), build)
 

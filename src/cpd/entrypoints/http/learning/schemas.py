@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
@@ -11,7 +10,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from cpd.domain.catalog import CourseView
 from cpd.domain.courses import CourseMode
-from cpd.entrypoints.http.common import Credits, MoneyIn, Slug, Title
+from cpd.entrypoints.http.common import Credits, MoneyIn, Page, Slug, Title, component
 
 
 class CourseIn(Struct, forbid_unknown_fields=True):
@@ -35,9 +34,4 @@ class CoursePatch(Struct, forbid_unknown_fields=True):
     credit_category: Annotated[str, Meta(max_length=100)] | UnsetType | None = UNSET
 
 
-@dataclass(frozen=True, slots=True)
-class CoursePage:
-    items: list[CourseView]
-    total: int
-    limit: int
-    offset: int
+CoursePage = Annotated[Page[CourseView], component("CoursePage")]

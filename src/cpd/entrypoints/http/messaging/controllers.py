@@ -13,8 +13,9 @@ from cpd.domain.accounts import Actor
 from cpd.domain.messaging import CommunicationStatus, NotificationPreferences
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.accounts.auth import BEARER
-from cpd.entrypoints.http.common import present, set_fields
+from cpd.entrypoints.http.common import Page, present, set_fields
 from cpd.entrypoints.http.messaging.schemas import (
+    CommunicationOut,
     CommunicationPage,
     NotificationOut,
     NotificationPageOut,
@@ -53,7 +54,7 @@ class CommunicationsController(Controller):
         status: StatusFilter = None,
     ) -> CommunicationPage:
         found = await messaging.organization_log(actor, organization_id, status, page)
-        return present(found, CommunicationPage)
+        return present(found, Page[CommunicationOut])
 
     @get(
         "/users/me/communications",
@@ -67,7 +68,7 @@ class CommunicationsController(Controller):
         page: PageRequest,
         status: StatusFilter = None,
     ) -> CommunicationPage:
-        return present(await messaging.my_log(actor, status, page), CommunicationPage)
+        return present(await messaging.my_log(actor, status, page), Page[CommunicationOut])
 
     @get(
         "/users/me/notification-preferences",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 from msgspec import UNSET, Struct, UnsetType
 
 from cpd.domain.messaging import CommunicationStatus
+from cpd.entrypoints.http.common import Page, component
 
 
 class CommunicationOut(Struct):
@@ -25,13 +27,6 @@ class CommunicationOut(Struct):
     attempts: int
     created_at: datetime
     sent_at: datetime | None
-
-
-class CommunicationPage(Struct):
-    items: list[CommunicationOut]
-    total: int
-    limit: int
-    offset: int
 
 
 class NotificationOut(Struct):
@@ -69,3 +64,6 @@ class PreferencesPatch(Struct, forbid_unknown_fields=True):
 
     event_reminders: bool | UnsetType = UNSET
     waitlist_updates: bool | UnsetType = UNSET
+
+
+CommunicationPage = Annotated[Page[CommunicationOut], component("CommunicationPage")]

@@ -17,6 +17,7 @@ from cpd.domain.pages import MAX_PAGE_SIZE, PageRequest
 from cpd.domain.payments import PaymentEventKind
 from cpd.domain.registrations import Attendee, RegistrationStatus
 from cpd.entrypoints.http.accounts.auth import BEARER
+from cpd.entrypoints.http.common import Page
 from cpd.entrypoints.http.csv_export import csv_response, wants_csv
 from cpd.entrypoints.http.dependencies import container_of
 from cpd.entrypoints.http.problems import documented
@@ -28,7 +29,6 @@ from cpd.entrypoints.http.registrations.schemas import (
     RegistrationOut,
     RegistrationPage,
     StaffRegistrationOut,
-    StaffRegistrationPage,
 )
 from cpd.services.events.meetings import MeetingService
 from cpd.services.registrations.booking import Booking, RegistrationService, StaffRow
@@ -87,7 +87,7 @@ class RegistrationsController(Controller):
             RegistrationOut.of(r, position=await registrations.waitlist_position(r))
             for r in found.items
         ]
-        return RegistrationPage(items, found.total, found.limit, found.offset)
+        return Page(items, found.total, found.limit, found.offset)
 
     @get(
         "/{registration_id:uuid}", summary="One of my registrations", responses=documented(401, 404)
@@ -244,8 +244,7 @@ class EventRegistrationsController(Controller):
                 [_csv_row(row) for row in every], _CSV_COLUMNS, f"registrations-{event_id}.csv"
             )
         found = await registrations.for_event(actor, event_id, statuses, page)
-        rows = [StaffRegistrationOut.of(row) for row in found.items]
-        return Response(StaffRegistrationPage(rows, found.total, found.limit, found.offset))
+        return Response(Page.of(found, StaffRegistrationOut.of))
 
     @post(
         "/{event_id:uuid}/registrations/{registration_id:uuid}/cancel",

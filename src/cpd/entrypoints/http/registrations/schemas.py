@@ -15,6 +15,7 @@ from cpd.domain.money import MAX_AMOUNT, Money
 from cpd.domain.payments import PaymentIntent
 from cpd.domain.refunds import MAX_NOTICE_HOURS, MAX_TIERS, RefundPolicy, RefundTier
 from cpd.domain.registrations import Attendee, Registration, RegistrationStatus
+from cpd.entrypoints.http.common import Page, component
 from cpd.services.registrations.booking import Cancellation, StaffRow
 
 
@@ -158,13 +159,6 @@ class RegistrationOut(Struct):
         return cls.of(registration, refund=refund)
 
 
-class RegistrationPage(Struct):
-    items: list[RegistrationOut]
-    total: int
-    limit: int
-    offset: int
-
-
 class StaffRegistrationOut(Struct):
     id: UUID
     status: RegistrationStatus
@@ -198,8 +192,4 @@ class StaffRegistrationOut(Struct):
         )
 
 
-class StaffRegistrationPage(Struct):
-    items: list[StaffRegistrationOut]
-    total: int
-    limit: int
-    offset: int
+RegistrationPage = Annotated[Page[RegistrationOut], component("RegistrationPage")]
