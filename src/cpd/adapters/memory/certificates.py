@@ -153,13 +153,15 @@ class MemoryCertificateTemplateRepository(_Repo):
                 changed.template_id = None
                 self._state.certificates[key] = changed
 
-    async def list_for_organization(self, organization_id: UUID) -> list[CertificateTemplate]:
+    async def list_for_organization(
+        self, organization_id: UUID, page: PageRequest
+    ) -> Page[CertificateTemplate]:
         found = [
             copy.copy(t)
             for t in self._state.certificate_templates.values()
             if t.organization_id == organization_id
         ]
-        return sorted(found, key=lambda t: (t.name.lower(), t.id))
+        return _page(sorted(found, key=lambda t: (t.name.lower(), t.id)), page)
 
     async def default_for(self, organization_id: UUID) -> CertificateTemplate | None:
         found = (

@@ -106,9 +106,8 @@ class CertificateTemplatesController(Controller):
         certificate_design: CertificateDesignService,
         page: PageRequest,
     ) -> TemplatePage:
-        found = await certificate_design.templates(actor, organization_id)
-        shown = found[page.offset : page.offset + page.limit]
-        return Page([template_out(t) for t in shown], len(found), page.limit, page.offset)
+        found = await certificate_design.templates(actor, organization_id, page)
+        return Page.of(found, template_out)
 
     @post(
         "/",
