@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -15,6 +15,7 @@ from msgspec import Meta, Struct, UnsetType
 
 from cpd.domain.money import MAX_AMOUNT
 from cpd.domain.pages import Page as FoundPage
+from cpd.services.common.commands import UNSET, Maybe, Price
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -86,6 +87,9 @@ class MoneyIn(Struct):
     amount: Annotated[int, Meta(ge=0, le=MAX_AMOUNT, description="Minor units (pence, cents)")]
     currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$", examples=["GBP"])]
 
+    def price(self) -> Price:
+        return Price(self.amount, self.currency)
+
 
 # Shared parameters: a catalog search, an organization by id or slug, a slug in a path.
 Query = Annotated[str | None, Parameter(max_length=200)]
@@ -115,6 +119,21 @@ def given(value: T | UnsetType) -> T | None:
     return None if isinstance(value, UnsetType) else value
 
 
+def maybe(value: T | UnsetType) -> Maybe[T]:
+    """A PATCH body's field as a command's: left out stays left out (the core's UNSET)."""
+    return UNSET if isinstance(value, UnsetType) else value
+
+
+def or_unset(value: T | None) -> Maybe[T]:
+    """An optional create field as a command's: None (not given) is left out."""
+    return UNSET if value is None else value
+
+
+def maybe_as(value: T | UnsetType, convert: Callable[[T], U]) -> Maybe[U]:
+    """``maybe``, converting a value that was sent."""
+    return UNSET if isinstance(value, UnsetType) else convert(value)
+
+
 def set_fields(patch: Struct) -> dict[str, Any]:
     """The fields a PATCH body actually carried, ``null`` ones included."""
     return {
@@ -122,25 +141,3 @@ def set_fields(patch: Struct) -> dict[str, Any]:
         for name in patch.__struct_fields__
         if not isinstance(value := getattr(patch, name), UnsetType)
     }
-
-
-@runtime_checkable
-class ToDomain(Protocol):
-    """A request Struct that builds its own domain value (a refund policy)."""
-
-    def to_domain(self) -> Any: ...
-
-
-def plain(value: Any) -> Any:
-    """A request Struct as the plain dicts and values the domain's setters take."""
-    if isinstance(value, ToDomain):
-        return value.to_domain()
-    if isinstance(value, Struct):
-        return {
-            name: plain(field)
-            for name in value.__struct_fields__
-            if not isinstance(field := getattr(value, name), UnsetType)
-        }
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value

@@ -16,6 +16,7 @@ from cpd.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cpd.services.certificates.issuing import queue_event_certificates
 from cpd.services.common.access import is_staff, require_approved, require_staff
 from cpd.services.common.slugs import free_slug
+from cpd.services.events.commands import EventFields, NewEvent
 from cpd.services.events.meetings import queue_meeting_sync
 from cpd.services.events.views import event_view
 from cpd.services.registrations.steps import cancel_everyone, offer_freed_seats
@@ -31,14 +32,8 @@ class EventService:
         self._clock = clock
         self._cache = catalog_cache
 
-    async def create(
-        self,
-        actor: Actor,
-        organization_id: UUID,
-        details: dict[str, Any],
-        sessions: list[dict[str, Any]] | None = None,
-    ) -> EventView:
-        details = dict(details)
+    async def create(self, actor: Actor, new: NewEvent) -> EventView:
+        organization_id, details = new.organization_id, new.fields.given()
         async with self._uow() as uow:
             await require_staff(uow, actor, organization_id, not_found="Organization not found.")
             slug = await free_slug(
@@ -53,7 +48,7 @@ class EventService:
                 slug=slug,
                 now=self._clock.now(),
                 details=details,
-                sessions=sessions,
+                sessions=new.session_details(),
             )
             await uow.events.add(event)
             view = await event_view(uow, event)
@@ -61,7 +56,8 @@ class EventService:
         await self._cache.clear()
         return view
 
-    async def update(self, actor: Actor, event_id: UUID, changes: dict[str, Any]) -> EventView:
+    async def update(self, actor: Actor, event_id: UUID, patch: EventFields) -> EventView:
+        changes = patch.given()
         async with self._uow() as uow:
             event = await _staff_event(uow, actor, event_id, lock=True)
             new_slug = changes.get("slug")

@@ -18,7 +18,7 @@ from cpd.domain.events import EventFormat, EventStatus, Session
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.accounts.auth import BEARER
 from cpd.entrypoints.http.caching import ICS, encode, public_response
-from cpd.entrypoints.http.common import OrganizationRef, Page, Query, organization_ref, plain
+from cpd.entrypoints.http.common import OrganizationRef, Page, Query, organization_ref, set_fields
 from cpd.entrypoints.http.csv_export import csv_response, wants_csv
 from cpd.entrypoints.http.dependencies import Limit, Offset, container_of, response_cache_of
 from cpd.entrypoints.http.events.schemas import (
@@ -122,12 +122,7 @@ class EventsController(Controller):
         responses=documented(400, 401, 403, 404, 409),
     )
     async def create(self, data: EventIn, actor: Actor, events: EventService) -> EventView:
-        details = plain(data)
-        organization_id = details.pop("organization_id")
-        sessions = details.pop("sessions", None)
-        if details.get("price") is None:
-            details.pop("price", None)
-        return await events.create(actor, organization_id, details, sessions)
+        return await events.create(actor, data.command())
 
     @get(
         "/{event_id:uuid}",
@@ -169,7 +164,7 @@ class EventsController(Controller):
     async def update(
         self, event_id: UUID, data: EventPatch, actor: Actor, events: EventService
     ) -> EventView:
-        return await events.update(actor, event_id, plain(data))
+        return await events.update(actor, event_id, data.command())
 
     @delete(
         "/{event_id:uuid}",
@@ -246,7 +241,7 @@ class EventsController(Controller):
     async def add_session(
         self, event_id: UUID, data: SessionIn, actor: Actor, events: EventService
     ) -> Session:
-        return await events.add_session(actor, event_id, plain(data))
+        return await events.add_session(actor, event_id, set_fields(data))
 
     @patch(
         "/{event_id:uuid}/sessions/{session_id:uuid}",
@@ -262,7 +257,7 @@ class EventsController(Controller):
         actor: Actor,
         events: EventService,
     ) -> Session:
-        return await events.update_session(actor, event_id, session_id, plain(data))
+        return await events.update_session(actor, event_id, session_id, set_fields(data))
 
     @delete(
         "/{event_id:uuid}/sessions/{session_id:uuid}",

@@ -21,6 +21,7 @@ from cpd.domain.attendance import (
 )
 from cpd.domain.catalog import CompletedEventView, EventView
 from cpd.domain.events import EventFormat, Session
+from cpd.domain.refunds import RefundPolicy
 from cpd.entrypoints.http.common import (
     AwareDateTime,
     Credits,
@@ -29,10 +30,14 @@ from cpd.entrypoints.http.common import (
     Slug,
     Title,
     component,
+    maybe,
+    maybe_as,
+    or_unset,
 )
 from cpd.entrypoints.http.jobs import job_url
 from cpd.entrypoints.http.registrations.schemas import RefundPolicyIn
 from cpd.services.events.attendance import AttendanceEntry, AttendeeSummary, WalkIn
+from cpd.services.events.commands import EventFields, NewEvent, SessionDetails, VenueDetails
 
 Tag = Annotated[str, Meta(min_length=1, max_length=50)]
 
@@ -41,6 +46,10 @@ class VenueIn(Struct):
     name: Annotated[str, Meta(min_length=1, max_length=200)]
     address: Annotated[str, Meta(min_length=1, max_length=1000)]
 
+    @staticmethod
+    def details(venue: VenueIn | None) -> VenueDetails | None:
+        return None if venue is None else VenueDetails(venue.name, venue.address)
+
 
 class SessionIn(Struct):
     title: Title
@@ -48,6 +57,9 @@ class SessionIn(Struct):
     ends_at: AwareDateTime
     room: Annotated[str, Meta(max_length=200)] | None = None
     join_url: Annotated[str, Meta(max_length=2000)] | None = None
+
+    def details(self) -> SessionDetails:
+        return SessionDetails(self.title, self.starts_at, self.ends_at, self.room, self.join_url)
 
 
 class SessionPatch(Struct, forbid_unknown_fields=True):
@@ -80,6 +92,32 @@ class EventIn(Struct, forbid_unknown_fields=True):
     sessions: list[SessionIn] | None = None
     refund_policy: RefundPolicyIn | None = None  # None: the organization's applies
 
+    def command(self) -> NewEvent:
+        """Every field, defaults included (only a missing price is left out: free)."""
+        sessions, policy = self.sessions, self.refund_policy
+        fields = EventFields(
+            title=self.title,
+            slug=or_unset(self.slug),
+            format=self.format,
+            summary=self.summary,
+            description=self.description,
+            venue=VenueIn.details(self.venue),
+            timezone=self.timezone,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            capacity=self.capacity,
+            price=or_unset(None if self.price is None else self.price.price()),
+            cpd_credits=self.cpd_credits,
+            credit_category=self.credit_category,
+            tags=tuple(self.tags),
+            registration_opens_at=self.registration_opens_at,
+            registration_closes_at=self.registration_closes_at,
+            attendance_threshold_percent=self.attendance_threshold_percent,
+            refund_policy=None if policy is None else policy.to_domain(),
+        )
+        details = None if sessions is None else tuple(s.details() for s in sessions)
+        return NewEvent(self.organization_id, fields, details)
+
 
 class EventPatch(Struct, forbid_unknown_fields=True):
     title: Title | UnsetType = UNSET
@@ -100,6 +138,32 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     registration_closes_at: AwareDateTime | UnsetType | None = UNSET
     attendance_threshold_percent: Annotated[int, Meta(ge=0, le=100)] | UnsetType = UNSET
     refund_policy: RefundPolicyIn | UnsetType | None = UNSET  # null: back to the organization's
+
+    def command(self) -> EventFields:
+        return EventFields(
+            title=maybe(self.title),
+            slug=maybe(self.slug),
+            format=maybe(self.format),
+            summary=maybe(self.summary),
+            description=maybe(self.description),
+            venue=maybe_as(self.venue, VenueIn.details),
+            timezone=maybe(self.timezone),
+            starts_at=maybe(self.starts_at),
+            ends_at=maybe(self.ends_at),
+            capacity=maybe(self.capacity),
+            price=maybe_as(self.price, MoneyIn.price),
+            cpd_credits=maybe(self.cpd_credits),
+            credit_category=maybe(self.credit_category),
+            tags=maybe_as(self.tags, tuple),
+            registration_opens_at=maybe(self.registration_opens_at),
+            registration_closes_at=maybe(self.registration_closes_at),
+            attendance_threshold_percent=maybe(self.attendance_threshold_percent),
+            refund_policy=maybe_as(self.refund_policy, _refund_policy),
+        )
+
+
+def _refund_policy(policy: RefundPolicyIn | None) -> RefundPolicy | None:
+    return None if policy is None else policy.to_domain()
 
 
 class WalkInIn(Struct, forbid_unknown_fields=True):

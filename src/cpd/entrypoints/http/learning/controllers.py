@@ -14,7 +14,7 @@ from cpd.domain.courses import CourseMode, Enrollment
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.accounts.auth import BEARER
 from cpd.entrypoints.http.caching import encode, public_response
-from cpd.entrypoints.http.common import OrganizationRef, Page, Query, organization_ref, plain
+from cpd.entrypoints.http.common import OrganizationRef, Page, Query, organization_ref
 from cpd.entrypoints.http.dependencies import Limit, Offset, container_of, response_cache_of
 from cpd.entrypoints.http.learning.schemas import CourseIn, CoursePage, CoursePatch
 from cpd.entrypoints.http.problems import documented
@@ -63,11 +63,7 @@ class CoursesController(Controller):
         responses=documented(400, 401, 403, 404, 409),
     )
     async def create(self, data: CourseIn, actor: Actor, courses: CourseService) -> CourseView:
-        details = plain(data)
-        organization_id = details.pop("organization_id")
-        if details.get("price") is None:
-            details.pop("price", None)
-        return await courses.create(actor, organization_id, details)
+        return await courses.create(actor, data.command())
 
     @get(
         "/{course_id:uuid}",
@@ -96,7 +92,7 @@ class CoursesController(Controller):
     async def update(
         self, course_id: UUID, data: CoursePatch, actor: Actor, courses: CourseService
     ) -> CourseView:
-        return await courses.update(actor, course_id, plain(data))
+        return await courses.update(actor, course_id, data.command())
 
     @delete(
         "/{course_id:uuid}",

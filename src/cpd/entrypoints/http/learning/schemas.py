@@ -10,7 +10,18 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from cpd.domain.catalog import CourseView
 from cpd.domain.courses import CourseMode
-from cpd.entrypoints.http.common import Credits, MoneyIn, Page, Slug, Title, component
+from cpd.entrypoints.http.common import (
+    Credits,
+    MoneyIn,
+    Page,
+    Slug,
+    Title,
+    component,
+    maybe,
+    maybe_as,
+    or_unset,
+)
+from cpd.services.learning.commands import CourseFields, NewCourse
 
 
 class CourseIn(Struct, forbid_unknown_fields=True):
@@ -23,6 +34,19 @@ class CourseIn(Struct, forbid_unknown_fields=True):
     cpd_credits: Credits = Decimal("0")
     credit_category: Annotated[str, Meta(max_length=100)] | None = None
 
+    def command(self) -> NewCourse:
+        """Every field, defaults included (only a missing price is left out: free)."""
+        fields = CourseFields(
+            title=self.title,
+            mode=self.mode,
+            slug=or_unset(self.slug),
+            description=self.description,
+            price=or_unset(None if self.price is None else self.price.price()),
+            cpd_credits=self.cpd_credits,
+            credit_category=self.credit_category,
+        )
+        return NewCourse(self.organization_id, fields)
+
 
 class CoursePatch(Struct, forbid_unknown_fields=True):
     title: Title | UnsetType = UNSET
@@ -32,6 +56,17 @@ class CoursePatch(Struct, forbid_unknown_fields=True):
     price: MoneyIn | UnsetType = UNSET
     cpd_credits: Credits | UnsetType = UNSET
     credit_category: Annotated[str, Meta(max_length=100)] | UnsetType | None = UNSET
+
+    def command(self) -> CourseFields:
+        return CourseFields(
+            title=maybe(self.title),
+            slug=maybe(self.slug),
+            mode=maybe(self.mode),
+            description=maybe(self.description),
+            price=maybe_as(self.price, MoneyIn.price),
+            cpd_credits=maybe(self.cpd_credits),
+            credit_category=maybe(self.credit_category),
+        )
 
 
 CoursePage = Annotated[Page[CourseView], component("CoursePage")]
