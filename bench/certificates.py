@@ -28,7 +28,7 @@ import pypdf
 import segno
 import typst
 from tests.conftest import make_settings
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import FakeClock, new_event
 from tests.unit.test_typst_certificates import tiny_png
 
 from cpd.adapters.documents import typst_certificates as tc
@@ -271,13 +271,10 @@ async def through_the_job(count: int, threads: int, folder: Path) -> dict[str, f
         owner = Actor(owner_user.id)
         organization = await app.organizations.create(owner, name="Royal Society of Ethics")
         starts = clock.now() + timedelta(days=1)
-        event = await app.events.create(
-            owner,
-            organization.id,
-            {"title": "Advanced Clinical Governance: Risk, Audit and Patient Safety",
-             "format": "online", "cpd_credits": "12.5"},
-            [{"title": "Day", "starts_at": starts, "ends_at": starts + timedelta(hours=6)}],
-        )  # fmt: skip
+        title = "Advanced Clinical Governance: Risk, Audit and Patient Safety"
+        details = {"title": title, "format": "online", "cpd_credits": "12.5"}
+        day = {"title": "Day", "starts_at": starts, "ends_at": starts + timedelta(hours=6)}
+        event = await app.events.create(owner, new_event(organization.id, details, [day]))
         await app.events.publish(owner, event.id)
         people = []
         for n in range(count):

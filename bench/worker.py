@@ -39,6 +39,7 @@ from cpd.settings import Settings
 sys.path.insert(0, str(ROOT))
 from tests.redis_server import throwaway_redis
 from tests.smtp_server import CollectingHandler, free_port
+from tests.unit.fakes import new_event
 
 PASSWORD = "a long benchmark passphrase"  # noqa: S105 - throwaway users
 
@@ -132,9 +133,11 @@ async def end_to_end(app: Container, inbox: TimedInbox, people: int) -> list[flo
     starts = datetime.now(UTC) + timedelta(days=30)
     event = await app.events.create(
         Actor(host.id),
-        org.id,
-        {"title": "Latency", "format": "online", "capacity": people},
-        [{"title": "Day", "starts_at": starts, "ends_at": starts + timedelta(hours=2)}],
+        new_event(
+            org.id,
+            {"title": "Latency", "format": "online", "capacity": people},
+            [{"title": "Day", "starts_at": starts, "ends_at": starts + timedelta(hours=2)}],
+        ),
     )
     await app.events.publish(Actor(host.id), event.id)
     latencies = []

@@ -22,7 +22,7 @@ from cpd.services.events.attendance import AttendanceEntry
 from cpd.settings import Settings
 from tests.cli.serving import cpd_serve
 from tests.conftest import FAST_ARGON2
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import FakeClock, new_event
 
 
 @pytest.fixture
@@ -326,9 +326,11 @@ def test_certificates_issue_with_progress_then_verify(env: dict[str, str]) -> No
             starts = clock.now() + timedelta(days=1)
             event = await app.events.create(
                 owner,
-                organization.id,
-                {"title": "Ethics", "format": "online"},
-                [{"title": "Day", "starts_at": starts, "ends_at": starts + timedelta(hours=1)}],
+                new_event(
+                    organization.id,
+                    {"title": "Ethics", "format": "online"},
+                    [{"title": "Day", "starts_at": starts, "ends_at": starts + timedelta(hours=1)}],
+                ),
             )
             await app.events.publish(owner, event.id)
             people = []

@@ -551,9 +551,13 @@ async def test_a_template_is_stored_with_its_logo(backend: Backend) -> None:
         assert stored is not None
         assert stored.logo == Logo(SVG, "image/svg+xml")
         assert await uow.certificate_templates.get(uuid4()) is None
-        listed = await uow.certificate_templates.list_for_organization(organization.id)
-        assert [t.name for t in listed] == ["plain", "Zebra"]  # by name, any case
-        assert await uow.certificate_templates.list_for_organization(uuid4()) == []
+        listed = await uow.certificate_templates.list_for_organization(
+            organization.id, PageRequest()
+        )
+        assert [t.name for t in listed.items] == ["plain", "Zebra"]  # by name, any case
+        assert (
+            await uow.certificate_templates.list_for_organization(uuid4(), PageRequest())
+        ).items == []
         assert await uow.certificate_templates.default_for(organization.id) is None
 
 
@@ -585,8 +589,10 @@ async def test_one_default_template_per_organization(backend: Backend) -> None:
 
     async with backend.uow() as uow:
         assert await uow.certificate_templates.default_for(organization.id) == first
-        templates = await uow.certificate_templates.list_for_organization(organization.id)
-        assert [(t.name, t.is_default) for t in templates] == [
+        templates = await uow.certificate_templates.list_for_organization(
+            organization.id, PageRequest()
+        )
+        assert [(t.name, t.is_default) for t in templates.items] == [
             ("First", True),
             ("Plain", False),
             ("Second", False),

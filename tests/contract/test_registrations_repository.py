@@ -300,6 +300,32 @@ async def test_waitlist_is_first_come_first_served(backend: Backend) -> None:
     assert waitlist[1] == second
 
 
+async def test_waitlist_positions_of_several_registrations_at_once(backend: Backend) -> None:
+    """Places in each one's own event's line; ties share the place of the last of them."""
+    organization, event = await an_event(backend, capacity=1)
+    other_event = make_event(organization)
+    await given(backend, other_event)
+    users = await some_users(backend, 6)
+    first = make_registration(event, users[0], status=S.WAITLISTED, at=T0 + timedelta(minutes=1))
+    tied = [
+        make_registration(event, user, status=S.WAITLISTED, at=T0 + timedelta(minutes=2))
+        for user in users[1:3]
+    ]
+    offered = make_registration(
+        event, users[3], status=S.OFFERED, waitlisted_at=T0, offer_expires_at=T0
+    )
+    confirmed = make_registration(event, users[4], status=S.CONFIRMED)
+    elsewhere = make_registration(other_event, users[5], status=S.WAITLISTED, at=T0)
+    await given(backend, *tied, first, offered, confirmed, elsewhere)
+
+    async with backend.uow() as uow:
+        asked = [first, *tied, elsewhere, confirmed]
+        positions = await uow.registrations.waitlist_positions(asked)
+        assert positions == {first.id: 1, tied[0].id: 3, tied[1].id: 3, elsewhere.id: 1}
+        assert await uow.registrations.waitlist_positions([]) == {}
+        assert await uow.registrations.waitlist_positions([confirmed]) == {}
+
+
 async def test_waitlist_of_an_event_without_one_is_empty(backend: Backend) -> None:
     _, event = await an_event(backend)
     (user,) = await some_users(backend, 1)

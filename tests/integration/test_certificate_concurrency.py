@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import make_settings, sqlite_url
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import FakeClock, new_event
 
 from cpd.adapters.mail.mailers import MemoryMailer
 from cpd.bootstrap import Container, build_container
@@ -49,7 +49,7 @@ async def completed_event(app: Container, clock: FakeClock, *, attended: int) ->
     starts = clock.now() + timedelta(days=1)
     sessions = [{"title": "Day", "starts_at": starts, "ends_at": starts + timedelta(hours=2)}]
     event = await app.events.create(
-        owner, organization.id, {"title": "Ethics", "format": "online"}, sessions
+        owner, new_event(organization.id, {"title": "Ethics", "format": "online"}, sessions)
     )
     await app.events.publish(owner, event.id)
     people = []

@@ -18,7 +18,7 @@ from uuid import UUID
 
 import pytest
 from tests.conftest import make_settings
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import FakeClock, new_event
 from tests.unit.test_certificate_service import person
 
 from cpd.adapters.documents.typst_certificates import ASSETS, TypstCertificateRenderer
@@ -164,7 +164,7 @@ async def world() -> AsyncIterator[World]:
     organization = await app.organizations.create(owner, name="Royal Society of Ethics")
     sessions = [{"title": "Day", "starts_at": START, "ends_at": START + timedelta(hours=2)}]
     event = await app.events.create(
-        owner, organization.id, {"title": "Ethics", "format": "online"}, sessions
+        owner, new_event(organization.id, {"title": "Ethics", "format": "online"}, sessions)
     )
     await app.events.publish(owner, event.id)
     for someone in people:

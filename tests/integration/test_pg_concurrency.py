@@ -19,7 +19,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import func, select
 from tests.conftest import make_settings
-from tests.unit.fakes import join
+from tests.unit.fakes import join, new_event
 
 from cpd.adapters.sql import tables
 from cpd.adapters.sql.database import SqlDatabase
@@ -169,7 +169,7 @@ async def duplicate_payment_race(app: Container, copies: int = 6) -> None:
     starts = datetime(2027, 6, 1, 9, tzinfo=UTC)
     details = {"title": "Paid", "format": "online", "price": {"amount": 2500, "currency": "GBP"}}
     sessions = [{"title": "S", "starts_at": starts, "ends_at": starts + timedelta(hours=1)}]
-    event = await app.events.create(owner, organization.id, details, sessions)
+    event = await app.events.create(owner, new_event(organization.id, details, sessions))
     await app.events.publish(owner, event.id)
     buyer = Actor((await register(app, "buyer@example.org")).id)
     registration = await app.registrations.register(buyer, event.id)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import make_settings
+from tests.unit.fakes import new_event
 
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor
@@ -38,7 +39,7 @@ async def seat_race(apps: list[Container], *, price: int) -> None:
         "price": {"amount": price, "currency": "GBP"},
     }
     sessions = [{"title": "Day", "starts_at": START, "ends_at": START + timedelta(hours=2)}]
-    event = await app.events.create(Actor(owner.id), org.id, details, sessions)
+    event = await app.events.create(Actor(owner.id), new_event(org.id, details, sessions))
     await app.events.publish(Actor(owner.id), event.id)
     people = [
         Actor(

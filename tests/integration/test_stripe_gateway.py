@@ -14,12 +14,12 @@ import pytest
 import stripe
 from tests.integration.fake_stripe import API_KEY, FakeStripe, running_fake_stripe, sign_webhook
 
-from cpd.adapters.payments import PaymentProviderUnavailable
 from cpd.adapters.payments.stripe_gateway import StripeGateway
 from cpd.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from cpd.domain.money import Money
 from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.registrations import Registration
+from cpd.ports.registrations import PaymentProviderUnavailable
 
 WEBHOOK_SECRET = "whsec_test_secret"
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

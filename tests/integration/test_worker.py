@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from saq import Status
 from tests.conftest import make_settings
 from tests.smtp_server import SmtpServer
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import FakeClock, new_event
 
 from cpd.adapters.queues.saq import build_worker
 from cpd.bootstrap import Container, build_container
@@ -296,9 +296,11 @@ async def test_certificates_are_rendered_stored_and_emailed_by_the_worker(
         starts = clock.now() + timedelta(days=1)
         event = await web_app.events.create(
             owner,
-            organization.id,
-            {"title": "Ethics", "format": "online"},
-            [{"title": "Day", "starts_at": starts, "ends_at": starts + timedelta(hours=1)}],
+            new_event(
+                organization.id,
+                {"title": "Ethics", "format": "online"},
+                [{"title": "Day", "starts_at": starts, "ends_at": starts + timedelta(hours=1)}],
+            ),
         )
         await web_app.events.publish(owner, event.id)
         people = [Actor((await register(web_app, f"p{n}@example.org")).id) for n in range(3)]

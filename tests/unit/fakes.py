@@ -28,7 +28,9 @@ from cpd.ports.platform import OutboxStore
 from cpd.services.accounts.organizations import InvitationLimits, OrganizationService
 from cpd.services.events.attendance import AttendanceService
 from cpd.services.events.catalog import CatalogService
+from cpd.services.events.commands import EventFields, NewEvent, SessionDetails
 from cpd.services.events.lifecycle import EventService
+from cpd.services.learning.commands import CourseFields, NewCourse
 from cpd.services.learning.courses import CourseService
 from cpd.services.policies import POLICIES
 
@@ -136,6 +138,22 @@ def session_spec(
         "starts_at": starts,
         "ends_at": starts + timedelta(minutes=minutes),
     }
+
+
+def new_event(
+    organization_id: UUID,
+    details: dict[str, Any],
+    sessions: list[dict[str, Any]] | None = None,
+) -> NewEvent:
+    """The create command from the loose fields tests write: the values reach the domain as
+    given (strings for enums, dicts for a venue or price), so its parsing is what is tested."""
+    specs = None if sessions is None else tuple(SessionDetails(**s) for s in sessions)
+    return NewEvent(organization_id, EventFields(**details), specs)
+
+
+def new_course(organization_id: UUID, details: dict[str, Any]) -> NewCourse:
+    """As ``new_event``, for a course."""
+    return NewCourse(organization_id, CourseFields(**details))
 
 
 def event_details(**overrides: Any) -> dict[str, Any]:

@@ -14,7 +14,16 @@ from cpd.domain.catalog import EventView, SessionView
 from cpd.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cpd.domain.ids import new_id
 from cpd.services.events.attendance import AttendanceEntry, WalkIn
-from tests.unit.fakes import START, CatalogWorld, Tenants, actor_of, event_details, session_spec
+from cpd.services.events.commands import EventFields
+from tests.unit.fakes import (
+    START,
+    CatalogWorld,
+    Tenants,
+    actor_of,
+    event_details,
+    new_event,
+    session_spec,
+)
 
 
 @dataclass
@@ -43,12 +52,14 @@ async def event_with(
     specs = [session_spec(day=1, minutes=60), session_spec(day=2, minutes=120)]
     view = await world.events.create(
         tenants.staff,
-        tenants.org.id,
-        event_details(attendance_threshold_percent=threshold),
-        [
-            {**x, "starts_at": x["starts_at"] + shift, "ends_at": x["ends_at"] + shift}
-            for x in specs
-        ],
+        new_event(
+            tenants.org.id,
+            event_details(attendance_threshold_percent=threshold),
+            [
+                {**x, "starts_at": x["starts_at"] + shift, "ends_at": x["ends_at"] + shift}
+                for x in specs
+            ],
+        ),
     )
     return await world.events.publish(tenants.staff, view.id) if publish else view
 
@@ -366,7 +377,9 @@ async def test_a_lowered_threshold_applies_to_recorded_attendance(
         tenants.staff, day.event.id, day.second.id, [AttendanceEntry(day.ada.id)]
     )
     assert (await report(world, tenants, day.event))["ada@example.com"][3] is False
-    await world.events.update(tenants.staff, day.event.id, {"attendance_threshold_percent": 60})
+    await world.events.update(
+        tenants.staff, day.event.id, EventFields(attendance_threshold_percent=60)
+    )
     assert (await report(world, tenants, day.event))["ada@example.com"][3] is True
 
 

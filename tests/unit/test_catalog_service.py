@@ -14,7 +14,14 @@ from cpd.domain.errors import NotFound, PermissionDenied
 from cpd.domain.events import Event, EventFormat, EventStatus
 from cpd.domain.ids import new_id
 from cpd.domain.pages import PageRequest
-from tests.unit.fakes import CatalogWorld, Tenants, event_details, session_spec
+from tests.unit.fakes import (
+    CatalogWorld,
+    Tenants,
+    event_details,
+    new_course,
+    new_event,
+    session_spec,
+)
 
 EVERY_STATUS = EventFilters(statuses=tuple(EventStatus))
 
@@ -30,9 +37,7 @@ async def event(
 ) -> EventView:
     view = await world.events.create(
         tenants.staff,
-        tenants.org.id,
-        event_details(title=title, **details),
-        [session_spec(day=day)],
+        new_event(tenants.org.id, event_details(title=title, **details), [session_spec(day=day)]),
     )
     if status is EventStatus.DRAFT:
         return view
@@ -48,7 +53,9 @@ async def event(
 async def course(
     world: CatalogWorld, tenants: Tenants, title: str, *, status: CourseStatus, **details: Any
 ) -> Any:
-    view = await world.courses.create(tenants.staff, tenants.org.id, {"title": title} | details)
+    view = await world.courses.create(
+        tenants.staff, new_course(tenants.org.id, {"title": title} | details)
+    )
     if status is not CourseStatus.DRAFT:
         view = await world.courses.publish(tenants.staff, view.id)
     if status is CourseStatus.ARCHIVED:
@@ -249,7 +256,7 @@ async def test_an_event_is_found_by_its_organization_and_slug(
     published = await event(world, tenants, "Open day")
     assert await world.catalog.event_by_slug("acme-training", "open-day") == published
     await world.events.create(
-        tenants.other_admin, tenants.other_org.id, event_details(title="Open day")
+        tenants.other_admin, new_event(tenants.other_org.id, event_details(title="Open day"))
     )
     for org_slug, event_slug in [
         ("beta-academy", "open-day"),  # a draft of the other organization
@@ -300,7 +307,8 @@ async def test_staff_list_every_event_of_their_organization(
     await event(world, tenants, "Draft", day=1, status=EventStatus.DRAFT)
     await event(world, tenants, "Cancelled", day=2, status=EventStatus.CANCELLED)
     await world.events.create(
-        tenants.other_admin, tenants.other_org.id, event_details(title="Theirs"), [session_spec()]
+        tenants.other_admin,
+        new_event(tenants.other_org.id, event_details(title="Theirs"), [session_spec()]),
     )
     for who in SHOWN_TO:
         page = await world.catalog.organization_events(
@@ -318,7 +326,7 @@ async def test_the_organization_list_cannot_be_pointed_at_another_tenant(
 ) -> None:
     await event(world, tenants, "Ours", status=EventStatus.DRAFT)
     await world.events.create(
-        tenants.other_admin, tenants.other_org.id, event_details(title="Theirs")
+        tenants.other_admin, new_event(tenants.other_org.id, event_details(title="Theirs"))
     )
     page = await world.catalog.organization_events(
         tenants.staff,

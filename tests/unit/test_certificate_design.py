@@ -22,7 +22,7 @@ from cpd.domain.certificates import LOGO_TYPES, CertificateFields, Logo, sample_
 from cpd.domain.errors import InvalidInput, NotFound, PermissionDenied, RateLimited
 from cpd.domain.ids import new_id
 from cpd.domain.pages import PageRequest
-from cpd.entrypoints.http.certificates.design import BadgeImageType, LogoType
+from cpd.entrypoints.http.certificates.schemas import BadgeImageType, LogoType
 from cpd.services.certificates.design import CertificateDesignService, preview_fields
 from tests.unit.fakes import actor_of, join, register
 
@@ -113,7 +113,7 @@ async def test_a_template_is_saved_only_once_it_compiled(studio: Studio) -> None
         await studio.service.create_template(
             studio.admin, studio.org.id, {"name": "T", "source": SOURCE}
         )
-    assert await studio.service.templates(studio.admin, studio.org.id) == []
+    assert (await studio.service.templates(studio.admin, studio.org.id, PageRequest())).items == []
 
     studio.renderer.refuse = False
     studio.renderer.calls.clear()
@@ -138,7 +138,7 @@ async def test_a_template_is_saved_only_once_it_compiled(studio: Studio) -> None
 
 async def test_members_may_not_and_a_missing_organization_is_not_found(studio: Studio) -> None:
     with pytest.raises(PermissionDenied):
-        await studio.service.templates(studio.member, studio.org.id)
+        await studio.service.templates(studio.member, studio.org.id, PageRequest())
     with pytest.raises(PermissionDenied):
         await studio.service.badges(studio.member, studio.org.id, PageRequest())
     # A superadmin passes the staff rule everywhere, but not into an organization that is not
@@ -146,7 +146,7 @@ async def test_members_may_not_and_a_missing_organization_is_not_found(studio: S
         await studio.service.create_badge(
             studio.root, new_id(), {"name": "B", "description": "D", "criteria": "C"}
         )
-    assert await studio.service.templates(studio.root, studio.org.id) == []
+    assert (await studio.service.templates(studio.root, studio.org.id, PageRequest())).items == []
 
 
 @pytest.mark.parametrize("awarded_for", ["not a list", [str(new_id())], [new_id()]])
@@ -264,5 +264,6 @@ async def test_template_checks_are_capped_per_organization_and_in_all(
     await elsewhere
     await upload(studio.admin, studio.org.id, "Now it may")
     await upload(third_admin, third.id, "And so may this")
-    names = [t.name for t in await studio.service.templates(studio.admin, studio.org.id)]
+    found = await studio.service.templates(studio.admin, studio.org.id, PageRequest())
+    names = [t.name for t in found.items]
     assert names == ["First", "Now it may"]

@@ -20,7 +20,7 @@ from cpd.domain.errors import Conflict
 from cpd.domain.pages import PageRequest
 from cpd.services.events.attendance import AttendanceEntry
 from tests.conftest import make_settings
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import FakeClock, new_event
 
 PEOPLE = 5
 ALL = PageRequest(limit=200)
@@ -54,7 +54,7 @@ class CertificateUseCases(RuleBasedStateMachine):
             starts = self.clock.now() + timedelta(days=1)
             sessions = [{"title": "S", "starts_at": starts, "ends_at": starts + timedelta(hours=1)}]
             view = await app.events.create(
-                self.owner, org.id, {"title": "Event", "format": "online"}, sessions
+                self.owner, new_event(org.id, {"title": "Event", "format": "online"}, sessions)
             )
             await app.events.publish(self.owner, view.id)
             self.event_id, self.session_id = view.id, view.sessions[0].id

@@ -28,6 +28,7 @@ from cpd.services.certificates.issuing import queue_event_certificates
 from cpd.services.certificates.tasks import DeliverCertificate, RenderCertificate
 from cpd.services.events.attendance import AttendanceEntry
 from tests.conftest import make_settings
+from tests.unit.fakes import new_course, new_event
 
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)
 PAGE = PageRequest(limit=50, offset=0)
@@ -77,7 +78,7 @@ async def world() -> AsyncIterator[World]:
     organization = await app.organizations.create(owner, name="Royal Society of Ethics")
     sessions = [{"title": "Day", "starts_at": START, "ends_at": START + timedelta(hours=2)}]
     event = await app.events.create(
-        owner, organization.id, {"title": "Ethics", "format": "online"}, sessions
+        owner, new_event(organization.id, {"title": "Ethics", "format": "online"}, sessions)
     )
     await app.events.publish(owner, event.id)
     people = [
@@ -214,7 +215,7 @@ async def test_the_events_own_completion_and_a_second_job_never_double_issue(
 async def test_course_certificates_need_a_completed_enrollment(world: World) -> None:
     app, owner, learner = world.app, world.owner, world.people[0]
     course = await app.courses.create(
-        owner, world.organization_id, {"title": "Consent", "cpd_credits": "1.5"}
+        owner, new_course(world.organization_id, {"title": "Consent", "cpd_credits": "1.5"})
     )
     await app.courses.publish(owner, course.id)
     await app.courses.enroll(learner, course.id)

@@ -15,7 +15,8 @@ from cpd.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cpd.domain.ids import new_id
 from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
-from tests.unit.fakes import CatalogWorld, Tenants
+from cpd.services.learning.commands import CourseFields
+from tests.unit.fakes import CatalogWorld, Tenants, new_course
 
 ALL_STATUSES = CourseFilters(statuses=tuple(CourseStatus))
 
@@ -24,7 +25,8 @@ async def course(
     world: CatalogWorld, tenants: Tenants, *, actor: Actor | None = None, **details: Any
 ) -> CourseView:
     return await world.courses.create(
-        actor or tenants.staff, tenants.org.id, {"title": "Safeguarding Essentials"} | details
+        actor or tenants.staff,
+        new_course(tenants.org.id, {"title": "Safeguarding Essentials"} | details),
     )
 
 
@@ -94,7 +96,7 @@ async def test_course_slugs_are_derived_deduplicated_and_checked(
         "safeguarding-essentials-3",
     ]
     elsewhere = await world.courses.create(
-        tenants.other_admin, tenants.other_org.id, {"title": "Safeguarding Essentials"}
+        tenants.other_admin, new_course(tenants.other_org.id, {"title": "Safeguarding Essentials"})
     )
     assert elsewhere.slug == "safeguarding-essentials"
     assert (await course(world, tenants, slug="sg-101")).slug == "sg-101"
@@ -112,13 +114,13 @@ async def test_creating_in_an_unknown_organization_is_not_found(
     world: CatalogWorld, tenants: Tenants, who: str
 ) -> None:
     with pytest.raises(NotFound):
-        await world.courses.create(getattr(tenants, who), new_id(), {"title": "Orphan"})
+        await world.courses.create(getattr(tenants, who), new_course(new_id(), {"title": "Orphan"}))
     assert await count_all(world) == 0
 
 
 async def test_a_course_without_a_title_is_refused(world: CatalogWorld, tenants: Tenants) -> None:
     with pytest.raises(InvalidInput) as caught:
-        await world.courses.create(tenants.staff, tenants.org.id, {})
+        await world.courses.create(tenants.staff, new_course(tenants.org.id, {}))
     assert caught.value.field == "title"
     assert await count_all(world) == 0
 
@@ -129,7 +131,7 @@ async def test_a_course_without_a_title_is_refused(world: CatalogWorld, tenants:
 async def test_staff_update_publish_and_archive(world: CatalogWorld, tenants: Tenants) -> None:
     created = await course(world, tenants)
     updated = await world.courses.update(
-        tenants.admin, created.id, {"title": "Safeguarding Level 2", "mode": "cohort"}
+        tenants.admin, created.id, CourseFields(title="Safeguarding Level 2", mode="cohort")
     )
     assert (updated.title, updated.mode, updated.slug) == (
         "Safeguarding Level 2",
@@ -143,7 +145,7 @@ async def test_staff_update_publish_and_archive(world: CatalogWorld, tenants: Te
     archived = await world.courses.archive(tenants.staff, created.id)
     assert archived.status is CourseStatus.ARCHIVED
     with pytest.raises(Conflict):
-        await world.courses.update(tenants.staff, created.id, {"title": "Back"})
+        await world.courses.update(tenants.staff, created.id, CourseFields(title="Back"))
     assert await stored(world, tenants, created.id) == archived
 
 
@@ -153,10 +155,14 @@ async def test_a_course_slug_moves_only_to_a_free_one(
     first = await course(world, tenants, slug="first")
     await course(world, tenants, slug="second")
     with pytest.raises(Conflict) as caught:
-        await world.courses.update(tenants.staff, first.id, {"slug": "second"})
+        await world.courses.update(tenants.staff, first.id, CourseFields(slug="second"))
     assert caught.value.field == "slug"
-    assert (await world.courses.update(tenants.staff, first.id, {"slug": "first"})).slug == "first"
-    assert (await world.courses.update(tenants.staff, first.id, {"slug": "third"})).slug == "third"
+    assert (
+        await world.courses.update(tenants.staff, first.id, CourseFields(slug="first"))
+    ).slug == "first"
+    assert (
+        await world.courses.update(tenants.staff, first.id, CourseFields(slug="third"))
+    ).slug == "third"
 
 
 async def test_a_refused_course_update_changes_nothing(
@@ -164,7 +170,9 @@ async def test_a_refused_course_update_changes_nothing(
 ) -> None:
     created = await course(world, tenants)
     with pytest.raises(InvalidInput) as caught:
-        await world.courses.update(tenants.staff, created.id, {"title": "New", "mode": "bootcamp"})
+        await world.courses.update(
+            tenants.staff, created.id, CourseFields(title="New", mode="bootcamp")
+        )
     assert caught.value.field == "mode"
     assert await stored(world, tenants, created.id) == created
 
@@ -172,7 +180,7 @@ async def test_a_refused_course_update_changes_nothing(
 async def test_a_member_may_not_change_a_course(world: CatalogWorld, tenants: Tenants) -> None:
     created = await course(world, tenants)
     with pytest.raises(PermissionDenied):
-        await world.courses.update(tenants.member, created.id, {"title": "Mine"})
+        await world.courses.update(tenants.member, created.id, CourseFields(title="Mine"))
     for step in (world.courses.publish, world.courses.archive, world.courses.delete):
         with pytest.raises(PermissionDenied):
             await step(tenants.member, created.id)
@@ -285,7 +293,7 @@ async def test_an_enrolled_published_course_cannot_be_deleted(
 Change = Callable[[CatalogWorld, Tenants, CourseView], Awaitable[Any]]
 
 CHANGES: dict[str, Change] = {
-    "update": lambda w, t, c: w.courses.update(t.staff, c.id, {"title": "New"}),
+    "update": lambda w, t, c: w.courses.update(t.staff, c.id, CourseFields(title="New")),
     "publish": lambda w, t, c: w.courses.publish(t.staff, c.id),
     "archive": lambda w, t, c: w.courses.archive(t.staff, c.id),
     "delete": lambda w, t, c: w.courses.delete(t.staff, c.id),

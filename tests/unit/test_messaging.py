@@ -46,6 +46,7 @@ from tests.contract.builders import (
     make_registration,
     make_user,
 )
+from tests.unit.fakes import new_event
 
 LINKS = Links("https://cpd.example")
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)
@@ -381,7 +382,7 @@ async def booked(app: Container, **details: Any) -> tuple[Actor, EventView, Regi
     org = await app.organizations.create(Actor(owner.id), name=f"Host {uuid4().hex[:6]}")
     sessions = [{"title": "Day", "starts_at": START, "ends_at": START + timedelta(hours=6)}]
     fields = {"title": "Conference", "format": "online", "capacity": None} | details
-    event = await app.events.create(Actor(owner.id), org.id, fields, sessions)
+    event = await app.events.create(Actor(owner.id), new_event(org.id, fields, sessions))
     await app.events.publish(Actor(owner.id), event.id)
     person = await app.accounts.register(
         email=f"p{uuid4().hex[:8]}@example.org",

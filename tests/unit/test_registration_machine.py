@@ -21,7 +21,9 @@ from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.pages import PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.registrations import Registration
+from cpd.services.events.commands import EventFields
 from tests.conftest import make_settings
+from tests.unit.fakes import new_event
 
 PEOPLE, CAPACITY = 6, 3
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)
@@ -67,7 +69,7 @@ class RegistrationUseCases(RuleBasedStateMachine):
                 "price": {"amount": 1000 if paid else 0, "currency": "GBP"},
             }
             sessions = [{"title": "S", "starts_at": START, "ends_at": START + timedelta(hours=1)}]
-            view = await self.app.events.create(self.owner, org.id, details, sessions)
+            view = await self.app.events.create(self.owner, new_event(org.id, details, sessions))
             await self.app.events.publish(self.owner, view.id)
             self.event_id = view.id
             for n in range(PEOPLE):
@@ -138,7 +140,9 @@ class RegistrationUseCases(RuleBasedStateMachine):
 
     @rule(capacity=st.integers(1, 6))
     def change_capacity(self, capacity: int) -> None:
-        self.attempt(self.app.events.update(self.owner, self.event_id, {"capacity": capacity}))
+        self.attempt(
+            self.app.events.update(self.owner, self.event_id, EventFields(capacity=capacity))
+        )
         held = sum(r.seats for r in self.registrations() if r.holds_seats)
         self.over_capacity = held if held > capacity else 0
 

@@ -21,6 +21,7 @@ from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.registrations import RegistrationStatus
 from cpd.services.registrations.steps import payment_event_task
 from tests.conftest import make_settings
+from tests.unit.fakes import new_event
 
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)
 
@@ -71,7 +72,7 @@ async def published_event(app: Container, *, capacity: int | None, price: int = 
         "price": {"amount": price, "currency": "GBP"},
     }
     sessions = [{"title": "Day", "starts_at": START, "ends_at": START + timedelta(hours=6)}]
-    event = await app.events.create(owner, org.id, details, sessions)
+    event = await app.events.create(owner, new_event(org.id, details, sessions))
     return await app.events.publish(owner, event.id)
 
 

@@ -86,7 +86,9 @@ class CertificateTemplateRepository(Protocol):
         ...
 
     async def delete(self, template_id: UUID) -> None: ...
-    async def list_for_organization(self, organization_id: UUID) -> list[CertificateTemplate]:
+    async def list_for_organization(
+        self, organization_id: UUID, page: PageRequest
+    ) -> Page[CertificateTemplate]:
         """By name."""
         ...
 

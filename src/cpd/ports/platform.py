@@ -108,6 +108,11 @@ class OutboxStore(Protocol):
         ...
 
 
+class SchemaBehind(RuntimeError):
+    """The database lacks migrations this code needs: every query may fail until
+    ``cpd migrate`` runs. A ``HealthProbe`` raises it; readiness shows its message."""
+
+
 class HealthProbe(Protocol):
     async def ping(self) -> None:
         """Raise if the store cannot be reached."""

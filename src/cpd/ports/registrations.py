@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from cpd.domain.money import Money
@@ -36,8 +36,9 @@ class RegistrationRepository(Protocol):
         """When the last person joined the waitlist; None when nobody waits."""
         ...
 
-    async def waitlist_position(self, registration: Registration) -> int:
-        """1 for the head of the line: how many wait before it, plus one."""
+    async def waitlist_positions(self, registrations: Collection[Registration]) -> dict[UUID, int]:
+        """Each waitlisted one's place in its event's line (1 for the head: how many wait
+        before it, plus one), in one query however many there are; others are left out."""
         ...
 
     async def by_check_in_code(self, event_id: UUID, code: str) -> Registration | None: ...
@@ -61,9 +62,15 @@ class RegistrationRepository(Protocol):
         ...
 
 
+class PaymentProviderUnavailable(Exception):
+    """The provider could not be reached or failed on its side (network, 5xx, rate limit,
+    rejected credentials). Not a domain error: the caller (the outbox) retries the call with
+    the same idempotency key, which is safe."""
+
+
 class PaymentGateway(Protocol):
     """Takes payments and refunds; every mutating call carries an idempotency key, so a retry
-    never charges or refunds twice."""
+    never charges or refunds twice. A provider that fails raises PaymentProviderUnavailable."""
 
     name: str
 
@@ -75,6 +82,16 @@ class PaymentGateway(Protocol):
     ) -> RefundReceipt: ...
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> PaymentEvent:
         """Verify the signature and read the event; raise InvalidInput when it does not verify."""
+        ...
+
+
+@runtime_checkable
+class TestCardGateway(Protocol):
+    """A gateway that takes test card tokens itself (the offline one, for the embedded mode
+    and demos); a real provider's checkout takes cards in the provider's own pages."""
+
+    async def pay(self, reference: str, card_token: str) -> PaymentEvent:
+        """Pay with a test token; a declined card is a PAYMENT_FAILED event."""
         ...
 
 

@@ -150,13 +150,15 @@ class MemoryCertificateTemplateRepository(_Repo):
     async def delete(self, template_id: UUID) -> None:
         delete_rows(self._state, "certificate_templates", [template_id])
 
-    async def list_for_organization(self, organization_id: UUID) -> list[CertificateTemplate]:
+    async def list_for_organization(
+        self, organization_id: UUID, page: PageRequest
+    ) -> Page[CertificateTemplate]:
         found = [
             copy.copy(t)
             for t in self._state.certificate_templates.values()
             if t.organization_id == organization_id
         ]
-        return sorted(found, key=lambda t: (t.name.lower(), t.id))
+        return _page(sorted(found, key=lambda t: (t.name.lower(), t.id)), page)
 
     async def default_for(self, organization_id: UUID) -> CertificateTemplate | None:
         found = (

@@ -66,13 +66,16 @@ class MemoryRegistrationRepository(_Repo):
         ]
         return max(times, default=None)
 
-    async def waitlist_position(self, registration: Registration) -> int:
-        mine = registration.waitlisted_at
-        return sum(
-            1
-            for r in self._of_event(registration.event_id)
-            if r.status == "waitlisted" and r.waitlisted_at and mine and r.waitlisted_at <= mine
-        )
+    async def waitlist_positions(self, registrations: Collection[Registration]) -> dict[UUID, int]:
+        return {
+            registration.id: sum(
+                1
+                for r in self._of_event(registration.event_id)
+                if r.status == "waitlisted" and r.waitlisted_at and r.waitlisted_at <= mine
+            )
+            for registration in registrations
+            if (mine := registration.waitlisted_at) is not None
+        }
 
     async def by_check_in_code(self, event_id: UUID, code: str) -> Registration | None:
         found = next((r for r in self._of_event(event_id) if r.check_in_code == code), None)

@@ -37,11 +37,11 @@ from uuid import UUID
 import stripe
 
 from cpd.adapters.json_payloads import NotJson, decode_json_object
-from cpd.adapters.payments import PaymentProviderUnavailable
 from cpd.domain.errors import Conflict, InvalidInput, NotFound
 from cpd.domain.money import Money
 from cpd.domain.payments import PaymentEvent, PaymentEventKind, PaymentIntent, RefundReceipt
 from cpd.domain.registrations import Registration
+from cpd.ports.registrations import PaymentProviderUnavailable
 
 SIGNATURE_HEADER = "stripe-signature"
 WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's own default, applied to both sides of now

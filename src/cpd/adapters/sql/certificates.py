@@ -310,14 +310,16 @@ class SqlCertificateTemplateRepository(_Repository):
         """Its certificates keep theirs as NULL (ON DELETE SET NULL): the default renders them."""
         await self._db.execute(delete(t.certificate_templates).where(self._c.id == template_id))
 
-    async def list_for_organization(self, organization_id: UUID) -> list[CertificateTemplate]:
+    async def list_for_organization(
+        self, organization_id: UUID, page: PageRequest
+    ) -> Page[CertificateTemplate]:
         c = self._c
         query = (
             select(t.certificate_templates)
             .where(c.organization_id == organization_id)
             .order_by(func.lower(c.name), c.id)
         )
-        return [_template(row) for row in await self._db.execute(query)]
+        return await self._page(query, page, _template)
 
     async def default_for(self, organization_id: UUID) -> CertificateTemplate | None:
         c = self._c

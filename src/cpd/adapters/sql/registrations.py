@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy import (
     Row,
     Select,
+    and_,
     func,
     insert,
     null,
@@ -139,14 +140,26 @@ class SqlRegistrationRepository(_Repository):
         tail: datetime | None = (await self._db.execute(query)).scalar_one()
         return tail
 
-    async def waitlist_position(self, registration: Registration) -> int:
-        c = self._c
-        query = select(func.count()).where(
-            c.event_id == registration.event_id,
-            c.status == RegistrationStatus.WAITLISTED.value,
-            c.waitlisted_at <= registration.waitlisted_at,
+    async def waitlist_positions(self, registrations: Collection[Registration]) -> dict[UUID, int]:
+        ids = [r.id for r in registrations if r.waitlisted_at is not None]
+        if not ids:
+            return {}
+        mine, ahead = t.registrations.alias("mine"), t.registrations.alias("ahead")
+        query = (
+            select(mine.c.id, func.count(ahead.c.id))
+            .join(
+                ahead,
+                and_(
+                    ahead.c.event_id == mine.c.event_id,
+                    ahead.c.status == RegistrationStatus.WAITLISTED.value,
+                    ahead.c.waitlisted_at <= mine.c.waitlisted_at,
+                ),
+            )
+            .where(mine.c.id.in_(ids))
+            .group_by(mine.c.id)
         )
-        return int((await self._db.execute(query)).scalar_one())
+        counts = {row[0]: int(row[1]) for row in await self._db.execute(query)}
+        return {registration_id: counts.get(registration_id, 0) for registration_id in ids}
 
     async def by_check_in_code(self, event_id: UUID, code: str) -> Registration | None:
         c = self._c

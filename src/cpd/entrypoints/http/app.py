@@ -32,7 +32,9 @@ from cpd.entrypoints.http.certificates.design import (
 from cpd.entrypoints.http.certificates.verify_page import VerifyPageController
 from cpd.entrypoints.http.dependencies import DEPENDENCIES, response_cache_of
 from cpd.entrypoints.http.events.catalog import OrganizationCatalogController
+from cpd.entrypoints.http.events.check_in import CheckInController
 from cpd.entrypoints.http.events.controllers import EventsController
+from cpd.entrypoints.http.events.webhooks import ZoomWebhookController
 from cpd.entrypoints.http.front import front_door
 from cpd.entrypoints.http.health import HealthController
 from cpd.entrypoints.http.learning.controllers import CoursesController
@@ -45,9 +47,9 @@ from cpd.entrypoints.http.registrations.controllers import (
     EventRegistrationsController,
     RegistrationsController,
 )
+from cpd.entrypoints.http.registrations.webhooks import StripeWebhookController
 from cpd.entrypoints.http.requests import StrictJsonRequest, refuse_nul
 from cpd.entrypoints.http.security_headers import SecurityHeaders
-from cpd.entrypoints.http.webhooks import WebhooksController
 from cpd.entrypoints.observability import configure_logging
 from cpd.ports.platform import Cache
 from cpd.settings import Settings
@@ -62,8 +64,10 @@ API_CONTROLLERS = [
     CoursesController,
     RegistrationsController,
     EventRegistrationsController,
+    CheckInController,
     CertificatesController,
-    WebhooksController,
+    StripeWebhookController,
+    ZoomWebhookController,
     CommunicationsController,
     NotificationsController,
     CredentialsController,

@@ -6,9 +6,9 @@ import structlog
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 
-from cpd.adapters.sql.migrations import SchemaBehind
+from cpd.entrypoints.http.common import Health
 from cpd.entrypoints.http.dependencies import container_of
-from cpd.entrypoints.http.schemas import Health
+from cpd.ports.platform import SchemaBehind
 
 log = structlog.get_logger("cpd.http")
 

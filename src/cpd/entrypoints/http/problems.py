@@ -11,7 +11,6 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from cpd.adapters.payments import PaymentProviderUnavailable
 from cpd.domain.errors import (
     Conflict,
     DomainError,
@@ -22,8 +21,9 @@ from cpd.domain.errors import (
     RateLimited,
     Unavailable,
 )
+from cpd.entrypoints.http.common import FieldError, Problem
 from cpd.entrypoints.http.requests import BodyRequired, required_body_fields
-from cpd.entrypoints.http.schemas import FieldError, Problem
+from cpd.ports.registrations import PaymentProviderUnavailable
 
 log = structlog.get_logger("cpd.http")
 PROBLEM_JSON = "application/problem+json"

@@ -128,11 +128,13 @@ class CertificateDesignService:
             await uow.commit()
         return template
 
-    async def templates(self, actor: Actor, organization_id: UUID) -> list[CertificateTemplate]:
+    async def templates(
+        self, actor: Actor, organization_id: UUID, page: PageRequest
+    ) -> Page[CertificateTemplate]:
         """The organization's templates by name."""
         async with self._uow() as uow:
             await _staff(uow, actor, organization_id)
-            return await uow.certificate_templates.list_for_organization(organization_id)
+            return await uow.certificate_templates.list_for_organization(organization_id, page)
 
     async def template(
         self, actor: Actor, organization_id: UUID, template_id: UUID

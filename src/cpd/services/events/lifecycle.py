@@ -16,6 +16,7 @@ from cpd.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cpd.services.common.access import is_staff, require_approved, require_staff
 from cpd.services.common.lookups import EVENT_NOT_FOUND
 from cpd.services.common.slugs import free_slug
+from cpd.services.events.commands import EventFields, NewEvent
 from cpd.services.events.meetings import queue_meeting_sync
 from cpd.services.events.reactions import EventReactions
 from cpd.services.events.views import event_view
@@ -38,14 +39,8 @@ class EventService:
         self._cache = catalog_cache
         self._reactions = reactions
 
-    async def create(
-        self,
-        actor: Actor,
-        organization_id: UUID,
-        details: dict[str, Any],
-        sessions: list[dict[str, Any]] | None = None,
-    ) -> EventView:
-        details = dict(details)
+    async def create(self, actor: Actor, new: NewEvent) -> EventView:
+        organization_id, details = new.organization_id, new.fields.given()
         async with self._uow() as uow:
             await require_staff(uow, actor, organization_id, not_found="Organization not found.")
             slug = await free_slug(
@@ -60,7 +55,7 @@ class EventService:
                 slug=slug,
                 now=self._clock.now(),
                 details=details,
-                sessions=sessions,
+                sessions=new.session_details(),
             )
             await uow.events.add(event)
             view = await event_view(uow, event)
@@ -68,7 +63,8 @@ class EventService:
         await self._cache.clear()
         return view
 
-    async def update(self, actor: Actor, event_id: UUID, changes: dict[str, Any]) -> EventView:
+    async def update(self, actor: Actor, event_id: UUID, patch: EventFields) -> EventView:
+        changes = patch.given()
         async with self._uow() as uow:
             event = await _staff_event(uow, actor, event_id, lock=True)
             new_slug = changes.get("slug")

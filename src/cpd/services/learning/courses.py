@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 from uuid import UUID
 
 from cpd.domain.accounts import Actor, check_slug
@@ -15,6 +14,7 @@ from cpd.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cpd.services.common.access import require_approved, require_staff
 from cpd.services.common.lookups import COURSE_NOT_FOUND
 from cpd.services.common.slugs import free_slug
+from cpd.services.learning.commands import CourseFields, NewCourse
 
 SLUG_TAKEN = "This organization already has a course with this slug."
 
@@ -25,10 +25,8 @@ class CourseService:
         self._clock = clock
         self._cache = catalog_cache
 
-    async def create(
-        self, actor: Actor, organization_id: UUID, details: dict[str, Any]
-    ) -> CourseView:
-        details = dict(details)
+    async def create(self, actor: Actor, new: NewCourse) -> CourseView:
+        organization_id, details = new.organization_id, new.fields.given()
         async with self._uow() as uow:
             await require_staff(uow, actor, organization_id, not_found="Organization not found.")
             slug = await free_slug(
@@ -47,7 +45,9 @@ class CourseService:
         await self._cache.clear()
         return view
 
-    async def update(self, actor: Actor, course_id: UUID, changes: dict[str, Any]) -> CourseView:
+    async def update(self, actor: Actor, course_id: UUID, patch: CourseFields) -> CourseView:
+        changes = patch.given()
+
         async def change(uow: UnitOfWork, course: Course) -> None:
             new_slug = changes.get("slug")
             if (

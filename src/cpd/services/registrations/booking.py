@@ -9,7 +9,7 @@ change under the same lock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid5
@@ -31,7 +31,7 @@ from cpd.domain.registrations import (
 from cpd.domain.tasks import Task
 from cpd.ports.events import CalendarWriter
 from cpd.ports.platform import Cache, Clock
-from cpd.ports.registrations import PaymentGateway
+from cpd.ports.registrations import PaymentGateway, TestCardGateway
 from cpd.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cpd.services.common import idempotency
 from cpd.services.common.access import is_staff, require_staff
@@ -314,6 +314,23 @@ class RegistrationService:
             raise Conflict(f"No payment is due on a {registration.status} registration.")
         return Booking(registration, await self._start_payment(registration))
 
+    async def pay_with_test_card(
+        self, actor: Actor, registration_id: UUID, card_token: str
+    ) -> Registration:
+        """Pay a held registration with a test card token, where the gateway takes them (the
+        offline one); elsewhere this does not exist (NotFound)."""
+        gateway = self._payments
+        if not isinstance(gateway, TestCardGateway):
+            raise NotFound("Pay through the payment provider; offline payment is switched off.")
+        booking = await self.payment(actor, registration_id)
+        if booking.payment is None:
+            raise Conflict("No payment is due on this registration.")
+        event = await gateway.pay(booking.payment.reference, card_token)
+        await self.apply_payment_event(event)
+        if event.kind is PaymentEventKind.PAYMENT_FAILED:
+            raise Conflict("The card was declined.", field="card_token")
+        return await self.get(actor, registration_id)
+
     async def _start_payment(self, registration: Registration) -> PaymentIntent | None:
         if registration.status is not RegistrationStatus.PENDING_PAYMENT:
             return None
@@ -520,10 +537,15 @@ class RegistrationService:
 
     async def waitlist_position(self, registration: Registration) -> int | None:
         """1 for the head of the waitlist; None when not waitlisted."""
-        if registration.status is not RegistrationStatus.WAITLISTED:
-            return None
+        return (await self.waitlist_positions([registration])).get(registration.id)
+
+    async def waitlist_positions(self, registrations: Sequence[Registration]) -> dict[UUID, int]:
+        """Places in line of those waitlisted (one query for a page of them); others absent."""
+        waiting = [r for r in registrations if r.status is RegistrationStatus.WAITLISTED]
+        if not waiting:
+            return {}
         async with self._uow() as uow:
-            return await uow.registrations.waitlist_position(registration)
+            return await uow.registrations.waitlist_positions(waiting)
 
     async def cancel(self, actor: Actor, registration_id: UUID) -> Cancellation:
         """The registrant cancels: the refund follows the policy snapshotted at payment."""

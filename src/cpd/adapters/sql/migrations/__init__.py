@@ -12,6 +12,9 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+# Raised here, and re-exported: the CLI and its tests catch it by this module's name.
+from cpd.ports.platform import SchemaBehind as SchemaBehind
+
 HERE = Path(__file__).parent
 
 
@@ -21,11 +24,6 @@ def alembic_config(connection: Connection | None = None) -> Config:
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     config.attributes["connection"] = connection
     return config
-
-
-class SchemaBehind(RuntimeError):
-    """The database lacks migrations this code needs: every query may fail until
-    ``cpd migrate`` runs."""
 
 
 @functools.cache

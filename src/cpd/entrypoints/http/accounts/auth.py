@@ -9,9 +9,7 @@ from litestar.datastructures import Cookie
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from cpd.domain.accounts import Actor
-from cpd.entrypoints.http.dependencies import container_of
-from cpd.entrypoints.http.problems import documented
-from cpd.entrypoints.http.schemas import (
+from cpd.entrypoints.http.accounts.schemas import (
     LoginIn,
     PasswordResetConfirmIn,
     PasswordResetIn,
@@ -19,6 +17,8 @@ from cpd.entrypoints.http.schemas import (
     RegisterIn,
     TokenPairOut,
 )
+from cpd.entrypoints.http.dependencies import container_of
+from cpd.entrypoints.http.problems import documented
 from cpd.services.accounts.users import KNOWN_DEVICE_SECONDS, AccountService
 
 BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]

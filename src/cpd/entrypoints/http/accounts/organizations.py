@@ -10,9 +10,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from cpd.domain.accounts import Actor
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.accounts.auth import BEARER
-from cpd.entrypoints.http.problems import documented
-from cpd.entrypoints.http.registrations.refund_schemas import RefundPolicyIn, RefundPolicyOut
-from cpd.entrypoints.http.schemas import (
+from cpd.entrypoints.http.accounts.schemas import (
     AcceptInvitationIn,
     InvitationIn,
     InvitationOut,
@@ -25,10 +23,10 @@ from cpd.entrypoints.http.schemas import (
     OrganizationOut,
     OrganizationPage,
     OrganizationPatch,
-    given,
-    present,
-    set_fields,
 )
+from cpd.entrypoints.http.common import Page, given, present, set_fields
+from cpd.entrypoints.http.problems import documented
+from cpd.entrypoints.http.registrations.schemas import RefundPolicyIn, RefundPolicyOut
 from cpd.services.accounts.organizations import OrganizationChanges, OrganizationService
 
 
@@ -63,7 +61,7 @@ class OrganizationsController(Controller):
     async def list_mine(
         self, actor: Actor, organizations: OrganizationService, page: PageRequest
     ) -> OrganizationPage:
-        return present(await organizations.list_visible(actor, page), OrganizationPage)
+        return present(await organizations.list_visible(actor, page), Page[OrganizationOut])
 
     @get(
         "/{organization_id:uuid}",
@@ -144,7 +142,8 @@ class OrganizationsController(Controller):
         organizations: OrganizationService,
         page: PageRequest,
     ) -> MemberPage:
-        return present(await organizations.list_members(actor, organization_id, page), MemberPage)
+        found = await organizations.list_members(actor, organization_id, page)
+        return present(found, Page[MemberOut])
 
     @post(
         "/{organization_id:uuid}/invitations",
@@ -183,7 +182,7 @@ class OrganizationsController(Controller):
         page: PageRequest,
     ) -> InvitationPage:
         found = await organizations.invitations(actor, organization_id, page)
-        return present(found, InvitationPage)
+        return present(found, Page[InvitationOut])
 
     @delete(
         "/{organization_id:uuid}/invitations/{invitation_id:uuid}",

@@ -6,8 +6,9 @@ from litestar import Controller, get, patch
 
 from cpd.domain.accounts import Actor
 from cpd.entrypoints.http.accounts.auth import BEARER
+from cpd.entrypoints.http.accounts.schemas import MeOut, MePatch
+from cpd.entrypoints.http.common import given, present, set_fields
 from cpd.entrypoints.http.problems import documented
-from cpd.entrypoints.http.schemas import MeOut, MePatch, given, present, set_fields
 from cpd.services.accounts.users import AccountService, ProfileChanges
 
 

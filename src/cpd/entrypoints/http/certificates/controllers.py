@@ -2,167 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
-from msgspec import Meta, Struct
 
 from cpd.domain.accounts import Actor
-from cpd.domain.certificates import Certificate, CertificateSource, CertificateStatus
-from cpd.domain.jobs import Job, JobStatus
-from cpd.domain.pages import Page, PageRequest
+from cpd.domain.certificates import Certificate
+from cpd.domain.pages import Page as FoundPage
+from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.accounts.auth import BEARER
-from cpd.entrypoints.http.jobs import job_url
+from cpd.entrypoints.http.certificates.schemas import (
+    CertificateOut,
+    CertificatePage,
+    IssueIn,
+    JobOut,
+    ReissueIn,
+    RevokeIn,
+    VerificationOut,
+    certificate_out,
+    job_out,
+)
+from cpd.entrypoints.http.common import Page, present
 from cpd.entrypoints.http.problems import documented
-from cpd.entrypoints.http.schemas import present
 from cpd.services.certificates.issuing import CertificateService
 
-Reason = Annotated[str, Meta(min_length=1, max_length=500, examples=["Issued in error"])]
 
-
-class CertificateOut(Struct):
-    id: UUID
-    organization_id: UUID
-    serial_number: str
-    verification_code: str
-    verification_url: str
-    status: CertificateStatus
-    version: int
-    holder_id: UUID
-    holder_name: str
-    registration_number: str | None
-    source: CertificateSource
-    source_id: UUID
-    title: str
-    cpd_credits: Decimal
-    credit_category: str | None
-    starts_on: date | None
-    ends_on: date | None
-    completed_on: date | None
-    issued_at: datetime
-    issued_by: UUID | None
-    override_reason: str | None
-    revoked_at: datetime | None
-    revoked_reason: str | None
-    badge_ids: list[UUID]
-    pdf_ready: bool
-    download_url: str
-
-
-class CertificatePage(Struct):
-    items: list[CertificateOut]
-    total: int
-    limit: int
-    offset: int
-
-
-class VerificationOut(Struct, omit_defaults=True):
-    """Only what the certificate itself prints: no email, no account, nothing else."""
-
-    valid: bool
-    status: CertificateStatus
-    holder_name: str
-    title: str
-    organization: str
-    issued_at: datetime
-    cpd_credits: Decimal
-    credit_category: str | None
-    serial_number: str
-    verification_code: str
-    version: int
-    revoked_reason: str | None = None
-    revoked_at: datetime | None = None
-
-
-class IssueIn(Struct, forbid_unknown_fields=True):
-    source: CertificateSource
-    source_id: UUID
-    user_id: UUID
-    override_reason: Reason | None = None
-
-
-class RevokeIn(Struct, forbid_unknown_fields=True):
-    reason: Reason
-
-
-class ReissueIn(Struct, forbid_unknown_fields=True):
-    holder_name: Annotated[str, Meta(min_length=1, max_length=201, pattern=r"\S")] | None = None
-
-
-class JobOut(Struct):
-    id: UUID
-    kind: str
-    status: JobStatus
-    subject_id: UUID
-    total: int
-    done: int
-    failed: int
-    percent: int
-    errors: list[str]
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    url: str
-
-
-def certificate_out(certificate: Certificate, service: CertificateService) -> CertificateOut:
-    holder, activity = certificate.holder, certificate.activity
-    return CertificateOut(
-        id=certificate.id,
-        organization_id=certificate.organization_id,
-        serial_number=certificate.serial_number,
-        verification_code=certificate.verification_code,
-        verification_url=service.verification_url(certificate.verification_code),
-        status=certificate.status,
-        version=certificate.version,
-        holder_id=holder.user_id,
-        holder_name=holder.name,
-        registration_number=holder.registration_number,
-        source=activity.source,
-        source_id=activity.source_id,
-        title=activity.title,
-        cpd_credits=activity.cpd_credits,
-        credit_category=activity.credit_category,
-        starts_on=activity.starts_on,
-        ends_on=activity.ends_on,
-        completed_on=activity.completed_on,
-        issued_at=certificate.issued_at,
-        issued_by=certificate.issued_by,
-        override_reason=certificate.override_reason,
-        revoked_at=certificate.revoked_at,
-        revoked_reason=certificate.revoked_reason,
-        badge_ids=list(certificate.badge_ids),
-        pdf_ready=certificate.pdf_key is not None,
-        download_url=f"/api/v1/certificates/{certificate.id}/download",
-    )
-
-
-def job_out(job: Job) -> JobOut:
-    return JobOut(
-        id=job.id,
-        kind=job.kind,
-        status=job.status,
-        subject_id=job.subject_id,
-        total=job.total,
-        done=job.done,
-        failed=job.failed,
-        percent=job.percent,
-        errors=list(job.errors),
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-        url=job_url(job.id),
-    )
-
-
-def _page(found: Page[Certificate], service: CertificateService) -> CertificatePage:
-    items = [certificate_out(c, service) for c in found.items]
-    return CertificatePage(items, found.total, found.limit, found.offset)
+def _page(found: FoundPage[Certificate], service: CertificateService) -> CertificatePage:
+    return Page.of(found, lambda certificate: certificate_out(certificate, service))
 
 
 class CertificatesController(Controller):

@@ -14,7 +14,7 @@ from litestar import Controller, Response, get
 
 from cpd.domain.accounts import Actor
 from cpd.entrypoints.http.accounts.auth import BEARER
-from cpd.entrypoints.http.events.catalog import Slug
+from cpd.entrypoints.http.common import PathSlug
 from cpd.entrypoints.http.problems import documented
 from cpd.services.certificates.credentials import CredentialService
 
@@ -58,7 +58,7 @@ class CredentialsController(Controller):
         responses=documented(400, 404),
     )
     async def jwks(
-        self, organization_slug: Slug, credentials: CredentialService
+        self, organization_slug: PathSlug, credentials: CredentialService
     ) -> Response[dict[str, Any]]:
         keys = await credentials.jwks(organization_slug)
         return Response(keys, media_type=JWK_SET, headers={"Cache-Control": SHARED_MAX_AGE})
@@ -75,7 +75,7 @@ class CredentialsController(Controller):
         responses=documented(400, 404),
     )
     async def status_list(
-        self, organization_slug: Slug, list_number: int, credentials: CredentialService
+        self, organization_slug: PathSlug, list_number: int, credentials: CredentialService
     ) -> Response[str]:
         token = await credentials.status_list(organization_slug, list_number)
         return Response(token, media_type=VC_JWT, headers={"Cache-Control": STATUS_MAX_AGE})
@@ -95,7 +95,7 @@ class IssuerProfileController(Controller):
         responses=documented(400, 404),
     )
     async def issuer_profile(
-        self, organization_slug: Slug, credentials: CredentialService
+        self, organization_slug: PathSlug, credentials: CredentialService
     ) -> Response[dict[str, Any]]:
         profile = await credentials.issuer_profile(organization_slug)
         return Response(profile, media_type=JSON, headers={"Cache-Control": SHARED_MAX_AGE})
@@ -107,7 +107,7 @@ class IssuerProfileController(Controller):
         responses=documented(400, 404),
     )
     async def achievement(
-        self, organization_slug: Slug, achievement_id: UUID, credentials: CredentialService
+        self, organization_slug: PathSlug, achievement_id: UUID, credentials: CredentialService
     ) -> Response[dict[str, Any]]:
         found = await credentials.achievement(organization_slug, achievement_id)
         return Response(found, media_type=JSON, headers={"Cache-Control": SHARED_MAX_AGE})

@@ -5,32 +5,40 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
-from msgspec import UNSET, Meta, Struct, UnsetType
 
 from cpd.domain.accounts import Actor
 from cpd.domain.certificate_design import (
-    MAX_BADGE_IMAGE_BYTES,
-    MAX_TEMPLATE_BYTES,
-    Badge,
     BadgeImage,
-    CertificateTemplate,
 )
-from cpd.domain.certificates import MAX_LOGO_BYTES, Logo
-from cpd.domain.credentials import CredentialUrls
+from cpd.domain.certificates import Logo
 from cpd.domain.errors import InvalidInput
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.accounts.auth import BEARER
+from cpd.entrypoints.http.certificates.schemas import (
+    BadgeImageIn,
+    BadgeIn,
+    BadgeOut,
+    BadgePage,
+    BadgePatch,
+    LogoIn,
+    TemplateDetailOut,
+    TemplateIn,
+    TemplateOut,
+    TemplatePage,
+    TemplatePatch,
+    badge_out,
+    template_detail_out,
+    template_out,
+)
+from cpd.entrypoints.http.common import Page, set_fields
 from cpd.entrypoints.http.dependencies import container_of
 from cpd.entrypoints.http.problems import documented
-from cpd.entrypoints.http.schemas import set_fields
 from cpd.services.certificates.design import (
-    MAX_AWARDED_FOR,
     CertificateDesignService,
 )
 
@@ -47,189 +55,6 @@ IMAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
 }
-
-TemplateName = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
-TemplateSource = Annotated[
-    str,
-    Meta(
-        min_length=1,
-        max_length=MAX_TEMPLATE_BYTES,
-        description="Typst source that defines `certificate(c)` (at most 512 KiB of UTF-8); "
-        "it is compiled with sample data before it is saved.",
-    ),
-]
-Signatory = Annotated[str, Meta(min_length=1, max_length=120)]
-LogoType = Literal["image/png", "image/jpeg", "image/gif", "image/svg+xml"]
-BadgeImageType = Literal["image/png", "image/svg+xml"]
-BadgeName = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
-BadgeDescription = Annotated[str, Meta(min_length=1, max_length=2000, pattern=r"\S")]
-BadgeCriteria = Annotated[str, Meta(min_length=1, max_length=5000, pattern=r"\S")]
-AwardedFor = Annotated[
-    list[UUID],
-    Meta(
-        max_length=MAX_AWARDED_FOR,
-        description="Events and courses of this organization whose certificates carry the badge",
-    ),
-]
-
-
-# Files travel as base64 text: at most as long as the base64 of the largest file allowed.
-LogoData = Annotated[
-    str,
-    Meta(
-        min_length=1,
-        max_length=-(-MAX_LOGO_BYTES // 3) * 4,
-        description="Base64 (standard alphabet, padded) of at most 1 MiB",
-    ),
-]
-BadgeImageData = Annotated[
-    str,
-    Meta(
-        min_length=1,
-        max_length=-(-MAX_BADGE_IMAGE_BYTES // 3) * 4,
-        description="Base64 (standard alphabet, padded) of at most 512 KiB",
-    ),
-]
-
-
-class LogoIn(Struct):
-    media_type: LogoType
-    data: LogoData
-
-
-class BadgeImageIn(Struct):
-    media_type: BadgeImageType
-    data: BadgeImageData
-
-
-class TemplateIn(Struct, forbid_unknown_fields=True):
-    name: TemplateName
-    source: TemplateSource
-    logo: LogoIn | None = None
-    signatory_name: Signatory | None = None
-    signatory_title: Signatory | None = None
-    is_default: bool = False
-
-
-class TemplatePatch(Struct, forbid_unknown_fields=True):
-    """Absent fields stay as they are; ``null`` removes the logo or a signatory line."""
-
-    name: TemplateName | UnsetType = UNSET
-    source: TemplateSource | UnsetType = UNSET
-    logo: LogoIn | UnsetType | None = UNSET
-    signatory_name: Signatory | UnsetType | None = UNSET
-    signatory_title: Signatory | UnsetType | None = UNSET
-    is_default: bool | UnsetType = UNSET
-
-
-class ImageOut(Struct):
-    media_type: str
-    size: int
-
-
-class TemplateOut(Struct):
-    """A template without its source (``source_size`` bytes): GET it alone for the source."""
-
-    id: UUID
-    organization_id: UUID
-    name: str
-    source_size: int
-    logo: ImageOut | None
-    signatory_name: str | None
-    signatory_title: str | None
-    is_default: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-class TemplateDetailOut(TemplateOut):
-    source: str
-
-
-class BadgeIn(Struct, forbid_unknown_fields=True):
-    name: BadgeName
-    description: BadgeDescription
-    criteria: BadgeCriteria
-    image: BadgeImageIn | None = None
-    awarded_for: AwardedFor = []
-
-
-class BadgePatch(Struct, forbid_unknown_fields=True):
-    """Absent fields stay as they are; ``image: null`` removes the image."""
-
-    name: BadgeName | UnsetType = UNSET
-    description: BadgeDescription | UnsetType = UNSET
-    criteria: BadgeCriteria | UnsetType = UNSET
-    image: BadgeImageIn | UnsetType | None = UNSET
-    awarded_for: AwardedFor | UnsetType = UNSET
-
-
-class BadgeOut(Struct):
-    id: UUID
-    organization_id: UUID
-    name: str
-    description: str
-    criteria: str
-    image: ImageOut | None
-    image_url: str | None  # public, absolute: what Open Badges credentials name
-    awarded_for: list[UUID]
-    created_at: datetime
-    updated_at: datetime
-
-
-class BadgePage(Struct):
-    items: list[BadgeOut]
-    total: int
-    limit: int
-    offset: int
-
-
-class TemplatePage(Struct):
-    items: list[TemplateOut]
-    total: int
-    limit: int
-    offset: int
-
-
-def template_out(template: CertificateTemplate) -> TemplateOut:
-    return TemplateOut(**_template_fields(template))
-
-
-def template_detail_out(template: CertificateTemplate) -> TemplateDetailOut:
-    # check_template_source let only UTF-8 in
-    return TemplateDetailOut(**_template_fields(template), source=template.source.decode())
-
-
-def _template_fields(template: CertificateTemplate) -> dict[str, Any]:
-    logo = template.logo
-    return {
-        "id": template.id,
-        "organization_id": template.organization_id,
-        "name": template.name,
-        "source_size": len(template.source),
-        "logo": None if logo is None else ImageOut(logo.mime, len(logo.data)),
-        "signatory_name": template.signatory_name,
-        "signatory_title": template.signatory_title,
-        "is_default": template.is_default,
-        "created_at": template.created_at,
-        "updated_at": template.updated_at,
-    }
-
-
-def badge_out(badge: Badge, public_base_url: str) -> BadgeOut:
-    image = badge.image
-    return BadgeOut(
-        id=badge.id,
-        organization_id=badge.organization_id,
-        name=badge.name,
-        description=badge.description,
-        criteria=badge.criteria,
-        image=None if image is None else ImageOut(image.mime, len(image.data)),
-        image_url=None if image is None else CredentialUrls(public_base_url).badge_image(badge.id),
-        awarded_for=list(badge.awarded_for),
-        created_at=badge.created_at,
-        updated_at=badge.updated_at,
-    )
 
 
 def _template_details(fields: dict[str, Any]) -> dict[str, Any]:
@@ -281,9 +106,8 @@ class CertificateTemplatesController(Controller):
         certificate_design: CertificateDesignService,
         page: PageRequest,
     ) -> TemplatePage:
-        found = await certificate_design.templates(actor, organization_id)
-        shown = found[page.offset : page.offset + page.limit]
-        return TemplatePage([template_out(t) for t in shown], len(found), page.limit, page.offset)
+        found = await certificate_design.templates(actor, organization_id, page)
+        return Page.of(found, template_out)
 
     @post(
         "/",
@@ -399,8 +223,7 @@ class BadgesController(Controller):
     ) -> BadgePage:
         found = await certificate_design.badges(actor, organization_id, page)
         base_url = _base_url(request)
-        items = [badge_out(b, base_url) for b in found.items]
-        return BadgePage(items, found.total, found.limit, found.offset)
+        return Page.of(found, lambda badge: badge_out(badge, base_url))
 
     @post(
         "/",

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get
-from litestar.params import Parameter
 
 from cpd.domain.accounts import Actor
 from cpd.domain.catalog import EventFilters, EventView
@@ -15,14 +14,13 @@ from cpd.domain.events import EventFormat, EventStatus
 from cpd.domain.pages import MAX_PAGE_SIZE, PageRequest
 from cpd.entrypoints.http.accounts.auth import BEARER
 from cpd.entrypoints.http.caching import ICS, encode, public_response
-from cpd.entrypoints.http.catalog_schemas import EventPage
-from cpd.entrypoints.http.events.controllers import Query, event_filters, event_page
+from cpd.entrypoints.http.common import Page, PathSlug, Query
+from cpd.entrypoints.http.events.controllers import event_filters
+from cpd.entrypoints.http.events.schemas import EventPage
 from cpd.entrypoints.http.problems import documented
 from cpd.ports.events import CalendarWriter
 from cpd.ports.platform import Cache
 from cpd.services.events.catalog import CatalogService
-
-Slug = Annotated[str, Parameter(max_length=60, pattern=r"^[A-Za-z0-9-]+$")]
 
 
 class OrganizationCatalogController(Controller):
@@ -37,8 +35,8 @@ class OrganizationCatalogController(Controller):
     async def event_by_slug(
         self,
         request: Request[Any, Any, Any],
-        organization_slug: Slug,
-        event_slug: Slug,
+        organization_slug: PathSlug,
+        event_slug: PathSlug,
         catalog: CatalogService,
         response_cache: Cache | None,
         optional_actor: Actor | None,
@@ -58,7 +56,7 @@ class OrganizationCatalogController(Controller):
     async def calendar(
         self,
         request: Request[Any, Any, Any],
-        organization_slug: Slug,
+        organization_slug: PathSlug,
         catalog: CatalogService,
         response_cache: Cache | None,
         calendars: CalendarWriter,
@@ -102,4 +100,4 @@ class OrganizationCatalogController(Controller):
             free=None,
             statuses=tuple(status) if status else tuple(EventStatus),
         )
-        return event_page(await catalog.organization_events(actor, organization_id, filters, page))
+        return Page.found(await catalog.organization_events(actor, organization_id, filters, page))

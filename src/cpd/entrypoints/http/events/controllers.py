@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -10,42 +9,39 @@ from uuid import UUID
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
-from msgspec import Meta, Struct
 
 from cpd.domain.accounts import Actor
 from cpd.domain.attendance import AttendanceSummary
-from cpd.domain.catalog import CompletedEventView, EventFilters, EventView
+from cpd.domain.catalog import EventFilters, EventView
 from cpd.domain.errors import InvalidInput
 from cpd.domain.events import EventFormat, EventStatus, Session
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.accounts.auth import BEARER
 from cpd.entrypoints.http.caching import ICS, encode, public_response
-from cpd.entrypoints.http.catalog_schemas import (
+from cpd.entrypoints.http.common import OrganizationRef, Page, Query, organization_ref, set_fields
+from cpd.entrypoints.http.csv_export import csv_response, wants_csv
+from cpd.entrypoints.http.dependencies import Limit, Offset, container_of, response_cache_of
+from cpd.entrypoints.http.events.schemas import (
     AttendanceIn,
     AttendanceOut,
     AttendeeSummaryOut,
-    AttendeeSummaryPage,
+    CompletedEventOut,
+    CompleteIn,
     EventIn,
     EventPage,
     EventPatch,
     SessionIn,
     SessionPage,
     SessionPatch,
-    plain,
 )
-from cpd.entrypoints.http.csv_export import csv_response, wants_csv
-from cpd.entrypoints.http.dependencies import Limit, Offset, container_of, response_cache_of
-from cpd.entrypoints.http.jobs import job_url
 from cpd.entrypoints.http.problems import documented
-from cpd.entrypoints.http.registrations.refund_schemas import RefundPolicyOut
+from cpd.entrypoints.http.registrations.schemas import RefundPolicyOut
 from cpd.ports.events import CalendarWriter
 from cpd.ports.platform import Cache
 from cpd.services.events.attendance import AttendanceService
 from cpd.services.events.catalog import CatalogService
 from cpd.services.events.lifecycle import EventService
 from cpd.services.registrations.booking import RegistrationService
-
-Query = Annotated[str | None, Parameter(max_length=200)]
 
 
 def event_filters(
@@ -63,7 +59,7 @@ def event_filters(
     for name, value in (("starts_after", starts_after), ("starts_before", starts_before)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput("Give a date-time with a UTC offset.", field=name)
-    organization_id, organization_slug = _organization_ref(organization)
+    organization_id, organization_slug = organization_ref(organization)
     return EventFilters(
         q=(q or "").strip() or None,
         format=format,
@@ -76,36 +72,6 @@ def event_filters(
         free=free,
         statuses=statuses,
     )
-
-
-def _organization_ref(value: str | None) -> tuple[UUID | None, str | None]:
-    if not value:
-        return None, None
-    try:
-        return UUID(value), None
-    except ValueError:
-        return None, value.lower()
-
-
-def event_page(page: Any) -> EventPage:
-    return EventPage(page.items, page.total, page.limit, page.offset)
-
-
-class CompleteIn(Struct, forbid_unknown_fields=True):
-    override_reason: (
-        Annotated[str, Meta(min_length=1, max_length=500, examples=["Last session cancelled"])]
-        | None
-    ) = None
-
-
-@dataclass(frozen=True, slots=True)
-class CompletedEventOut(CompletedEventView):
-    certificate_job_url: str
-
-    @classmethod
-    def linked(cls, view: CompletedEventView) -> CompletedEventOut:
-        fields = {name: getattr(view, name) for name in CompletedEventView.__dataclass_fields__}
-        return cls(**fields, certificate_job_url=job_url(view.certificate_job_id))
 
 
 class EventsController(Controller):
@@ -122,9 +88,7 @@ class EventsController(Controller):
         offset: Offset = 0,
         q: Query = None,
         format: EventFormat | None = None,
-        organization: Annotated[
-            str | None, Parameter(max_length=100, description="Organization id or slug")
-        ] = None,
+        organization: OrganizationRef = None,
         tag: Annotated[str | None, Parameter(max_length=50)] = None,
         starts_after: datetime | None = None,
         starts_before: datetime | None = None,
@@ -158,12 +122,7 @@ class EventsController(Controller):
         responses=documented(400, 401, 403, 404, 409),
     )
     async def create(self, data: EventIn, actor: Actor, events: EventService) -> EventView:
-        details = plain(data)
-        organization_id = details.pop("organization_id")
-        sessions = details.pop("sessions", None)
-        if details.get("price") is None:
-            details.pop("price", None)
-        return await events.create(actor, organization_id, details, sessions)
+        return await events.create(actor, data.command())
 
     @get(
         "/{event_id:uuid}",
@@ -205,7 +164,7 @@ class EventsController(Controller):
     async def update(
         self, event_id: UUID, data: EventPatch, actor: Actor, events: EventService
     ) -> EventView:
-        return await events.update(actor, event_id, plain(data))
+        return await events.update(actor, event_id, data.command())
 
     @delete(
         "/{event_id:uuid}",
@@ -271,7 +230,7 @@ class EventsController(Controller):
         page: PageRequest,
     ) -> SessionPage:
         found = page.of(await events.sessions(optional_actor, event_id))
-        return SessionPage(found.items, found.total, found.limit, found.offset)
+        return Page.found(found)
 
     @post(
         "/{event_id:uuid}/sessions",
@@ -282,7 +241,7 @@ class EventsController(Controller):
     async def add_session(
         self, event_id: UUID, data: SessionIn, actor: Actor, events: EventService
     ) -> Session:
-        return await events.add_session(actor, event_id, plain(data))
+        return await events.add_session(actor, event_id, set_fields(data))
 
     @patch(
         "/{event_id:uuid}/sessions/{session_id:uuid}",
@@ -298,7 +257,7 @@ class EventsController(Controller):
         actor: Actor,
         events: EventService,
     ) -> Session:
-        return await events.update_session(actor, event_id, session_id, plain(data))
+        return await events.update_session(actor, event_id, session_id, set_fields(data))
 
     @delete(
         "/{event_id:uuid}/sessions/{session_id:uuid}",
@@ -355,7 +314,7 @@ class EventsController(Controller):
             columns = AttendeeSummaryOut.__struct_fields__
             return csv_response(rows, columns, f"attendance-{event_id}.csv")
         found = page.of(rows)
-        return Response(AttendeeSummaryPage(found.items, found.total, found.limit, found.offset))
+        return Response(Page.found(found))
 
     @get(
         "/{event_id:uuid}/attendance/me",

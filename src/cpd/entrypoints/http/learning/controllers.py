@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from cpd.domain.accounts import Actor
@@ -15,9 +14,9 @@ from cpd.domain.courses import CourseMode, Enrollment
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.accounts.auth import BEARER
 from cpd.entrypoints.http.caching import encode, public_response
-from cpd.entrypoints.http.catalog_schemas import CourseIn, CoursePage, CoursePatch, plain
+from cpd.entrypoints.http.common import OrganizationRef, Page, Query, organization_ref
 from cpd.entrypoints.http.dependencies import Limit, Offset, container_of, response_cache_of
-from cpd.entrypoints.http.events.controllers import Query, _organization_ref
+from cpd.entrypoints.http.learning.schemas import CourseIn, CoursePage, CoursePatch
 from cpd.entrypoints.http.problems import documented
 from cpd.ports.platform import Cache
 from cpd.services.events.catalog import CatalogService
@@ -36,12 +35,10 @@ class CoursesController(Controller):
         offset: Offset = 0,
         q: Query = None,
         mode: CourseMode | None = None,
-        organization: Annotated[
-            str | None, Parameter(max_length=100, description="Organization id or slug")
-        ] = None,
+        organization: OrganizationRef = None,
         free: bool | None = None,
     ) -> Response[CoursePage]:
-        organization_id, organization_slug = _organization_ref(organization)
+        organization_id, organization_slug = organization_ref(organization)
         filters = CourseFilters(
             q=(q or "").strip() or None,
             organization_id=organization_id,
@@ -55,7 +52,7 @@ class CoursesController(Controller):
 
         async def build() -> bytes:
             result = await container.catalog.courses(filters, page)
-            return encode(CoursePage(result.items, result.total, result.limit, result.offset))
+            return encode(Page.found(result))
 
         return await public_response(request, response_cache_of(container), build)
 
@@ -66,11 +63,7 @@ class CoursesController(Controller):
         responses=documented(400, 401, 403, 404, 409),
     )
     async def create(self, data: CourseIn, actor: Actor, courses: CourseService) -> CourseView:
-        details = plain(data)
-        organization_id = details.pop("organization_id")
-        if details.get("price") is None:
-            details.pop("price", None)
-        return await courses.create(actor, organization_id, details)
+        return await courses.create(actor, data.command())
 
     @get(
         "/{course_id:uuid}",
@@ -99,7 +92,7 @@ class CoursesController(Controller):
     async def update(
         self, course_id: UUID, data: CoursePatch, actor: Actor, courses: CourseService
     ) -> CourseView:
-        return await courses.update(actor, course_id, plain(data))
+        return await courses.update(actor, course_id, data.command())
 
     @delete(
         "/{course_id:uuid}",

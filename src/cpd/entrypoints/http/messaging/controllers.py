@@ -3,86 +3,32 @@ in-app notifications, and notification preferences."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, patch, post
 from litestar.params import Parameter
-from msgspec import UNSET, Struct, UnsetType
 
 from cpd.domain.accounts import Actor
 from cpd.domain.messaging import CommunicationStatus, NotificationPreferences
 from cpd.domain.pages import PageRequest
 from cpd.entrypoints.http.accounts.auth import BEARER
+from cpd.entrypoints.http.common import Page, present, set_fields
+from cpd.entrypoints.http.messaging.schemas import (
+    CommunicationOut,
+    CommunicationPage,
+    NotificationOut,
+    NotificationPageOut,
+    PreferencesOut,
+    PreferencesPatch,
+    ReadAllOut,
+)
 from cpd.entrypoints.http.problems import documented
-from cpd.entrypoints.http.schemas import present, set_fields
 from cpd.services.messaging.messages import MessagingService
 
 StatusFilter = Annotated[
     CommunicationStatus | None, Parameter(description="Only messages with this status")
 ]
-
-
-class CommunicationOut(Struct):
-    id: UUID
-    recipient: str
-    user_id: UUID | None
-    organization_id: UUID | None
-    template: str
-    subject: str
-    related_type: str | None
-    related_id: UUID | None
-    status: CommunicationStatus
-    provider_message_id: str | None
-    error: str | None
-    attempts: int
-    created_at: datetime
-    sent_at: datetime | None
-
-
-class CommunicationPage(Struct):
-    items: list[CommunicationOut]
-    total: int
-    limit: int
-    offset: int
-
-
-class NotificationOut(Struct):
-    id: UUID
-    kind: str
-    title: str
-    body: str
-    organization_id: UUID | None
-    related_type: str | None
-    related_id: UUID | None
-    created_at: datetime
-    read_at: datetime | None
-
-
-class NotificationPageOut(Struct):
-    items: list[NotificationOut]
-    total: int
-    limit: int
-    offset: int
-    unread: int
-
-
-class ReadAllOut(Struct):
-    marked: int
-
-
-class PreferencesOut(Struct):
-    event_reminders: bool
-    waitlist_updates: bool
-    updated_at: datetime | None
-
-
-class PreferencesPatch(Struct, forbid_unknown_fields=True):
-    """Optional emails only: password resets, confirmations, receipts and offers always go."""
-
-    event_reminders: bool | UnsetType = UNSET
-    waitlist_updates: bool | UnsetType = UNSET
 
 
 def _preferences(preferences: NotificationPreferences) -> PreferencesOut:
@@ -108,7 +54,7 @@ class CommunicationsController(Controller):
         status: StatusFilter = None,
     ) -> CommunicationPage:
         found = await messaging.organization_log(actor, organization_id, status, page)
-        return present(found, CommunicationPage)
+        return present(found, Page[CommunicationOut])
 
     @get(
         "/users/me/communications",
@@ -122,7 +68,7 @@ class CommunicationsController(Controller):
         page: PageRequest,
         status: StatusFilter = None,
     ) -> CommunicationPage:
-        return present(await messaging.my_log(actor, status, page), CommunicationPage)
+        return present(await messaging.my_log(actor, status, page), Page[CommunicationOut])
 
     @get(
         "/users/me/notification-preferences",

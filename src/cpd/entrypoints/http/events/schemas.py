@@ -1,8 +1,6 @@
-"""Request bodies and pages for events, sessions, courses and attendance.
-
-Responses reuse the domain's read models (``EventView``, ``CourseView``...), whose field names
-are the API's: the list endpoints encode rows to JSON with no intermediate copies.
-"""
+"""Events over HTTP: request bodies for events, sessions and attendance, and the pages and
+reports staff read. Events themselves answer as the domain's read model (``EventView``),
+whose field names are the API's: lists encode rows to JSON with no intermediate copies."""
 
 from __future__ import annotations
 
@@ -21,28 +19,36 @@ from cpd.domain.attendance import (
     WalkInRecord,
     WalkInSummary,
 )
-from cpd.domain.catalog import CourseView, EventView
-from cpd.domain.courses import CourseMode
+from cpd.domain.catalog import CompletedEventView, EventView
 from cpd.domain.events import EventFormat, Session
-from cpd.domain.money import MAX_AMOUNT
-from cpd.entrypoints.http.registrations.refund_schemas import RefundPolicyIn
+from cpd.domain.refunds import RefundPolicy
+from cpd.entrypoints.http.common import (
+    AwareDateTime,
+    Credits,
+    MoneyIn,
+    Page,
+    Slug,
+    Title,
+    component,
+    maybe,
+    maybe_as,
+    or_unset,
+)
+from cpd.entrypoints.http.jobs import job_url
+from cpd.entrypoints.http.registrations.schemas import RefundPolicyIn
 from cpd.services.events.attendance import AttendanceEntry, AttendeeSummary, WalkIn
+from cpd.services.events.commands import EventFields, NewEvent, SessionDetails, VenueDetails
 
-AwareDateTime = Annotated[datetime, Meta(tz=True)]
-Title = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
-Slug = Annotated[str, Meta(max_length=60, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
-Credits = Annotated[Decimal, Meta(description='Hours from 0 to 1000, at most 2 places: "1.5"')]
 Tag = Annotated[str, Meta(min_length=1, max_length=50)]
-
-
-class MoneyIn(Struct):
-    amount: Annotated[int, Meta(ge=0, le=MAX_AMOUNT, description="Minor units (pence, cents)")]
-    currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$", examples=["GBP"])]
 
 
 class VenueIn(Struct):
     name: Annotated[str, Meta(min_length=1, max_length=200)]
     address: Annotated[str, Meta(min_length=1, max_length=1000)]
+
+    @staticmethod
+    def details(venue: VenueIn | None) -> VenueDetails | None:
+        return None if venue is None else VenueDetails(venue.name, venue.address)
 
 
 class SessionIn(Struct):
@@ -51,6 +57,9 @@ class SessionIn(Struct):
     ends_at: AwareDateTime
     room: Annotated[str, Meta(max_length=200)] | None = None
     join_url: Annotated[str, Meta(max_length=2000)] | None = None
+
+    def details(self) -> SessionDetails:
+        return SessionDetails(self.title, self.starts_at, self.ends_at, self.room, self.join_url)
 
 
 class SessionPatch(Struct, forbid_unknown_fields=True):
@@ -83,6 +92,32 @@ class EventIn(Struct, forbid_unknown_fields=True):
     sessions: list[SessionIn] | None = None
     refund_policy: RefundPolicyIn | None = None  # None: the organization's applies
 
+    def command(self) -> NewEvent:
+        """Every field, defaults included (only a missing price is left out: free)."""
+        sessions, policy = self.sessions, self.refund_policy
+        fields = EventFields(
+            title=self.title,
+            slug=or_unset(self.slug),
+            format=self.format,
+            summary=self.summary,
+            description=self.description,
+            venue=VenueIn.details(self.venue),
+            timezone=self.timezone,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            capacity=self.capacity,
+            price=or_unset(None if self.price is None else self.price.price()),
+            cpd_credits=self.cpd_credits,
+            credit_category=self.credit_category,
+            tags=tuple(self.tags),
+            registration_opens_at=self.registration_opens_at,
+            registration_closes_at=self.registration_closes_at,
+            attendance_threshold_percent=self.attendance_threshold_percent,
+            refund_policy=None if policy is None else policy.to_domain(),
+        )
+        details = None if sessions is None else tuple(s.details() for s in sessions)
+        return NewEvent(self.organization_id, fields, details)
+
 
 class EventPatch(Struct, forbid_unknown_fields=True):
     title: Title | UnsetType = UNSET
@@ -104,26 +139,31 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     attendance_threshold_percent: Annotated[int, Meta(ge=0, le=100)] | UnsetType = UNSET
     refund_policy: RefundPolicyIn | UnsetType | None = UNSET  # null: back to the organization's
 
+    def command(self) -> EventFields:
+        return EventFields(
+            title=maybe(self.title),
+            slug=maybe(self.slug),
+            format=maybe(self.format),
+            summary=maybe(self.summary),
+            description=maybe(self.description),
+            venue=maybe_as(self.venue, VenueIn.details),
+            timezone=maybe(self.timezone),
+            starts_at=maybe(self.starts_at),
+            ends_at=maybe(self.ends_at),
+            capacity=maybe(self.capacity),
+            price=maybe_as(self.price, MoneyIn.price),
+            cpd_credits=maybe(self.cpd_credits),
+            credit_category=maybe(self.credit_category),
+            tags=maybe_as(self.tags, tuple),
+            registration_opens_at=maybe(self.registration_opens_at),
+            registration_closes_at=maybe(self.registration_closes_at),
+            attendance_threshold_percent=maybe(self.attendance_threshold_percent),
+            refund_policy=maybe_as(self.refund_policy, _refund_policy),
+        )
 
-class CourseIn(Struct, forbid_unknown_fields=True):
-    organization_id: UUID
-    title: Title
-    mode: CourseMode = CourseMode.SELF_PACED
-    slug: Slug | None = None
-    description: Annotated[str, Meta(max_length=20_000)] = ""
-    price: MoneyIn | None = None
-    cpd_credits: Credits = Decimal("0")
-    credit_category: Annotated[str, Meta(max_length=100)] | None = None
 
-
-class CoursePatch(Struct, forbid_unknown_fields=True):
-    title: Title | UnsetType = UNSET
-    slug: Slug | UnsetType = UNSET
-    mode: CourseMode | UnsetType = UNSET
-    description: Annotated[str, Meta(max_length=20_000)] | UnsetType = UNSET
-    price: MoneyIn | UnsetType = UNSET
-    cpd_credits: Credits | UnsetType = UNSET
-    credit_category: Annotated[str, Meta(max_length=100)] | UnsetType | None = UNSET
+def _refund_policy(policy: RefundPolicyIn | None) -> RefundPolicy | None:
+    return None if policy is None else policy.to_domain()
 
 
 class WalkInIn(Struct, forbid_unknown_fields=True):
@@ -157,22 +197,6 @@ class AttendeeIn(Struct, forbid_unknown_fields=True):
 
 class AttendanceIn(Struct):
     attendees: Annotated[list[AttendeeIn], Meta(min_length=1, max_length=1000)]
-
-
-@dataclass(frozen=True, slots=True)
-class EventPage:
-    items: list[EventView]
-    total: int
-    limit: int
-    offset: int
-
-
-@dataclass(frozen=True, slots=True)
-class CoursePage:
-    items: list[CourseView]
-    total: int
-    limit: int
-    offset: int
 
 
 class WalkInOut(Struct):
@@ -215,20 +239,6 @@ class AttendanceOut(Struct):
         )
 
 
-class SessionPage(Struct):
-    items: list[Session]
-    total: int
-    limit: int
-    offset: int
-
-
-class AttendeeSummaryPage(Struct):
-    items: list[AttendeeSummaryOut]
-    total: int
-    limit: int
-    offset: int
-
-
 class AttendeeSummaryOut(Struct):
     """A registrant (``user_id`` set) or a walk-in (``walk_in``: as staff typed them)."""
 
@@ -267,16 +277,40 @@ class AttendeeSummaryOut(Struct):
         )
 
 
-def plain(value: Any) -> Any:
-    """A request Struct as the plain dicts and values the domain's setters take."""
-    if isinstance(value, RefundPolicyIn):
-        return value.to_domain()
-    if isinstance(value, Struct):
-        return {
-            name: plain(field)
-            for name in value.__struct_fields__
-            if not isinstance(field := getattr(value, name), UnsetType)
-        }
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
+class CompleteIn(Struct, forbid_unknown_fields=True):
+    override_reason: (
+        Annotated[str, Meta(min_length=1, max_length=500, examples=["Last session cancelled"])]
+        | None
+    ) = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompletedEventOut(CompletedEventView):
+    certificate_job_url: str
+
+    @classmethod
+    def linked(cls, view: CompletedEventView) -> CompletedEventOut:
+        fields = {name: getattr(view, name) for name in CompletedEventView.__dataclass_fields__}
+        return cls(**fields, certificate_job_url=job_url(view.certificate_job_id))
+
+
+class ZoomChallenge(Struct):
+    """The answer to Zoom's ``endpoint.url_validation``."""
+
+    plainToken: str  # Zoom's field names
+    encryptedToken: str
+
+
+class CheckInIn(Struct):
+    code: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=64,
+            description="The registrant's code (K7Q4-9XMD: any case, dash optional)",
+        ),
+    ]
+
+
+EventPage = Annotated[Page[EventView], component("EventPage")]
+SessionPage = Annotated[Page[Session], component("SessionPage")]

@@ -1,17 +1,17 @@
-"""Request and response bodies (msgspec Structs): the API contract frontend clients rely on."""
+"""Accounts over HTTP: sign-up and tokens, my account, organizations, members, invitations."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 from uuid import UUID
 
-import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from cpd.domain.accounts import OrganizationStatus, Role
 from cpd.domain.auth import TokenPair
 from cpd.domain.invitations import InvitationStatus
+from cpd.entrypoints.http.common import Page, component
 
 Email = Annotated[str, Meta(max_length=254, examples=["ada@example.org"])]
 Password = Annotated[
@@ -20,23 +20,6 @@ Password = Annotated[
 ]
 Name = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"\S")]
 OptionalText = Annotated[str, Meta(max_length=5000)] | None
-
-
-class Problem(Struct, omit_defaults=True):
-    """RFC 9457 problem details; ``errors`` names each offending field."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    request_id: str | None = None
-    errors: list[FieldError] | None = None
-
-
-class FieldError(Struct):
-    field: str
-    message: str
 
 
 # Auth
@@ -83,13 +66,6 @@ class TokenPairOut(Struct):
 
 
 # Users
-
-
-class UserOut(Struct):
-    id: UUID
-    email: str
-    first_name: str
-    last_name: str
 
 
 class ProfileOut(Struct):
@@ -162,13 +138,6 @@ class OrganizationOut(Struct):
     approved_at: datetime | None
 
 
-class OrganizationPage(Struct):
-    items: list[OrganizationOut]
-    total: int
-    limit: int
-    offset: int
-
-
 class InvitationIn(Struct):
     email: Email
     role: Role = Role.MEMBER
@@ -187,13 +156,6 @@ class InvitationOut(Struct):
     invited_by: UUID | None
     accepted_at: datetime | None
     revoked_at: datetime | None
-
-
-class InvitationPage(Struct):
-    items: list[InvitationOut]
-    total: int
-    limit: int
-    offset: int
 
 
 class AcceptInvitationIn(Struct):
@@ -219,35 +181,6 @@ class MemberOut(Struct):
     joined_at: datetime
 
 
-class MemberPage(Struct):
-    items: list[MemberOut]
-    total: int
-    limit: int
-    offset: int
-
-
-class Health(Struct):
-    status: str
-
-
-T = TypeVar("T")
-S = TypeVar("S", bound=Struct)
-
-
-def present(value: object, as_type: type[S]) -> S:
-    """A domain object as a response body: the Struct names which attributes are public."""
-    return msgspec.convert(value, as_type, from_attributes=True)
-
-
-def given(value: T | UnsetType) -> T | None:
-    """A PATCH field's value, or None when the body left it out."""
-    return None if isinstance(value, UnsetType) else value
-
-
-def set_fields(patch: Struct) -> dict[str, Any]:
-    """The fields a PATCH body actually carried, ``null`` ones included."""
-    return {
-        name: value
-        for name in patch.__struct_fields__
-        if not isinstance(value := getattr(patch, name), UnsetType)
-    }
+OrganizationPage = Annotated[Page[OrganizationOut], component("OrganizationPage")]
+InvitationPage = Annotated[Page[InvitationOut], component("InvitationPage")]
+MemberPage = Annotated[Page[MemberOut], component("MemberPage")]
