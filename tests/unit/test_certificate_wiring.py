@@ -134,7 +134,7 @@ async def test_the_container_wires_s3_storage_and_closes_it(s3_server: S3Server)
     assert stored["Body"].read() == b"%PDF-1.7"
     assert stored["ContentType"] == "application/pdf"
     assert app.files.is_open
-    assert app.files in app.health_probes  # /ready asks the bucket too
+    assert app.health_probes["S3FileStorage"] == app.files.ping  # /ready asks the bucket too
     await app.files.ping()
     await app.shutdown()
     assert not app.files.is_open  # closed with the container
