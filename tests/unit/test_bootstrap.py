@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from cpd.bootstrap import build_container
-from tests.conftest import make_settings
+from tests.unit.conftest import make_settings
 
 HEAVY = ["sqlalchemy", "alembic", "typst", "aiobotocore", "stripe", "redis", "saq", "litestar"]
 

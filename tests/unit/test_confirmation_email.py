@@ -26,7 +26,7 @@ from cpd.domain.refunds import STANDARD_REFUNDS
 from cpd.domain.registrations import Registration, RegistrationStatus
 from cpd.domain.tasks import EmailMessage
 from cpd.services.registrations.steps import payment_event_task
-from tests.conftest import make_settings
+from tests.unit.conftest import make_settings
 
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)
 BOOKED = "You're booked"

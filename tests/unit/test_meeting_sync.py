@@ -16,7 +16,6 @@ from cpd.domain.registrations import Registration
 from cpd.domain.tasks import Task
 from cpd.entrypoints.scheduler import periodic_jobs
 from cpd.services.events.meetings import ADD_MEETING_REGISTRANTS
-from tests.conftest import make_settings
 from tests.contract.builders import (
     T0,
     FrozenClock,
@@ -25,6 +24,7 @@ from tests.contract.builders import (
     make_registration,
     make_user,
 )
+from tests.unit.conftest import make_settings
 
 
 @pytest.fixture

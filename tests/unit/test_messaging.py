@@ -39,13 +39,13 @@ from cpd.services.messaging.emails import (
     welcome_email,
 )
 from cpd.services.messaging.messages import MessagingService
-from tests.conftest import make_settings
 from tests.contract.builders import (
     make_event,
     make_organization,
     make_registration,
     make_user,
 )
+from tests.unit.conftest import make_settings
 
 LINKS = Links("https://cpd.example")
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)

@@ -21,7 +21,7 @@ from cpd.domain.errors import Conflict, NotFound
 from cpd.domain.pages import PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.registrations import Registration
-from tests.conftest import make_settings
+from tests.unit.conftest import make_settings
 
 PEOPLE, CAPACITY = 6, 3
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)

@@ -21,7 +21,7 @@ from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.registrations import RegistrationStatus
 from cpd.entrypoints.scheduler import EmbeddedScheduler
 from cpd.services.registrations.steps import payment_event_task
-from tests.conftest import make_settings
+from tests.unit.conftest import make_settings
 
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)
 
