@@ -473,28 +473,36 @@ def _refuse_test_payments(s: Settings) -> Iterator[str]:
         )
 
 
-def _refuse_fake_video(s: Settings) -> Iterator[str]:
-    if s.video_provider == "fake" and not s.allow_fake_video:
-        yield (
-            "CPD_VIDEO_PROVIDER=fake sends meeting links that lead nowhere: use zoom, or "
-            "set CPD_ALLOW_FAKE_VIDEO=true."
-        )
+# (setting, the stand-in's value, the setting that allows it, why production refuses it)
+_OPT_IN_STAND_INS = (
+    (
+        "video_provider",
+        "fake",
+        "allow_fake_video",
+        "CPD_VIDEO_PROVIDER=fake sends meeting links that lead nowhere: use zoom, or set "
+        "CPD_ALLOW_FAKE_VIDEO=true.",
+    ),
+    (
+        "mail_backend",
+        "file",
+        "allow_file_mail",
+        "CPD_MAIL_BACKEND=file writes emails to CPD_MAIL_OUTBOX_DIR and sends none: use smtp, "
+        "or set CPD_ALLOW_FILE_MAIL=true.",
+    ),
+    (
+        "certificate_renderer",
+        "fake",
+        "allow_fake_certificates",
+        "CPD_CERTIFICATE_RENDERER=fake issues placeholder PDFs, not the templates': use typst, "
+        "or set CPD_ALLOW_FAKE_CERTIFICATES=true.",
+    ),
+)
 
 
-def _refuse_file_mail(s: Settings) -> Iterator[str]:
-    if s.mail_backend == "file" and not s.allow_file_mail:
-        yield (
-            "CPD_MAIL_BACKEND=file writes emails to CPD_MAIL_OUTBOX_DIR and sends none: "
-            "use smtp, or set CPD_ALLOW_FILE_MAIL=true."
-        )
-
-
-def _refuse_fake_certificates(s: Settings) -> Iterator[str]:
-    if s.certificate_renderer == "fake" and not s.allow_fake_certificates:
-        yield (
-            "CPD_CERTIFICATE_RENDERER=fake issues placeholder PDFs, not the templates': use "
-            "typst, or set CPD_ALLOW_FAKE_CERTIFICATES=true."
-        )
+def _refuse_fakes(s: Settings) -> Iterator[str]:
+    for name, stand_in, allowed_by, refusal in _OPT_IN_STAND_INS:
+        if getattr(s, name) == stand_in and not getattr(s, allowed_by):
+            yield refusal
 
 
 def _refuse_memory_backends(s: Settings) -> Iterator[str]:
@@ -541,9 +549,7 @@ def _refuse_smtp_password_in_clear(s: Settings) -> Iterator[str]:
 
 STAND_IN_REFUSALS: tuple[Check, ...] = (
     _refuse_test_payments,
-    _refuse_fake_video,
-    _refuse_file_mail,
-    _refuse_fake_certificates,
+    _refuse_fakes,
     _refuse_memory_backends,
     _refuse_http_public_url,
     _refuse_smtp_password_in_clear,
