@@ -28,8 +28,8 @@ import pypdf
 import segno
 import typst
 from tests.conftest import make_settings
+from tests.integration.test_typst_certificates import tiny_png
 from tests.unit.fakes import FakeClock, new_event
-from tests.unit.test_typst_certificates import tiny_png
 
 from cpd.adapters.documents import typst_certificates as tc
 from cpd.adapters.documents.typst_worker import TypstCompiler

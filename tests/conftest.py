@@ -40,9 +40,15 @@ def make_settings(**overrides: Any) -> Settings:
 
 
 @pytest.fixture
-async def container() -> AsyncIterator[Container]:
+def container_settings() -> Settings:
+    """What ``container`` is built from (tests/unit overrides it: the fake renderer)."""
+    return make_settings()
+
+
+@pytest.fixture
+async def container(container_settings: Settings) -> AsyncIterator[Container]:
     """The real wiring on in-memory adapters; the relay runs only when a test drains it."""
-    app = build_container(make_settings())
+    app = build_container(container_settings)
     await app.startup(run_relay=False)
     yield app
     await app.shutdown()

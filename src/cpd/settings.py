@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -118,6 +118,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     certificate_check_seconds: float = 20.0  # an uploaded template's test compile, at most
     certificate_checks_at_once: int = 2  # template checks and previews in this process
     certificate_checks_per_organization: int = 1  # of those, by one organization
+    certificate_renderer: Literal["typst", "fake"] = "typst"  # fake: placeholder PDFs, for tests
     # Who may create organizations: open | approval | closed (superadmins only). Unset:
     # approval in production (new ones publish once a superadmin approves), open elsewhere.
     organization_signup: Literal["open", "approval", "closed"] | None = None
@@ -133,6 +134,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Production refuses the development stand-ins unless one of these says it is meant.
     allow_test_payments: bool = False  # the offline gateway, or Stripe test-mode keys
     allow_fake_video: bool = False  # meeting links that lead nowhere
+    allow_fake_certificates: bool = False  # placeholder PDFs instead of the templates'
     allow_file_mail: bool = False  # emails written to CPD_MAIL_OUTBOX_DIR, never sent
     allow_memory_backends: bool = False  # memory persistence, mail or files: lost on restart
     allow_http_public_url: bool = False  # links in emails and certificates over plain http
@@ -242,188 +244,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     def problems(self) -> list[str]:
         """Every reason these settings cannot run, one line each (empty: they can)."""
-        problems: list[str] = []
-        public_token_key = self.uses_dev_secret and self.jwt_algorithm.startswith("HS")
-        if self.is_production and public_token_key:
-            problems.append("CPD_SECRET_KEY must be set in production (the default is public).")
-        if self.jwt_algorithm.startswith("HS") and len(self.secret_key) < 32:
-            problems.append("CPD_SECRET_KEY must be at least 32 characters.")
-        if (
-            self.is_production
-            and self.credential_signing_secret == DEV_SECRET_KEY
-            and not public_token_key  # said once above
-        ):
-            problems.append(
-                "CPD_CREDENTIAL_KEY_SECRET (or CPD_SECRET_KEY) must be set in production: "
-                "it protects the organizations' signing keys."
-            )
-        if len(self.credential_signing_secret) < 32:  # the signer refuses shorter ones
-            problems.append(
-                "CPD_CREDENTIAL_KEY_SECRET (or CPD_SECRET_KEY, its fallback) must be at least "
-                "32 characters."
-            )
-        if self.payment_provider == "stripe" and not (
-            self.stripe_api_key and self.stripe_webhook_secret
-        ):
-            problems.append(
-                "CPD_PAYMENT_PROVIDER=stripe needs CPD_STRIPE_API_KEY and "
-                "CPD_STRIPE_WEBHOOK_SECRET."
-            )
-        if self.task_queue == "saq" and not self.redis_url:
-            problems.append("CPD_TASK_QUEUE=saq needs CPD_REDIS_URL.")
-        if min(self.task_attempts, self.task_timeout_seconds, self.task_heartbeat_seconds) < 1:
-            problems.append(
-                "CPD_TASK_ATTEMPTS, CPD_TASK_TIMEOUT_SECONDS and CPD_TASK_HEARTBEAT_SECONDS "
-                "must be at least 1."
-            )
-        if self.video_provider == "zoom" and not (
-            self.zoom_account_id
-            and self.zoom_client_id
-            and self.zoom_client_secret
-            and self.zoom_webhook_secret
-        ):
-            problems.append(
-                "CPD_VIDEO_PROVIDER=zoom needs CPD_ZOOM_ACCOUNT_ID, CPD_ZOOM_CLIENT_ID, "
-                "CPD_ZOOM_CLIENT_SECRET and CPD_ZOOM_WEBHOOK_SECRET."
-            )
-        missing = [p for p in self.certificate_font_paths if not os.path.isdir(p)]
-        if missing:
-            problems.append(f"CPD_CERTIFICATE_FONT_DIRS: not a folder: {', '.join(missing)}.")
-        if self.file_storage == "s3" and not self.s3_bucket:
-            problems.append("CPD_FILE_STORAGE=s3 needs CPD_S3_BUCKET.")
-        if bool(self.s3_access_key_id) != bool(self.s3_secret_access_key):
-            problems.append(
-                "CPD_S3_ACCESS_KEY_ID and CPD_S3_SECRET_ACCESS_KEY go together (or leave both "
-                "unset for the default credential chain)."
-            )
-        if self.s3_prefix.strip("/") and not _S3_PREFIX.fullmatch(self.s3_prefix.strip("/")):
-            problems.append(
-                "CPD_S3_PREFIX: a folder path of names made of letters, digits, '.', '_' and "
-                "'-' (each starting with a letter or digit)."
-            )
-        if min(self.certificate_check_seconds, self.certificate_render_seconds) <= 0:
-            problems.append(
-                "CPD_CERTIFICATE_CHECK_SECONDS and CPD_CERTIFICATE_RENDER_SECONDS must be above 0."
-            )
-        if self.certificate_render_memory_mib < MIN_RENDER_MEMORY_MIB:
-            problems.append(
-                f"CPD_CERTIFICATE_RENDER_MEMORY_MIB must be at least {MIN_RENDER_MEMORY_MIB} "
-                "(a compiling process needs about 300 MiB of address space)."
-            )
-        if (
-            min(
-                self.certificate_render_processes,
-                self.certificate_checks_at_once,
-                self.certificate_checks_per_organization,
-            )
-            < 1
-        ):
-            problems.append(
-                "CPD_CERTIFICATE_RENDER_PROCESSES, CPD_CERTIFICATE_CHECKS_AT_ONCE and "
-                "CPD_CERTIFICATE_CHECKS_PER_ORGANIZATION must be at least 1."
-            )
-        if min(self.login_max_failures, self.login_address_max_failures) < 1:
-            problems.append(
-                "CPD_LOGIN_MAX_FAILURES and CPD_LOGIN_ADDRESS_MAX_FAILURES must be at least 1."
-            )
-        if (
-            min(
-                self.account_mail_per_recipient,
-                self.account_mail_per_address,
-                self.invitations_per_organization,
-            )
-            < 1
-        ):
-            problems.append(
-                "CPD_ACCOUNT_MAIL_PER_RECIPIENT, CPD_ACCOUNT_MAIL_PER_ADDRESS and "
-                "CPD_INVITATIONS_PER_ORGANIZATION must be at least 1."
-            )
-        if not 1 <= self.login_first_delay_seconds <= self.login_window_seconds:
-            problems.append(
-                "CPD_LOGIN_FIRST_DELAY_SECONDS must be at least 1 and at most "
-                "CPD_LOGIN_WINDOW_SECONDS."
-            )
-        try:
-            self.trusted_proxy_networks  # noqa: B018 - parsed here to fail at start
-        except ValueError as error:
-            problems.append(f"CPD_TRUSTED_PROXIES: {error}.")
-        if self.password_hash_threads < 1:
-            problems.append("CPD_PASSWORD_HASH_THREADS must be at least 1.")
-        if not self.jwt_algorithm.startswith("HS") and not (
-            self.jwt_private_key_file and self.jwt_public_key_file
-        ):
-            problems.append(
-                f"CPD_JWT_ALGORITHM={self.jwt_algorithm} needs CPD_JWT_PRIVATE_KEY_FILE and "
-                "CPD_JWT_PUBLIC_KEY_FILE."
-            )
-        if self.log_level.upper() not in LOG_LEVELS:
-            problems.append(f"CPD_LOG_LEVEL: one of {', '.join(LOG_LEVELS)}.")
-        url = urlsplit(self.public_base_url)
-        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
-            problems.append(
-                "CPD_PUBLIC_BASE_URL: the http(s) address people reach this service at, "
-                "e.g. https://cpd.example.org (no query or fragment)."
-            )
-        elif self.is_production:
-            problems.extend(self._production_problems())
-        return problems
-
-    def _production_problems(self) -> list[str]:
-        """Development stand-ins that in production lose money, mail or data: refused unless
-        the operator names the one that is meant."""
-        problems: list[str] = []
-        if not self.allow_test_payments:
-            if self.payment_provider == "offline":
-                problems.append(
-                    "CPD_PAYMENT_PROVIDER=offline confirms paid seats with test cards: use "
-                    "stripe, or set CPD_ALLOW_TEST_PAYMENTS=true."
-                )
-            elif (self.stripe_api_key or "").startswith(("sk_test_", "rk_test_")):
-                problems.append(
-                    "CPD_STRIPE_API_KEY is a test-mode key, which takes no money: use a live "
-                    "key, or set CPD_ALLOW_TEST_PAYMENTS=true."
-                )
-        if self.video_provider == "fake" and not self.allow_fake_video:
-            problems.append(
-                "CPD_VIDEO_PROVIDER=fake sends meeting links that lead nowhere: use zoom, or "
-                "set CPD_ALLOW_FAKE_VIDEO=true."
-            )
-        if self.mail_backend == "file" and not self.allow_file_mail:
-            problems.append(
-                "CPD_MAIL_BACKEND=file writes emails to CPD_MAIL_OUTBOX_DIR and sends none: "
-                "use smtp, or set CPD_ALLOW_FILE_MAIL=true."
-            )
-        if not self.allow_memory_backends:
-            for name, variable in (
-                ("persistence", "CPD_PERSISTENCE"),
-                ("mail_backend", "CPD_MAIL_BACKEND"),
-                ("file_storage", "CPD_FILE_STORAGE"),
-            ):
-                if getattr(self, name) == "memory":
-                    problems.append(
-                        f"{variable}=memory loses everything at each restart: choose another, "
-                        "or set CPD_ALLOW_MEMORY_BACKENDS=true."
-                    )
-        if not self.public_base_url.startswith("https://") and not self.allow_http_public_url:
-            what = (
-                "is the development default"
-                if self.public_base_url == DEFAULT_PUBLIC_BASE_URL
-                else "is not https"
-            )
-            problems.append(
-                f"CPD_PUBLIC_BASE_URL {what} ({self.public_base_url}): set the https address "
-                "people reach this service at, or CPD_ALLOW_HTTP_PUBLIC_URL=true."
-            )
-        if (
-            self.mail_backend == "smtp"
-            and self.smtp_password
-            and self.smtp_security == "none"
-            and self.smtp_host not in ("localhost", "127.0.0.1", "::1")
-        ):
-            problems.append(
-                "CPD_SMTP_SECURITY=none would send CPD_SMTP_PASSWORD in clear to "
-                f"{self.smtp_host}: use starttls or tls."
-            )
+        problems = [problem for area in AREA_CHECKS for problem in area(self)]
+        if self.is_production and not _bad_public_url(self):
+            problems += [problem for refusal in STAND_IN_REFUSALS for problem in refusal(self)]
         return problems
 
     def summary(self) -> dict[str, object]:
@@ -483,3 +306,251 @@ def _env_name_in(message: str) -> str:
         name = rest.split("`", 1)[0]
         return f"{PREFIX}{name.upper()}: {head.rstrip().removesuffix(' - at')}"
     return message
+
+
+# -- Checks, one per area: each yields its problems, one operator-readable line each ----------
+
+Check = Callable[[Settings], Iterator[str]]
+
+
+def _token_problems(s: Settings) -> Iterator[str]:
+    public_token_key = s.uses_dev_secret and s.jwt_algorithm.startswith("HS")
+    if s.is_production and public_token_key:
+        yield "CPD_SECRET_KEY must be set in production (the default is public)."
+    if s.jwt_algorithm.startswith("HS") and len(s.secret_key) < 32:
+        yield "CPD_SECRET_KEY must be at least 32 characters."
+    if s.is_production and s.credential_signing_secret == DEV_SECRET_KEY and not public_token_key:
+        yield (  # not said twice when the token key above is the default too
+            "CPD_CREDENTIAL_KEY_SECRET (or CPD_SECRET_KEY) must be set in production: "
+            "it protects the organizations' signing keys."
+        )
+    if len(s.credential_signing_secret) < 32:  # the signer refuses shorter ones
+        yield (
+            "CPD_CREDENTIAL_KEY_SECRET (or CPD_SECRET_KEY, its fallback) must be at least "
+            "32 characters."
+        )
+    if not s.jwt_algorithm.startswith("HS") and not (
+        s.jwt_private_key_file and s.jwt_public_key_file
+    ):
+        yield (
+            f"CPD_JWT_ALGORITHM={s.jwt_algorithm} needs CPD_JWT_PRIVATE_KEY_FILE and "
+            "CPD_JWT_PUBLIC_KEY_FILE."
+        )
+
+
+def _payment_problems(s: Settings) -> Iterator[str]:
+    if s.payment_provider == "stripe" and not (s.stripe_api_key and s.stripe_webhook_secret):
+        yield "CPD_PAYMENT_PROVIDER=stripe needs CPD_STRIPE_API_KEY and CPD_STRIPE_WEBHOOK_SECRET."
+
+
+def _task_problems(s: Settings) -> Iterator[str]:
+    if s.task_queue == "saq" and not s.redis_url:
+        yield "CPD_TASK_QUEUE=saq needs CPD_REDIS_URL."
+    if min(s.task_attempts, s.task_timeout_seconds, s.task_heartbeat_seconds) < 1:
+        yield (
+            "CPD_TASK_ATTEMPTS, CPD_TASK_TIMEOUT_SECONDS and CPD_TASK_HEARTBEAT_SECONDS "
+            "must be at least 1."
+        )
+
+
+def _video_problems(s: Settings) -> Iterator[str]:
+    zoom = (s.zoom_account_id, s.zoom_client_id, s.zoom_client_secret, s.zoom_webhook_secret)
+    if s.video_provider == "zoom" and not all(zoom):
+        yield (
+            "CPD_VIDEO_PROVIDER=zoom needs CPD_ZOOM_ACCOUNT_ID, CPD_ZOOM_CLIENT_ID, "
+            "CPD_ZOOM_CLIENT_SECRET and CPD_ZOOM_WEBHOOK_SECRET."
+        )
+
+
+def _storage_problems(s: Settings) -> Iterator[str]:
+    if s.file_storage == "s3" and not s.s3_bucket:
+        yield "CPD_FILE_STORAGE=s3 needs CPD_S3_BUCKET."
+    if bool(s.s3_access_key_id) != bool(s.s3_secret_access_key):
+        yield (
+            "CPD_S3_ACCESS_KEY_ID and CPD_S3_SECRET_ACCESS_KEY go together (or leave both "
+            "unset for the default credential chain)."
+        )
+    if s.s3_prefix.strip("/") and not _S3_PREFIX.fullmatch(s.s3_prefix.strip("/")):
+        yield (
+            "CPD_S3_PREFIX: a folder path of names made of letters, digits, '.', '_' and "
+            "'-' (each starting with a letter or digit)."
+        )
+
+
+def _certificate_problems(s: Settings) -> Iterator[str]:
+    missing = [path for path in s.certificate_font_paths if not os.path.isdir(path)]
+    if missing:
+        yield f"CPD_CERTIFICATE_FONT_DIRS: not a folder: {', '.join(missing)}."
+    if min(s.certificate_check_seconds, s.certificate_render_seconds) <= 0:
+        yield "CPD_CERTIFICATE_CHECK_SECONDS and CPD_CERTIFICATE_RENDER_SECONDS must be above 0."
+    if s.certificate_render_memory_mib < MIN_RENDER_MEMORY_MIB:
+        yield (
+            f"CPD_CERTIFICATE_RENDER_MEMORY_MIB must be at least {MIN_RENDER_MEMORY_MIB} "
+            "(a compiling process needs about 300 MiB of address space)."
+        )
+    slots = (
+        s.certificate_render_processes,
+        s.certificate_checks_at_once,
+        s.certificate_checks_per_organization,
+    )
+    if min(slots) < 1:
+        yield (
+            "CPD_CERTIFICATE_RENDER_PROCESSES, CPD_CERTIFICATE_CHECKS_AT_ONCE and "
+            "CPD_CERTIFICATE_CHECKS_PER_ORGANIZATION must be at least 1."
+        )
+
+
+def _sign_in_problems(s: Settings) -> Iterator[str]:
+    if min(s.login_max_failures, s.login_address_max_failures) < 1:
+        yield "CPD_LOGIN_MAX_FAILURES and CPD_LOGIN_ADDRESS_MAX_FAILURES must be at least 1."
+    mail = (s.account_mail_per_recipient, s.account_mail_per_address)
+    if min(*mail, s.invitations_per_organization) < 1:
+        yield (
+            "CPD_ACCOUNT_MAIL_PER_RECIPIENT, CPD_ACCOUNT_MAIL_PER_ADDRESS and "
+            "CPD_INVITATIONS_PER_ORGANIZATION must be at least 1."
+        )
+    if not 1 <= s.login_first_delay_seconds <= s.login_window_seconds:
+        yield (
+            "CPD_LOGIN_FIRST_DELAY_SECONDS must be at least 1 and at most CPD_LOGIN_WINDOW_SECONDS."
+        )
+    try:
+        s.trusted_proxy_networks  # noqa: B018 - parsed here to fail at start
+    except ValueError as error:
+        yield f"CPD_TRUSTED_PROXIES: {error}."
+    if s.password_hash_threads < 1:
+        yield "CPD_PASSWORD_HASH_THREADS must be at least 1."
+
+
+def _logging_problems(s: Settings) -> Iterator[str]:
+    if s.log_level.upper() not in LOG_LEVELS:
+        yield f"CPD_LOG_LEVEL: one of {', '.join(LOG_LEVELS)}."
+
+
+def _bad_public_url(s: Settings) -> bool:
+    url = urlsplit(s.public_base_url)
+    return (
+        url.scheme not in ("http", "https") or not url.hostname or bool(url.query or url.fragment)
+    )
+
+
+def _public_url_problems(s: Settings) -> Iterator[str]:
+    if _bad_public_url(s):
+        yield (
+            "CPD_PUBLIC_BASE_URL: the http(s) address people reach this service at, "
+            "e.g. https://cpd.example.org (no query or fragment)."
+        )
+
+
+AREA_CHECKS: tuple[Check, ...] = (
+    _token_problems,
+    _payment_problems,
+    _task_problems,
+    _video_problems,
+    _storage_problems,
+    _certificate_problems,
+    _sign_in_problems,
+    _logging_problems,
+    _public_url_problems,
+)
+
+
+# -- Production: development stand-ins that lose money, mail or data, refused unless the
+# operator names the one that is meant ---------------------------------------------------------
+
+
+def _refuse_test_payments(s: Settings) -> Iterator[str]:
+    if s.allow_test_payments:
+        return
+    if s.payment_provider == "offline":
+        yield (
+            "CPD_PAYMENT_PROVIDER=offline confirms paid seats with test cards: use "
+            "stripe, or set CPD_ALLOW_TEST_PAYMENTS=true."
+        )
+    elif (s.stripe_api_key or "").startswith(("sk_test_", "rk_test_")):
+        yield (
+            "CPD_STRIPE_API_KEY is a test-mode key, which takes no money: use a live "
+            "key, or set CPD_ALLOW_TEST_PAYMENTS=true."
+        )
+
+
+# (setting, the stand-in's value, the setting that allows it, why production refuses it)
+_OPT_IN_STAND_INS = (
+    (
+        "video_provider",
+        "fake",
+        "allow_fake_video",
+        "CPD_VIDEO_PROVIDER=fake sends meeting links that lead nowhere: use zoom, or set "
+        "CPD_ALLOW_FAKE_VIDEO=true.",
+    ),
+    (
+        "mail_backend",
+        "file",
+        "allow_file_mail",
+        "CPD_MAIL_BACKEND=file writes emails to CPD_MAIL_OUTBOX_DIR and sends none: use smtp, "
+        "or set CPD_ALLOW_FILE_MAIL=true.",
+    ),
+    (
+        "certificate_renderer",
+        "fake",
+        "allow_fake_certificates",
+        "CPD_CERTIFICATE_RENDERER=fake issues placeholder PDFs, not the templates': use typst, "
+        "or set CPD_ALLOW_FAKE_CERTIFICATES=true.",
+    ),
+)
+
+
+def _refuse_fakes(s: Settings) -> Iterator[str]:
+    for name, stand_in, allowed_by, refusal in _OPT_IN_STAND_INS:
+        if getattr(s, name) == stand_in and not getattr(s, allowed_by):
+            yield refusal
+
+
+def _refuse_memory_backends(s: Settings) -> Iterator[str]:
+    if s.allow_memory_backends:
+        return
+    for name, variable in (
+        ("persistence", "CPD_PERSISTENCE"),
+        ("mail_backend", "CPD_MAIL_BACKEND"),
+        ("file_storage", "CPD_FILE_STORAGE"),
+    ):
+        if getattr(s, name) == "memory":
+            yield (
+                f"{variable}=memory loses everything at each restart: choose another, "
+                "or set CPD_ALLOW_MEMORY_BACKENDS=true."
+            )
+
+
+def _refuse_http_public_url(s: Settings) -> Iterator[str]:
+    if s.public_base_url.startswith("https://") or s.allow_http_public_url:
+        return
+    what = (
+        "is the development default"
+        if s.public_base_url == DEFAULT_PUBLIC_BASE_URL
+        else "is not https"
+    )
+    yield (
+        f"CPD_PUBLIC_BASE_URL {what} ({s.public_base_url}): set the https address "
+        "people reach this service at, or CPD_ALLOW_HTTP_PUBLIC_URL=true."
+    )
+
+
+def _refuse_smtp_password_in_clear(s: Settings) -> Iterator[str]:
+    if (
+        s.mail_backend == "smtp"
+        and s.smtp_password
+        and s.smtp_security == "none"
+        and s.smtp_host not in ("localhost", "127.0.0.1", "::1")
+    ):
+        yield (
+            "CPD_SMTP_SECURITY=none would send CPD_SMTP_PASSWORD in clear to "
+            f"{s.smtp_host}: use starttls or tls."
+        )
+
+
+STAND_IN_REFUSALS: tuple[Check, ...] = (
+    _refuse_test_payments,
+    _refuse_fakes,
+    _refuse_memory_backends,
+    _refuse_http_public_url,
+    _refuse_smtp_password_in_clear,
+)

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from cpd.bootstrap import Container, build_container
-from tests.conftest import make_settings
+from cpd.settings import Settings
+from tests import conftest
 from tests.unit.fakes import CatalogWorld, FakeClock, Tenants
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """The shared test settings with the fake certificate renderer: no Typst processes here
+    (tests/integration renders real PDFs)."""
+    return conftest.make_settings(**{"certificate_renderer": "fake"} | overrides)
+
+
+@pytest.fixture
+def container_settings() -> Settings:
+    return make_settings()
 
 
 @pytest.fixture

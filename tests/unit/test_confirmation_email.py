@@ -26,7 +26,7 @@ from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.refunds import STANDARD_REFUNDS
 from cpd.domain.registrations import Registration, RegistrationStatus
 from cpd.services.registrations.steps import payment_event_task
-from tests.conftest import make_settings
+from tests.unit.conftest import make_settings
 from tests.unit.fakes import new_event
 
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)

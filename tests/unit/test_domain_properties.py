@@ -20,7 +20,7 @@ from cpd.domain.accounts import (
 )
 from cpd.domain.errors import Conflict
 from cpd.domain.ids import new_id
-from tests.conftest import make_settings
+from tests.unit.conftest import make_settings
 from tests.unit.fakes import START
 
 ORG = uuid4()

@@ -20,7 +20,7 @@ from cpd.entrypoints import cli
 from cpd.entrypoints.observability import configure_logging, granian_log_config
 from cpd.services.messaging.emails import send_email_task
 from cpd.settings import SECRET_FIELDS, Settings
-from tests.conftest import make_settings
+from tests.unit.conftest import make_settings
 
 SECRETS = {
     "secret_key": "sekrit-token-key-0123456789abcdefghij",

@@ -14,8 +14,8 @@ from cpd.domain.events import Event
 from cpd.domain.meetings import Meeting, MeetingSpec, Participant, SessionMeeting
 from cpd.domain.registrations import Registration
 from cpd.domain.tasks import Task
+from cpd.entrypoints.scheduler import periodic_jobs
 from cpd.services.events.tasks import AddMeetingRegistrants
-from tests.conftest import make_settings
 from tests.contract.builders import (
     T0,
     FrozenClock,
@@ -24,6 +24,7 @@ from tests.contract.builders import (
     make_registration,
     make_user,
 )
+from tests.unit.conftest import make_settings
 
 
 @pytest.fixture
@@ -80,8 +81,8 @@ async def test_the_periodic_job_syncs_meetings_that_ended_a_while_ago(
         second.meeting_id, Participant(event.sessions[1].starts_at, None, email=email)
     )
 
-    assert "zoom_attendance_sync" in app.periodic_jobs
-    sweep = app.periodic_jobs["zoom_attendance_sync"][1]
+    assert "zoom_attendance_sync" in periodic_jobs(app)
+    sweep = periodic_jobs(app)["zoom_attendance_sync"][1]
     clock.current = event.sessions[0].ends_at + timedelta(minutes=10)  # report not ready yet
     assert await app.meetings.sync_due_attendance() == 0
     clock.current = event.sessions[0].ends_at + timedelta(minutes=16)

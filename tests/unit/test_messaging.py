@@ -39,13 +39,13 @@ from cpd.services.messaging.emails import (
 )
 from cpd.services.messaging.messages import MessagingService
 from cpd.services.messaging.tasks import SendEmail
-from tests.conftest import make_settings
 from tests.contract.builders import (
     make_event,
     make_organization,
     make_registration,
     make_user,
 )
+from tests.unit.conftest import make_settings
 from tests.unit.fakes import new_event
 
 LINKS = Links("https://cpd.example")

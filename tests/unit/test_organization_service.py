@@ -15,7 +15,7 @@ from cpd.domain.ids import new_id
 from cpd.domain.invitations import InvitationView
 from cpd.domain.pages import PageRequest
 from cpd.services.accounts.organizations import OrganizationChanges
-from tests.conftest import make_settings
+from tests.unit.conftest import make_settings
 from tests.unit.fakes import FakeClock, actor_of, invitation_token, register
 
 

@@ -22,7 +22,7 @@ from cpd.domain.pages import PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.registrations import Registration
 from cpd.services.events.commands import EventFields
-from tests.conftest import make_settings
+from tests.unit.conftest import make_settings
 from tests.unit.fakes import new_event
 
 PEOPLE, CAPACITY = 6, 3

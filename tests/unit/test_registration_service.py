@@ -19,8 +19,9 @@ from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.registrations import RegistrationStatus
+from cpd.entrypoints.scheduler import EmbeddedScheduler
 from cpd.services.registrations.steps import payment_event_task
-from tests.conftest import make_settings
+from tests.unit.conftest import make_settings
 from tests.unit.fakes import new_event
 
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)
@@ -208,6 +209,8 @@ async def test_the_embedded_housekeeping_releases_expired_holds() -> None:
     clock = Clock()
     app = build_container(make_settings(housekeeping_seconds=0.05), clock=clock)
     await app.startup()
+    scheduler = EmbeddedScheduler(app)
+    scheduler.start()
     try:
         event = await published_event(app, capacity=1, price=2500)
         buyer = await person(app, 1)
@@ -219,6 +222,7 @@ async def test_the_embedded_housekeeping_releases_expired_holds() -> None:
             await asyncio.sleep(0.02)
         assert (await app.registrations.get(buyer, held.id)).status == "expired"
     finally:
+        await scheduler.stop()
         await app.shutdown()
 
 
@@ -241,6 +245,8 @@ async def test_the_embedded_scheduler_keeps_each_jobs_cron(
     monkeypatch.setattr(app.registrations, "expire_due", counting("expire"))
     monkeypatch.setattr(app.meetings, "sync_due_attendance", counting("zoom"))
     await app.startup()
+    scheduler = EmbeddedScheduler(app)
+    scheduler.start()
     try:
         await asyncio.sleep(0.2)
         assert runs["expire"] > 3
@@ -249,6 +255,7 @@ async def test_the_embedded_scheduler_keeps_each_jobs_cron(
         await asyncio.sleep(0.1)
         assert runs["zoom"] == 2
     finally:
+        await scheduler.stop()
         await app.shutdown()
 
 

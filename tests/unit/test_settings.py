@@ -249,6 +249,7 @@ def test_production_refuses_every_development_stand_in_at_once() -> None:
         ("CPD_STRIPE_API_KEY", "rk_test_abc", "CPD_STRIPE_API_KEY", "TEST_PAYMENTS"),
         ("CPD_VIDEO_PROVIDER", "fake", "CPD_VIDEO_PROVIDER=fake", "FAKE_VIDEO"),
         ("CPD_MAIL_BACKEND", "file", "CPD_MAIL_BACKEND=file", "FILE_MAIL"),
+        ("CPD_CERTIFICATE_RENDERER", "fake", "CPD_CERTIFICATE_RENDERER=fake", "FAKE_CERTIFICATES"),
         ("CPD_MAIL_BACKEND", "memory", "CPD_MAIL_BACKEND=memory", "MEMORY_BACKENDS"),
         ("CPD_PERSISTENCE", "memory", "CPD_PERSISTENCE=memory", "MEMORY_BACKENDS"),
         ("CPD_FILE_STORAGE", "memory", "CPD_FILE_STORAGE=memory", "MEMORY_BACKENDS"),

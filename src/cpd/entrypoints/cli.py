@@ -10,19 +10,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import click
-import structlog
 
 from cpd.domain.errors import DomainError
 from cpd.domain.jobs import Job, JobStatus
 from cpd.domain.tasks import TaskState
-from cpd.entrypoints.observability import configure_logging, granian_log_config
 from cpd.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from cpd.bootstrap import Container
 
-# The composition root, the SQL layer and the worker are imported by the commands that use
-# them, not here: `cpd --help` took 7-8 s importing every adapter.
+# The composition root, the SQL layer, the worker and the logging stack (structlog, rich) are
+# imported by the commands that use them, not here: `cpd --help` stays quick.
 
 T = TypeVar("T")
 
@@ -39,8 +37,16 @@ def _settings() -> Settings:
         ) from None
 
 
+def _configure_logging(settings: Settings) -> None:
+    from cpd.entrypoints.observability import configure_logging
+
+    configure_logging(settings)
+
+
 def _log_configuration(settings: Settings, command: str) -> None:
     """One line an operator can check at start: what this process will use, no secret."""
+    import structlog
+
     structlog.get_logger("cpd").info(f"{command} starting", **settings.summary())
 
 
@@ -50,7 +56,7 @@ def _run(work: Callable[[Container], Awaitable[T]], *, migrate_first: bool = Tru
     from cpd.bootstrap import build_container
 
     settings = _settings()
-    configure_logging(settings)
+    _configure_logging(settings)
 
     async def main() -> T:
         container = build_container(settings)
@@ -68,6 +74,16 @@ def _run(work: Callable[[Container], Awaitable[T]], *, migrate_first: bool = Tru
     except DomainError as error:
         field = f" ({error.field})" if error.field else ""
         raise click.ClickException(f"{error.detail}{field}") from None
+    except SchemaBehind as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _prepare_schema(settings: Settings) -> None:
+    from cpd.adapters.sql.migrations import SchemaBehind
+    from cpd.bootstrap import prepare_schema_only
+
+    try:
+        asyncio.run(prepare_schema_only(settings))
     except SchemaBehind as error:
         raise click.ClickException(str(error)) from None
 
@@ -97,7 +113,7 @@ def main() -> None:
 def serve(host: str, port: int, workers: int, reload: bool, server: str) -> None:
     """Serve the HTTP API (the embedded default needs no configuration)."""
     settings = _settings()
-    configure_logging(settings)
+    _configure_logging(settings)
     _log_configuration(settings, "serve")
     if settings.uses_dev_secret:
         click.echo(
@@ -113,7 +129,7 @@ def serve(host: str, port: int, workers: int, reload: bool, server: str) -> None
         )
     # Migrate (where CPD_AUTO_MIGRATE says) once, here, before any server worker starts; the
     # workers' factory only checks the schema. A schema behind the code stops here.
-    _run(lambda c: c.prepare_schema(), migrate_first=False)
+    _prepare_schema(settings)
     target = "cpd.entrypoints.http.app:create_served_app"
     if server == "uvicorn":
         import uvicorn
@@ -133,6 +149,8 @@ def serve(host: str, port: int, workers: int, reload: bool, server: str) -> None
     from granian import Granian
     from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
+
+    from cpd.entrypoints.observability import granian_log_config
 
     Granian(
         target,
@@ -257,7 +275,7 @@ def approve_organization(organization: str) -> None:
 def worker() -> None:
     """Run the SAQ worker: relayed tasks and the scheduled jobs (needs CPD_TASK_QUEUE=saq)."""
     settings = _settings()
-    configure_logging(settings)
+    _configure_logging(settings)
     if settings.task_queue != "saq":
         raise click.ClickException(
             "the worker runs tasks from Redis: set CPD_TASK_QUEUE=saq and CPD_REDIS_URL "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cpd.adapters.queues.saq import build_worker
 from cpd.bootstrap import build_container
+from cpd.entrypoints.scheduler import periodic_jobs
 from cpd.settings import Settings
 
 
@@ -23,7 +24,7 @@ async def run_worker(settings: Settings) -> None:
     worker = build_worker(
         container.saq_queue,
         container.task_runner,
-        periodic=container.periodic_jobs,
+        periodic=periodic_jobs(container),
         concurrency=settings.worker_concurrency,
         sweep_seconds=settings.worker_sweep_seconds,
         startup=startup,

@@ -51,6 +51,7 @@ from cpd.entrypoints.http.registrations.webhooks import StripeWebhookController
 from cpd.entrypoints.http.requests import StrictJsonRequest, refuse_nul
 from cpd.entrypoints.http.security_headers import SecurityHeaders
 from cpd.entrypoints.observability import configure_logging
+from cpd.entrypoints.scheduler import EmbeddedScheduler
 from cpd.ports.platform import Cache
 from cpd.settings import Settings
 
@@ -111,10 +112,15 @@ def create_app(
     """Build the app around an already-wired container (tests pass their own); ``migrate``
     None follows CPD_AUTO_MIGRATE, and the schema is checked either way."""
 
+    scheduler = EmbeddedScheduler(container)
+
     async def on_startup() -> None:
         await container.startup(run_relay=run_relay, migrate=migrate)
+        if run_relay and container.saq_queue is None:  # with SAQ, the worker schedules them
+            scheduler.start()
 
     async def on_shutdown() -> None:
+        await scheduler.stop()
         await container.shutdown()
 
     docs = container.settings.serves_openapi_docs

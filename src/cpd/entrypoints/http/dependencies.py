@@ -15,21 +15,12 @@ from cpd.domain.errors import NotAuthenticated
 from cpd.domain.pages import MAX_OFFSET, MAX_PAGE_SIZE, PageRequest
 from cpd.entrypoints.http.client_address import client_address
 from cpd.ports.platform import Cache
-from cpd.services.accounts.organizations import OrganizationService
 from cpd.services.accounts.users import AccountService
 
 
 def container_of(state: State) -> Container:
     container: Container = state.container
     return container
-
-
-def provide_accounts(state: State) -> AccountService:
-    return container_of(state).accounts
-
-
-def provide_organizations(state: State) -> OrganizationService:
-    return container_of(state).organizations
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str:
@@ -80,21 +71,16 @@ def _service(name: str) -> Provide:
     return Provide(provide, sync_to_thread=False)
 
 
+# Controllers ask for a service by its name in the container (every field typed as a service),
+# and for the two adapters they call themselves (calendar files, QR codes).
+HANDED_TO_CONTROLLERS = [
+    name
+    for name, spec in Container.__dataclass_fields__.items()
+    if str(spec.type).endswith("Service") or name in ("calendars", "qr_codes")
+]
+
 DEPENDENCIES = {
-    "accounts": Provide(provide_accounts, sync_to_thread=False),
-    "organizations": Provide(provide_organizations, sync_to_thread=False),
-    "events": _service("events"),
-    "courses": _service("courses"),
-    "attendance": _service("attendance"),
-    "catalog": _service("catalog"),
-    "registrations": _service("registrations"),
-    "meetings": _service("meetings"),
-    "calendars": _service("calendars"),
-    "qr_codes": _service("qr_codes"),
-    "messaging": _service("messaging"),
-    "certificates": _service("certificates"),
-    "credentials": _service("credentials"),
-    "certificate_design": _service("certificate_design"),
+    **{name: _service(name) for name in HANDED_TO_CONTROLLERS},
     "response_cache": Provide(provide_response_cache, sync_to_thread=False),
     "actor": Provide(provide_actor),
     "optional_actor": Provide(provide_optional_actor),

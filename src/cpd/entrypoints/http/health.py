@@ -26,14 +26,13 @@ class HealthController(Controller):
         "and the S3 bucket, if used, answer); 503 otherwise",
     )
     async def ready(self, state: State) -> Response[Health]:
-        for probe in container_of(state).health_probes:
+        for name, ping in container_of(state).health_probes.items():
             try:
-                await probe.ping()
+                await ping()
             except SchemaBehind as behind:
                 log.warning("readiness: schema behind the code", detail=str(behind))
                 return Response(Health(status=f"unavailable: {behind}"), status_code=503)
             except Exception:
-                name = type(probe).__name__
                 log.warning("readiness probe failed", probe=name, exc_info=True)
                 return Response(Health(status=f"unavailable: {name}"), status_code=503)
         return Response(Health(status="ok"))
