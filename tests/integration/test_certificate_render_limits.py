@@ -18,8 +18,8 @@ from uuid import UUID
 
 import pytest
 from tests.conftest import make_settings
+from tests.unit.certificates.test_certificate_service import person
 from tests.unit.fakes import FakeClock, new_event
-from tests.unit.test_certificate_service import person
 
 from cpd.adapters.documents.typst_certificates import ASSETS, TypstCertificateRenderer
 from cpd.adapters.memory.database import MemoryDatabase

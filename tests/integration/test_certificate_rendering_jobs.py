@@ -7,7 +7,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 from tests.conftest import make_settings
-from tests.unit.test_certificate_service import PAGE, START, World, complete, jobs, world_on
+from tests.unit.certificates.test_certificate_service import (
+    PAGE,
+    START,
+    World,
+    complete,
+    jobs,
+    world_on,
+)
 
 from cpd.domain.certificate_design import CertificateTemplate
 from cpd.domain.jobs import JobStatus

@@ -11,7 +11,7 @@ import pypdf
 from litestar.testing import TestClient
 from tests.conftest import make_settings
 from tests.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server
-from tests.unit.test_certificate_wiring import CJK_FONTS
+from tests.unit.certificates.test_certificate_wiring import CJK_FONTS
 
 from cpd.adapters.storage.files import LocalFileStorage, MemoryFileStorage
 from cpd.adapters.storage.s3 import S3FileStorage

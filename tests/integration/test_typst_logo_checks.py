@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from tests.unit.test_certificate_design import PNG
+from tests.unit.certificates.test_certificate_design import PNG
 
 from cpd.adapters.documents.typst_certificates import DEFAULT_TEMPLATE, TypstCertificateRenderer
 from cpd.domain.certificates import Logo, sample_fields

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from litestar.testing import TestClient
 from tests.api.conftest import Api, eventually
-from tests.api.test_zoom_meetings import join_urls
+from tests.api.events.test_zoom_meetings import join_urls
 from tests.conftest import make_settings
 from tests.integration.fake_zoom import ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET, running_fake_zoom
 from tests.unit.fakes import FakeClock

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cpd.domain.registrations import REMINDER_LEADS, Upcoming, due_reminder
-from tests.unit.test_registration_service import START
+from tests.unit.registrations.test_registration_service import START
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(hours=24)

@@ -7,8 +7,13 @@ from dataclasses import replace
 from uuid import UUID
 
 from tests.api.conftest import Api, assert_problem
-from tests.api.test_registrations import CHECK_IN_CODE, _event, _register, _running_event
-from tests.unit.test_check_in_codes import decode_svg_qr
+from tests.api.registrations.test_registrations import (
+    CHECK_IN_CODE,
+    _event,
+    _register,
+    _running_event,
+)
+from tests.unit.events.test_check_in_codes import decode_svg_qr
 
 
 def test_a_code_is_accepted_in_any_case_with_or_without_the_dash(api: Api) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from cpd.settings import Settings, SettingsError
 
-CJK_FONTS = Path(__file__).parent.parent / "fixtures" / "fonts"
+CJK_FONTS = Path(__file__).parents[2] / "fixtures" / "fonts"
 
 
 def test_settings_read_the_certificate_and_storage_variables(tmp_path: Path) -> None:
