@@ -7,9 +7,9 @@ rendered anyway, so a certificate is never refused for a name.
 
 A template is someone's code, so every compile runs in a child process of ``typst_pool``
 that is killed at its deadline or when it outgrows its memory cap; each child keeps one
-compiler and one loaded set of fonts (reading the fonts per compile cost 6.2 ms against
-3.45 ms: bench/README.md). The template is passed on every compile: a compiler made from
-in-memory bytes can fail on its second compile in typst 0.15.
+compiler and one loaded set of fonts (reading them per compile nearly doubled a compile's
+time: bench/README.md). The template is passed on every compile: a compiler made from
+in-memory bytes can fail on its second compile in typst 0.15 (it can go once typst fixes it).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ DRIVER = (
 )
 # Decodes a logo the way Typst decodes images of its own (an undecodable raster inside the
 # SVG that carries a logo to templates is skipped silently, so uploads are checked with this).
-# Inputs are strings: raster bytes travel as a JSON array of numbers (a 1 MiB logo: ~0.15 s).
+# Inputs are strings: raster bytes travel as a JSON array of numbers.
 _LOGO_CHECK = b"""
 #let data = sys.inputs.at("logo")
 #let format = sys.inputs.at("format")
