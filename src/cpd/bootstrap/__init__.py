@@ -48,6 +48,7 @@ from cpd.services.messaging.messages import MessagingService
 from cpd.services.platform.outbox import OutboxRelay, TaskRunner, ping
 from cpd.services.policies import POLICIES
 from cpd.services.registrations.booking import RegistrationService
+from cpd.services.registrations.emails import RegistrantEmails
 from cpd.services.registrations.reminders import ReminderService
 from cpd.settings import Settings
 
@@ -108,10 +109,14 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         clock=clock,
         catalog_cache=catalog_cache,
         payments=payments,
+        reactions=POLICIES,
+    )
+    registrant_emails = RegistrantEmails(
+        uow,
+        clock=clock,
         messaging=messaging,
         calendars=calendars,
         public_base_url=settings.public_base_url,
-        reactions=POLICIES,
     )
     video_meetings = build_video_meetings(settings)
     meetings = MeetingService(uow, clock=clock, meetings=video_meetings, reactions=POLICIES)
@@ -137,7 +142,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         public_base_url=settings.public_base_url,
     )
     handlers: TaskHandlers = handlers_of(
-        certificates, meetings, messaging, registrations, accounts, ping
+        certificates, meetings, messaging, registrations, registrant_emails, accounts, ping
     )
     saq_queue = build_saq_queue(settings, resources)
     outbox_store = persistence.outbox_store
@@ -202,6 +207,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         courses=CourseService(uow, clock=clock, catalog_cache=catalog_cache),
         attendance=AttendanceService(uow, clock=clock, reactions=POLICIES),
         registrations=registrations,
+        registrant_emails=registrant_emails,
         reminders=ReminderService(uow, outbox_store, clock=clock),
         payments=payments,
         catalog=CatalogService(persistence.catalog_reader, uow, cache=catalog_cache),

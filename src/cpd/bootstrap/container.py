@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from cpd.services.messaging.messages import MessagingService
     from cpd.services.platform.outbox import OutboxRelay, TaskRunner
     from cpd.services.registrations.booking import RegistrationService
+    from cpd.services.registrations.emails import RegistrantEmails
     from cpd.services.registrations.reminders import ReminderService
     from cpd.settings import Settings
 
@@ -110,6 +111,7 @@ class Container:
     courses: CourseService
     attendance: AttendanceService
     registrations: RegistrationService
+    registrant_emails: RegistrantEmails
     reminders: ReminderService
     payments: PaymentGateway
     catalog: CatalogService

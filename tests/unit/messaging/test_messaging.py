@@ -404,8 +404,8 @@ async def test_a_reminder_goes_once_per_registration_and_lead_time(
     assert isinstance(mailer, MemoryMailer)
     before = len(mailer.sent)
 
-    first = await container.registrations.send_reminder(registration.id, 24)
-    again = await container.registrations.send_reminder(registration.id, 24)
+    first = await container.registrant_emails.send_reminder(registration.id, 24)
+    again = await container.registrant_emails.send_reminder(registration.id, 24)
     await container.task_handlers["event_reminder"](
         Task("event_reminder", {"registration_id": str(registration.id), "hours_before": 1})
     )
@@ -424,7 +424,7 @@ async def test_a_reminder_goes_once_per_registration_and_lead_time(
     log = await container.messaging.my_log(person, CommunicationStatus.SENT, PageRequest())
     assert [c.template for c in log.items].count("event_reminder") == 2
     with pytest.raises(InvalidInput) as caught:
-        await container.registrations.send_reminder(registration.id, 3)
+        await container.registrant_emails.send_reminder(registration.id, 3)
     assert caught.value.field == "hours_before"
 
 
@@ -434,18 +434,18 @@ async def test_no_reminder_for_a_cancelled_registration_a_past_event_or_an_opt_o
     container, clock = app
     person, _, registration = await booked(container)
     await container.registrations.cancel(person, registration.id)
-    assert await container.registrations.send_reminder(registration.id, 24) is None
+    assert await container.registrant_emails.send_reminder(registration.id, 24) is None
 
     other, _, later = await booked(container)
     await container.messaging.update_preferences(other, {"event_reminders": False})
-    opted_out = await container.registrations.send_reminder(later.id, 24)
+    opted_out = await container.registrant_emails.send_reminder(later.id, 24)
     assert opted_out is not None
     assert opted_out.opted_out
     page = await container.messaging.notifications(other, unread_only=True, page=PageRequest())
     assert "event_reminder" in [n.kind for n in page.items]  # still told in the app
 
     clock.current = START + timedelta(minutes=1)
-    assert await container.registrations.send_reminder(later.id, 1) is None
+    assert await container.registrant_emails.send_reminder(later.id, 1) is None
 
 
 async def test_registration_emails_are_logged_under_the_host_organization(
