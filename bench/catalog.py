@@ -56,7 +56,7 @@ def database(url: str | None) -> Iterator[str]:
         yield url
         return
     sys.path.insert(0, str(ROOT))
-    from tests.postgres import _throwaway_server  # the test suite's throwaway server
+    from tests.support.postgres import _throwaway_server  # the test suite's throwaway server
 
     with _throwaway_server() as server_url:
         yield server_url

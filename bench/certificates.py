@@ -21,15 +21,17 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pypdf
 import segno
 import typst
-from tests.conftest import make_settings
-from tests.integration.test_typst_certificates import tiny_png
-from tests.unit.fakes import FakeClock, new_event
+from tests.support.clock import FakeClock
+from tests.support.commands import new_event
+from tests.support.samples import tiny_png
+from tests.support.settings import make_settings
 
 from cpd.adapters.documents import typst_certificates as tc
 from cpd.adapters.documents.typst_worker import TypstCompiler
@@ -268,6 +270,7 @@ async def through_the_job(count: int, threads: int, folder: Path) -> dict[str, f
             email="owner@example.org", password=PASSWORD, first_name="O",
             last_name="Wner",
         )  # fmt: skip
+        assert owner_user is not None
         owner = Actor(owner_user.id)
         organization = await app.organizations.create(owner, name="Royal Society of Ethics")
         starts = clock.now() + timedelta(days=1)
@@ -283,6 +286,7 @@ async def through_the_job(count: int, threads: int, folder: Path) -> dict[str, f
                 email=f"p{n}@example.org", password=PASSWORD, first_name=first,
                 last_name=f"{last} {n}",
             )  # fmt: skip
+            assert user is not None
             people.append(Actor(user.id))
             await app.registrations.register(people[-1], event.id)
         clock.advance(days=2)
@@ -389,7 +393,7 @@ def main() -> None:
     args = parser.parse_args()
     many = certificates(args.count)
 
-    print(f"## {args.count} certificates, typst {typst.__version__}, segno {segno.__version__}\n")
+    print(f"## {args.count} certificates, typst {version('typst')}, segno {segno.__version__}\n")
     print("### Per step, one thread (mean ms per certificate)\n")
     for step, ms in breakdown(many).items():
         print(f"| {step} | {ms:.2f} |")
@@ -426,12 +430,12 @@ def main() -> None:
 
     print("\n### ReportLab baseline (1 thread, render only)\n")
     for fast_qr, label in ((False, "ReportLab QR widget"), (True, "segno matrix as rectangles")):
-        seconds = reportlab_baseline(many, fast_qr)
-        if seconds is None:
+        baseline = reportlab_baseline(many, fast_qr)
+        if baseline is None:
             print("ReportLab is not installed: run with `uv run --with reportlab ...`")
             break
-        ms = per_item_ms(seconds, len(many))
-        print(f"| ReportLab, {label} | {ms:.2f} ms/cert | {seconds:.1f} s |")
+        ms = per_item_ms(baseline, len(many))
+        print(f"| ReportLab, {label} | {ms:.2f} ms/cert | {baseline:.1f} s |")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ async def print_plans(url: str) -> None:
                 else:
                     await reader.count_events(filters)
                 key, params = reader._event_filters(filters)
+                assert key is not None  # these filters match something
                 statement = reader._statements[(kind, *key)]
                 text = statement.text.replace(sql_catalog._LIMIT, "20")
                 text = text.replace(sql_catalog._OFFSET, "0")

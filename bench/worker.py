@@ -37,9 +37,9 @@ from cpd.services.platform.outbox import Ping
 from cpd.settings import Settings
 
 sys.path.insert(0, str(ROOT))
-from tests.redis_server import throwaway_redis
-from tests.smtp_server import CollectingHandler, free_port
-from tests.unit.fakes import new_event
+from tests.support.commands import new_event
+from tests.support.redis_server import throwaway_redis
+from tests.support.smtp_server import CollectingHandler, free_port
 
 PASSWORD = "a long benchmark passphrase"  # noqa: S105 - throwaway users
 
@@ -129,6 +129,7 @@ async def end_to_end(app: Container, inbox: TimedInbox, people: int) -> list[flo
     host = await app.accounts.register(
         email="host@bench.example.org", password=PASSWORD, first_name="H", last_name="O"
     )
+    assert host is not None
     org = await app.organizations.create(Actor(host.id), name="Bench Host")
     starts = datetime.now(UTC) + timedelta(days=30)
     event = await app.events.create(
@@ -146,6 +147,7 @@ async def end_to_end(app: Container, inbox: TimedInbox, people: int) -> list[flo
         user = await app.accounts.register(
             email=email, password=PASSWORD, first_name="P", last_name=str(n)
         )
+        assert user is not None
         while not inbox.times_for(email):  # noqa: ASYNC110 - the welcome first, not timed
             await asyncio.sleep(0.001)
         sent = time.perf_counter()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck
@@ -14,29 +13,20 @@ from cpd.adapters.sql.database import create_engine
 from cpd.adapters.sql.migrations import migrate
 from cpd.bootstrap import Container, build_container
 from cpd.settings import Settings
+from tests.support.settings import make_settings, sqlite_url
 
-pytest_plugins = ["tests.postgres", "tests.redis_server", "tests.s3_server", "tests.smtp_server"]
+pytest_plugins = [
+    "tests.support.postgres",
+    "tests.support.redis_server",
+    "tests.support.s3_server",
+    "tests.support.smtp_server",
+]
 
 # Property tests check rules, not speed: a loaded CI machine must not fail them on a deadline.
 hypothesis_settings.register_profile(
     "cpd", deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 hypothesis_settings.load_profile("cpd")
-
-FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 64}
-
-
-def make_settings(**overrides: Any) -> Settings:
-    return Settings.from_mapping(
-        {
-            "environment": "test",
-            "persistence": "memory",
-            "mail_backend": "memory",
-            "file_storage": "memory",
-        }
-        | FAST_ARGON2
-        | overrides
-    )
 
 
 @pytest.fixture
@@ -54,10 +44,6 @@ async def container(container_settings: Settings) -> AsyncIterator[Container]:
     await app.shutdown()
 
 
-def sqlite_url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
-
-
 async def _migrate_file(path: Path) -> None:
     engine = create_engine(sqlite_url(path))
     try:
@@ -69,7 +55,7 @@ async def _migrate_file(path: Path) -> None:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated once per session; each test works on a copy of it."""
-    from tests.postgres import run_async  # imported here: pytest loads it as a plugin first
+    from tests.support.postgres import run_async  # imported here: pytest loads it as a plugin first
 
     path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite"
     run_async(_migrate_file(path))

@@ -19,8 +19,8 @@ from cpd.bootstrap import Container, build_container
 from cpd.domain.messaging import EmailMessage
 from cpd.entrypoints.http.app import create_app
 from cpd.entrypoints.observability import configure_logging
-from tests.conftest import make_settings, sqlite_url
-from tests.unit.fakes import FakeClock
+from tests.support.clock import FakeClock
+from tests.support.settings import make_settings, sqlite_url
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.smtp_server import free_port
+from tests.support.smtp_server import free_port
 
 
 @dataclass

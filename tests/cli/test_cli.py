@@ -21,8 +21,9 @@ from cpd.entrypoints import cli
 from cpd.services.events.attendance import AttendanceEntry
 from cpd.settings import Settings
 from tests.cli.serving import cpd_serve
-from tests.conftest import FAST_ARGON2
-from tests.unit.fakes import FakeClock, new_event
+from tests.support.clock import FakeClock
+from tests.support.commands import new_event
+from tests.support.settings import FAST_ARGON2
 
 
 @pytest.fixture

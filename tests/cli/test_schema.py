@@ -16,7 +16,7 @@ from cpd.bootstrap import build_container
 from cpd.entrypoints import cli
 from cpd.entrypoints.http.app import create_app, create_app_from_env, create_served_app
 from cpd.settings import Settings
-from tests.conftest import FAST_ARGON2
+from tests.support.settings import FAST_ARGON2
 
 PREVIOUS = "0012"
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from cpd.entrypoints import cli
 from tests.cli.serving import cpd_serve
-from tests.conftest import FAST_ARGON2
+from tests.support.settings import FAST_ARGON2
 
 
 def _env(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str]:

@@ -17,8 +17,8 @@ from cpd.adapters.memory.outbox import MemoryOutboxStore
 from cpd.adapters.sql.catalog import SqlCatalogReader
 from cpd.adapters.sql.database import SqlDatabase, create_engine
 from cpd.adapters.sql.outbox import SqlOutboxStore
-from tests.conftest import sqlite_url
 from tests.contract.builders import T0, Backend, FrozenClock
+from tests.support.settings import sqlite_url
 
 BACKENDS = [
     pytest.param("memory", id="memory"),

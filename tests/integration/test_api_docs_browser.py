@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.browser import chromium, served
-from tests.conftest import make_settings
+from tests.support.browser import chromium, served
+from tests.support.settings import make_settings
 
 from cpd.bootstrap import build_container
 from cpd.entrypoints.http.app import create_app

@@ -15,8 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.conftest import make_settings, sqlite_url
-from tests.unit.fakes import FakeClock, new_event
+from tests.support.clock import FakeClock
+from tests.support.commands import new_event
+from tests.support.settings import make_settings, sqlite_url
 
 from cpd.adapters.mail.mailers import MemoryMailer
 from cpd.bootstrap import Container, build_container

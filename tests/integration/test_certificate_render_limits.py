@@ -17,9 +17,10 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from tests.conftest import make_settings
+from tests.support.clock import FakeClock
+from tests.support.commands import new_event
+from tests.support.settings import make_settings
 from tests.unit.certificates.test_certificate_service import person
-from tests.unit.fakes import FakeClock, new_event
 
 from cpd.adapters.documents.typst_certificates import ASSETS, TypstCertificateRenderer
 from cpd.adapters.memory.database import MemoryDatabase

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 from tests.unit.certificates.test_certificate_service import (
     PAGE,
     START,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pypdf
 from litestar.testing import TestClient
-from tests.conftest import make_settings
-from tests.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server
+from tests.support.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server
+from tests.support.settings import make_settings
 from tests.unit.certificates.test_certificate_wiring import CJK_FONTS
 
 from cpd.adapters.storage.files import LocalFileStorage, MemoryFileStorage

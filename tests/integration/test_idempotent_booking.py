@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from tests.conftest import make_settings, sqlite_url
+from tests.support.settings import make_settings, sqlite_url
 
 from cpd.bootstrap import build_container
 from cpd.entrypoints.http.app import create_app

@@ -18,8 +18,9 @@ from uuid import UUID
 
 import pytest
 from sqlalchemy import func, select
-from tests.conftest import make_settings
-from tests.unit.fakes import join, new_event
+from tests.support.commands import new_event
+from tests.support.settings import make_settings
+from tests.unit.fakes import join
 
 from cpd.adapters.sql import tables
 from cpd.adapters.sql.database import SqlDatabase

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import make_settings
-from tests.unit.fakes import new_event
+from tests.support.commands import new_event
+from tests.support.settings import make_settings
 
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tests.conftest import make_settings
-from tests.smtp_server import SmtpServer, free_port
+from tests.support.settings import make_settings
+from tests.support.smtp_server import SmtpServer, free_port
 
 from cpd.adapters.mail.mailers import SmtpMailer
 from cpd.bootstrap import build_container

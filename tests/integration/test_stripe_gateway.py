@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 
 import pytest
 import stripe
-from tests.integration.fake_stripe import API_KEY, FakeStripe, running_fake_stripe, sign_webhook
+from tests.support.fake_stripe import API_KEY, FakeStripe, running_fake_stripe, sign_webhook
 
 from cpd.adapters.payments.stripe_gateway import StripeGateway
 from cpd.domain.errors import Conflict, DomainError, InvalidInput, NotFound

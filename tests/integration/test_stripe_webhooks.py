@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 from tests.api.conftest import Api, assert_problem
-from tests.conftest import make_settings
-from tests.integration.fake_stripe import API_KEY, FakeStripe, running_fake_stripe, sign_webhook
+from tests.support.fake_stripe import API_KEY, FakeStripe, running_fake_stripe, sign_webhook
+from tests.support.settings import make_settings
 
 from cpd.bootstrap import build_container
 from cpd.entrypoints.http.app import create_app

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import io
 import re
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +18,7 @@ import segno
 import zxingcpp
 from PIL import Image
 from structlog.testing import capture_logs
+from tests.support.samples import tiny_png
 
 from cpd.adapters.documents import typst_pool
 from cpd.adapters.documents.typst_certificates import (
@@ -49,21 +48,6 @@ def pdf_text(pdf: bytes) -> str:
 
 def fields(**changes: object) -> CertificateFields:
     return replace(sample_fields(), **changes)  # type: ignore[arg-type]
-
-
-def tiny_png(width: int = 8, height: int = 4) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(b"\x00" + b"\xc0\x20\x20" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 NAMES = ["Łukasz Żółć", "José Ñúñez", "Zoë O'Brien", "Αλέξανδρος", "Мария"]

@@ -16,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from tests.browser import chromium, served
-from tests.conftest import make_settings
+from tests.support.browser import chromium, served
+from tests.support.settings import make_settings
 
 from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Organization, User

@@ -21,9 +21,10 @@ from uuid import UUID
 import pytest
 from redis.asyncio import Redis
 from saq import Status
-from tests.conftest import make_settings
-from tests.smtp_server import SmtpServer
-from tests.unit.fakes import FakeClock, new_event
+from tests.support.clock import FakeClock
+from tests.support.commands import new_event
+from tests.support.settings import make_settings
+from tests.support.smtp_server import SmtpServer
 
 from cpd.adapters.queues.saq import build_worker
 from cpd.bootstrap import Container, build_container

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
 import pytest
-from tests.integration.fake_zoom import (
+from tests.support.fake_zoom import (
     ACCOUNT_ID,
     CLIENT_ID,
     CLIENT_SECRET,

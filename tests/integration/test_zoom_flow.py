@@ -13,9 +13,9 @@ from uuid import UUID
 from litestar.testing import TestClient
 from tests.api.conftest import Api, eventually
 from tests.api.events.test_zoom_meetings import join_urls
-from tests.conftest import make_settings
-from tests.integration.fake_zoom import ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET, running_fake_zoom
-from tests.unit.fakes import FakeClock
+from tests.support.clock import FakeClock
+from tests.support.fake_zoom import ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET, running_fake_zoom
+from tests.support.settings import make_settings
 
 from cpd.adapters.meetings.zoom import ZoomMeetings, zoom_signature
 from cpd.bootstrap import build_container

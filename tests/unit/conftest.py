@@ -10,7 +10,8 @@ import pytest
 from cpd.bootstrap import Container, build_container
 from cpd.settings import Settings
 from tests import conftest
-from tests.unit.fakes import CatalogWorld, FakeClock, Tenants
+from tests.support.clock import FakeClock
+from tests.unit.fakes import CatalogWorld, Tenants
 
 
 def make_settings(**overrides: Any) -> Settings:

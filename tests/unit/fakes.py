@@ -28,28 +28,13 @@ from cpd.ports.platform import OutboxStore
 from cpd.services.accounts.organizations import InvitationLimits, OrganizationService
 from cpd.services.events.attendance import AttendanceService
 from cpd.services.events.catalog import CatalogService
-from cpd.services.events.commands import EventFields, NewEvent, SessionDetails
 from cpd.services.events.lifecycle import EventService
-from cpd.services.learning.commands import CourseFields, NewCourse
 from cpd.services.learning.courses import CourseService
 from cpd.services.policies import POLICIES
+from tests.support.clock import FakeClock
 
 PASSWORD = "correct horse battery"
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    """Starts at the real time (JWT expiry is checked against the wall clock) and then
-    moves only when told to."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime.now(UTC).replace(microsecond=0)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, **delta: float) -> None:
-        self._now += timedelta(**delta)
 
 
 async def register(
@@ -138,22 +123,6 @@ def session_spec(
         "starts_at": starts,
         "ends_at": starts + timedelta(minutes=minutes),
     }
-
-
-def new_event(
-    organization_id: UUID,
-    details: dict[str, Any],
-    sessions: list[dict[str, Any]] | None = None,
-) -> NewEvent:
-    """The create command from the loose fields tests write: the values reach the domain as
-    given (strings for enums, dicts for a venue or price), so its parsing is what is tested."""
-    specs = None if sessions is None else tuple(SessionDetails(**s) for s in sessions)
-    return NewEvent(organization_id, EventFields(**details), specs)
-
-
-def new_course(organization_id: UUID, details: dict[str, Any]) -> NewCourse:
-    """As ``new_event``, for a course."""
-    return NewCourse(organization_id, CourseFields(**details))
 
 
 def event_details(**overrides: Any) -> dict[str, Any]:

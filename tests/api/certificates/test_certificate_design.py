@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import struct
-import zlib
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,6 +14,7 @@ import pytest
 from cpd.adapters.documents.typst_certificates import DEFAULT_TEMPLATE
 from cpd.domain.certificates import sample_fields
 from tests.api.conftest import Api, Caller, assert_problem
+from tests.support.samples import tiny_png
 
 CUSTOM = """#set page(width: 16cm, height: 10cm)
 #let certificate(c) = [
@@ -28,22 +27,6 @@ SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20">'
     b'<circle r="9" cx="10" cy="10"/></svg>'
 )
-
-
-def tiny_png(width: int = 8, height: int = 4) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    rows = b"".join(b"\x00" + bytes([200, 30, 30]) * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 def b64(data: bytes) -> str:

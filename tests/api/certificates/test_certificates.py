@@ -15,8 +15,8 @@ import pytest
 
 from cpd.adapters.security.credential_signing import verify_credential_jwt
 from tests.api.conftest import Api, Caller, assert_problem, eventually
-from tests.integration.test_typst_certificates import tiny_png
-from tests.unit.fakes import FakeClock
+from tests.support.clock import FakeClock
+from tests.support.samples import tiny_png
 
 
 def pdf_text(pdf: bytes) -> str:

@@ -23,7 +23,7 @@ from cpd.domain.ids import new_id
 from cpd.entrypoints.http.app import create_app
 from cpd.entrypoints.http.front import _CACHEABLE
 from tests.api.conftest import Api, Caller, assert_problem
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 T = TypeVar("T")
 VC_JWT = "application/vc+jwt"

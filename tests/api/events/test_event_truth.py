@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.api.conftest import Api, Caller, assert_problem
-from tests.unit.fakes import FakeClock
+from tests.support.clock import FakeClock
 
 
 def one_session(starts: Any, hours: int = 2) -> list[dict[str, str]]:

@@ -15,7 +15,7 @@ from cpd.domain.attendance import AttendanceRecord
 from cpd.domain.meetings import Participant, SessionMeeting
 from cpd.services.events.meetings import MeetingBeingCreated
 from tests.api.conftest import Api, Caller, eventually
-from tests.unit.fakes import FakeClock
+from tests.support.clock import FakeClock
 
 T = TypeVar("T")
 

@@ -25,14 +25,14 @@ from cpd.services.events.tasks import ZoomEvent
 from cpd.services.policies import POLICIES
 from cpd.settings import SettingsError
 from tests.api.conftest import Api, assert_problem
-from tests.conftest import make_settings
-from tests.integration.fake_zoom import (
+from tests.support.clock import FakeClock
+from tests.support.fake_zoom import (
     ACCOUNT_ID,
     CLIENT_ID,
     CLIENT_SECRET,
     running_fake_zoom,
 )
-from tests.unit.fakes import FakeClock
+from tests.support.settings import make_settings
 
 SECRET = "zoom-app-secret-token"
 URL = "/api/v1/webhooks/zoom"

@@ -14,7 +14,7 @@ from cpd.bootstrap import build_container
 from cpd.entrypoints.http.app import CpdApp, create_app
 from cpd.entrypoints.http.front import single_charset
 from tests.api.conftest import Api
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 
 @pytest.fixture

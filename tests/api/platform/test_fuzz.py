@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from cpd.adapters.meetings.zoom import zoom_signature
 from cpd.bootstrap import build_container
 from cpd.entrypoints.http.app import create_app
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 ZOOM_SECRET = "fuzz-zoom-secret"
 JSON = {"content-type": "application/json"}

@@ -18,7 +18,7 @@ from cpd.domain.money import Money
 from cpd.entrypoints.http.app import create_app
 from cpd.entrypoints.http.csv_export import csv_cell
 from tests.api.conftest import Api, assert_problem, sessions_underway
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 SHAPE = {"items", "total", "limit", "offset"}

@@ -15,7 +15,7 @@ from cpd.bootstrap import build_container
 from cpd.entrypoints.http.app import create_app
 from cpd.entrypoints.observability import configure_logging
 from tests.api.conftest import Api
-from tests.conftest import make_settings, sqlite_url
+from tests.support.settings import make_settings, sqlite_url
 
 
 @pytest.mark.parametrize("prefix", ["", "/api/v1", "/api"])

@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 from cpd.bootstrap import build_container
 from cpd.entrypoints.http.app import create_app
 from tests.api.conftest import Api, Caller, assert_problem
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 _PARAMETER = re.compile(r"\{(\w+):(\w+)\}")
 BAD_BODIES = {

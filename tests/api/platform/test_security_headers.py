@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from cpd.bootstrap import build_container
 from cpd.entrypoints.http.app import create_app
 from tests.api.conftest import Api
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 PRODUCTION = {
     "environment": "production",

@@ -18,7 +18,7 @@ from cpd.adapters.storage.files import LocalFileStorage, MemoryFileStorage
 from cpd.adapters.storage.s3 import S3FileStorage
 from cpd.domain.errors import InvalidInput, NotFound
 from cpd.ports.platform import FileStorage
-from tests.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server
+from tests.support.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server
 
 PDF = "application/pdf"
 

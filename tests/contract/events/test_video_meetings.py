@@ -22,7 +22,7 @@ from cpd.adapters.meetings.zoom import (
 from cpd.domain.errors import InvalidInput, NotFound
 from cpd.domain.meetings import MeetingSpec, MeetingWebhookKind, Participant, RegistrantSpec
 from cpd.ports.events import VideoMeetings
-from tests.integration.fake_zoom import (
+from tests.support.fake_zoom import (
     ACCOUNT_ID,
     CLIENT_ID,
     CLIENT_SECRET,

@@ -20,7 +20,7 @@ from cpd.domain.payments import PaymentEventKind
 from cpd.domain.registrations import Registration
 from cpd.ports.registrations import PaymentGateway
 from tests.contract.builders import Backend
-from tests.unit.fakes import FakeClock
+from tests.support.clock import FakeClock
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

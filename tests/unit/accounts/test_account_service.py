@@ -16,15 +16,8 @@ from cpd.domain.accounts import Actor
 from cpd.domain.errors import InvalidInput, NotAuthenticated, RateLimited
 from cpd.domain.ids import new_id
 from cpd.services.accounts.users import BAD_CREDENTIALS, ProfileChanges
-from tests.unit.fakes import (
-    PASSWORD,
-    FakeClock,
-    actor_of,
-    register,
-    reset_mail,
-    reset_token_from,
-    sent_mail,
-)
+from tests.support.clock import FakeClock
+from tests.unit.fakes import PASSWORD, actor_of, register, reset_mail, reset_token_from, sent_mail
 
 NEW_PASSWORD = "a brand new passphrase"
 

@@ -15,8 +15,9 @@ from cpd.domain.ids import new_id
 from cpd.domain.invitations import InvitationView
 from cpd.domain.pages import PageRequest
 from cpd.services.accounts.organizations import OrganizationChanges
+from tests.support.clock import FakeClock
 from tests.unit.conftest import make_settings
-from tests.unit.fakes import FakeClock, actor_of, invitation_token, register
+from tests.unit.fakes import actor_of, invitation_token, register
 
 
 @pytest.fixture

@@ -19,8 +19,9 @@ from cpd.domain.certificates import Certificate, CertificateSource, CertificateS
 from cpd.domain.errors import Conflict
 from cpd.domain.pages import PageRequest
 from cpd.services.events.attendance import AttendanceEntry
+from tests.support.clock import FakeClock
+from tests.support.commands import new_event
 from tests.unit.conftest import make_settings
-from tests.unit.fakes import FakeClock, new_event
 
 PEOPLE = 5
 ALL = PageRequest(limit=200)

@@ -27,8 +27,8 @@ from cpd.services.certificates.issuing import queue_event_certificates
 from cpd.services.certificates.tasks import DeliverCertificate, RenderCertificate
 from cpd.services.events.attendance import AttendanceEntry
 from cpd.settings import Settings
+from tests.support.commands import new_course, new_event
 from tests.unit.conftest import make_settings
-from tests.unit.fakes import new_course, new_event
 
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)
 PAGE = PageRequest(limit=50, offset=0)

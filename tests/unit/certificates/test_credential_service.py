@@ -37,8 +37,9 @@ from cpd.domain.credentials import (
 from cpd.domain.errors import NotFound
 from cpd.domain.ids import new_id
 from cpd.services.certificates.credentials import CredentialService
+from tests.support.clock import FakeClock
 from tests.unit.certificates.test_domain_credentials import OB3_SCHEMA
-from tests.unit.fakes import FakeClock, actor_of, join, register
+from tests.unit.fakes import actor_of, join, register
 
 LOGO = "https://cdn.example.org/acme.png"
 

@@ -15,15 +15,8 @@ from cpd.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cpd.domain.ids import new_id
 from cpd.services.events.attendance import AttendanceEntry, WalkIn
 from cpd.services.events.commands import EventFields
-from tests.unit.fakes import (
-    START,
-    CatalogWorld,
-    Tenants,
-    actor_of,
-    event_details,
-    new_event,
-    session_spec,
-)
+from tests.support.commands import new_event
+from tests.unit.fakes import START, CatalogWorld, Tenants, actor_of, event_details, session_spec
 
 
 @dataclass

@@ -14,14 +14,8 @@ from cpd.domain.errors import NotFound, PermissionDenied
 from cpd.domain.events import Event, EventFormat, EventStatus
 from cpd.domain.ids import new_id
 from cpd.domain.pages import PageRequest
-from tests.unit.fakes import (
-    CatalogWorld,
-    Tenants,
-    event_details,
-    new_course,
-    new_event,
-    session_spec,
-)
+from tests.support.commands import new_course, new_event
+from tests.unit.fakes import CatalogWorld, Tenants, event_details, session_spec
 
 EVERY_STATUS = EventFilters(statuses=tuple(EventStatus))
 

@@ -17,7 +17,8 @@ from cpd.domain.ids import new_id
 from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
 from cpd.services.events.commands import EventFields
-from tests.unit.fakes import CatalogWorld, Tenants, event_details, new_event, session_spec
+from tests.support.commands import new_event
+from tests.unit.fakes import CatalogWorld, Tenants, event_details, session_spec
 
 
 async def draft(

@@ -16,7 +16,8 @@ from cpd.domain.ids import new_id
 from cpd.domain.money import Money
 from cpd.domain.pages import PageRequest
 from cpd.services.learning.commands import CourseFields
-from tests.unit.fakes import CatalogWorld, Tenants, new_course
+from tests.support.commands import new_course
+from tests.unit.fakes import CatalogWorld, Tenants
 
 ALL_STATUSES = CourseFilters(statuses=tuple(CourseStatus))
 

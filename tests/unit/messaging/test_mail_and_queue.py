@@ -26,8 +26,9 @@ from cpd.ports.platform import TaskHandler
 from cpd.services.messaging.emails import password_reset_email, send_email_task
 from cpd.services.messaging.tasks import SendEmail
 from cpd.services.platform.outbox import TaskRunner
+from tests.support.clock import FakeClock
 from tests.unit.conftest import make_settings
-from tests.unit.fakes import FakeClock, register
+from tests.unit.fakes import register
 
 SENDER = "CPD Events <no-reply@cpd.local>"
 

@@ -45,8 +45,8 @@ from tests.contract.builders import (
     make_registration,
     make_user,
 )
+from tests.support.commands import new_event
 from tests.unit.conftest import make_settings
-from tests.unit.fakes import new_event
 
 LINKS = Links("https://cpd.example")
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)

@@ -13,8 +13,9 @@ from cpd.adapters.queues.inprocess import InProcessTaskQueue
 from cpd.bootstrap import build_container
 from cpd.domain.tasks import Task
 from cpd.services.platform.outbox import OutboxRelay, TaskBusy, TaskOutcome, TaskRunner
+from tests.support.clock import FakeClock
 from tests.unit.conftest import make_settings
-from tests.unit.fakes import FakeClock, eventually, register, reset_mail, reset_token_from
+from tests.unit.fakes import eventually, register, reset_mail, reset_token_from
 
 
 class Recorder:

@@ -26,8 +26,8 @@ from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.refunds import STANDARD_REFUNDS
 from cpd.domain.registrations import Registration, RegistrationStatus
 from cpd.services.registrations.steps import payment_event_task
+from tests.support.commands import new_event
 from tests.unit.conftest import make_settings
-from tests.unit.fakes import new_event
 
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)
 BOOKED = "You're booked"

@@ -22,8 +22,8 @@ from cpd.domain.pages import PageRequest
 from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.registrations import Registration
 from cpd.services.events.commands import EventFields
+from tests.support.commands import new_event
 from tests.unit.conftest import make_settings
-from tests.unit.fakes import new_event
 
 PEOPLE, CAPACITY = 6, 3
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)

@@ -21,8 +21,8 @@ from cpd.domain.payments import PaymentEvent, PaymentEventKind
 from cpd.domain.registrations import RegistrationStatus
 from cpd.entrypoints.scheduler import EmbeddedScheduler
 from cpd.services.registrations.steps import payment_event_task
+from tests.support.commands import new_event
 from tests.unit.conftest import make_settings
-from tests.unit.fakes import new_event
 
 START = datetime(2027, 6, 1, 9, tzinfo=UTC)
 

@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.integration.fake_http import serving
+from tests.support.fake_http import serving
 
 ACCOUNT_ID = "acc_fake_123"
 CLIENT_ID = "client_fake"

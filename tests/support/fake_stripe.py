@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.integration.fake_http import serving
+from tests.support.fake_http import serving
 
 API_KEY = "sk_test_fake_0123456789"
 

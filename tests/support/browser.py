@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 from litestar import Litestar
 
-from tests.smtp_server import free_port
+from tests.support.smtp_server import free_port
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
