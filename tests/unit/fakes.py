@@ -11,12 +11,10 @@ from typing import Any
 from uuid import UUID
 
 from cpd.adapters.mail.mailers import MemoryMailer
-from cpd.adapters.memory.cache import MemoryCache
 from cpd.adapters.memory.catalog import MemoryCatalogReader
 from cpd.adapters.memory.database import MemoryDatabase
 from cpd.adapters.memory.outbox import MemoryOutboxStore
-from cpd.adapters.system import MemoryAttemptThrottle
-from cpd.bootstrap import Container
+from cpd.bootstrap import Container, build_container
 from cpd.domain.accounts import Actor, Organization, Role, User
 from cpd.domain.auth import AttemptPolicy
 from cpd.domain.catalog import CourseFilters, EventFilters
@@ -24,14 +22,14 @@ from cpd.domain.invitations import InvitationView
 from cpd.domain.messaging import ORGANIZATION_INVITATION, EmailMessage
 from cpd.domain.money import Money
 from cpd.domain.registrations import Registration
-from cpd.ports.platform import OutboxStore
-from cpd.services.accounts.organizations import InvitationLimits, OrganizationService
+from cpd.ports.platform import Cache, OutboxStore
+from cpd.services.accounts.organizations import OrganizationService
 from cpd.services.events.attendance import AttendanceService
 from cpd.services.events.catalog import CatalogService
 from cpd.services.events.lifecycle import EventService
 from cpd.services.learning.courses import CourseService
-from cpd.services.policies import POLICIES
 from tests.support.clock import FakeClock
+from tests.support.settings import make_settings
 
 PASSWORD = "correct horse battery"
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -170,7 +168,7 @@ class CatalogWorld:
 
     clock: FakeClock
     db: MemoryDatabase
-    cache: MemoryCache
+    cache: Cache
     reader: CountingCatalogReader
     organizations: OrganizationService
     events: EventService
@@ -180,27 +178,22 @@ class CatalogWorld:
 
     @classmethod
     def build(cls, clock: FakeClock | None = None) -> CatalogWorld:
+        """The composition root's services; only the catalog is rebuilt, on a counting reader."""
         clock = clock or FakeClock(START)
-        db = MemoryDatabase(clock.now)
-        cache = MemoryCache()
-        reader = CountingCatalogReader(MemoryCatalogReader(db))
-        uow = db.unit_of_work
+        settings = make_settings(certificate_renderer="fake", public_base_url=SITE_URL)
+        app = build_container(settings, clock=clock)
+        assert isinstance(app.database, MemoryDatabase)
+        reader = CountingCatalogReader(MemoryCatalogReader(app.database))
         return cls(
             clock=clock,
-            db=db,
-            cache=cache,
+            db=app.database,
+            cache=app.catalog_cache,
             reader=reader,
-            organizations=OrganizationService(
-                uow,
-                clock=clock,
-                public_base_url=SITE_URL,
-                throttle=MemoryAttemptThrottle(now=lambda: clock.now().timestamp()),
-                invitation_limits=InvitationLimits(UNLIMITED, UNLIMITED),
-            ),
-            events=EventService(uow, clock=clock, catalog_cache=cache, reactions=POLICIES),
-            courses=CourseService(uow, clock=clock, catalog_cache=cache),
-            attendance=AttendanceService(uow, clock=clock, reactions=POLICIES),
-            catalog=CatalogService(reader, uow, cache=cache),
+            organizations=app.organizations,
+            events=app.events,
+            courses=app.courses,
+            attendance=app.attendance,
+            catalog=CatalogService(reader, app.uow, cache=app.catalog_cache),
         )
 
     async def user(
