@@ -11,10 +11,11 @@ from click.testing import CliRunner
 from litestar.testing import TestClient
 
 from cpd.adapters.sql.database import create_engine
-from cpd.adapters.sql.migrations import SchemaBehind, downgrade, head_revision, migrate
+from cpd.adapters.sql.migrations import downgrade, head_revision, migrate
 from cpd.bootstrap import build_container
 from cpd.entrypoints import cli
 from cpd.entrypoints.http.app import create_app, create_app_from_env, create_served_app
+from cpd.ports.platform import SchemaBehind
 from cpd.settings import Settings
 from tests.support.settings import FAST_ARGON2
 

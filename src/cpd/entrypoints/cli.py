@@ -52,8 +52,8 @@ def _log_configuration(settings: Settings, command: str) -> None:
 
 def _run(work: Callable[[Container], Awaitable[T]], *, migrate_first: bool = True) -> T:
     """Run one async job on a freshly wired container, mapping domain errors to one line."""
-    from cpd.adapters.sql.migrations import SchemaBehind
     from cpd.bootstrap import build_container
+    from cpd.ports.platform import SchemaBehind
 
     settings = _settings()
     _configure_logging(settings)
@@ -79,8 +79,8 @@ def _run(work: Callable[[Container], Awaitable[T]], *, migrate_first: bool = Tru
 
 
 def _prepare_schema(settings: Settings) -> None:
-    from cpd.adapters.sql.migrations import SchemaBehind
     from cpd.bootstrap import prepare_schema_only
+    from cpd.ports.platform import SchemaBehind
 
     try:
         asyncio.run(prepare_schema_only(settings))
@@ -282,8 +282,8 @@ def worker() -> None:
             "(the embedded default runs tasks inside `cpd serve`)"
         )
     _log_configuration(settings, "worker")
-    from cpd.adapters.sql.migrations import SchemaBehind
     from cpd.entrypoints.worker import run_worker
+    from cpd.ports.platform import SchemaBehind
 
     try:
         asyncio.run(run_worker(settings))

@@ -74,7 +74,9 @@ class MessagingService:
     @handles(SendEmail)
     async def send_email(self, task: Task) -> None:
         """The ``send_email`` task: an ``OutgoingEmail`` in the payload."""
-        if "template" not in task.payload:  # queued before templates existed (a deploy overlap)
+        # Queued by code from before templates (a deploy overlap): this can go once the outbox
+        # holds no unfinished send_email task without a "template".
+        if "template" not in task.payload:
             fields = {**task.payload, "message_id": message_id_of(task.id)}
             await self._mailer.send(EmailMessage(**fields))
             return

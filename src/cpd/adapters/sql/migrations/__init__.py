@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 # Raised here, and re-exported: the CLI and its tests catch it by this module's name.
-from cpd.ports.platform import SchemaBehind as SchemaBehind
+from cpd.ports.platform import SchemaBehind
 
 HERE = Path(__file__).parent
 
