@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from cpd.domain.accounts import Actor, Organization, User
 from cpd.domain.certificate_design import CertificateTemplate
@@ -51,6 +51,9 @@ from cpd.services.certificates.tasks import (
     DeliverCertificate,
     IssueEventCertificates,
     RenderCertificate,
+    deliver_task_of,
+    delivery_id,
+    render_task_of,
 )
 from cpd.services.common.access import is_staff, require_staff
 from cpd.services.common.lookups import COURSE_NOT_FOUND, EVENT_NOT_FOUND
@@ -67,7 +70,6 @@ ISSUE_BATCH = 200  # certificates created per transaction
 RENDER_RETRY_SECONDS = 300  # a failed download: until someone corrects the template
 RENDER_BATCH = 50  # certificates rendered per call to the renderer (and per progress step)
 PDF = "application/pdf"
-_DELIVERY_NAMESPACE = UUID("0b6f3f9e-2d3c-4a51-9a64-7c1d2e8f5a10")
 
 
 async def queue_event_certificates(
@@ -166,7 +168,7 @@ class CertificateService:
                 issued_by=actor.user_id,
                 override_reason=None if eligibility.eligible else override_reason,
             )
-            uow.outbox.add(_render_task(certificate, email=True))
+            uow.outbox.add(render_task_of(certificate, email=True))
             await uow.commit()
         return certificate
 
@@ -300,7 +302,7 @@ class CertificateService:
             failed |= {c.id for c in batch} - {c.id for c in rendered}
             await step(
                 partial(Job.progress, done=len(rendered), failed=len(errors), errors=(*errors,)),
-                [_deliver_task(certificate) for certificate in rendered],
+                [deliver_task_of(certificate) for certificate in rendered],
             )
         job = await step(lambda j: j.finish(now=self._clock.now()))
         log.info("certificates job %s: %s done, %s failed", job.id, job.done, job.failed)
@@ -418,7 +420,7 @@ class CertificateService:
                 return
         if render.email:
             async with self._uow() as uow:
-                uow.outbox.add(_deliver_task(certificate))
+                uow.outbox.add(deliver_task_of(certificate))
                 await uow.commit()
 
     @handles(DeliverCertificate)
@@ -503,7 +505,7 @@ class CertificateService:
             activity = await self._current_activity(uow, certificate)
             certificate.reissue(now=self._clock.now(), holder=holder, activity=activity)
             await uow.certificates.save(certificate)
-            uow.outbox.add(_render_task(certificate, email=True))
+            uow.outbox.add(render_task_of(certificate, email=True))
             await uow.commit()
         return certificate
 
@@ -585,17 +587,3 @@ async def _organization(uow: UnitOfWork, organization_id: UUID) -> Organization:
 
 def _not_found(source: CertificateSource) -> str:
     return EVENT_NOT_FOUND if source is CertificateSource.EVENT else COURSE_NOT_FOUND
-
-
-def delivery_id(certificate: Certificate) -> UUID:
-    """One email per certificate version, whichever path (a job, a re-issue) reaches it."""
-    return uuid5(_DELIVERY_NAMESPACE, f"{certificate.id}:{certificate.version}")
-
-
-def _render_task(certificate: Certificate, *, email: bool) -> Task:
-    return RenderCertificate(certificate.id, certificate.version, email=email).task()
-
-
-def _deliver_task(certificate: Certificate) -> Task:
-    """Its id is the delivery's: a job and a re-issue that both reach a version queue one."""
-    return DeliverCertificate(certificate.id, certificate.version).task(id=delivery_id(certificate))
